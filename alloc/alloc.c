@@ -1,0 +1,490 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * alloc.c - the public entry points: instance lifetime, allocation over
+ * the zonelist with watermarks, free with input validation, drain_all and
+ * the vmstat timer.
+ *
+ * Port of mm/page_alloc.c: get_page_from_freelist() (the ZONE_BELOW_HIGH
+ * detection and the watermark check per zone), rmqueue(), the slow path's
+ * min-watermark pass and its drain-and-retry before failing, and
+ * __free_pages() -> free_frozen_pages() / __free_pages_ok().
+ *
+ * Invariants: A1-A3 of internal.h.  Bad input (-EINVAL) is detected
+ * before any state changes.
+ *
+ * Locking: see internal.h.  The free-path validation reads the page's
+ * state without a lock: a caller's own allocated page cannot change under
+ * it, so only a racing double free by two threads escapes detection.
+ */
+#include <errno.h>
+#include <numa.h>
+#include <numaif.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "../common/cpu.h"
+#include "internal.h"
+
+void inst_lock_all(struct pcpb *inst)
+{
+	int cpu, n;
+
+	for (cpu = 0; cpu < inst->nr_cpus; cpu++)
+		for (n = 0; n < inst->nr_nodes; n++)
+			spin_lock_quiet(&inst_pcp(inst, cpu, n)->lock);
+	for (n = 0; n < inst->nr_nodes; n++)
+		spin_lock_quiet(&inst->zones[n]->lock);
+}
+
+void inst_unlock_all(struct pcpb *inst)
+{
+	int cpu, n;
+
+	for (n = inst->nr_nodes - 1; n >= 0; n--)
+		spin_unlock_quiet(&inst->zones[n]->lock);
+	for (cpu = inst->nr_cpus - 1; cpu >= 0; cpu--)
+		for (n = inst->nr_nodes - 1; n >= 0; n--)
+			spin_unlock_quiet(&inst_pcp(inst, cpu, n)->lock);
+}
+
+static int real_nr_nodes(void)
+{
+	if (numa_available() < 0)
+		return 1;
+	return min(numa_max_node() + 1, PCPB_MAX_NODES);
+}
+
+/* Real distances when the nodes exist, else a ring. */
+static void build_zonelists(struct pcpb *inst)
+{
+	bool real = numa_available() >= 0 &&
+		    inst->nr_nodes <= numa_max_node() + 1;
+	int n, i, j;
+
+	for (n = 0; n < inst->nr_nodes; n++) {
+		int dist[PCPB_MAX_NODES];
+
+		for (i = 0; i < inst->nr_nodes; i++) {
+			int other = (n + i) % inst->nr_nodes;
+
+			inst->zonelist[n][i] = (uint8_t)other;
+			dist[i] = real ? numa_distance(n, other) : i;
+		}
+		/* Insertion sort by distance; stable, so ties keep ring order. */
+		for (i = 1; i < inst->nr_nodes; i++)
+			for (j = i; j > 0 && dist[j - 1] > dist[j]; j--) {
+				int d = dist[j];
+				uint8_t z = inst->zonelist[n][j];
+
+				dist[j] = dist[j - 1];
+				inst->zonelist[n][j] = inst->zonelist[n][j - 1];
+				dist[j - 1] = d;
+				inst->zonelist[n][j - 1] = z;
+			}
+	}
+}
+
+static int setup_backing(struct pcpb *inst)
+{
+	int n;
+
+	if (inst->cfg.backing != PCPB_BACKING_ANON)
+		return 0;
+	inst->backing_bytes = inst->nr_pages << PCPB_PAGE_SHIFT;
+	inst->backing = mmap(NULL, inst->backing_bytes, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (inst->backing == MAP_FAILED) {
+		inst->backing = NULL;
+		return -ENOMEM;
+	}
+	if (numa_available() < 0)
+		return 0;
+	for (n = 0; n < inst->nr_nodes && n <= numa_max_node(); n++) {
+		unsigned long mask = 1UL << n;
+		size_t len = inst->pages_per_node << PCPB_PAGE_SHIFT;
+
+		/* Binding is best effort: a failure leaves the range unbound. */
+		(void)mbind(inst->backing + (size_t)n * len, len, MPOL_BIND,
+			    &mask, sizeof(mask) * 8, 0);
+	}
+	return 0;
+}
+
+static void *vmstat_worker(void *arg)
+{
+	struct pcpb *inst = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&inst->vmstat_mutex);
+	while (!inst->vmstat_stop) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += (long)inst->cfg.vmstat_ms % 1000 * 1000000;
+		ts.tv_sec += inst->cfg.vmstat_ms / 1000 + ts.tv_nsec / 1000000000;
+		ts.tv_nsec %= 1000000000;
+		if (pthread_cond_timedwait(&inst->vmstat_cond,
+					   &inst->vmstat_mutex, &ts) == 0)
+			continue;
+		if (inst->vmstat_stop)
+			break;
+		pthread_mutex_unlock(&inst->vmstat_mutex);
+		pcpb_vmstat_tick(inst);
+		pthread_mutex_lock(&inst->vmstat_mutex);
+	}
+	pthread_mutex_unlock(&inst->vmstat_mutex);
+	return NULL;
+}
+
+static int setup_zones_and_pcps(struct pcpb *inst)
+{
+	int n, cpu, err, node_cpus[PCPB_MAX_NODES] = { 0 };
+
+	for (n = 0; n < inst->nr_nodes; n++) {
+		struct zone_params zp = {
+			.start_pfn = (unsigned long)n * inst->pages_per_node,
+			.nr_pages = inst->pages_per_node,
+			.pageblock_order = inst->cfg.pageblock_order,
+			.fallback = inst->cfg.fallback,
+			.node = n,
+			.zone_idx = n,
+			.nr_cpus = inst->nr_cpus,
+			.lockstat = inst->cfg.lockstat,
+		};
+
+		inst->zones[n] = aligned_alloc(64, sizeof(struct zone));
+		if (!inst->zones[n])
+			return -ENOMEM;
+		err = zone_init(inst->zones[n], inst->memmap, &zp);
+		if (err) {
+			free(inst->zones[n]);
+			inst->zones[n] = NULL;
+			return err;
+		}
+		inst->zones[n]->per_cpu_pageset =
+			calloc((size_t)inst->nr_cpus, sizeof(void *));
+		if (!inst->zones[n]->per_cpu_pageset)
+			return -ENOMEM;
+	}
+	setup_per_zone_wmarks(inst->zones, inst->nr_nodes);
+
+	inst->cpu_node = calloc((size_t)inst->nr_cpus, sizeof(int));
+	if (!inst->cpu_node)
+		return -ENOMEM;
+	for (cpu = 0; cpu < inst->nr_cpus; cpu++) {
+		/* Contiguous blocks of CPUs per node, like most machines. */
+		inst->cpu_node[cpu] = (int)((long)cpu * inst->nr_nodes /
+					    inst->nr_cpus);
+		node_cpus[inst->cpu_node[cpu]]++;
+	}
+	for (n = 0; n < inst->nr_nodes; n++) {
+		struct pcp_params pp = {
+			.enabled = inst->cfg.pcp_enabled,
+			.batch = inst->cfg.batch,
+			.high_min = inst->cfg.high_min,
+			.high_max = inst->cfg.high_max,
+			.nr_node_cpus = node_cpus[n] ? node_cpus[n]
+						     : inst->nr_cpus,
+		};
+
+		zone_pageset_params(inst->zones[n], &pp);
+	}
+
+	inst->pcps = aligned_alloc(64, (size_t)inst->nr_cpus *
+					       (size_t)inst->nr_nodes *
+					       sizeof(struct per_cpu_pages));
+	if (!inst->pcps)
+		return -ENOMEM;
+	memset(inst->pcps, 0, (size_t)inst->nr_cpus * (size_t)inst->nr_nodes *
+				      sizeof(struct per_cpu_pages));
+	for (cpu = 0; cpu < inst->nr_cpus; cpu++)
+		for (n = 0; n < inst->nr_nodes; n++) {
+			struct per_cpu_pages *pcp = inst_pcp(inst, cpu, n);
+
+			err = pcp_init(pcp, inst->zones[n], cpu,
+				       inst->cfg.lockstat);
+			if (err)
+				return err;
+			inst->zones[n]->per_cpu_pageset[cpu] = pcp;
+		}
+	build_zonelists(inst);
+	return 0;
+}
+
+int pcpb_create(const struct pcpb_config *cfg, struct pcpb **out)
+{
+	struct pcpb *inst;
+	unsigned long chunk = 1UL << MAX_PAGE_ORDER;
+	int err;
+
+	if (!cfg || !out || config_validate(cfg, NULL, 0))
+		return -EINVAL;
+	inst = calloc(1, sizeof(*inst));
+	if (!inst)
+		return -ENOMEM;
+	inst->cfg = *cfg;
+	inst->nr_nodes = cfg->nodes ? cfg->nodes : real_nr_nodes();
+	inst->nr_cpus = cfg->nr_cpus;
+	inst->cfg.nodes = inst->nr_nodes;
+	/* Each node is whole MAX_PAGE_ORDER chunks, so zones align. */
+	inst->pages_per_node = (unsigned long)(cfg->memory_bytes >> PCPB_PAGE_SHIFT) /
+			       (unsigned long)inst->nr_nodes / chunk * chunk;
+	inst->nr_pages = inst->pages_per_node * (unsigned long)inst->nr_nodes;
+	if (!inst->pages_per_node) {
+		free(inst);
+		return -EINVAL;
+	}
+	pthread_mutex_init(&inst->drain_mutex, NULL);
+	pthread_mutex_init(&inst->vmstat_mutex, NULL);
+	{
+		pthread_condattr_t ca;
+
+		/* The worker's deadlines are CLOCK_MONOTONIC. */
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&inst->vmstat_cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+
+	/* Zero-filled on demand: untouched tails cost nothing. */
+	inst->memmap_bytes = inst->nr_pages * sizeof(struct page);
+	inst->memmap = mmap(NULL, inst->memmap_bytes, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (inst->memmap == MAP_FAILED) {
+		inst->memmap = NULL;
+		err = -ENOMEM;
+		goto err_destroy;
+	}
+	err = setup_backing(inst);
+	if (err)
+		goto err_destroy;
+	err = setup_zones_and_pcps(inst);
+	if (err)
+		goto err_destroy;
+	if (cfg->vmstat_ms > 0) {
+		if (pthread_create(&inst->vmstat_thread, NULL, vmstat_worker,
+				   inst)) {
+			err = -ENOMEM;
+			goto err_destroy;
+		}
+		inst->vmstat_running = true;
+	}
+	*out = inst;
+	return 0;
+
+err_destroy:
+	pcpb_destroy(inst);
+	return err;
+}
+
+void pcpb_destroy(struct pcpb *inst)
+{
+	int n, cpu;
+
+	if (!inst)
+		return;
+	if (inst->vmstat_running) {
+		pthread_mutex_lock(&inst->vmstat_mutex);
+		inst->vmstat_stop = true;
+		pthread_cond_signal(&inst->vmstat_cond);
+		pthread_mutex_unlock(&inst->vmstat_mutex);
+		pthread_join(inst->vmstat_thread, NULL);
+	}
+	if (inst->pcps) {
+		for (cpu = 0; cpu < inst->nr_cpus; cpu++)
+			for (n = 0; n < inst->nr_nodes; n++)
+				pcp_destroy(inst_pcp(inst, cpu, n));
+		free(inst->pcps);
+	}
+	for (n = 0; n < inst->nr_nodes; n++) {
+		if (!inst->zones[n])
+			continue;
+		free(inst->zones[n]->per_cpu_pageset);
+		zone_destroy(inst->zones[n]);
+		free(inst->zones[n]);
+	}
+	free(inst->cpu_node);
+	if (inst->backing)
+		munmap(inst->backing, inst->backing_bytes);
+	if (inst->memmap)
+		munmap(inst->memmap, inst->memmap_bytes);
+	pthread_cond_destroy(&inst->vmstat_cond);
+	pthread_mutex_destroy(&inst->vmstat_mutex);
+	pthread_mutex_destroy(&inst->drain_mutex);
+	free(inst);
+}
+
+const struct pcpb_config *pcpb_get_config(const struct pcpb *inst)
+{
+	return &inst->cfg;
+}
+
+unsigned long pcpb_nr_pages(const struct pcpb *inst)
+{
+	return inst->nr_pages;
+}
+
+static unsigned long rmqueue(struct zone *zone, int cpu, unsigned int order,
+			     int mt)
+{
+	if (likely(pcp_allowed_order(zone, order))) {
+		unsigned long pfn = rmqueue_pcplist(zone, cpu, order, mt);
+
+		if (likely(pfn != PFN_NONE))
+			return pfn;
+	}
+	return rmqueue_buddy(zone, order, mt);
+}
+
+/*
+ * get_page_from_freelist(): walk the zonelist from @cpu's node; a zone is
+ * tried when it stays above @wmark after the allocation.
+ */
+static unsigned long get_page_from_freelist(struct pcpb *inst, int cpu,
+					    unsigned int order, int mt,
+					    unsigned int flags,
+					    enum zone_watermarks wmark)
+{
+	int node = inst->cpu_node[cpu];
+	int i, nr = (flags & PCPB_GFP_THISNODE) ? 1 : inst->nr_nodes;
+
+	for (i = 0; i < nr; i++) {
+		struct zone *zone = inst->zones[inst->zonelist[node][i]];
+		unsigned long pfn;
+
+		/* Detect "below high" here, off the hotter free path. */
+		if (!(READ_ONCE(zone->flags) & ZONE_BELOW_HIGH) &&
+		    !zone_watermark_ok(zone, order,
+				       wmark_pages(zone, WMARK_HIGH)))
+			__atomic_fetch_or(&zone->flags, ZONE_BELOW_HIGH,
+					  __ATOMIC_RELAXED);
+		if (!zone_watermark_ok(zone, order, wmark_pages(zone, wmark)))
+			continue;
+		pfn = rmqueue(zone, cpu, order, mt);
+		if (pfn != PFN_NONE)
+			return pfn;
+	}
+	return PFN_NONE;
+}
+
+long pcpb_alloc_pages_cpu(struct pcpb *inst, int cpu, unsigned int order,
+			  int migratetype, unsigned int flags)
+{
+	unsigned long pfn;
+
+	if (unlikely(!inst))
+		return -EINVAL;
+	if (unlikely(order > MAX_PAGE_ORDER || migratetype < 0 ||
+		     migratetype >= MIGRATE_PCPTYPES || (flags & ~PCPB_GFP_MASK) ||
+		     cpu < 0 || cpu >= inst->nr_cpus)) {
+		atomic_add(&inst->einval, 1);
+		return -EINVAL;
+	}
+	pfn = get_page_from_freelist(inst, cpu, order, migratetype, flags,
+				     WMARK_LOW);
+	if (likely(pfn != PFN_NONE))
+		return (long)pfn;
+	/* The slow path: no reclaim to do, so min watermark, then drain. */
+	pfn = get_page_from_freelist(inst, cpu, order, migratetype, flags,
+				     WMARK_MIN);
+	if (pfn == PFN_NONE && !(flags & PCPB_GFP_NORETRY)) {
+		pcpb_drain_all(inst);
+		pfn = get_page_from_freelist(inst, cpu, order, migratetype,
+					     flags, WMARK_MIN);
+	}
+	if (pfn == PFN_NONE) {
+		atomic_add(&inst->alloc_failed, 1);
+		return -ENOMEM;
+	}
+	return (long)pfn;
+}
+
+long pcpb_alloc_pages(struct pcpb *inst, unsigned int order, int migratetype,
+		      unsigned int flags)
+{
+	if (unlikely(!inst))
+		return -EINVAL;
+	return pcpb_alloc_pages_cpu(inst,
+				    cpu_current(inst->cfg.cpu_mode,
+						inst->nr_cpus),
+				    order, migratetype, flags);
+}
+
+int pcpb_free_pages_cpu(struct pcpb *inst, int cpu, unsigned long pfn,
+			unsigned int order)
+{
+	struct page *page;
+
+	if (unlikely(!inst))
+		return -EINVAL;
+	if (unlikely(pfn >= inst->nr_pages || order > MAX_PAGE_ORDER ||
+		     (pfn & ((1UL << order) - 1)) || cpu < 0 ||
+		     cpu >= inst->nr_cpus))
+		goto einval;
+	page = &inst->memmap[pfn];
+	/* Double free, wrong order, or a pfn inside someone's block. */
+	if (unlikely(READ_ONCE(page->state) != PS_ALLOC ||
+		     READ_ONCE(page->order) != order))
+		goto einval;
+	free_frozen_pages(pfn_zone(inst, pfn), cpu, pfn, order);
+	return 0;
+einval:
+	atomic_add(&inst->einval, 1);
+	return -EINVAL;
+}
+
+int pcpb_free_pages(struct pcpb *inst, unsigned long pfn, unsigned int order)
+{
+	if (unlikely(!inst))
+		return -EINVAL;
+	return pcpb_free_pages_cpu(
+		inst, cpu_current(inst->cfg.cpu_mode, inst->nr_cpus), pfn,
+		order);
+}
+
+int pcpb_set_thread_cpu(int cpu)
+{
+	return cpu_set_thread_vcpu(cpu);
+}
+
+int pcpb_current_cpu(struct pcpb *inst)
+{
+	return cpu_current(inst->cfg.cpu_mode, inst->nr_cpus);
+}
+
+void *pcpb_pfn_to_addr(struct pcpb *inst, unsigned long pfn)
+{
+	if (!inst->backing || pfn >= inst->nr_pages)
+		return NULL;
+	return inst->backing + (pfn << PCPB_PAGE_SHIFT);
+}
+
+long pcpb_addr_to_pfn(struct pcpb *inst, const void *addr)
+{
+	const char *p = addr;
+
+	if (!inst->backing || p < inst->backing ||
+	    p >= inst->backing + inst->backing_bytes)
+		return -EINVAL;
+	return (long)((size_t)(p - inst->backing) >> PCPB_PAGE_SHIFT);
+}
+
+void pcpb_drain_all(struct pcpb *inst)
+{
+	int cpu, n;
+
+	pthread_mutex_lock(&inst->drain_mutex);
+	for (n = 0; n < inst->nr_nodes; n++)
+		for (cpu = 0; cpu < inst->nr_cpus; cpu++)
+			drain_pages_zone(inst->zones[n], cpu);
+	pthread_mutex_unlock(&inst->drain_mutex);
+}
+
+void pcpb_vmstat_tick(struct pcpb *inst)
+{
+	int cpu, n;
+
+	for (cpu = 0; cpu < inst->nr_cpus; cpu++)
+		for (n = 0; n < inst->nr_nodes; n++)
+			decay_pcp_high(inst->zones[n], inst_pcp(inst, cpu, n));
+}

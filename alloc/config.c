@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * config.c - struct pcpb_config: defaults, "key=value" parsing, validation
+ * and formatting.  The CLI's --config and the LD_PRELOAD environment use
+ * the same keys.
+ *
+ * Invariants: a failed set or parse leaves the config unchanged.
+ * Locking: none; a config is the caller's.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define MAX_MEMORY_BYTES (4ULL << 40) /* 32-bit pfns, with room to spare */
+
+void pcpb_config_init(struct pcpb_config *cfg)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->memory_bytes = 1ULL << 30;
+	cfg->nodes = 1;
+	cfg->nr_cpus = ncpu > 0 ? (int)min(ncpu, (long)PCPB_MAX_CPUS) : 1;
+	cfg->cpu_mode = PCPB_CPU_THREAD;
+	cfg->policy = PCPB_POLICY_CLASSIC;
+	cfg->fallback = PCPB_FALLBACK_CACHED;
+	cfg->pcp_enabled = true;
+	cfg->pageblock_order = 9;
+	cfg->backing = PCPB_BACKING_NONE;
+	cfg->lockstat = true;
+	cfg->vmstat_ms = 1000;
+}
+
+static const char *const policy_names[] = { "classic" };
+static const char *const fallback_names[] = { "hygiene", "smallest",
+					      "cached" };
+static const char *const cpu_mode_names[] = { "thread", "sched", "explicit" };
+static const char *const backing_names[] = { "none", "anon" };
+
+const char *config_policy_name(enum pcpb_policy p)
+{
+	return policy_names[p];
+}
+
+const char *config_fallback_name(enum pcpb_fallback f)
+{
+	return fallback_names[f];
+}
+
+const char *config_cpu_mode_name(enum pcpb_cpu_mode m)
+{
+	return cpu_mode_names[m];
+}
+
+static int parse_enum(const char *v, const char *const *names, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(v, names[i]))
+			return i;
+	return -EINVAL;
+}
+
+static int parse_long(const char *v, long lo, long hi, long *out)
+{
+	char *end;
+	long x;
+
+	if (!*v || isspace((unsigned char)*v))
+		return -EINVAL;
+	errno = 0;
+	x = strtol(v, &end, 10);
+	if (errno || *end || x < lo || x > hi)
+		return -EINVAL;
+	*out = x;
+	return 0;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	if (!strcmp(v, "on") || !strcmp(v, "1") || !strcmp(v, "true")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcmp(v, "off") || !strcmp(v, "0") || !strcmp(v, "false")) {
+		*out = false;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* "512M", "4G", "1GiB", "65536" (bytes); K/M/G/T are powers of 1024. */
+static int parse_size(const char *v, uint64_t *out)
+{
+	static const char units[] = "KMGT";
+	unsigned long long x;
+	const char *u;
+	char *end;
+	int shift = 0;
+
+	if (!isdigit((unsigned char)*v))
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (*end) {
+		u = strchr(units, toupper((unsigned char)*end));
+		if (!u)
+			return -EINVAL;
+		shift = 10 * (int)(u - units + 1);
+		end++;
+		if (*end && strcasecmp(end, "b") && strcasecmp(end, "ib"))
+			return -EINVAL;
+	}
+	if (x > (MAX_MEMORY_BYTES >> shift))
+		return -EINVAL;
+	*out = (uint64_t)x << shift;
+	return 0;
+}
+
+#define SET_INT(field, lo, hi)                                   \
+	do {                                                     \
+		long x_;                                         \
+		if (parse_long(value, lo, hi, &x_))              \
+			return -EINVAL;                          \
+		cfg->field = (typeof(cfg->field))x_;             \
+	} while (0)
+#define SET_ENUM(field, names)                                   \
+	do {                                                     \
+		int e_ = parse_enum(value, names,                \
+				    (int)ARRAY_SIZE(names));     \
+		if (e_ < 0)                                      \
+			return -EINVAL;                          \
+		cfg->field = (typeof(cfg->field))e_;             \
+	} while (0)
+
+int pcpb_config_set(struct pcpb_config *cfg, const char *key,
+		    const char *value)
+{
+	if (!cfg || !key || !value)
+		return -EINVAL;
+	if (!strcmp(key, "memory")) {
+		uint64_t sz;
+
+		if (parse_size(value, &sz) || sz < (4ULL << 20))
+			return -EINVAL;
+		cfg->memory_bytes = sz;
+	} else if (!strcmp(key, "nodes")) {
+		SET_INT(nodes, 0, PCPB_MAX_NODES);
+	} else if (!strcmp(key, "cpus")) {
+		SET_INT(nr_cpus, 1, PCPB_MAX_CPUS);
+	} else if (!strcmp(key, "cpu_mode")) {
+		SET_ENUM(cpu_mode, cpu_mode_names);
+	} else if (!strcmp(key, "policy")) {
+		SET_ENUM(policy, policy_names);
+	} else if (!strcmp(key, "fallback")) {
+		SET_ENUM(fallback, fallback_names);
+	} else if (!strcmp(key, "pcp")) {
+		return parse_bool(value, &cfg->pcp_enabled);
+	} else if (!strcmp(key, "batch")) {
+		SET_INT(batch, 0, 4096);
+	} else if (!strcmp(key, "high_min")) {
+		SET_INT(high_min, 0, 1 << 24);
+	} else if (!strcmp(key, "high_max")) {
+		SET_INT(high_max, 0, 1 << 24);
+	} else if (!strcmp(key, "pageblock_order")) {
+		SET_INT(pageblock_order, PAGE_ALLOC_COSTLY_ORDER + 1,
+			MAX_PAGE_ORDER);
+	} else if (!strcmp(key, "backing")) {
+		SET_ENUM(backing, backing_names);
+	} else if (!strcmp(key, "lockstat")) {
+		return parse_bool(value, &cfg->lockstat);
+	} else if (!strcmp(key, "vmstat_ms")) {
+		SET_INT(vmstat_ms, 0, 60000);
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int pcpb_config_parse(struct pcpb_config *cfg, const char *kvlist, char *err,
+		      size_t errlen)
+{
+	struct pcpb_config tmp = *cfg;
+	char buf[1024], *save = NULL, *tok;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (strlen(kvlist) >= sizeof(buf)) {
+		if (err)
+			snprintf(err, errlen, "config string too long");
+		return -EINVAL;
+	}
+	strcpy(buf, kvlist);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+
+		if (!eq) {
+			if (err)
+				snprintf(err, errlen,
+					 "config: '%s' is not key=value", tok);
+			return -EINVAL;
+		}
+		*eq = '\0';
+		if (pcpb_config_set(&tmp, tok, eq + 1)) {
+			if (err)
+				snprintf(err, errlen,
+					 "config: bad value '%s' for key '%s'",
+					 eq + 1, tok);
+			return -EINVAL;
+		}
+	}
+	if (config_validate(&tmp, err, errlen))
+		return -EINVAL;
+	*cfg = tmp;
+	return 0;
+}
+
+/* Checks that need more than one field. */
+int config_validate(const struct pcpb_config *cfg, char *err, size_t len)
+{
+	int nodes = cfg->nodes ? cfg->nodes : 1;
+
+	if (cfg->memory_bytes < (uint64_t)nodes * (4ULL << 20) ||
+	    cfg->memory_bytes > MAX_MEMORY_BYTES) {
+		if (err)
+			snprintf(err, len,
+				 "config: memory must be 4 MiB per node .. 4 TiB");
+		return -EINVAL;
+	}
+	if (cfg->nr_cpus < 1 || cfg->nr_cpus > PCPB_MAX_CPUS ||
+	    cfg->nodes < 0 || cfg->nodes > PCPB_MAX_NODES ||
+	    cfg->pageblock_order <= PAGE_ALLOC_COSTLY_ORDER ||
+	    cfg->pageblock_order > MAX_PAGE_ORDER ||
+	    (unsigned)cfg->policy >= ARRAY_SIZE(policy_names) ||
+	    (unsigned)cfg->fallback >= ARRAY_SIZE(fallback_names) ||
+	    (unsigned)cfg->cpu_mode >= ARRAY_SIZE(cpu_mode_names) ||
+	    (unsigned)cfg->backing >= ARRAY_SIZE(backing_names) ||
+	    cfg->batch < 0 || cfg->high_min < 0 || cfg->high_max < 0 ||
+	    cfg->vmstat_ms < 0) {
+		if (err)
+			snprintf(err, len, "config: a field is out of range");
+		return -EINVAL;
+	}
+	if (cfg->high_min && cfg->high_max && cfg->high_min > cfg->high_max) {
+		if (err)
+			snprintf(err, len, "config: high_min > high_max");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int pcpb_config_format(const struct pcpb_config *cfg, char *buf, size_t len)
+{
+	return snprintf(buf, len,
+			"memory=%lluM,nodes=%d,cpus=%d,cpu_mode=%s,policy=%s,"
+			"fallback=%s,pcp=%s,batch=%d,high_min=%d,high_max=%d,"
+			"pageblock_order=%u,backing=%s,lockstat=%s,vmstat_ms=%d",
+			(unsigned long long)(cfg->memory_bytes >> 20),
+			cfg->nodes, cfg->nr_cpus,
+			cpu_mode_names[cfg->cpu_mode],
+			policy_names[cfg->policy],
+			fallback_names[cfg->fallback],
+			cfg->pcp_enabled ? "on" : "off", cfg->batch,
+			cfg->high_min, cfg->high_max, cfg->pageblock_order,
+			backing_names[cfg->backing],
+			cfg->lockstat ? "on" : "off", cfg->vmstat_ms);
+}

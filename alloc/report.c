@@ -1,0 +1,596 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * report.c - statistics snapshots and the text/JSON/CSV report.
+ *
+ * Counters live where the work happens (zone->stats under zone->lock,
+ * pcp->ops/stats under pcp->lock, lockstat inside each lock) and are folded
+ * here, kernel vm_stat_diff style.  JSON and CSV come from one emitter, so
+ * the two always carry the same keys; CSV rows are "dotted.key,value".
+ *
+ * Invariants: a snapshot and its check run under one inst_lock_all(), so
+ * the numbers in one report describe one state.
+ *
+ * Locking: inst_lock_all() around every fold; the report never allocates
+ * under a lock except the histogram scratch taken before it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const char *const mt_names[] = { "unmovable", "movable", "reclaimable",
+					"highatomic", "cma", "isolate" };
+#define PCPB_NAME(name) #name,
+static const char *const site_names[] = { PCPB_LOCK_SITES(PCPB_NAME) };
+static const char *const op_names[] = { PCPB_OP_COUNTERS(PCPB_NAME) };
+static const char *const work_names[] = { PCPB_WORK_COUNTERS(PCPB_NAME) };
+static const char *const pcp_names[] = { PCPB_PCP_COUNTERS(PCPB_NAME) };
+
+const char *pcpb_migratetype_name(int mt)
+{
+	return mt >= 0 && mt < PCPB_NR_MIGRATETYPES ? mt_names[mt] : "?";
+}
+
+const char *pcpb_lock_site_name(int site)
+{
+	return site >= 0 && site < PCPB_NR_LOCK_SITES ? site_names[site] : "?";
+}
+
+/* claim and steal are sections inside another hold, not acquisitions. */
+static bool site_is_section(int s)
+{
+	return s == PCPB_SITE_claim || s == PCPB_SITE_steal;
+}
+
+static void summarize(struct pcpb_hist_summary *out, const struct hist *h)
+{
+	out->count = h->count;
+	out->total_ns = h->total;
+	out->p50 = hist_quantile(h, 0.50);
+	out->p99 = hist_quantile(h, 0.99);
+	out->p999 = hist_quantile(h, 0.999);
+	out->max = h->max;
+}
+
+/* scratch: 2 * (NR_SITES + 1) histograms. */
+static void fold_lock(struct pcpb_lock_class_stats *cls, struct hist *scratch,
+		      struct pcpb_lock **locks, size_t nr)
+{
+	struct hist *all_hold = &scratch[2 * PCPB_NR_LOCK_SITES];
+	struct hist *all_wait = all_hold + 1;
+	size_t i;
+	int s;
+
+	for (s = 0; s < PCPB_NR_LOCK_SITES; s++) {
+		struct pcpb_lock_site_stats *out = &cls->sites[s];
+		struct hist *hold = &scratch[2 * s], *wait = hold + 1;
+
+		for (i = 0; i < nr; i++) {
+			struct lock_site_stats *ls = &locks[i]->sites[s];
+
+			out->acquisitions += ls->nr_acquire;
+			out->contended += ls->nr_contended +
+					  READ_ONCE(ls->nr_trylock_fail);
+			if (ls->hold) {
+				hist_merge(hold, ls->hold);
+				hist_merge(wait, ls->wait);
+			}
+		}
+		summarize(&out->hold_ns, hold);
+		summarize(&out->wait_ns, wait);
+		if (site_is_section(s))
+			continue;
+		cls->all.acquisitions += out->acquisitions;
+		cls->all.contended += out->contended;
+		hist_merge(all_hold, hold);
+		hist_merge(all_wait, wait);
+	}
+	summarize(&cls->all.hold_ns, all_hold);
+	summarize(&cls->all.wait_ns, all_wait);
+}
+
+static void fold_fragmentation(struct pcpb *inst, struct pcpb_stats *st)
+{
+	int n, o, mt;
+
+	for (n = 0; n < inst->nr_nodes; n++) {
+		struct zone *zone = inst->zones[n];
+		unsigned long b, nr_blocks = zone->spanned_pages >>
+					     zone->pageblock_order;
+
+		for (o = 0; o < NR_PAGE_ORDERS; o++) {
+			st->free_blocks_by_order[o] += zone->free_area[o].nr_free;
+			for (mt = 0; mt < MIGRATE_TYPES; mt++) {
+				uint32_t pfn;
+
+				for (pfn = zone->free_area[o].free_list[mt].first;
+				     pfn != PFN_NIL;
+				     pfn = zone->memmap[pfn].lru.next)
+					st->free_pages_by_mt[mt] += 1UL << o;
+			}
+		}
+		for (b = 0; b < nr_blocks; b++) {
+			unsigned long start = zone->zone_start_pfn +
+					      (b << zone->pageblock_order);
+			unsigned long pfn = start, end = start +
+						      pageblock_nr_pages(zone);
+			int bmt = zone->pageblock_data[b].migratetype;
+
+			st->pageblocks++;
+			st->pageblocks_by_mt[bmt]++;
+			while (pfn < end) {
+				struct page *page = &zone->memmap[pfn];
+
+				if (page->state == PS_TAIL) {
+					pfn++;
+					continue;
+				}
+				if (page->state == PS_ALLOC && page->mt != bmt) {
+					st->mixed_pageblocks++;
+					break;
+				}
+				pfn += 1UL << page->order;
+			}
+		}
+	}
+}
+
+/* Context: every lock held. */
+static void stats_fold_locked(struct pcpb *inst, struct pcpb_stats *st,
+			      struct hist *scratch, struct pcpb_lock **locks)
+{
+	size_t nr_pcps = (size_t)inst->nr_cpus * (size_t)inst->nr_nodes, i;
+	int n, k;
+
+	memset(st, 0, sizeof(*st));
+	st->ops[PCPB_OP_einval] = READ_ONCE(inst->einval);
+	st->ops[PCPB_OP_alloc_failed] = READ_ONCE(inst->alloc_failed);
+	for (n = 0; n < inst->nr_nodes; n++) {
+		struct zone *zone = inst->zones[n];
+
+		for (k = 0; k < PCPB_NR_OPS; k++)
+			st->ops[k] += zone->stats.ops[k];
+		for (k = 0; k < PCPB_NR_WORK; k++)
+			st->work[k] += zone->stats.work[k];
+		for (k = 0; k < MIGRATE_PCPTYPES; k++) {
+			int m;
+
+			for (m = 0; m < MIGRATE_TYPES; m++) {
+				st->pollute[k][m] += zone->stats.pollute[k][m];
+				st->convert[k][m] += zone->stats.convert[k][m];
+			}
+		}
+		locks[n] = &zone->lock;
+	}
+	memset(scratch, 0, 2 * (PCPB_NR_LOCK_SITES + 1) * sizeof(*scratch));
+	fold_lock(&st->zone_lock, scratch, locks, (size_t)inst->nr_nodes);
+
+	for (i = 0; i < nr_pcps; i++) {
+		struct per_cpu_pages *pcp = &inst->pcps[i];
+
+		for (k = 0; k < PCPB_NR_OPS; k++)
+			st->ops[k] += pcp->ops[k];
+		for (k = 0; k < PCPB_NR_PCP_STATS; k++)
+			st->pcp[k] += pcp->stats[k];
+		locks[i] = &pcp->lock;
+	}
+	memset(scratch, 0, 2 * (PCPB_NR_LOCK_SITES + 1) * sizeof(*scratch));
+	fold_lock(&st->pcp_lock, scratch, locks, nr_pcps);
+	fold_fragmentation(inst, st);
+}
+
+/* One consistent snapshot plus the check of the same state. */
+static int snapshot(struct pcpb *inst, struct pcpb_stats *st,
+		    struct pcpb_check_result *res)
+{
+	size_t nr_locks = max((size_t)inst->nr_cpus * (size_t)inst->nr_nodes,
+			      (size_t)inst->nr_nodes);
+	struct hist *scratch =
+		malloc(2 * (PCPB_NR_LOCK_SITES + 1) * sizeof(struct hist));
+	struct pcpb_lock **locks = malloc(nr_locks * sizeof(*locks));
+
+	if (!scratch || !locks) {
+		free(scratch);
+		free(locks);
+		return -ENOMEM;
+	}
+	inst_lock_all(inst);
+	stats_fold_locked(inst, st, scratch, locks);
+	if (res) {
+		check_locked(inst, res);
+		st->pages_total = res->pages_total;
+		st->pages_free = res->pages_free;
+		st->pages_pcp = res->pages_pcp;
+		st->pages_allocated = res->pages_allocated;
+	}
+	inst_unlock_all(inst);
+	free(scratch);
+	free(locks);
+	return 0;
+}
+
+int pcpb_stats_read(struct pcpb *inst, struct pcpb_stats *st)
+{
+	struct pcpb_check_result res;
+
+	return snapshot(inst, st, &res);
+}
+
+void pcpb_stats_reset(struct pcpb *inst)
+{
+	size_t i, nr_pcps = (size_t)inst->nr_cpus * (size_t)inst->nr_nodes;
+	int n;
+
+	inst_lock_all(inst);
+	for (n = 0; n < inst->nr_nodes; n++) {
+		memset(&inst->zones[n]->stats, 0, sizeof(struct zone_stats));
+		lock_stats_reset(&inst->zones[n]->lock);
+	}
+	for (i = 0; i < nr_pcps; i++) {
+		memset(inst->pcps[i].ops, 0, sizeof(inst->pcps[i].ops));
+		memset(inst->pcps[i].stats, 0, sizeof(inst->pcps[i].stats));
+		lock_stats_reset(&inst->pcps[i].lock);
+	}
+	WRITE_ONCE(inst->einval, 0);
+	WRITE_ONCE(inst->alloc_failed, 0);
+	inst_unlock_all(inst);
+}
+
+/* ---- the emitter: nested JSON, or flat "dotted.key,value" CSV ---------- */
+
+struct emit {
+	FILE *f;
+	bool json;
+	int depth;
+	bool need_comma;
+	char path[256];
+	size_t plen[16];
+};
+
+static void em_key(struct emit *e, const char *key)
+{
+	if (!e->json)
+		return;
+	fprintf(e->f, "%s\n%*s", e->need_comma ? "," : "", 2 * e->depth, "");
+	if (key)
+		fprintf(e->f, "\"%s\": ", key);
+	e->need_comma = true;
+}
+
+static void em_csv_key(struct emit *e, const char *key)
+{
+	fprintf(e->f, "%s%s%s,", e->path, e->path[0] ? "." : "", key);
+}
+
+static void em_begin(struct emit *e, const char *key)
+{
+	if (e->json) {
+		if (e->depth)
+			em_key(e, key);
+		fputc('{', e->f);
+		e->need_comma = false;
+	} else {
+		e->plen[e->depth] = strlen(e->path);
+		if (key)
+			snprintf(e->path + e->plen[e->depth],
+				 sizeof(e->path) - e->plen[e->depth], "%s%s",
+				 e->plen[e->depth] ? "." : "", key);
+	}
+	e->depth++;
+}
+
+static void em_end(struct emit *e)
+{
+	e->depth--;
+	if (e->json) {
+		fprintf(e->f, "\n%*s}", 2 * e->depth, "");
+		e->need_comma = true;
+		if (!e->depth)
+			fputc('\n', e->f);
+	} else {
+		e->path[e->plen[e->depth]] = '\0';
+	}
+}
+
+static void em_u64(struct emit *e, const char *key, uint64_t v)
+{
+	if (e->json) {
+		em_key(e, key);
+		fprintf(e->f, "%llu", (unsigned long long)v);
+	} else {
+		em_csv_key(e, key);
+		fprintf(e->f, "%llu\n", (unsigned long long)v);
+	}
+}
+
+static void em_double(struct emit *e, const char *key, double v)
+{
+	if (e->json) {
+		em_key(e, key);
+		fprintf(e->f, "%.6g", v);
+	} else {
+		em_csv_key(e, key);
+		fprintf(e->f, "%.6g\n", v);
+	}
+}
+
+static void em_str(struct emit *e, const char *key, const char *v)
+{
+	if (e->json) {
+		em_key(e, key);
+		fprintf(e->f, "\"%s\"", v);
+	} else {
+		em_csv_key(e, key);
+		fprintf(e->f, "%s\n", v);
+	}
+}
+
+static void em_bool(struct emit *e, const char *key, bool v)
+{
+	if (e->json) {
+		em_key(e, key);
+		fputs(v ? "true" : "false", e->f);
+	} else {
+		em_csv_key(e, key);
+		fprintf(e->f, "%s\n", v ? "true" : "false");
+	}
+}
+
+static void em_u64s(struct emit *e, const char *key, const uint64_t *v, int n)
+{
+	int i;
+
+	if (e->json) {
+		em_key(e, key);
+		fputc('[', e->f);
+		for (i = 0; i < n; i++)
+			fprintf(e->f, "%s%llu", i ? ", " : "",
+				(unsigned long long)v[i]);
+		fputc(']', e->f);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		char k[64];
+
+		snprintf(k, sizeof(k), "%s.%d", key, i);
+		em_u64(e, k, v[i]);
+	}
+}
+
+static void em_hist(struct emit *e, const char *key,
+		    const struct pcpb_hist_summary *h)
+{
+	em_begin(e, key);
+	em_u64(e, "count", h->count);
+	em_u64(e, "total", h->total_ns);
+	em_u64(e, "p50", h->p50);
+	em_u64(e, "p99", h->p99);
+	em_u64(e, "p999", h->p999);
+	em_u64(e, "max", h->max);
+	em_end(e);
+}
+
+static void em_site(struct emit *e, const char *key,
+		    const struct pcpb_lock_site_stats *s)
+{
+	em_begin(e, key);
+	em_u64(e, "acquisitions", s->acquisitions);
+	em_u64(e, "contended", s->contended);
+	em_hist(e, "hold_ns", &s->hold_ns);
+	em_hist(e, "wait_ns", &s->wait_ns);
+	em_end(e);
+}
+
+static void em_lock_class(struct emit *e, const char *key,
+			  const struct pcpb_lock_class_stats *c)
+{
+	int s;
+
+	em_begin(e, key);
+	em_u64(e, "acquisitions", c->all.acquisitions);
+	em_u64(e, "contended", c->all.contended);
+	em_hist(e, "hold_ns", &c->all.hold_ns);
+	em_hist(e, "wait_ns", &c->all.wait_ns);
+	em_begin(e, "sites");
+	for (s = 0; s < PCPB_NR_LOCK_SITES; s++)
+		if (c->sites[s].acquisitions || c->sites[s].contended)
+			em_site(e, site_names[s], &c->sites[s]);
+	em_end(e);
+	em_end(e);
+}
+
+static void em_type_matrix(struct emit *e, const char *key,
+			   const uint64_t m[][PCPB_NR_MIGRATETYPES])
+{
+	int r, c;
+
+	em_begin(e, key);
+	for (r = 0; r < PCPB_NR_REQUEST_MT; r++)
+		for (c = 0; c < PCPB_NR_MIGRATETYPES; c++) {
+			char k[64];
+
+			if (!m[r][c])
+				continue;
+			snprintf(k, sizeof(k), "%s_from_%s", mt_names[r],
+				 mt_names[c]);
+			em_u64(e, k, m[r][c]);
+		}
+	em_end(e);
+}
+
+static void emit_report(struct emit *e, struct pcpb *inst,
+			const struct pcpb_stats *st,
+			const struct pcpb_check_result *res)
+{
+	struct zone *z0 = inst->zones[0];
+	char cfg[512];
+	int k;
+
+	pcpb_config_format(&inst->cfg, cfg, sizeof(cfg));
+	em_begin(e, NULL);
+	em_str(e, "config", cfg);
+	em_begin(e, "instance");
+	em_u64(e, "pages", inst->nr_pages);
+	em_u64(e, "nodes", (uint64_t)inst->nr_nodes);
+	em_u64(e, "cpus", (uint64_t)inst->nr_cpus);
+	em_u64(e, "memmap_bytes_per_page", sizeof(struct page));
+	em_u64(e, "batch", (uint64_t)z0->pageset_batch);
+	em_u64(e, "high_min", (uint64_t)z0->pageset_high_min);
+	em_u64(e, "high_max", (uint64_t)z0->pageset_high_max);
+	em_u64(e, "wmark_min", wmark_pages(z0, WMARK_MIN));
+	em_u64(e, "wmark_low", wmark_pages(z0, WMARK_LOW));
+	em_u64(e, "wmark_high", wmark_pages(z0, WMARK_HIGH));
+	em_end(e);
+
+	em_begin(e, "ops");
+	for (k = 0; k < PCPB_NR_OPS; k++)
+		em_u64(e, op_names[k], st->ops[k]);
+	em_end(e);
+
+	em_begin(e, "locks");
+	em_lock_class(e, "zone", &st->zone_lock);
+	em_lock_class(e, "pcp", &st->pcp_lock);
+	em_end(e);
+
+	em_begin(e, "work");
+	for (k = 0; k < PCPB_NR_WORK; k++)
+		em_u64(e, work_names[k], st->work[k]);
+	em_type_matrix(e, "pollute", st->pollute);
+	em_type_matrix(e, "convert", st->convert);
+	em_end(e);
+
+	em_begin(e, "pcp");
+	for (k = 0; k < PCPB_NR_PCP_STATS; k++)
+		em_u64(e, pcp_names[k], st->pcp[k]);
+	em_double(e, "hit_rate",
+		  st->ops[PCPB_OP_alloc]
+			  ? (double)st->pcp[PCPB_PCP_hits] /
+				    (double)st->ops[PCPB_OP_alloc]
+			  : 0.0);
+	em_end(e);
+
+	em_begin(e, "fragmentation");
+	em_u64s(e, "free_by_order", st->free_blocks_by_order,
+		PCPB_NR_PAGE_ORDERS);
+	em_begin(e, "free_by_migratetype");
+	for (k = 0; k < PCPB_NR_MIGRATETYPES; k++)
+		em_u64(e, mt_names[k], st->free_pages_by_mt[k]);
+	em_end(e);
+	em_begin(e, "pageblocks_by_migratetype");
+	for (k = 0; k < PCPB_NR_MIGRATETYPES; k++)
+		em_u64(e, mt_names[k], st->pageblocks_by_mt[k]);
+	em_end(e);
+	em_u64(e, "pageblocks", st->pageblocks);
+	em_u64(e, "mixed_pageblocks", st->mixed_pageblocks);
+	em_end(e);
+
+	em_begin(e, "check");
+	em_bool(e, "ok", res->ok);
+	em_u64(e, "pages_total", res->pages_total);
+	em_u64(e, "pages_free", res->pages_free);
+	em_u64(e, "pages_pcp", res->pages_pcp);
+	em_u64(e, "pages_allocated", res->pages_allocated);
+	if (!res->ok)
+		em_str(e, "error", res->msg);
+	em_end(e);
+	em_end(e);
+}
+
+static void text_lock_row(FILE *f, const char *cls, const char *site,
+			  const struct pcpb_lock_site_stats *s)
+{
+	fprintf(f, "  %-5s %-9s %12llu %10llu %9llu %9llu %10llu %9llu %10llu\n",
+		cls, site, (unsigned long long)s->acquisitions,
+		(unsigned long long)s->contended,
+		(unsigned long long)s->hold_ns.p50,
+		(unsigned long long)s->hold_ns.p99,
+		(unsigned long long)s->hold_ns.max,
+		(unsigned long long)s->wait_ns.p99,
+		(unsigned long long)s->wait_ns.max);
+}
+
+static void text_lock_class(FILE *f, const char *cls,
+			    const struct pcpb_lock_class_stats *c)
+{
+	int s;
+
+	text_lock_row(f, cls, "all", &c->all);
+	for (s = 0; s < PCPB_NR_LOCK_SITES; s++)
+		if (c->sites[s].acquisitions || c->sites[s].contended)
+			text_lock_row(f, cls, site_names[s], &c->sites[s]);
+}
+
+static void text_report(FILE *f, struct pcpb *inst,
+			const struct pcpb_stats *st,
+			const struct pcpb_check_result *res)
+{
+	char cfg[512];
+	int k;
+
+	pcpb_config_format(&inst->cfg, cfg, sizeof(cfg));
+	fprintf(f, "config: %s\n", cfg);
+	fprintf(f, "ops: alloc %llu  free %llu  alloc_failed %llu  einval %llu\n",
+		(unsigned long long)st->ops[PCPB_OP_alloc],
+		(unsigned long long)st->ops[PCPB_OP_free],
+		(unsigned long long)st->ops[PCPB_OP_alloc_failed],
+		(unsigned long long)st->ops[PCPB_OP_einval]);
+	fprintf(f, "pcp:");
+	for (k = 0; k < PCPB_NR_PCP_STATS; k++)
+		fprintf(f, " %s %llu", pcp_names[k],
+			(unsigned long long)st->pcp[k]);
+	fprintf(f, "\nwork:");
+	for (k = 0; k < PCPB_NR_WORK; k++)
+		fprintf(f, "%s %s %llu", k == 6 ? "\n     " : "", work_names[k],
+			(unsigned long long)st->work[k]);
+	fprintf(f, "\nlocks (ns):  site      acquisitions  contended  hold_p50  hold_p99   hold_max  wait_p99   wait_max\n");
+	text_lock_class(f, "zone", &st->zone_lock);
+	text_lock_class(f, "pcp", &st->pcp_lock);
+	fprintf(f, "buddyinfo (free blocks, order 0..10):");
+	for (k = 0; k < PCPB_NR_PAGE_ORDERS; k++)
+		fprintf(f, " %llu", (unsigned long long)st->free_blocks_by_order[k]);
+	fprintf(f, "\nfree pages by type:");
+	for (k = 0; k < PCPB_NR_MIGRATETYPES; k++)
+		if (st->free_pages_by_mt[k])
+			fprintf(f, " %s %llu", mt_names[k],
+				(unsigned long long)st->free_pages_by_mt[k]);
+	fprintf(f, "\npageblocks: %llu, mixed %llu\n",
+		(unsigned long long)st->pageblocks,
+		(unsigned long long)st->mixed_pageblocks);
+	fprintf(f, "check: %s  pages total %llu = free %llu + pcp %llu + allocated %llu%s%s\n",
+		res->ok ? "ok" : "FAILED",
+		(unsigned long long)res->pages_total,
+		(unsigned long long)res->pages_free,
+		(unsigned long long)res->pages_pcp,
+		(unsigned long long)res->pages_allocated, res->ok ? "" : ": ",
+		res->ok ? "" : res->msg);
+}
+
+int pcpb_report(struct pcpb *inst, FILE *out, enum pcpb_format fmt)
+{
+	struct pcpb_check_result res;
+	struct pcpb_stats *st;
+	struct emit e = { .f = out };
+	int err;
+
+	if (!inst || !out || (unsigned)fmt > PCPB_FMT_CSV)
+		return -EINVAL;
+	st = malloc(sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	err = snapshot(inst, st, &res);
+	if (err) {
+		free(st);
+		return err;
+	}
+	if (fmt == PCPB_FMT_TEXT) {
+		text_report(out, inst, st, &res);
+	} else {
+		e.json = fmt == PCPB_FMT_JSON;
+		if (!e.json)
+			fputs("key,value\n", out);
+		emit_report(&e, inst, st, &res);
+	}
+	free(st);
+	return 0;
+}

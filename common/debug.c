@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * debug.c - the VM_BUG_ON report path.  It never allocates: it formats into
+ * a stack buffer, write(2)s it and aborts, because it may run inside the
+ * LD_PRELOAD shim with a libc lock held.
+ *
+ * Invariants: none.  Locking: none.
+ */
+#include "compat.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+void pcpb_bug(const char *cond, const char *file, int line, const char *func)
+{
+	char buf[512];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "pcpbuddy: BUG at %s:%d %s(): %s\n",
+		     file, line, func, cond);
+	if (n > 0 && write(2, buf, (size_t)min(n, (int)sizeof(buf) - 1)) < 0)
+		abort();
+	abort();
+}

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * lock.c - the slow paths of the instrumented lock (see lock.h): spin,
+ * then futex wait; lockstat histogram storage.
+ *
+ * Invariants: those of lock.h.
+ * Locking: lock_acquire_slow() returns with the lock held.
+ */
+#include "lock.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define LOCK_SPINS 100
+
+static void futex_wait(int *addr, int val)
+{
+	syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+void lock_wake(struct pcpb_lock *l)
+{
+	syscall(SYS_futex, &l->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+void lock_acquire_slow(struct pcpb_lock *l, unsigned int site)
+{
+	uint64_t t0 = l->lockstat ? clock_cycles() : 0;
+	int i, c;
+
+	for (i = 0; i < LOCK_SPINS; i++) {
+		__builtin_ia32_pause();
+		if (READ_ONCE(l->state) == 0 && lock_try_raw(l))
+			goto acquired;
+	}
+	/* Mark "waiters" before sleeping so the holder's unlock wakes us. */
+	c = __atomic_exchange_n(&l->state, 2, __ATOMIC_ACQUIRE);
+	while (c != 0) {
+		futex_wait(&l->state, 2);
+		c = __atomic_exchange_n(&l->state, 2, __ATOMIC_ACQUIRE);
+	}
+acquired:
+	/* Held now, so the site's statistics are ours to update. */
+	if (site >= PCPB_NR_LOCK_SITES)
+		return;
+	l->sites[site].nr_contended++;
+	if (l->lockstat)
+		hist_record(l->sites[site].wait,
+			    cycles_to_ns(clock_cycles() - t0));
+}
+
+int lock_init(struct pcpb_lock *l, bool lockstat)
+{
+	unsigned int s;
+
+	memset(l, 0, sizeof(*l));
+	l->lockstat = lockstat;
+	if (!lockstat)
+		return 0;
+	clock_init();
+	for (s = 0; s < PCPB_NR_LOCK_SITES; s++) {
+		l->sites[s].hold = calloc(2, sizeof(struct hist));
+		if (!l->sites[s].hold) {
+			lock_destroy(l);
+			return -ENOMEM;
+		}
+		l->sites[s].wait = l->sites[s].hold + 1;
+	}
+	return 0;
+}
+
+void lock_destroy(struct pcpb_lock *l)
+{
+	unsigned int s;
+
+	for (s = 0; s < PCPB_NR_LOCK_SITES; s++) {
+		free(l->sites[s].hold);
+		l->sites[s].hold = l->sites[s].wait = NULL;
+	}
+}
+
+void lock_stats_reset(struct pcpb_lock *l)
+{
+	unsigned int s;
+
+	for (s = 0; s < PCPB_NR_LOCK_SITES; s++) {
+		struct lock_site_stats *st = &l->sites[s];
+
+		st->nr_acquire = st->nr_contended = 0;
+		WRITE_ONCE(st->nr_trylock_fail, 0);
+		if (st->hold)
+			memset(st->hold, 0, 2 * sizeof(struct hist));
+	}
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * lock.h - the one instrumented lock type used for zone->lock and
+ * pcp->lock, with lockstat per call site.
+ *
+ * Lock order (mirrors docs/design.md):
+ *     pcp->lock  ->  zone->lock
+ * At most one pcp->lock is held on the alloc/free paths; only pcpb_check()
+ * and pcpb_stats_read() hold every lock, taking all PCPs (cpu, then zone
+ * order) before all zones (node order).
+ *
+ * The lock spins briefly, then sleeps on a futex (Drepper's three-state
+ * mutex), so it does not collapse when threads outnumber cores, as a pure
+ * spinlock would under userspace preemption.
+ *
+ * Invariants:
+ *   I1 state is 0 (free), 1 (held) or 2 (held, maybe waiters).
+ *   I2 holder_site and hold_start are written only by the holder.
+ *   I3 sites[s] counters change only under the lock itself, except
+ *      nr_trylock_fail, which a failed trylock bumps atomically.
+ *
+ * Locking: a lock protects its own statistics.
+ */
+#ifndef PCPB_LOCK_H
+#define PCPB_LOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../include/pcpbuddy.h"
+#include "clock.h"
+#include "compat.h"
+#include "hist.h"
+
+struct lock_site_stats {
+	uint64_t nr_acquire;
+	uint64_t nr_contended; /* blocking acquisitions that had to wait */
+	uint64_t nr_trylock_fail; /* atomic */
+	struct hist *hold, *wait; /* NULL unless lockstat */
+};
+
+struct pcpb_lock {
+	int state; /* futex word */
+	bool lockstat;
+	uint8_t holder_site;
+	uint64_t hold_start; /* cycles */
+	struct lock_site_stats sites[PCPB_NR_LOCK_SITES];
+};
+
+typedef struct pcpb_lock spinlock_t;
+
+int lock_init(struct pcpb_lock *l, bool lockstat);
+void lock_destroy(struct pcpb_lock *l);
+/* Contended path; @site == PCPB_NR_LOCK_SITES records nothing. */
+void lock_acquire_slow(struct pcpb_lock *l, unsigned int site);
+void lock_wake(struct pcpb_lock *l);
+void lock_stats_reset(struct pcpb_lock *l);
+
+static inline bool lock_try_raw(struct pcpb_lock *l)
+{
+	int expected = 0;
+
+	return __atomic_compare_exchange_n(&l->state, &expected, 1, false,
+					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+static inline void lock_acquired(struct pcpb_lock *l, enum pcpb_lock_site site)
+{
+	l->holder_site = (uint8_t)site;
+	l->sites[site].nr_acquire++;
+	if (l->lockstat)
+		l->hold_start = clock_cycles();
+}
+
+/* spin_lock(): blocks; the wait is recorded when there was one. */
+static inline void spin_lock(struct pcpb_lock *l, enum pcpb_lock_site site)
+{
+	if (unlikely(!lock_try_raw(l)))
+		lock_acquire_slow(l, site);
+	lock_acquired(l, site);
+}
+
+/* spin_trylock(): the kernel's pcp_spin_trylock() semantics. */
+static inline bool spin_trylock(struct pcpb_lock *l, enum pcpb_lock_site site)
+{
+	if (unlikely(!lock_try_raw(l))) {
+		atomic_add(&l->sites[site].nr_trylock_fail, 1);
+		return false;
+	}
+	lock_acquired(l, site);
+	return true;
+}
+
+static inline void spin_unlock(struct pcpb_lock *l)
+{
+	if (l->lockstat) {
+		struct lock_site_stats *s = &l->sites[l->holder_site];
+
+		hist_record(s->hold,
+			    cycles_to_ns(clock_cycles() - l->hold_start));
+	}
+	if (unlikely(__atomic_exchange_n(&l->state, 0, __ATOMIC_RELEASE) == 2))
+		lock_wake(l);
+}
+
+/* Time a section under a held lock as if it were a site (claim, steal). */
+static inline uint64_t lock_section_begin(struct pcpb_lock *l)
+{
+	return l->lockstat ? clock_cycles() : 0;
+}
+
+static inline void lock_section_end(struct pcpb_lock *l,
+				    enum pcpb_lock_site site, uint64_t t0)
+{
+	l->sites[site].nr_acquire++;
+	if (l->lockstat)
+		hist_record(l->sites[site].hold,
+			    cycles_to_ns(clock_cycles() - t0));
+}
+
+/* Raw acquire for observers (stats, check): not counted in lockstat. */
+static inline void spin_lock_quiet(struct pcpb_lock *l)
+{
+	if (!lock_try_raw(l))
+		lock_acquire_slow(l, PCPB_NR_LOCK_SITES);
+}
+
+static inline void spin_unlock_quiet(struct pcpb_lock *l)
+{
+	if (__atomic_exchange_n(&l->state, 0, __ATOMIC_RELEASE) == 2)
+		lock_wake(l);
+}
+
+static inline bool spin_is_locked(struct pcpb_lock *l)
+{
+	return READ_ONCE(l->state) != 0;
+}
+
+#define lockdep_assert_held(l) VM_BUG_ON(!spin_is_locked(l))
+
+#endif /* PCPB_LOCK_H */

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * pcpbuddy.h - the one public header of pcpbuddy, a userspace research port
+ * of the Linux zone/PCP page allocator.
+ *
+ * An instance (struct pcpb) models one machine: nodes, one zone per node,
+ * and per-CPU page lists (PCP) for a number of CPUs that may exceed the real
+ * ones.  Pages are named by pfn; memory is metadata-only unless the config
+ * asks for backing, in which case pcpb_pfn_to_addr() gives usable bytes.
+ *
+ * Invariants the API promises (pcpb_check() proves them):
+ *   every pfn of the instance is in exactly one place: a zone free list, a
+ *   PCP list, or allocated to a caller; bad input changes nothing.
+ *
+ * Locking: every function is thread safe unless its comment says otherwise.
+ * Lock order inside the allocator is pcp->lock before zone->lock.
+ */
+#ifndef PCPBUDDY_H
+#define PCPBUDDY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PCPB_API __attribute__((visibility("default")))
+#define PCPB_MUST_CHECK __attribute__((warn_unused_result))
+
+#define PCPB_PAGE_SHIFT 12
+#define PCPB_PAGE_SIZE (1UL << PCPB_PAGE_SHIFT)
+#define PCPB_MAX_PAGE_ORDER 10
+#define PCPB_NR_PAGE_ORDERS (PCPB_MAX_PAGE_ORDER + 1)
+#define PCPB_MAX_CPUS 4096
+#define PCPB_MAX_NODES 64
+
+/* The migratetypes a caller may request; numbering follows the kernel. */
+enum pcpb_migratetype {
+	PCPB_MT_UNMOVABLE = 0,
+	PCPB_MT_MOVABLE = 1,
+	PCPB_MT_RECLAIMABLE = 2,
+	PCPB_NR_REQUEST_MT = 3,
+	/* Internal block types, reported in statistics only. */
+	PCPB_MT_HIGHATOMIC = 3,
+	PCPB_MT_CMA = 4,
+	PCPB_MT_ISOLATE = 5,
+	PCPB_NR_MIGRATETYPES = 6,
+};
+
+/* Allocation flags (a small gfp). Unknown bits are -EINVAL. */
+#define PCPB_GFP_ACCOUNT (1U << 0)  /* memcg-accounted (__GFP_ACCOUNT) */
+#define PCPB_GFP_THISNODE (1U << 1) /* no zonelist fallback to other nodes */
+#define PCPB_GFP_NORETRY (1U << 2)  /* no drain-all retry before -ENOMEM */
+#define PCPB_GFP_MASK (PCPB_GFP_ACCOUNT | PCPB_GFP_THISNODE | PCPB_GFP_NORETRY)
+
+enum pcpb_cpu_mode {
+	PCPB_CPU_THREAD,   /* each thread is a virtual CPU (default) */
+	PCPB_CPU_SCHED,    /* sched_getcpu() modulo nr_cpus */
+	PCPB_CPU_EXPLICIT, /* the caller names the CPU (replay, simulation) */
+};
+
+enum pcpb_policy {
+	PCPB_POLICY_CLASSIC, /* mainline PCP lists refilled by rmqueue_bulk */
+};
+
+/* Which point of the 2024-2025 fallback history __rmqueue follows. */
+enum pcpb_fallback {
+	PCPB_FALLBACK_HYGIENE,  /* c0cd6f557b90: failed claim takes request */
+	PCPB_FALLBACK_SMALLEST, /* c2f6ea38fc1b: claim, else smallest buddy */
+	PCPB_FALLBACK_CACHED,   /* 90abee6d7895: remembered rmqueue mode */
+};
+
+enum pcpb_backing {
+	PCPB_BACKING_NONE, /* metadata only */
+	PCPB_BACKING_ANON, /* one MAP_NORESERVE mapping, bound per node */
+};
+
+/**
+ * struct pcpb_config - everything that shapes an instance.
+ *
+ * pcpb_config_init() fills the defaults written beside each field; the
+ * same names are accepted as "key=value" by pcpb_config_set().
+ */
+struct pcpb_config {
+	uint64_t memory_bytes; /* memory: 1 GiB; rounded down to 4 MiB/node */
+	int nodes;	       /* nodes: 1; 0 = the real nodes via libnuma */
+	int nr_cpus;	       /* cpus: online CPUs of this machine */
+	enum pcpb_cpu_mode cpu_mode;	/* cpu_mode: thread */
+	enum pcpb_policy policy;	/* policy: classic */
+	enum pcpb_fallback fallback;	/* fallback: cached */
+	bool pcp_enabled;	/* pcp: on; off = boot pageset, high 0 batch 1 */
+	int batch;		/* batch: 0 = zone_batchsize() */
+	int high_min;		/* high_min: 0 = low watermark / node CPUs */
+	int high_max;		/* high_max: 0 = managed / 8 / node CPUs */
+	unsigned int pageblock_order;	/* pageblock_order: 9 */
+	enum pcpb_backing backing;	/* backing: none */
+	bool lockstat;		/* lockstat: on (hold/wait histograms) */
+	int vmstat_ms;		/* vmstat_ms: 1000; PCP high decay period, 0 = off */
+};
+
+struct pcpb;
+
+PCPB_API void pcpb_config_init(struct pcpb_config *cfg);
+/**
+ * pcpb_config_set - set one field by its key name.
+ * Return: 0, or -EINVAL for an unknown key or a bad value (cfg unchanged).
+ */
+PCPB_API PCPB_MUST_CHECK int pcpb_config_set(struct pcpb_config *cfg,
+					     const char *key,
+					     const char *value);
+/**
+ * pcpb_config_parse - apply "k=v,k=v" to @cfg, all or nothing.
+ * @err: receives a one-line reason on failure (may be NULL).
+ * Return: 0 or -EINVAL.
+ */
+PCPB_API PCPB_MUST_CHECK int pcpb_config_parse(struct pcpb_config *cfg,
+					       const char *kvlist, char *err,
+					       size_t errlen);
+/** pcpb_config_format - write @cfg as "k=v,..." into @buf. */
+PCPB_API int pcpb_config_format(const struct pcpb_config *cfg, char *buf,
+				size_t len);
+
+/**
+ * pcpb_create - build an instance.
+ * Return: 0 and *@out, or -EINVAL (bad config) / -ENOMEM.
+ */
+PCPB_API PCPB_MUST_CHECK int pcpb_create(const struct pcpb_config *cfg,
+					 struct pcpb **out);
+/* Context: no other thread may be using @inst. */
+PCPB_API void pcpb_destroy(struct pcpb *inst);
+PCPB_API const struct pcpb_config *pcpb_get_config(const struct pcpb *inst);
+
+/**
+ * pcpb_alloc_pages - allocate 2^@order pages on the calling CPU.
+ * @migratetype: a PCPB_MT_* request type (0..2).
+ * Return: the first pfn, or -ENOMEM / -EINVAL.
+ */
+PCPB_API PCPB_MUST_CHECK long pcpb_alloc_pages(struct pcpb *inst,
+					       unsigned int order,
+					       int migratetype, unsigned int flags);
+/**
+ * pcpb_free_pages - free what pcpb_alloc_pages() returned, on this CPU.
+ * Return: 0, or -EINVAL for a double free, a wrong order, a foreign or
+ * misaligned pfn; -EINVAL changes nothing.
+ */
+PCPB_API int pcpb_free_pages(struct pcpb *inst, unsigned long pfn,
+			     unsigned int order);
+/* Explicit-CPU variants: act as CPU @cpu (0 <= cpu < nr_cpus). */
+PCPB_API PCPB_MUST_CHECK long pcpb_alloc_pages_cpu(struct pcpb *inst, int cpu,
+						   unsigned int order,
+						   int migratetype,
+						   unsigned int flags);
+PCPB_API int pcpb_free_pages_cpu(struct pcpb *inst, int cpu, unsigned long pfn,
+				 unsigned int order);
+
+/**
+ * pcpb_set_thread_cpu - make the calling thread act as virtual CPU @cpu
+ * in thread and explicit modes, for every instance (taken modulo nr_cpus).
+ * Return: 0 or -EINVAL for a negative cpu.
+ */
+PCPB_API int pcpb_set_thread_cpu(int cpu);
+/* The CPU the calling thread acts as on @inst. */
+PCPB_API int pcpb_current_cpu(struct pcpb *inst);
+
+PCPB_API unsigned long pcpb_nr_pages(const struct pcpb *inst);
+/* Return: the address of @pfn's bytes, or NULL when not backed/foreign. */
+PCPB_API void *pcpb_pfn_to_addr(struct pcpb *inst, unsigned long pfn);
+/* Return: the pfn of @addr, or -EINVAL when not backed/foreign. */
+PCPB_API long pcpb_addr_to_pfn(struct pcpb *inst, const void *addr);
+
+/* drain_all_pages(): empty every PCP into the zones. */
+PCPB_API void pcpb_drain_all(struct pcpb *inst);
+/* One vmstat period: decay_pcp_high() on every PCP (what the timer does). */
+PCPB_API void pcpb_vmstat_tick(struct pcpb *inst);
+
+/* ---- statistics ------------------------------------------------------- */
+
+/* Lock call sites; a site is where a lock is taken, or (claim, steal) a
+ * section timed while zone->lock is already held. */
+/* clang-format off */
+#define PCPB_LOCK_SITES(X)		\
+	X(alloc)			\
+	X(free)				\
+	X(refill)			\
+	X(drain)			\
+	X(free_one)			\
+	X(bulk)				\
+	X(claim)			\
+	X(steal)			\
+	X(decay)
+/* clang-format on */
+#define PCPB_ENUM_SITE(name) PCPB_SITE_##name,
+enum pcpb_lock_site { PCPB_LOCK_SITES(PCPB_ENUM_SITE) PCPB_NR_LOCK_SITES };
+
+/* Operation counters, exact (counted under the lock that did the work). */
+/* clang-format off */
+#define PCPB_OP_COUNTERS(X)		\
+	X(alloc)			\
+	X(free)				\
+	X(alloc_failed)			\
+	X(einval)
+/* Deterministic work under zone->lock. */
+#define PCPB_WORK_COUNTERS(X)		\
+	X(fallback_searches)		\
+	X(claims)			\
+	X(claim_success)		\
+	X(steals)			\
+	X(pages_moved_zone)		\
+	X(freelist_ops)			\
+	X(merges)			\
+	X(splits)			\
+	X(pfn_scan_steps)		\
+	X(pages_moved_block)		\
+	X(rmqueue_calls)
+/* Per-CPU page list activity, under pcp->lock. */
+#define PCPB_PCP_COUNTERS(X)		\
+	X(hits)				\
+	X(refills)			\
+	X(refill_pages)			\
+	X(drains)			\
+	X(drain_pages)			\
+	X(high_decays)
+/* clang-format on */
+#define PCPB_ENUM_OP(name) PCPB_OP_##name,
+#define PCPB_ENUM_WORK(name) PCPB_WORK_##name,
+#define PCPB_ENUM_PCP(name) PCPB_PCP_##name,
+enum { PCPB_OP_COUNTERS(PCPB_ENUM_OP) PCPB_NR_OPS };
+enum { PCPB_WORK_COUNTERS(PCPB_ENUM_WORK) PCPB_NR_WORK };
+enum { PCPB_PCP_COUNTERS(PCPB_ENUM_PCP) PCPB_NR_PCP_STATS };
+
+struct pcpb_hist_summary {
+	uint64_t count, total_ns;
+	uint64_t p50, p99, p999, max; /* ns; bucket upper bounds, max exact */
+};
+
+struct pcpb_lock_site_stats {
+	uint64_t acquisitions;
+	uint64_t contended; /* waited for the lock, or a trylock failed */
+	struct pcpb_hist_summary hold_ns;
+	struct pcpb_hist_summary wait_ns; /* contended acquisitions only */
+};
+
+struct pcpb_lock_class_stats {
+	/* Acquisitions sum over the real sites; claim/steal are sections. */
+	struct pcpb_lock_site_stats all;
+	struct pcpb_lock_site_stats sites[PCPB_NR_LOCK_SITES];
+};
+
+struct pcpb_stats {
+	uint64_t ops[PCPB_NR_OPS];
+	uint64_t work[PCPB_NR_WORK];
+	uint64_t pcp[PCPB_NR_PCP_STATS];
+	struct pcpb_lock_class_stats zone_lock, pcp_lock;
+	/* thpchallenge-style fallback events [requested][block type]. */
+	uint64_t pollute[PCPB_NR_REQUEST_MT][PCPB_NR_MIGRATETYPES];
+	uint64_t convert[PCPB_NR_REQUEST_MT][PCPB_NR_MIGRATETYPES];
+	/* buddyinfo: free blocks per order; pagetypeinfo: free pages per type */
+	uint64_t free_blocks_by_order[PCPB_NR_PAGE_ORDERS];
+	uint64_t free_pages_by_mt[PCPB_NR_MIGRATETYPES];
+	uint64_t pageblocks, pageblocks_by_mt[PCPB_NR_MIGRATETYPES];
+	uint64_t mixed_pageblocks; /* hold pages allocated as another type */
+	uint64_t pages_total, pages_free, pages_pcp, pages_allocated;
+};
+
+/* Return: 0; takes every lock in order for a consistent snapshot. */
+PCPB_API int pcpb_stats_read(struct pcpb *inst, struct pcpb_stats *st);
+/* Zero every counter and histogram (not the state). */
+PCPB_API void pcpb_stats_reset(struct pcpb *inst);
+
+struct pcpb_check_result {
+	bool ok;
+	uint64_t pages_total, pages_free, pages_pcp, pages_allocated;
+	char msg[256]; /* the first violated invariant, by its I-number */
+};
+
+/**
+ * pcpb_check - the full invariant walk (docs/design.md lists I1..In).
+ * Context: takes every lock; other threads may keep running.
+ * Return: 0 when every invariant holds, -EUCLEAN otherwise.
+ */
+PCPB_API int pcpb_check(struct pcpb *inst, struct pcpb_check_result *res);
+
+enum pcpb_format { PCPB_FMT_TEXT, PCPB_FMT_JSON, PCPB_FMT_CSV };
+/* Return: 0, or -EINVAL for a bad format. JSON keys: README "Report". */
+PCPB_API int pcpb_report(struct pcpb *inst, FILE *out, enum pcpb_format fmt);
+
+/* Name tables, for reports and CLIs. */
+PCPB_API const char *pcpb_migratetype_name(int mt);
+PCPB_API const char *pcpb_lock_site_name(int site);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PCPBUDDY_H */

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * pcp.h - per-CPU page lists (PCP): the classic policy.
+ *
+ * Port of mm/page_alloc.c (2026 tree): struct per_cpu_pages,
+ * order_to_pindex(), zone_batchsize(), zone_highsize(), nr_pcp_alloc(),
+ * __rmqueue_pcplist(), rmqueue_pcplist(), free_frozen_pages(),
+ * free_frozen_page_commit(), nr_pcp_high(), nr_pcp_free(),
+ * free_pcppages_bulk(), drain_pages_zone(), decay_pcp_high().
+ *
+ * Invariants (pcp_verify() proves them):
+ *   P1 count equals the base pages on all lists; every listed page is a
+ *      PS_PCP head with pindex equal to its list and private equal to cpu,
+ *      and its order is the list's order.
+ *   P2 high_min <= high <= high_max after any operation that clamps it.
+ *   P3 a page is on at most one PCP list, and on no zone free list.
+ *
+ * Locking: pcp->lock protects every field but the immutable cpu and zone.
+ * The alloc/free fast paths only trylock it (a failure goes to the zone);
+ * drains and decay from another thread take it blocking.  pcp->lock is
+ * taken before zone->lock.
+ */
+#ifndef PCPB_PCP_H
+#define PCPB_PCP_H
+
+#include "../zone/zone.h"
+
+#define NR_LOWORDER_PCP_LISTS (MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
+#define NR_PCP_THP 2 /* pageblock order: movable, everything else */
+#define NR_PCP_LISTS (NR_LOWORDER_PCP_LISTS + NR_PCP_THP)
+#define CONFIG_PCP_BATCH_SCALE_MAX 5
+
+enum pcp_flags {
+	PCPF_PREV_FREE_HIGH_ORDER = 1U << 0, /* last free was order 1..3 */
+	PCPF_FREE_HIGH_BATCH = 1U << 1,	     /* keep a batch on high frees */
+};
+
+struct per_cpu_pages {
+	spinlock_t lock;
+	int count;	/* base pages on the lists */
+	int high;	/* drain threshold, auto-tuned */
+	int high_min, high_max;
+	int batch;	/* refill/drain chunk */
+	uint8_t flags;
+	uint8_t alloc_factor; /* refill scale: batch << alloc_factor */
+	int free_count;	      /* recent consecutive frees, in pages */
+	int cpu;
+	struct zone *zone;
+	uint64_t ops[PCPB_NR_OPS];
+	uint64_t stats[PCPB_NR_PCP_STATS];
+	struct pfn_list lists[NR_PCP_LISTS];
+} __cacheline_aligned;
+
+#define pcp_stat_inc(p, item) ((p)->stats[PCPB_PCP_##item]++)
+#define pcp_stat_add(p, item, n) ((p)->stats[PCPB_PCP_##item] += (n))
+
+static inline bool pcp_allowed_order(const struct zone *zone,
+				     unsigned int order)
+{
+	return order <= PAGE_ALLOC_COSTLY_ORDER ||
+	       order == zone->pageblock_order;
+}
+
+static inline unsigned int order_to_pindex(int mt, unsigned int order)
+{
+	if (order > PAGE_ALLOC_COSTLY_ORDER)
+		return NR_LOWORDER_PCP_LISTS + (mt == MIGRATE_MOVABLE);
+	return MIGRATE_PCPTYPES * order + (unsigned int)mt;
+}
+
+static inline unsigned int pindex_to_order(const struct zone *zone,
+					   unsigned int pindex)
+{
+	if (pindex >= NR_LOWORDER_PCP_LISTS)
+		return zone->pageblock_order;
+	return pindex / MIGRATE_PCPTYPES;
+}
+
+struct pcp_params {
+	bool enabled;		      /* false: the boot pageset */
+	int batch, high_min, high_max; /* 0: the kernel formulas */
+	int nr_node_cpus;	      /* CPUs sharing the zone's node */
+};
+
+int zone_batchsize(const struct zone *zone);
+int zone_highsize(const struct zone *zone, int batch, int fraction,
+		  int nr_node_cpus);
+void zone_pageset_params(struct zone *zone, const struct pcp_params *p);
+int pcp_init(struct per_cpu_pages *pcp, struct zone *zone, int cpu,
+	     bool lockstat);
+void pcp_destroy(struct per_cpu_pages *pcp);
+
+unsigned long rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order,
+			      int mt);
+void free_frozen_pages(struct zone *zone, int cpu, unsigned long pfn,
+		       unsigned int order);
+void free_pcppages_bulk(struct zone *zone, int count,
+			struct per_cpu_pages *pcp, unsigned int pindex);
+void drain_pages_zone(struct zone *zone, int cpu);
+void decay_pcp_high(struct zone *zone, struct per_cpu_pages *pcp);
+int pcp_verify(struct per_cpu_pages *pcp, uint8_t *seen, char *msg,
+	       size_t len);
+
+#endif /* PCPB_PCP_H */

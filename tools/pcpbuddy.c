@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * pcpbuddy.c - the command line: subcommands dispatch to workload drivers.
+ *
+ * Exit codes: 0 ok, 1 the run failed (e.g. an invariant check), 2 bad
+ * arguments (the message names the argument).
+ *
+ * Invariants: none.  Locking: single-threaded until a driver starts.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "../workloads/workloads.h"
+
+static const char usage[] =
+	"usage: pcpbuddy [COMMAND [ARGS]]\n"
+	"\n"
+	"A userspace port of the Linux zone/PCP page allocator.\n"
+	"\n"
+	"commands:\n"
+	"  run WORKLOAD [options]   run a workload driver and print a report\n"
+	"  config [--config k=v]    print the effective configuration\n"
+	"  help                     this text\n"
+	"\n"
+	"With no command, runs the default: run mixed --threads 2 --seconds 2.\n"
+	"Each command and workload takes --help.\n";
+
+static void list_workloads(FILE *f)
+{
+	const struct workload *w;
+
+	fprintf(f, "workloads:\n");
+	for (w = wl_registry; w->name; w++)
+		fprintf(f, "  %-10s %s\n", w->name, w->summary);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	const struct workload *w;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		printf("usage: pcpbuddy run WORKLOAD [--threads N] [--seconds S] [--seed X]\n"
+		       "                    [--config k=v,...] [--json|--csv]\n\n");
+		list_workloads(stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	for (w = wl_registry; w->name; w++)
+		if (!strcmp(w->name, argv[1]))
+			return w->main(argc - 1, argv + 1);
+	fprintf(stderr, "pcpbuddy run: unknown workload '%s'\n", argv[1]);
+	list_workloads(stderr);
+	return 2;
+}
+
+static int cmd_config(int argc, char **argv)
+{
+	struct pcpb_config cfg;
+	char err[256], buf[512];
+	int i;
+
+	pcpb_config_init(&cfg);
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: pcpbuddy config [--config k=v,...]\n"
+			       "Prints the configuration after applying the keys.\n");
+			return 0;
+		}
+		if (strcmp(argv[i], "--config") || i + 1 >= argc) {
+			fprintf(stderr, "pcpbuddy config: unknown argument '%s'\n",
+				argv[i]);
+			return 2;
+		}
+		if (pcpb_config_parse(&cfg, argv[++i], err, sizeof(err))) {
+			fprintf(stderr, "pcpbuddy config: --config: %s\n", err);
+			return 2;
+		}
+	}
+	pcpb_config_format(&cfg, buf, sizeof(buf));
+	printf("%s\n", buf);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		static char a0[] = "run", a1[] = "mixed", a2[] = "--threads",
+			    a3[] = "2", a4[] = "--seconds", a5[] = "2";
+		char *def[] = { a0, a1, a2, a3, a4, a5, NULL };
+
+		printf("pcpbuddy: no command given; running the default "
+		       "'run mixed --threads 2 --seconds 2' (see --help)\n");
+		return cmd_run(6, def);
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		fputs(usage, stdout);
+		list_workloads(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "config"))
+		return cmd_config(argc - 1, argv + 1);
+	fprintf(stderr, "pcpbuddy: unknown command '%s' (try --help)\n", argv[1]);
+	return 2;
+}

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * common.c - what the workload drivers share: options, RNG, progress.
+ *
+ * Invariants: a parse error prints one line naming the argument and leaves
+ * nothing half-applied (the config is applied all or nothing).
+ * Locking: none.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "workloads.h"
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void wl_rng_seed(struct wl_rng *r, uint64_t seed)
+{
+	r->s[0] = splitmix64(&seed);
+	r->s[1] = splitmix64(&seed);
+}
+
+/* xoroshiro128+ */
+uint64_t wl_rng_next(struct wl_rng *r)
+{
+	uint64_t s0 = r->s[0], s1 = r->s[1], result = s0 + s1;
+
+	s1 ^= s0;
+	r->s[0] = ((s0 << 24) | (s0 >> 40)) ^ s1 ^ (s1 << 16);
+	r->s[1] = (s1 << 37) | (s1 >> 27);
+	return result;
+}
+
+double wl_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void wl_progress(const char *name, double elapsed, double total, uint64_t ops)
+{
+	if (total <= 2.0 || !isatty(STDERR_FILENO))
+		return;
+	fprintf(stderr, "\r[%s] %5.1f / %.1f s  %llu ops", name, elapsed, total,
+		(unsigned long long)ops);
+	fflush(stderr);
+}
+
+void wl_progress_done(double total)
+{
+	if (total > 2.0 && isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
+}
+
+int wl_usage_error(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (try --help)\n");
+	return 2;
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int wl_parse_common(int argc, char **argv, struct wl_opts *o,
+		    const char *usage, int *argi)
+{
+	const char *prog = argv[0], *config = NULL;
+	bool cpus_given = false;
+	char err[256];
+	int i, out = 1;
+
+	o->threads = 2;
+	o->seconds = 2.0;
+	o->seed = 1;
+	o->fmt = PCPB_FMT_TEXT;
+	pcpb_config_init(&o->cfg);
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		double v;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage, stdout);
+			return 1;
+		} else if (!strcmp(a, "--json")) {
+			o->fmt = PCPB_FMT_JSON;
+		} else if (!strcmp(a, "--csv")) {
+			o->fmt = PCPB_FMT_CSV;
+		} else if (!strcmp(a, "--threads") || !strcmp(a, "--seconds") ||
+			   !strcmp(a, "--seed") || !strcmp(a, "--config")) {
+			if (i + 1 >= argc)
+				return wl_usage_error(prog, "%s needs a value", a);
+			const char *val = argv[++i];
+
+			if (!strcmp(a, "--threads")) {
+				if (parse_double(val, 1, 1024, &v) || v != (int)v)
+					return wl_usage_error(prog,
+						"--threads: '%s' is not a count in 1..1024", val);
+				o->threads = (int)v;
+			} else if (!strcmp(a, "--seconds")) {
+				if (parse_double(val, 0.001, 86400, &v))
+					return wl_usage_error(prog,
+						"--seconds: '%s' is not a duration in 0.001..86400", val);
+				o->seconds = v;
+			} else if (!strcmp(a, "--seed")) {
+				char *end;
+
+				o->seed = strtoull(val, &end, 0);
+				if (end == val || *end)
+					return wl_usage_error(prog,
+						"--seed: '%s' is not a number", val);
+			} else {
+				config = val;
+			}
+		} else {
+			argv[out++] = argv[i];
+		}
+	}
+	/* Each thread is a CPU unless --config says otherwise. */
+	if (config && (strstr(config, "cpus=") == config ||
+		       strstr(config, ",cpus=")))
+		cpus_given = true;
+	if (!cpus_given)
+		o->cfg.nr_cpus = o->threads;
+	if (config && pcpb_config_parse(&o->cfg, config, err, sizeof(err)))
+		return wl_usage_error(prog, "--config: %s", err);
+	*argi = out;
+	return 0;
+}

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * fallback.c - migratetype fallback (claim and steal), the three points of
+ * its 2024-2025 history as runtime modes, and the rmqueue entry points that
+ * take zone->lock.
+ *
+ * Port of mm/page_alloc.c: find_suitable_fallback(), try_to_claim_block(),
+ * __rmqueue_claim(), __rmqueue_steal(), __rmqueue() with enum rmqueue_mode
+ * (90abee6d7895 "speed up fallbacks in rmqueue_bulk()"), rmqueue_bulk(),
+ * rmqueue_buddy(); and the v6.10 __rmqueue_fallback() of c0cd6f557b90 for
+ * PCPB_FALLBACK_HYGIENE.
+ *
+ * The modes:
+ *   hygiene  (c0cd6f557b90): search top-down for a fallback; try to claim the
+ *            block; when that fails take exactly the request from the buddy
+ *            found, however large (small MOVABLE requests search bottom-up).
+ *   smallest (c2f6ea38fc1b): claim top-down, else steal the smallest foreign
+ *            buddy bottom-up; every page of a bulk refill restarts at NORMAL.
+ *   cached   (90abee6d7895): as smallest, but one rmqueue_bulk() remembers
+ *            the step that last worked, since the lists cannot change while
+ *            it holds zone->lock: a claim that failed stays failed.
+ *
+ * Invariants: I1-I5 of zone.h.  A block changes type as a transaction:
+ * decide, move every free page of the block, then relabel (c0cd6f557b90).
+ *
+ * Locking: rmqueue_bulk() and rmqueue_buddy() take zone->lock (sites refill
+ * and alloc); everything else runs under it.  The block scan of a claim
+ * reads in-use pages it does not own with READ_ONCE, as the kernel does.
+ *
+ * Simplifications (docs/design.md): no watermark boost or kswapd wake on
+ * fallback, no ALLOC_NOFRAGMENT, no highatomic reserve.
+ */
+#include "zone.h"
+
+static const int fallbacks[MIGRATE_PCPTYPES][MIGRATE_PCPTYPES - 1] = {
+	[MIGRATE_UNMOVABLE] = { MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE },
+	[MIGRATE_MOVABLE] = { MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE },
+	[MIGRATE_RECLAIMABLE] = { MIGRATE_UNMOVABLE, MIGRATE_MOVABLE },
+};
+
+static bool should_try_claim_block(const struct zone *zone, unsigned int order,
+				   int start_mt)
+{
+	if (order >= zone->pageblock_order)
+		return true;
+	/* Large chunks of a foreign block: it is probably mostly free. */
+	if (order >= zone->pageblock_order / 2)
+		return true;
+	/* Unmovable/reclaimable allocations would pollute a movable block
+	 * for good; better to take the block over.  Small movable requests
+	 * steal instead: they can be migrated away later. */
+	return start_mt == MIGRATE_RECLAIMABLE || start_mt == MIGRATE_UNMOVABLE;
+}
+
+/*
+ * Return: the first fallback type with a free block at @order, -1 when there
+ * is none, or -2 when @claimable and @order is too small to claim at.
+ */
+int find_suitable_fallback(struct zone *zone, unsigned int order,
+			   int migratetype, bool claimable)
+{
+	struct free_area *area = &zone->free_area[order];
+	unsigned int i;
+
+	zone_stat_inc(zone, fallback_searches);
+	if (claimable && !should_try_claim_block(zone, order, migratetype))
+		return -2;
+	if (!area->nr_free)
+		return -1;
+	for (i = 0; i < MIGRATE_PCPTYPES - 1; i++) {
+		int mt = fallbacks[migratetype][i];
+
+		if (!pfn_list_empty(&area->free_list[mt]))
+			return mt;
+	}
+	return -1;
+}
+
+/* Move every free block of the pageblock at @start to @new_mt's lists. */
+static void move_freepages_block(struct zone *zone, unsigned long start,
+				 int old_mt, int new_mt)
+{
+	unsigned long pfn = start, end = start + pageblock_nr_pages(zone);
+
+	while (pfn < end) {
+		struct page *page = pfn_to_page(zone, pfn);
+		unsigned int order = READ_ONCE(page->order);
+
+		zone_stat_inc(zone, pfn_scan_steps);
+		if (READ_ONCE(page->state) == PS_BUDDY) {
+			move_to_free_list(zone, pfn, order, old_mt, new_mt);
+			zone_stat_add(zone, pages_moved_block, 1UL << order);
+			pfn += 1UL << order;
+		} else if (READ_ONCE(page->state) != PS_TAIL) {
+			pfn += 1UL << order;
+		} else {
+			pfn++;
+		}
+	}
+}
+
+/*
+ * Count a pageblock's free pages and its in-use pages "alike" the request.
+ * In-use pages are other threads' business: read them with READ_ONCE.
+ */
+static void count_block_pages(struct zone *zone, unsigned long start,
+			      unsigned long *free_pages,
+			      unsigned long *movable_pages)
+{
+	unsigned long pfn = start, end = start + pageblock_nr_pages(zone);
+
+	*free_pages = *movable_pages = 0;
+	while (pfn < end) {
+		struct page *page = pfn_to_page(zone, pfn);
+		uint8_t state = READ_ONCE(page->state);
+		unsigned long nr = 1UL << READ_ONCE(page->order);
+
+		zone_stat_inc(zone, pfn_scan_steps);
+		if (state == PS_TAIL) {
+			pfn++;
+			continue;
+		}
+		if (state == PS_BUDDY)
+			*free_pages += nr;
+		else if (state == PS_ALLOC &&
+			 READ_ONCE(page->mt) == MIGRATE_MOVABLE)
+			*movable_pages += nr; /* the kernel's PageLRU test */
+		pfn += nr;
+	}
+}
+
+/*
+ * try_to_claim_block(): convert the block holding the free block at @pfn
+ * (order @cand, type @block_mt) to @start_mt and allocate from it.
+ * Return: the allocated pfn, or PFN_NONE with nothing changed.
+ */
+static unsigned long try_to_claim_block(struct zone *zone, unsigned long pfn,
+					unsigned int cand, unsigned int order,
+					int start_mt, int block_mt)
+{
+	unsigned long nr = pageblock_nr_pages(zone), start, free_pages, movable,
+		      alike, added, b;
+
+	zone_stat_inc(zone, claims);
+	if (cand >= zone->pageblock_order) {
+		/* One or more whole free blocks: take them over outright. */
+		del_page_from_free_list(zone, pfn, cand, block_mt);
+		account_freepages(zone, -(1L << cand), block_mt);
+		for (b = pfn; b < pfn + (1UL << cand); b += nr)
+			set_pageblock_migratetype(zone, b, start_mt);
+		added = expand(zone, pfn, order, cand, start_mt);
+		account_freepages(zone, (long)added, start_mt);
+		zone_stat_add(zone, pages_moved_zone, 1UL << order);
+		zone_stat_inc(zone, claim_success);
+		return pfn;
+	}
+
+	start = pageblock_start_pfn(zone, pfn);
+	if (start < zone->zone_start_pfn || start + nr > zone_end_pfn(zone))
+		return PFN_NONE;
+	count_block_pages(zone, start, &free_pages, &movable);
+	if (start_mt == MIGRATE_MOVABLE)
+		alike = movable;
+	else if (block_mt == MIGRATE_MOVABLE)
+		alike = nr - (free_pages + movable);
+	else
+		alike = 0; /* unmovable <-> reclaimable: cannot tell */
+	if (free_pages + alike < nr / 2)
+		return PFN_NONE;
+
+	move_freepages_block(zone, start, block_mt, start_mt);
+	set_pageblock_migratetype(zone, start, start_mt);
+	zone->stats.convert[start_mt][block_mt]++;
+	zone_stat_inc(zone, claim_success);
+	return rmqueue_smallest_locked(zone, order, start_mt);
+}
+
+/* Take exactly 2^@order from the foreign block at @pfn; it keeps its type. */
+static unsigned long steal_from(struct zone *zone, unsigned long pfn,
+				unsigned int cand, unsigned int order,
+				int start_mt, int block_mt)
+{
+	unsigned long added;
+
+	del_page_from_free_list(zone, pfn, cand, block_mt);
+	added = expand(zone, pfn, order, cand, block_mt);
+	account_freepages(zone, -(long)((1UL << cand) - added), block_mt);
+	zone_stat_add(zone, pages_moved_zone, 1UL << order);
+	zone_stat_inc(zone, steals);
+	zone->stats.pollute[start_mt][block_mt]++;
+	return pfn;
+}
+
+/* __rmqueue_claim(): top-down, so the emptiest-looking block goes first. */
+static unsigned long rmqueue_claim(struct zone *zone, unsigned int order,
+				   int start_mt)
+{
+	uint64_t t0 = lock_section_begin(&zone->lock);
+	unsigned long page = PFN_NONE;
+	int cand;
+
+	for (cand = MAX_PAGE_ORDER; cand >= (int)order; cand--) {
+		int mt = find_suitable_fallback(zone, (unsigned int)cand,
+						start_mt, true);
+
+		if (mt == -1)
+			continue;
+		if (mt == -2)
+			break;
+		page = try_to_claim_block(
+			zone, zone->free_area[cand].free_list[mt].first,
+			(unsigned int)cand, order, start_mt, mt);
+		if (page != PFN_NONE)
+			break;
+	}
+	lock_section_end(&zone->lock, PCPB_SITE_claim, t0);
+	return page;
+}
+
+/* __rmqueue_steal(): bottom-up, to break up as little as possible. */
+static unsigned long rmqueue_steal(struct zone *zone, unsigned int order,
+				   int start_mt)
+{
+	uint64_t t0 = lock_section_begin(&zone->lock);
+	unsigned long page = PFN_NONE;
+	unsigned int cand;
+
+	for (cand = order; cand < NR_PAGE_ORDERS; cand++) {
+		int mt = find_suitable_fallback(zone, cand, start_mt, false);
+
+		if (mt == -1)
+			continue;
+		page = steal_from(zone, zone->free_area[cand].free_list[mt].first,
+				  cand, order, start_mt, mt);
+		break;
+	}
+	lock_section_end(&zone->lock, PCPB_SITE_steal, t0);
+	return page;
+}
+
+/* The v6.10 __rmqueue_fallback() + steal_suitable_fallback() pair. */
+static unsigned long rmqueue_fallback_hygiene(struct zone *zone,
+					      unsigned int order, int start_mt)
+{
+	uint64_t t0 = lock_section_begin(&zone->lock);
+	unsigned long page = PFN_NONE;
+	int cand, mt = -1;
+	bool can_claim = false;
+
+	for (cand = MAX_PAGE_ORDER; cand >= (int)order; cand--) {
+		mt = find_suitable_fallback(zone, (unsigned int)cand, start_mt,
+					    false);
+		if (mt == -1)
+			continue;
+		can_claim = should_try_claim_block(zone, (unsigned int)cand,
+						   start_mt);
+		if (!can_claim && start_mt == MIGRATE_MOVABLE &&
+		    cand > (int)order) {
+			/* Movable requests that cannot claim: split the
+			 * smallest foreign buddy instead of the largest. */
+			for (cand = (int)order; cand <= MAX_PAGE_ORDER; cand++) {
+				mt = find_suitable_fallback(
+					zone, (unsigned int)cand, start_mt,
+					false);
+				if (mt != -1)
+					break;
+			}
+			can_claim = should_try_claim_block(
+				zone, (unsigned int)cand, start_mt);
+		}
+		break;
+	}
+	if (cand < (int)order || cand > MAX_PAGE_ORDER || mt < 0)
+		goto out;
+
+	if (can_claim) {
+		page = try_to_claim_block(
+			zone, zone->free_area[cand].free_list[mt].first,
+			(unsigned int)cand, order, start_mt, mt);
+		if (page != PFN_NONE) {
+			lock_section_end(&zone->lock, PCPB_SITE_claim, t0);
+			return page;
+		}
+	}
+	/* The claim failed: take exactly the request from that buddy. */
+	page = steal_from(zone, zone->free_area[cand].free_list[mt].first,
+			  (unsigned int)cand, order, start_mt, mt);
+out:
+	lock_section_end(&zone->lock,
+			 can_claim ? PCPB_SITE_claim : PCPB_SITE_steal, t0);
+	return page;
+}
+
+/*
+ * __rmqueue(): one block of 2^@order for @mt.  @mode carries the step that
+ * worked last within one rmqueue_bulk(); single allocations pass NORMAL.
+ */
+unsigned long rmqueue_locked(struct zone *zone, unsigned int order, int mt,
+			     enum rmqueue_mode *mode)
+{
+	unsigned long page;
+
+	lockdep_assert_held(&zone->lock);
+	zone_stat_inc(zone, rmqueue_calls);
+	if (zone->fallback == PCPB_FALLBACK_HYGIENE) {
+		page = rmqueue_smallest_locked(zone, order, mt);
+		if (page == PFN_NONE)
+			page = rmqueue_fallback_hygiene(zone, order, mt);
+		return page;
+	}
+
+	switch (*mode) {
+	case RMQUEUE_NORMAL:
+		page = rmqueue_smallest_locked(zone, order, mt);
+		if (page != PFN_NONE)
+			return page;
+		/* fallthrough */
+	case RMQUEUE_CMA:
+		/* fallthrough: no CMA pageblocks without cma_bytes */
+	case RMQUEUE_CLAIM:
+		page = rmqueue_claim(zone, order, mt);
+		if (page != PFN_NONE) {
+			/* The claim refilled mt's lists: back to NORMAL. */
+			*mode = RMQUEUE_NORMAL;
+			return page;
+		}
+		/* fallthrough */
+	case RMQUEUE_STEAL:
+		page = rmqueue_steal(zone, order, mt);
+		if (page != PFN_NONE) {
+			*mode = RMQUEUE_STEAL;
+			return page;
+		}
+	}
+	return PFN_NONE;
+}
+
+/*
+ * rmqueue_bulk(): move up to @count blocks of 2^@order onto the PCP list
+ * @list (index @pindex of CPU @cpu), in ascending pfn order for split
+ * blocks.  Context: caller holds that pcp->lock; takes zone->lock.
+ * Return: the number of blocks moved.
+ */
+int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
+		 struct pfn_list *list, unsigned int pindex, int cpu, int mt)
+{
+	enum rmqueue_mode mode = RMQUEUE_NORMAL;
+	int i;
+
+	spin_lock(&zone->lock, PCPB_SITE_refill);
+	for (i = 0; i < count; i++) {
+		unsigned long pfn;
+		struct page *page;
+
+		if (zone->fallback != PCPB_FALLBACK_CACHED)
+			mode = RMQUEUE_NORMAL;
+		pfn = rmqueue_locked(zone, order, mt, &mode);
+		if (pfn == PFN_NONE)
+			break;
+		page = pfn_to_page(zone, pfn);
+		page->pindex = (uint8_t)pindex;
+		page->private = (uint32_t)cpu;
+		WRITE_ONCE(page->order, (uint8_t)order);
+		WRITE_ONCE(page->state, PS_PCP);
+		pfn_list_add_tail_stride(zone->memmap, sizeof(struct page),
+					 list, (uint32_t)pfn);
+	}
+	if (PCPB_DEBUG_EXPENSIVE)
+		VM_BUG_ON(zone_verify(zone, NULL, NULL, 0));
+	spin_unlock(&zone->lock);
+	return i;
+}
+
+/* rmqueue_buddy(): one allocation straight from the zone. */
+unsigned long rmqueue_buddy(struct zone *zone, unsigned int order, int mt)
+{
+	enum rmqueue_mode mode = RMQUEUE_NORMAL;
+	unsigned long pfn;
+
+	spin_lock(&zone->lock, PCPB_SITE_alloc);
+	pfn = rmqueue_locked(zone, order, mt, &mode);
+	if (pfn != PFN_NONE) {
+		prep_new_page(pfn_to_page(zone, pfn), order, mt);
+		zone->stats.ops[PCPB_OP_alloc]++;
+	}
+	spin_unlock(&zone->lock);
+	return pfn;
+}

@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * zone.h - the zone buddy allocator: memmap, pageblock data, free_area and
+ * the fallback machinery.  This header is the zone module's whole internal
+ * API.
+ *
+ * Port of mm/page_alloc.c and include/linux/mmzone.h (2026 tree):
+ * struct zone, struct free_area, __rmqueue_smallest(), expand(),
+ * __free_one_page(), split_large_buddy(), find_suitable_fallback(),
+ * try_to_claim_block(), __rmqueue_claim(), __rmqueue_steal(), __rmqueue(),
+ * rmqueue_bulk(), rmqueue_buddy().
+ *
+ * Invariants (zone_verify() and pcpb_check() prove them):
+ *   I1 a free block of order o starts at a pfn aligned to 2^o; its head page
+ *      has state PS_BUDDY and order o and sits on free_area[o]; the other
+ *      pages of the block have state PS_TAIL.
+ *   I2 below pageblock_order, a free block sits on the free list of its
+ *      pageblock's migratetype ("freelist hygiene"); at or above it, every
+ *      pageblock the block covers has the list's migratetype.
+ *   I3 free_area[o].nr_free equals the number of blocks on its lists.
+ *   I4 nr_free_pages equals the pages in free blocks (ISOLATE excluded).
+ *   I5 no two free buddies of the same order below MAX_PAGE_ORDER could
+ *      merge: frees merge eagerly, except across unmergeable block types.
+ *
+ * Locking:
+ *   zone->lock protects free_area, the free lists, nr_free, pageblock type
+ *   changes and zone->stats.  nr_free_pages and flags are atomics written
+ *   under zone->lock and read without it (watermark checks).  Pageblock
+ *   migratetypes and page state/order/mt are read locklessly with
+ *   READ_ONCE (stale values are tolerated, as in the kernel).
+ */
+#ifndef PCPB_ZONE_H
+#define PCPB_ZONE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../common/compat.h"
+#include "../common/lock.h"
+#include "../include/pcpbuddy.h"
+
+#define MAX_PAGE_ORDER PCPB_MAX_PAGE_ORDER
+#define NR_PAGE_ORDERS PCPB_NR_PAGE_ORDERS
+#define PAGE_ALLOC_COSTLY_ORDER 3
+
+enum migratetype {
+	MIGRATE_UNMOVABLE,
+	MIGRATE_MOVABLE,
+	MIGRATE_RECLAIMABLE,
+	MIGRATE_PCPTYPES,
+	MIGRATE_HIGHATOMIC = MIGRATE_PCPTYPES,
+	MIGRATE_CMA,
+	MIGRATE_ISOLATE,
+	MIGRATE_TYPES
+};
+BUILD_BUG_ON((int)MIGRATE_TYPES != (int)PCPB_NR_MIGRATETYPES);
+
+static inline bool is_migrate_mergeable(int mt)
+{
+	return mt < MIGRATE_PCPTYPES;
+}
+
+#define PFN_NONE ((unsigned long)-1)
+
+/* Where a page is; only head pages are anything but PS_TAIL. */
+enum page_state {
+	PS_TAIL = 0, /* inside a larger block (zeroed memmap = all tails) */
+	PS_BUDDY,    /* head of a free block in the zone buddy */
+	PS_PCP,	     /* head of a block on a per-CPU list */
+	PS_ALLOC,    /* head of a block held by a caller */
+};
+
+/*
+ * struct page - 16 bytes of out-of-band metadata per 4 KiB page.
+ * @lru: list links; owned by the lock of the list the page is on.
+ * @state, @order, @mt: READ_ONCE/WRITE_ONCE; written under the lock that
+ *   owns the page's current place, read across locks (claim's block scan,
+ *   merging, free validation).
+ * @mt: PS_ALLOC: the requested migratetype ("is it movable?" for claim).
+ * @pindex, @private: PS_PCP: the list index and the CPU; under pcp->lock.
+ */
+struct page {
+	struct pfn_link lru;
+	uint8_t state;
+	uint8_t order;
+	uint8_t mt;
+	uint8_t pindex;
+	uint32_t private;
+};
+BUILD_BUG_ON(sizeof(struct page) != 16);
+
+/*
+ * struct pageblock_data - one per pageblock, in one 32-byte slot so it never
+ * straddles a cache line (the RFC's 1/2 reason for the struct).
+ * @migratetype: written under zone->lock, read with READ_ONCE.
+ * @block_pfn: immutable after init.
+ */
+struct pageblock_data {
+	uint32_t block_pfn;
+	uint8_t migratetype;
+	uint8_t flags;
+	uint16_t owner;
+	struct pfn_link cpu_node;
+	uint32_t nr_free_buddy;
+	uint32_t reserved[3];
+} __attribute__((aligned(32)));
+BUILD_BUG_ON(sizeof(struct pageblock_data) != 32);
+
+struct free_area {
+	struct pfn_list free_list[MIGRATE_TYPES];
+	unsigned long nr_free; /* blocks, all types */
+};
+
+enum zone_watermarks { WMARK_MIN, WMARK_LOW, WMARK_HIGH, NR_WMARK };
+
+enum zone_flags {
+	ZONE_BELOW_HIGH = 1U << 0, /* free pages dipped below high wmark */
+};
+
+/* The remembered fallback step inside one rmqueue_bulk() (90abee6d7895). */
+enum rmqueue_mode { RMQUEUE_NORMAL, RMQUEUE_CMA, RMQUEUE_CLAIM, RMQUEUE_STEAL };
+
+/* Counters under zone->lock. */
+struct zone_stats {
+	uint64_t ops[PCPB_NR_OPS];
+	uint64_t work[PCPB_NR_WORK];
+	uint64_t pollute[MIGRATE_PCPTYPES][MIGRATE_TYPES];
+	uint64_t convert[MIGRATE_PCPTYPES][MIGRATE_TYPES];
+};
+
+struct per_cpu_pages;
+
+struct zone {
+	/* Read-mostly, immutable after zone_init(). */
+	struct page *memmap; /* the instance's memmap, indexed by pfn */
+	struct pageblock_data *pageblock_data;
+	unsigned long zone_start_pfn, spanned_pages, managed_pages;
+	unsigned long _watermark[NR_WMARK];
+	unsigned int pageblock_order;
+	enum pcpb_fallback fallback;
+	int node, zone_idx;
+	int nr_cpus;
+	struct per_cpu_pages **per_cpu_pageset; /* [nr_cpus] */
+	int pageset_high_min, pageset_high_max, pageset_batch;
+
+	/* Atomics: written under zone->lock, read without it. */
+	long nr_free_pages __cacheline_aligned;
+	unsigned int flags;
+
+	spinlock_t lock __cacheline_aligned;
+	struct free_area free_area[NR_PAGE_ORDERS];
+	struct zone_stats stats;
+};
+
+#define zone_stat_inc(z, item) ((z)->stats.work[PCPB_WORK_##item]++)
+#define zone_stat_add(z, item, n) ((z)->stats.work[PCPB_WORK_##item] += (n))
+
+static inline unsigned long pageblock_nr_pages(const struct zone *zone)
+{
+	return 1UL << zone->pageblock_order;
+}
+
+static inline unsigned long pageblock_start_pfn(const struct zone *zone,
+						unsigned long pfn)
+{
+	return pfn & ~(pageblock_nr_pages(zone) - 1);
+}
+
+static inline unsigned long zone_end_pfn(const struct zone *zone)
+{
+	return zone->zone_start_pfn + zone->spanned_pages;
+}
+
+static inline bool zone_spans_pfn(const struct zone *zone, unsigned long pfn)
+{
+	return pfn >= zone->zone_start_pfn && pfn < zone_end_pfn(zone);
+}
+
+static inline struct page *pfn_to_page(const struct zone *zone,
+				       unsigned long pfn)
+{
+	return &zone->memmap[pfn];
+}
+
+static inline struct pageblock_data *pfn_to_pageblock(const struct zone *zone,
+						      unsigned long pfn)
+{
+	return &zone->pageblock_data[(pfn - zone->zone_start_pfn) >>
+				     zone->pageblock_order];
+}
+
+static inline int get_pfnblock_migratetype(const struct zone *zone,
+					   unsigned long pfn)
+{
+	return READ_ONCE(pfn_to_pageblock(zone, pfn)->migratetype);
+}
+
+static inline unsigned long find_buddy_pfn(unsigned long pfn,
+					   unsigned int order)
+{
+	return pfn ^ (1UL << order);
+}
+
+static inline unsigned long zone_page_state_free(const struct zone *zone)
+{
+	long v = READ_ONCE(zone->nr_free_pages);
+
+	return v < 0 ? 0 : (unsigned long)v;
+}
+
+static inline unsigned long wmark_pages(const struct zone *zone,
+					enum zone_watermarks w)
+{
+	return zone->_watermark[w];
+}
+
+/* The page a caller now holds (the kernel's post_alloc_hook() spot). */
+static inline void prep_new_page(struct page *page, unsigned int order, int mt)
+{
+	WRITE_ONCE(page->order, (uint8_t)order);
+	WRITE_ONCE(page->mt, (uint8_t)mt);
+	WRITE_ONCE(page->state, PS_ALLOC);
+}
+
+/* zone.c: setup, watermarks, verification */
+struct zone_params {
+	unsigned long start_pfn, nr_pages;
+	unsigned int pageblock_order;
+	enum pcpb_fallback fallback;
+	int node, zone_idx, nr_cpus;
+	bool lockstat;
+};
+int zone_init(struct zone *zone, struct page *memmap,
+	      const struct zone_params *p);
+void zone_destroy(struct zone *zone);
+void setup_per_zone_wmarks(struct zone **zones, int nr_zones);
+bool zone_watermark_ok(struct zone *zone, unsigned int order,
+		       unsigned long mark);
+int zone_verify(struct zone *zone, uint8_t *seen, char *msg, size_t len);
+
+/* buddy.c: free lists, split, merge */
+void set_pageblock_migratetype(struct zone *zone, unsigned long pfn, int mt);
+void account_freepages(struct zone *zone, long nr_pages, int mt);
+void del_page_from_free_list(struct zone *zone, unsigned long pfn,
+			     unsigned int order, int mt);
+void move_to_free_list(struct zone *zone, unsigned long pfn,
+		       unsigned int order, int old_mt, int new_mt);
+unsigned long expand(struct zone *zone, unsigned long pfn, unsigned int low,
+		     unsigned int high, int mt);
+unsigned long rmqueue_smallest_locked(struct zone *zone, unsigned int order,
+				      int mt);
+void free_one_page_locked(struct zone *zone, unsigned long pfn,
+			  unsigned int order, int mt);
+void split_large_buddy_locked(struct zone *zone, unsigned long pfn,
+			      unsigned int order);
+void free_one_page(struct zone *zone, unsigned long pfn, unsigned int order);
+
+/* fallback.c: migratetype fallback and the rmqueue entry points */
+int find_suitable_fallback(struct zone *zone, unsigned int order,
+			   int migratetype, bool claimable);
+unsigned long rmqueue_locked(struct zone *zone, unsigned int order, int mt,
+			     enum rmqueue_mode *mode);
+int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
+		 struct pfn_list *list, unsigned int pindex, int cpu, int mt);
+unsigned long rmqueue_buddy(struct zone *zone, unsigned int order, int mt);
+
+#endif /* PCPB_ZONE_H */
