@@ -52,6 +52,7 @@ DEPS_STAMP := build/.deps-ok
 .PHONY: all run test check bench format format-check tidy clean deps \
 	unit stress run-unit run-stress
 .DEFAULT_GOAL := all
+.SECONDARY:
 
 all: $(BUILD)/libpcpbuddy.a $(BUILD)/libpcpbuddy.so $(BUILD)/pcpbuddy
 

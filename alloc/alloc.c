@@ -59,8 +59,8 @@ static int real_nr_nodes(void)
 /* Real distances when the nodes exist, else a ring. */
 static void build_zonelists(struct pcpb *inst)
 {
-	bool real = numa_available() >= 0 &&
-		    inst->nr_nodes <= numa_max_node() + 1;
+	bool real =
+		numa_available() >= 0 && inst->nr_nodes <= numa_max_node() + 1;
 	int n, i, j;
 
 	for (n = 0; n < inst->nr_nodes; n++) {
@@ -93,8 +93,9 @@ static int setup_backing(struct pcpb *inst)
 	if (inst->cfg.backing != PCPB_BACKING_ANON)
 		return 0;
 	inst->backing_bytes = inst->nr_pages << PCPB_PAGE_SHIFT;
-	inst->backing = mmap(NULL, inst->backing_bytes, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	inst->backing =
+		mmap(NULL, inst->backing_bytes, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (inst->backing == MAP_FAILED) {
 		inst->backing = NULL;
 		return -ENOMEM;
@@ -121,7 +122,8 @@ static void *vmstat_worker(void *arg)
 	while (!inst->vmstat_stop) {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_nsec += (long)inst->cfg.vmstat_ms % 1000 * 1000000;
-		ts.tv_sec += inst->cfg.vmstat_ms / 1000 + ts.tv_nsec / 1000000000;
+		ts.tv_sec +=
+			inst->cfg.vmstat_ms / 1000 + ts.tv_nsec / 1000000000;
 		ts.tv_nsec %= 1000000000;
 		if (pthread_cond_timedwait(&inst->vmstat_cond,
 					   &inst->vmstat_mutex, &ts) == 0)
@@ -173,8 +175,8 @@ static int setup_zones_and_pcps(struct pcpb *inst)
 		return -ENOMEM;
 	for (cpu = 0; cpu < inst->nr_cpus; cpu++) {
 		/* Contiguous blocks of CPUs per node, like most machines. */
-		inst->cpu_node[cpu] = (int)((long)cpu * inst->nr_nodes /
-					    inst->nr_cpus);
+		inst->cpu_node[cpu] =
+			(int)((long)cpu * inst->nr_nodes / inst->nr_cpus);
 		node_cpus[inst->cpu_node[cpu]]++;
 	}
 	for (n = 0; n < inst->nr_nodes; n++) {
@@ -183,8 +185,8 @@ static int setup_zones_and_pcps(struct pcpb *inst)
 			.batch = inst->cfg.batch,
 			.high_min = inst->cfg.high_min,
 			.high_max = inst->cfg.high_max,
-			.nr_node_cpus = node_cpus[n] ? node_cpus[n]
-						     : inst->nr_cpus,
+			.nr_node_cpus =
+				node_cpus[n] ? node_cpus[n] : inst->nr_cpus,
 		};
 
 		zone_pageset_params(inst->zones[n], &pp);
@@ -195,8 +197,9 @@ static int setup_zones_and_pcps(struct pcpb *inst)
 					       sizeof(struct per_cpu_pages));
 	if (!inst->pcps)
 		return -ENOMEM;
-	memset(inst->pcps, 0, (size_t)inst->nr_cpus * (size_t)inst->nr_nodes *
-				      sizeof(struct per_cpu_pages));
+	memset(inst->pcps, 0,
+	       (size_t)inst->nr_cpus * (size_t)inst->nr_nodes *
+		       sizeof(struct per_cpu_pages));
 	for (cpu = 0; cpu < inst->nr_cpus; cpu++)
 		for (n = 0; n < inst->nr_nodes; n++) {
 			struct per_cpu_pages *pcp = inst_pcp(inst, cpu, n);
@@ -227,8 +230,9 @@ int pcpb_create(const struct pcpb_config *cfg, struct pcpb **out)
 	inst->nr_cpus = cfg->nr_cpus;
 	inst->cfg.nodes = inst->nr_nodes;
 	/* Each node is whole MAX_PAGE_ORDER chunks, so zones align. */
-	inst->pages_per_node = (unsigned long)(cfg->memory_bytes >> PCPB_PAGE_SHIFT) /
-			       (unsigned long)inst->nr_nodes / chunk * chunk;
+	inst->pages_per_node =
+		(unsigned long)(cfg->memory_bytes >> PCPB_PAGE_SHIFT) /
+		(unsigned long)inst->nr_nodes / chunk * chunk;
 	inst->nr_pages = inst->pages_per_node * (unsigned long)inst->nr_nodes;
 	if (!inst->pages_per_node) {
 		free(inst);
@@ -375,8 +379,9 @@ long pcpb_alloc_pages_cpu(struct pcpb *inst, int cpu, unsigned int order,
 	if (unlikely(!inst))
 		return -EINVAL;
 	if (unlikely(order > MAX_PAGE_ORDER || migratetype < 0 ||
-		     migratetype >= MIGRATE_PCPTYPES || (flags & ~PCPB_GFP_MASK) ||
-		     cpu < 0 || cpu >= inst->nr_cpus)) {
+		     migratetype >= MIGRATE_PCPTYPES ||
+		     (flags & ~PCPB_GFP_MASK) || cpu < 0 ||
+		     cpu >= inst->nr_cpus)) {
 		atomic_add(&inst->einval, 1);
 		return -EINVAL;
 	}
@@ -404,10 +409,9 @@ long pcpb_alloc_pages(struct pcpb *inst, unsigned int order, int migratetype,
 {
 	if (unlikely(!inst))
 		return -EINVAL;
-	return pcpb_alloc_pages_cpu(inst,
-				    cpu_current(inst->cfg.cpu_mode,
-						inst->nr_cpus),
-				    order, migratetype, flags);
+	return pcpb_alloc_pages_cpu(
+		inst, cpu_current(inst->cfg.cpu_mode, inst->nr_cpus), order,
+		migratetype, flags);
 }
 
 int pcpb_free_pages_cpu(struct pcpb *inst, int cpu, unsigned long pfn,

@@ -32,11 +32,12 @@ int check_locked(struct pcpb *inst, struct pcpb_check_result *res)
 		snprintf(res->msg, sizeof(res->msg), "check: out of memory");
 		return -ENOMEM;
 	}
-	for (n = 0; n < inst->nr_nodes && !err; n++) {
+	for (n = 0; n < inst->nr_nodes && !err; n++)
 		err = zone_verify(inst->zones[n], seen, res->msg,
 				  sizeof(res->msg));
-		free_pages += zone_page_state_free(inst->zones[n]);
-	}
+	/* Listed pages, ISOLATE included (nr_free_pages leaves it out). */
+	for (pfn = 0; pfn < inst->nr_pages; pfn++)
+		free_pages += seen[pfn];
 	for (cpu = 0; cpu < inst->nr_cpus && !err; cpu++)
 		for (n = 0; n < inst->nr_nodes && !err; n++) {
 			struct per_cpu_pages *pcp = inst_pcp(inst, cpu, n);
@@ -65,9 +66,10 @@ int check_locked(struct pcpb *inst, struct pcpb_check_result *res)
 		for (i = 1; i < nr && !err; i++) {
 			if (pfn + i >= inst->nr_pages || seen[pfn + i] ||
 			    inst->memmap[pfn + i].state != PS_TAIL) {
-				snprintf(res->msg, sizeof(res->msg),
-					 "I6: allocated block %lu/%u overlaps pfn %lu",
-					 pfn, page->order, pfn + i);
+				snprintf(
+					res->msg, sizeof(res->msg),
+					"I6: allocated block %lu/%u overlaps pfn %lu",
+					pfn, page->order, pfn + i);
 				err = -EUCLEAN;
 			}
 		}

@@ -39,8 +39,7 @@ void pcpb_config_init(struct pcpb_config *cfg)
 }
 
 static const char *const policy_names[] = { "classic" };
-static const char *const fallback_names[] = { "hygiene", "smallest",
-					      "cached" };
+static const char *const fallback_names[] = { "hygiene", "smallest", "cached" };
 static const char *const cpu_mode_names[] = { "thread", "sched", "explicit" };
 static const char *const backing_names[] = { "none", "anon" };
 
@@ -127,24 +126,22 @@ static int parse_size(const char *v, uint64_t *out)
 	return 0;
 }
 
-#define SET_INT(field, lo, hi)                                   \
-	do {                                                     \
-		long x_;                                         \
-		if (parse_long(value, lo, hi, &x_))              \
-			return -EINVAL;                          \
-		cfg->field = (typeof(cfg->field))x_;             \
+#define SET_INT(field, lo, hi)                       \
+	do {                                         \
+		long x_;                             \
+		if (parse_long(value, lo, hi, &x_))  \
+			return -EINVAL;              \
+		cfg->field = (typeof(cfg->field))x_; \
 	} while (0)
-#define SET_ENUM(field, names)                                   \
-	do {                                                     \
-		int e_ = parse_enum(value, names,                \
-				    (int)ARRAY_SIZE(names));     \
-		if (e_ < 0)                                      \
-			return -EINVAL;                          \
-		cfg->field = (typeof(cfg->field))e_;             \
+#define SET_ENUM(field, names)                                             \
+	do {                                                               \
+		int e_ = parse_enum(value, names, (int)ARRAY_SIZE(names)); \
+		if (e_ < 0)                                                \
+			return -EINVAL;                                    \
+		cfg->field = (typeof(cfg->field))e_;                       \
 	} while (0)
 
-int pcpb_config_set(struct pcpb_config *cfg, const char *key,
-		    const char *value)
+int pcpb_config_set(struct pcpb_config *cfg, const char *key, const char *value)
 {
 	if (!cfg || !key || !value)
 		return -EINVAL;
@@ -234,8 +231,9 @@ int config_validate(const struct pcpb_config *cfg, char *err, size_t len)
 	if (cfg->memory_bytes < (uint64_t)nodes * (4ULL << 20) ||
 	    cfg->memory_bytes > MAX_MEMORY_BYTES) {
 		if (err)
-			snprintf(err, len,
-				 "config: memory must be 4 MiB per node .. 4 TiB");
+			snprintf(
+				err, len,
+				"config: memory must be 4 MiB per node .. 4 TiB");
 		return -EINVAL;
 	}
 	if (cfg->nr_cpus < 1 || cfg->nr_cpus > PCPB_MAX_CPUS ||
@@ -262,17 +260,16 @@ int config_validate(const struct pcpb_config *cfg, char *err, size_t len)
 
 int pcpb_config_format(const struct pcpb_config *cfg, char *buf, size_t len)
 {
-	return snprintf(buf, len,
-			"memory=%lluM,nodes=%d,cpus=%d,cpu_mode=%s,policy=%s,"
-			"fallback=%s,pcp=%s,batch=%d,high_min=%d,high_max=%d,"
-			"pageblock_order=%u,backing=%s,lockstat=%s,vmstat_ms=%d",
-			(unsigned long long)(cfg->memory_bytes >> 20),
-			cfg->nodes, cfg->nr_cpus,
-			cpu_mode_names[cfg->cpu_mode],
-			policy_names[cfg->policy],
-			fallback_names[cfg->fallback],
-			cfg->pcp_enabled ? "on" : "off", cfg->batch,
-			cfg->high_min, cfg->high_max, cfg->pageblock_order,
-			backing_names[cfg->backing],
-			cfg->lockstat ? "on" : "off", cfg->vmstat_ms);
+	return snprintf(
+		buf, len,
+		"memory=%lluM,nodes=%d,cpus=%d,cpu_mode=%s,policy=%s,"
+		"fallback=%s,pcp=%s,batch=%d,high_min=%d,high_max=%d,"
+		"pageblock_order=%u,backing=%s,lockstat=%s,vmstat_ms=%d",
+		(unsigned long long)(cfg->memory_bytes >> 20), cfg->nodes,
+		cfg->nr_cpus, cpu_mode_names[cfg->cpu_mode],
+		policy_names[cfg->policy], fallback_names[cfg->fallback],
+		cfg->pcp_enabled ? "on" : "off", cfg->batch, cfg->high_min,
+		cfg->high_max, cfg->pageblock_order,
+		backing_names[cfg->backing], cfg->lockstat ? "on" : "off",
+		cfg->vmstat_ms);
 }

@@ -19,8 +19,8 @@
 
 #include "internal.h"
 
-static const char *const mt_names[] = { "unmovable", "movable", "reclaimable",
-					"highatomic", "cma", "isolate" };
+static const char *const mt_names[] = { "unmovable",  "movable", "reclaimable",
+					"highatomic", "cma",	 "isolate" };
 #define PCPB_NAME(name) #name,
 static const char *const site_names[] = { PCPB_LOCK_SITES(PCPB_NAME) };
 static const char *const op_names[] = { PCPB_OP_COUNTERS(PCPB_NAME) };
@@ -100,11 +100,14 @@ static void fold_fragmentation(struct pcpb *inst, struct pcpb_stats *st)
 					     zone->pageblock_order;
 
 		for (o = 0; o < NR_PAGE_ORDERS; o++) {
-			st->free_blocks_by_order[o] += zone->free_area[o].nr_free;
+			st->free_blocks_by_order[o] +=
+				zone->free_area[o].nr_free;
 			for (mt = 0; mt < MIGRATE_TYPES; mt++) {
 				uint32_t pfn;
 
-				for (pfn = zone->free_area[o].free_list[mt].first;
+				for (pfn = zone->free_area[o]
+						   .free_list[mt]
+						   .first;
 				     pfn != PFN_NIL;
 				     pfn = zone->memmap[pfn].lru.next)
 					st->free_pages_by_mt[mt] += 1UL << o;
@@ -113,8 +116,8 @@ static void fold_fragmentation(struct pcpb *inst, struct pcpb_stats *st)
 		for (b = 0; b < nr_blocks; b++) {
 			unsigned long start = zone->zone_start_pfn +
 					      (b << zone->pageblock_order);
-			unsigned long pfn = start, end = start +
-						      pageblock_nr_pages(zone);
+			unsigned long pfn = start,
+				      end = start + pageblock_nr_pages(zone);
 			int bmt = zone->pageblock_data[b].migratetype;
 
 			st->pageblocks++;
@@ -126,7 +129,8 @@ static void fold_fragmentation(struct pcpb *inst, struct pcpb_stats *st)
 					pfn++;
 					continue;
 				}
-				if (page->state == PS_ALLOC && page->mt != bmt) {
+				if (page->state == PS_ALLOC &&
+				    page->mt != bmt) {
 					st->mixed_pageblocks++;
 					break;
 				}
@@ -500,7 +504,8 @@ static void emit_report(struct emit *e, struct pcpb *inst,
 static void text_lock_row(FILE *f, const char *cls, const char *site,
 			  const struct pcpb_lock_site_stats *s)
 {
-	fprintf(f, "  %-5s %-9s %12llu %10llu %9llu %9llu %10llu %9llu %10llu\n",
+	fprintf(f,
+		"  %-5s %-9s %12llu %10llu %9llu %9llu %10llu %9llu %10llu\n",
 		cls, site, (unsigned long long)s->acquisitions,
 		(unsigned long long)s->contended,
 		(unsigned long long)s->hold_ns.p50,
@@ -521,8 +526,7 @@ static void text_lock_class(FILE *f, const char *cls,
 			text_lock_row(f, cls, site_names[s], &c->sites[s]);
 }
 
-static void text_report(FILE *f, struct pcpb *inst,
-			const struct pcpb_stats *st,
+static void text_report(FILE *f, struct pcpb *inst, const struct pcpb_stats *st,
 			const struct pcpb_check_result *res)
 {
 	char cfg[512];
@@ -530,7 +534,8 @@ static void text_report(FILE *f, struct pcpb *inst,
 
 	pcpb_config_format(&inst->cfg, cfg, sizeof(cfg));
 	fprintf(f, "config: %s\n", cfg);
-	fprintf(f, "ops: alloc %llu  free %llu  alloc_failed %llu  einval %llu\n",
+	fprintf(f,
+		"ops: alloc %llu  free %llu  alloc_failed %llu  einval %llu\n",
 		(unsigned long long)st->ops[PCPB_OP_alloc],
 		(unsigned long long)st->ops[PCPB_OP_free],
 		(unsigned long long)st->ops[PCPB_OP_alloc_failed],
@@ -543,12 +548,14 @@ static void text_report(FILE *f, struct pcpb *inst,
 	for (k = 0; k < PCPB_NR_WORK; k++)
 		fprintf(f, "%s %s %llu", k == 6 ? "\n     " : "", work_names[k],
 			(unsigned long long)st->work[k]);
-	fprintf(f, "\nlocks (ns):  site      acquisitions  contended  hold_p50  hold_p99   hold_max  wait_p99   wait_max\n");
+	fprintf(f,
+		"\nlocks (ns):  site      acquisitions  contended  hold_p50  hold_p99   hold_max  wait_p99   wait_max\n");
 	text_lock_class(f, "zone", &st->zone_lock);
 	text_lock_class(f, "pcp", &st->pcp_lock);
 	fprintf(f, "buddyinfo (free blocks, order 0..10):");
 	for (k = 0; k < PCPB_NR_PAGE_ORDERS; k++)
-		fprintf(f, " %llu", (unsigned long long)st->free_blocks_by_order[k]);
+		fprintf(f, " %llu",
+			(unsigned long long)st->free_blocks_by_order[k]);
 	fprintf(f, "\nfree pages by type:");
 	for (k = 0; k < PCPB_NR_MIGRATETYPES; k++)
 		if (st->free_pages_by_mt[k])
@@ -557,9 +564,9 @@ static void text_report(FILE *f, struct pcpb *inst,
 	fprintf(f, "\npageblocks: %llu, mixed %llu\n",
 		(unsigned long long)st->pageblocks,
 		(unsigned long long)st->mixed_pageblocks);
-	fprintf(f, "check: %s  pages total %llu = free %llu + pcp %llu + allocated %llu%s%s\n",
-		res->ok ? "ok" : "FAILED",
-		(unsigned long long)res->pages_total,
+	fprintf(f,
+		"check: %s  pages total %llu = free %llu + pcp %llu + allocated %llu%s%s\n",
+		res->ok ? "ok" : "FAILED", (unsigned long long)res->pages_total,
 		(unsigned long long)res->pages_free,
 		(unsigned long long)res->pages_pcp,
 		(unsigned long long)res->pages_allocated, res->ok ? "" : ": ",

@@ -45,9 +45,9 @@ void pcpb_bug(const char *cond, const char *file, int line, const char *func)
 	__attribute__((noreturn));
 
 /* The condition stays compiled (and type-checked) at PCPB_DEBUG == 0. */
-#define VM_BUG_ON(c)                                               \
-	do {                                                       \
-		if (PCPB_DEBUG && (c))                             \
+#define VM_BUG_ON(c)                                                \
+	do {                                                        \
+		if (PCPB_DEBUG && (c))                              \
 			pcpb_bug(#c, __FILE__, __LINE__, __func__); \
 	} while (0)
 #define VM_WARN_ON_ONCE(c) VM_BUG_ON(c)

@@ -12,8 +12,7 @@
 #include "compat.h"
 
 static int next_vcpu;
-static __thread int thread_vcpu __attribute__((tls_model("initial-exec"))) =
-	-1;
+static __thread int thread_vcpu __attribute__((tls_model("initial-exec"))) = -1;
 
 int cpu_thread_vcpu(void)
 {

@@ -34,7 +34,7 @@
 
 struct lock_site_stats {
 	uint64_t nr_acquire;
-	uint64_t nr_contended; /* blocking acquisitions that had to wait */
+	uint64_t nr_contended;	  /* blocking acquisitions that had to wait */
 	uint64_t nr_trylock_fail; /* atomic */
 	struct hist *hold, *wait; /* NULL unless lockstat */
 };

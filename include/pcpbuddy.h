@@ -58,7 +58,7 @@ enum pcpb_migratetype {
 
 enum pcpb_cpu_mode {
 	PCPB_CPU_THREAD,   /* each thread is a virtual CPU (default) */
-	PCPB_CPU_SCHED,    /* sched_getcpu() modulo nr_cpus */
+	PCPB_CPU_SCHED,	   /* sched_getcpu() modulo nr_cpus */
 	PCPB_CPU_EXPLICIT, /* the caller names the CPU (replay, simulation) */
 };
 
@@ -68,9 +68,9 @@ enum pcpb_policy {
 
 /* Which point of the 2024-2025 fallback history __rmqueue follows. */
 enum pcpb_fallback {
-	PCPB_FALLBACK_HYGIENE,  /* c0cd6f557b90: failed claim takes request */
+	PCPB_FALLBACK_HYGIENE,	/* c0cd6f557b90: failed claim takes request */
 	PCPB_FALLBACK_SMALLEST, /* c2f6ea38fc1b: claim, else smallest buddy */
-	PCPB_FALLBACK_CACHED,   /* 90abee6d7895: remembered rmqueue mode */
+	PCPB_FALLBACK_CACHED,	/* 90abee6d7895: remembered rmqueue mode */
 };
 
 enum pcpb_backing {
@@ -88,17 +88,17 @@ struct pcpb_config {
 	uint64_t memory_bytes; /* memory: 1 GiB; rounded down to 4 MiB/node */
 	int nodes;	       /* nodes: 1; 0 = the real nodes via libnuma */
 	int nr_cpus;	       /* cpus: online CPUs of this machine */
-	enum pcpb_cpu_mode cpu_mode;	/* cpu_mode: thread */
-	enum pcpb_policy policy;	/* policy: classic */
-	enum pcpb_fallback fallback;	/* fallback: cached */
-	bool pcp_enabled;	/* pcp: on; off = boot pageset, high 0 batch 1 */
-	int batch;		/* batch: 0 = zone_batchsize() */
-	int high_min;		/* high_min: 0 = low watermark / node CPUs */
-	int high_max;		/* high_max: 0 = managed / 8 / node CPUs */
-	unsigned int pageblock_order;	/* pageblock_order: 9 */
-	enum pcpb_backing backing;	/* backing: none */
-	bool lockstat;		/* lockstat: on (hold/wait histograms) */
-	int vmstat_ms;		/* vmstat_ms: 1000; PCP high decay period, 0 = off */
+	enum pcpb_cpu_mode cpu_mode; /* cpu_mode: thread */
+	enum pcpb_policy policy;     /* policy: classic */
+	enum pcpb_fallback fallback; /* fallback: cached */
+	bool pcp_enabled; /* pcp: on; off = boot pageset, high 0 batch 1 */
+	int batch;	  /* batch: 0 = zone_batchsize() */
+	int high_min;	  /* high_min: 0 = low watermark / node CPUs */
+	int high_max;	  /* high_max: 0 = managed / 8 / node CPUs */
+	unsigned int pageblock_order; /* pageblock_order: 9 */
+	enum pcpb_backing backing;    /* backing: none */
+	bool lockstat;		      /* lockstat: on (hold/wait histograms) */
+	int vmstat_ms; /* vmstat_ms: 1000; PCP high decay period, 0 = off */
 };
 
 struct pcpb;
@@ -108,9 +108,8 @@ PCPB_API void pcpb_config_init(struct pcpb_config *cfg);
  * pcpb_config_set - set one field by its key name.
  * Return: 0, or -EINVAL for an unknown key or a bad value (cfg unchanged).
  */
-PCPB_API PCPB_MUST_CHECK int pcpb_config_set(struct pcpb_config *cfg,
-					     const char *key,
-					     const char *value);
+PCPB_API PCPB_MUST_CHECK int
+pcpb_config_set(struct pcpb_config *cfg, const char *key, const char *value);
 /**
  * pcpb_config_parse - apply "k=v,k=v" to @cfg, all or nothing.
  * @err: receives a one-line reason on failure (may be NULL).
@@ -140,7 +139,8 @@ PCPB_API const struct pcpb_config *pcpb_get_config(const struct pcpb *inst);
  */
 PCPB_API PCPB_MUST_CHECK long pcpb_alloc_pages(struct pcpb *inst,
 					       unsigned int order,
-					       int migratetype, unsigned int flags);
+					       int migratetype,
+					       unsigned int flags);
 /**
  * pcpb_free_pages - free what pcpb_alloc_pages() returned, on this CPU.
  * Return: 0, or -EINVAL for a double free, a wrong order, a foreign or

@@ -35,8 +35,9 @@ int zone_batchsize(const struct zone *zone)
 int zone_highsize(const struct zone *zone, int batch, int fraction,
 		  int nr_node_cpus)
 {
-	unsigned long total = fraction ? zone->managed_pages / (unsigned)fraction
-				       : wmark_pages(zone, WMARK_LOW);
+	unsigned long total = fraction
+				      ? zone->managed_pages / (unsigned)fraction
+				      : wmark_pages(zone, WMARK_LOW);
 	unsigned long high = total / (unsigned long)max(nr_node_cpus, 1);
 
 	return (int)max(high, (unsigned long)batch << 2);
@@ -186,8 +187,8 @@ unsigned long rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order,
  * emptying one list before moving to the next, starting at @pindex.
  * Context: pcp->lock held; takes zone->lock (site drain).
  */
-void free_pcppages_bulk(struct zone *zone, int count,
-			struct per_cpu_pages *pcp, unsigned int pindex)
+void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp,
+			unsigned int pindex)
 {
 	int freed = 0;
 
@@ -217,8 +218,9 @@ void free_pcppages_bulk(struct zone *zone, int count,
 			pcp->count -= nr_pages;
 			freed += nr_pages;
 			/* The block's type may have changed while cached. */
-			free_one_page_locked(zone, pfn, order,
-					     get_pfnblock_migratetype(zone, pfn));
+			free_one_page_locked(
+				zone, pfn, order,
+				get_pfnblock_migratetype(zone, pfn), FPI_NONE);
 		} while (count > 0 && !pfn_list_empty(list));
 	}
 	if (PCPB_DEBUG_EXPENSIVE)
@@ -229,8 +231,8 @@ void free_pcppages_bulk(struct zone *zone, int count,
 }
 
 /* nr_pcp_high(): the threshold for this free, tuning pcp->high. */
-static int nr_pcp_high(struct per_cpu_pages *pcp, struct zone *zone,
-		       int batch, bool free_high)
+static int nr_pcp_high(struct per_cpu_pages *pcp, struct zone *zone, int batch,
+		       bool free_high)
 {
 	int high, high_min = pcp->high_min, high_max = pcp->high_max;
 
@@ -374,8 +376,9 @@ void drain_pages_zone(struct zone *zone, int cpu)
 		spin_lock(&pcp->lock, PCPB_SITE_drain);
 		count = pcp->count;
 		if (count) {
-			int to_drain = min(count, pcp->batch
-							  << CONFIG_PCP_BATCH_SCALE_MAX);
+			int to_drain =
+				min(count,
+				    pcp->batch << CONFIG_PCP_BATCH_SCALE_MAX);
 
 			free_pcppages_bulk(zone, to_drain, pcp, 0);
 			count = pcp->count;
@@ -397,9 +400,10 @@ void decay_pcp_high(struct zone *zone, struct per_cpu_pages *pcp)
 	if (pcp->high > pcp->high_min) {
 		int batch = pcp->batch;
 
-		pcp->high = max(max(pcp->count - (batch << CONFIG_PCP_BATCH_SCALE_MAX),
-				    pcp->high - (pcp->high >> 3)),
-				pcp->high_min);
+		pcp->high = max(
+			max(pcp->count - (batch << CONFIG_PCP_BATCH_SCALE_MAX),
+			    pcp->high - (pcp->high >> 3)),
+			pcp->high_min);
 		pcp_stat_inc(pcp, high_decays);
 	}
 	to_drain = pcp->count - pcp->high;
@@ -428,8 +432,7 @@ static int pcp_fail(char *msg, size_t len, const char *fmt, ...)
  * pcp_verify - prove P1-P3 for @pcp; mark its pages in @seen (may be NULL).
  * Context: pcp->lock held.  Return: 0 or -EUCLEAN with @msg filled.
  */
-int pcp_verify(struct per_cpu_pages *pcp, uint8_t *seen, char *msg,
-	       size_t len)
+int pcp_verify(struct per_cpu_pages *pcp, uint8_t *seen, char *msg, size_t len)
 {
 	struct zone *zone = pcp->zone;
 	long pages = 0;
@@ -445,23 +448,27 @@ int pcp_verify(struct per_cpu_pages *pcp, uint8_t *seen, char *msg,
 			struct page *page = &zone->memmap[pfn];
 			unsigned long j;
 
-			if (!zone_spans_pfn(zone, pfn) || page->lru.prev != prev ||
+			if (!zone_spans_pfn(zone, pfn) ||
+			    page->lru.prev != prev ||
 			    ++n > (long)zone->spanned_pages)
-				return pcp_fail(msg, len,
+				return pcp_fail(
+					msg, len,
 					"P1: cpu %d list %u broken at pfn %u",
 					pcp->cpu, i, pfn);
 			if (page->state != PS_PCP || page->pindex != i ||
 			    page->order != order ||
 			    page->private != (uint32_t)pcp->cpu ||
 			    (pfn & ((1U << order) - 1)))
-				return pcp_fail(msg, len,
+				return pcp_fail(
+					msg, len,
 					"P1: pfn %u on cpu %d list %u: state %u pindex %u order %u cpu %u",
 					pfn, pcp->cpu, i, page->state,
 					page->pindex, page->order,
 					page->private);
 			for (j = 0; seen && j < (1UL << order); j++) {
 				if (seen[pfn + j])
-					return pcp_fail(msg, len,
+					return pcp_fail(
+						msg, len,
 						"P3: pfn %lu on cpu %d's PCP is also elsewhere",
 						pfn + j, pcp->cpu);
 				seen[pfn + j] = 1;
@@ -470,9 +477,11 @@ int pcp_verify(struct per_cpu_pages *pcp, uint8_t *seen, char *msg,
 		}
 	}
 	if (pages != pcp->count)
-		return pcp_fail(msg, len, "P1: cpu %d zone %d count %d but %ld listed",
+		return pcp_fail(msg, len,
+				"P1: cpu %d zone %d count %d but %ld listed",
 				pcp->cpu, zone->zone_idx, pcp->count, pages);
-	if (pcp->high < pcp->high_min || pcp->high > pcp->high_max)
+	if (pcp->high < pcp->high_min ||
+	    (pcp->high_min == pcp->high_max && pcp->high != pcp->high_max))
 		return pcp_fail(msg, len, "P2: cpu %d high %d outside [%d, %d]",
 				pcp->cpu, pcp->high, pcp->high_min,
 				pcp->high_max);

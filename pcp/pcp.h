@@ -12,7 +12,10 @@
  *   P1 count equals the base pages on all lists; every listed page is a
  *      PS_PCP head with pindex equal to its list and private equal to cpu,
  *      and its order is the list's order.
- *   P2 high_min <= high <= high_max after any operation that clamps it.
+ *   P2 high_min <= high; high == high_max when high_min == high_max.
+ *      high may sit above high_max between a decay and the next clamp:
+ *      decay_pcp_high() raises it to count - (batch << SCALE_MAX) when a
+ *      pageblock-order refill left count far above high, as the kernel does.
  *   P3 a page is on at most one PCP list, and on no zone free list.
  *
  * Locking: pcp->lock protects every field but the immutable cpu and zone.
@@ -37,10 +40,10 @@ enum pcp_flags {
 
 struct per_cpu_pages {
 	spinlock_t lock;
-	int count;	/* base pages on the lists */
-	int high;	/* drain threshold, auto-tuned */
+	int count; /* base pages on the lists */
+	int high;  /* drain threshold, auto-tuned */
 	int high_min, high_max;
-	int batch;	/* refill/drain chunk */
+	int batch; /* refill/drain chunk */
 	uint8_t flags;
 	uint8_t alloc_factor; /* refill scale: batch << alloc_factor */
 	int free_count;	      /* recent consecutive frees, in pages */
@@ -77,9 +80,9 @@ static inline unsigned int pindex_to_order(const struct zone *zone,
 }
 
 struct pcp_params {
-	bool enabled;		      /* false: the boot pageset */
+	bool enabled;		       /* false: the boot pageset */
 	int batch, high_min, high_max; /* 0: the kernel formulas */
-	int nr_node_cpus;	      /* CPUs sharing the zone's node */
+	int nr_node_cpus;	       /* CPUs sharing the zone's node */
 };
 
 int zone_batchsize(const struct zone *zone);
@@ -94,11 +97,10 @@ unsigned long rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order,
 			      int mt);
 void free_frozen_pages(struct zone *zone, int cpu, unsigned long pfn,
 		       unsigned int order);
-void free_pcppages_bulk(struct zone *zone, int count,
-			struct per_cpu_pages *pcp, unsigned int pindex);
+void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp,
+			unsigned int pindex);
 void drain_pages_zone(struct zone *zone, int cpu);
 void decay_pcp_high(struct zone *zone, struct per_cpu_pages *pcp);
-int pcp_verify(struct per_cpu_pages *pcp, uint8_t *seen, char *msg,
-	       size_t len);
+int pcp_verify(struct per_cpu_pages *pcp, uint8_t *seen, char *msg, size_t len);
 
 #endif /* PCPB_PCP_H */

@@ -66,7 +66,8 @@ static int cmd_config(int argc, char **argv)
 			return 0;
 		}
 		if (strcmp(argv[i], "--config") || i + 1 >= argc) {
-			fprintf(stderr, "pcpbuddy config: unknown argument '%s'\n",
+			fprintf(stderr,
+				"pcpbuddy config: unknown argument '%s'\n",
 				argv[i]);
 			return 2;
 		}
@@ -101,6 +102,7 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "config"))
 		return cmd_config(argc - 1, argv + 1);
-	fprintf(stderr, "pcpbuddy: unknown command '%s' (try --help)\n", argv[1]);
+	fprintf(stderr, "pcpbuddy: unknown command '%s' (try --help)\n",
+		argv[1]);
 	return 2;
 }

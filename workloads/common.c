@@ -87,8 +87,8 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 	return 0;
 }
 
-int wl_parse_common(int argc, char **argv, struct wl_opts *o,
-		    const char *usage, int *argi)
+int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
+		    int *argi)
 {
 	const char *prog = argv[0], *config = NULL;
 	bool cpus_given = false;
@@ -115,26 +115,34 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o,
 		} else if (!strcmp(a, "--threads") || !strcmp(a, "--seconds") ||
 			   !strcmp(a, "--seed") || !strcmp(a, "--config")) {
 			if (i + 1 >= argc)
-				return wl_usage_error(prog, "%s needs a value", a);
+				return wl_usage_error(prog, "%s needs a value",
+						      a);
 			const char *val = argv[++i];
 
 			if (!strcmp(a, "--threads")) {
-				if (parse_double(val, 1, 1024, &v) || v != (int)v)
-					return wl_usage_error(prog,
-						"--threads: '%s' is not a count in 1..1024", val);
+				if (parse_double(val, 1, 1024, &v) ||
+				    v != (int)v)
+					return wl_usage_error(
+						prog,
+						"--threads: '%s' is not a count in 1..1024",
+						val);
 				o->threads = (int)v;
 			} else if (!strcmp(a, "--seconds")) {
 				if (parse_double(val, 0.001, 86400, &v))
-					return wl_usage_error(prog,
-						"--seconds: '%s' is not a duration in 0.001..86400", val);
+					return wl_usage_error(
+						prog,
+						"--seconds: '%s' is not a duration in 0.001..86400",
+						val);
 				o->seconds = v;
 			} else if (!strcmp(a, "--seed")) {
 				char *end;
 
 				o->seed = strtoull(val, &end, 0);
 				if (end == val || *end)
-					return wl_usage_error(prog,
-						"--seed: '%s' is not a number", val);
+					return wl_usage_error(
+						prog,
+						"--seed: '%s' is not a number",
+						val);
 			} else {
 				config = val;
 			}
@@ -143,8 +151,8 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o,
 		}
 	}
 	/* Each thread is a CPU unless --config says otherwise. */
-	if (config && (strstr(config, "cpus=") == config ||
-		       strstr(config, ",cpus=")))
+	if (config &&
+	    (strstr(config, "cpus=") == config || strstr(config, ",cpus=")))
 		cpus_given = true;
 	if (!cpus_given)
 		o->cfg.nr_cpus = o->threads;

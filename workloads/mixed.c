@@ -97,7 +97,8 @@ static void drain_mailbox(struct mixed_thread *t)
 static bool post_remote(struct mixed_thread *t, struct wl_rng *r,
 			struct block b)
 {
-	int to = (t->idx + 1 + (int)wl_rng_below(r, (uint32_t)(t->o->threads - 1))) %
+	int to = (t->idx + 1 +
+		  (int)wl_rng_below(r, (uint32_t)(t->o->threads - 1))) %
 		 t->o->threads;
 	struct mailbox *box = &t->boxes[to];
 	bool posted = false;
@@ -174,7 +175,9 @@ int wl_mixed_run(struct pcpb *inst, const struct wl_opts *o,
 	}
 	for (i = 0; i < o->threads; i++) {
 		pthread_mutex_init(&boxes[i].lock, NULL);
-		th[i] = (struct mixed_thread){ .idx = i, .inst = inst, .o = o,
+		th[i] = (struct mixed_thread){ .idx = i,
+					       .inst = inst,
+					       .o = o,
 					       .boxes = boxes,
 					       .deadline = start + o->seconds };
 	}
@@ -247,7 +250,8 @@ int wl_mixed_main(int argc, char **argv)
 	if (rc)
 		return rc == 1 ? 0 : rc;
 	if (argi > 1)
-		return wl_usage_error(argv[0], "unknown argument '%s'", argv[1]);
+		return wl_usage_error(argv[0], "unknown argument '%s'",
+				      argv[1]);
 	rc = pcpb_create(&o.cfg, &inst);
 	if (rc) {
 		fprintf(stderr, "%s: cannot create the instance: %s\n", argv[0],

@@ -8,7 +8,8 @@
 #include "workloads.h"
 
 const struct workload wl_registry[] = {
-	{ "mixed", "random orders and types, bounded working sets, cross-thread frees",
+	{ "mixed",
+	  "random orders and types, bounded working sets, cross-thread frees",
 	  wl_mixed_main },
 	{ NULL, NULL, NULL },
 };

@@ -41,16 +41,15 @@ static inline uint32_t wl_rng_below(struct wl_rng *r, uint32_t n)
 
 double wl_now(void);
 /* A progress line on stderr, only for long runs on a terminal. */
-void wl_progress(const char *name, double elapsed, double total,
-		 uint64_t ops);
+void wl_progress(const char *name, double elapsed, double total, uint64_t ops);
 void wl_progress_done(double total);
 
 /*
  * wl_parse_common - parse the shared options out of argv, leaving the rest.
  * Return: 0, 1 when --help was asked, or 2 after printing an error.
  */
-int wl_parse_common(int argc, char **argv, struct wl_opts *o,
-		    const char *usage, int *argi);
+int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
+		    int *argi);
 int wl_usage_error(const char *prog, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -69,8 +69,8 @@ void del_page_from_free_list(struct zone *zone, unsigned long pfn,
 }
 
 /* A moved page goes to the tail of its new list; free pages re-account. */
-void move_to_free_list(struct zone *zone, unsigned long pfn,
-		       unsigned int order, int old_mt, int new_mt)
+void move_to_free_list(struct zone *zone, unsigned long pfn, unsigned int order,
+		       int old_mt, int new_mt)
 {
 	struct free_area *fa = area(zone, order);
 
@@ -161,10 +161,10 @@ static bool buddy_merge_likely(struct zone *zone, unsigned long pfn,
  * was allocated, so they are counted in once here.
  */
 void free_one_page_locked(struct zone *zone, unsigned long pfn,
-			  unsigned int order, int mt)
+			  unsigned int order, int mt, enum fpi_flags fpi)
 {
 	unsigned long buddy_pfn = 0;
-	bool to_tail = false;
+	bool to_tail = fpi & FPI_TO_TAIL;
 
 	lockdep_assert_held(&zone->lock);
 	VM_BUG_ON(pfn & ((1UL << order) - 1));
@@ -201,7 +201,7 @@ void free_one_page_locked(struct zone *zone, unsigned long pfn,
 		pfn &= buddy_pfn;
 		order++;
 	}
-	if (order < MAX_PAGE_ORDER)
+	if (!to_tail && order < MAX_PAGE_ORDER)
 		to_tail = buddy_merge_likely(zone, pfn, buddy_pfn, order);
 	add_to_free_list(zone, pfn, order, mt, to_tail);
 }
@@ -216,7 +216,8 @@ void split_large_buddy_locked(struct zone *zone, unsigned long pfn,
 		order = zone->pageblock_order;
 	for (; pfn < end; pfn += 1UL << order)
 		free_one_page_locked(zone, pfn, order,
-				     get_pfnblock_migratetype(zone, pfn));
+				     get_pfnblock_migratetype(zone, pfn),
+				     FPI_NONE);
 }
 
 /*

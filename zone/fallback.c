@@ -230,7 +230,8 @@ static unsigned long rmqueue_steal(struct zone *zone, unsigned int order,
 
 		if (mt == -1)
 			continue;
-		page = steal_from(zone, zone->free_area[cand].free_list[mt].first,
+		page = steal_from(zone,
+				  zone->free_area[cand].free_list[mt].first,
 				  cand, order, start_mt, mt);
 		break;
 	}
@@ -258,10 +259,11 @@ static unsigned long rmqueue_fallback_hygiene(struct zone *zone,
 		    cand > (int)order) {
 			/* Movable requests that cannot claim: split the
 			 * smallest foreign buddy instead of the largest. */
-			for (cand = (int)order; cand <= MAX_PAGE_ORDER; cand++) {
-				mt = find_suitable_fallback(
-					zone, (unsigned int)cand, start_mt,
-					false);
+			for (cand = (int)order; cand <= MAX_PAGE_ORDER;
+			     cand++) {
+				mt = find_suitable_fallback(zone,
+							    (unsigned int)cand,
+							    start_mt, false);
 				if (mt != -1)
 					break;
 			}

@@ -68,8 +68,8 @@ int zone_init(struct zone *zone, struct page *memmap,
 	spin_lock_quiet(&zone->lock);
 	for (pfn = p->start_pfn; pfn < p->start_pfn + p->nr_pages;
 	     pfn += 1UL << MAX_PAGE_ORDER)
-		free_one_page_locked(zone, pfn, MAX_PAGE_ORDER,
-				     MIGRATE_MOVABLE);
+		free_one_page_locked(zone, pfn, MAX_PAGE_ORDER, MIGRATE_MOVABLE,
+				     FPI_TO_TAIL);
 	memset(&zone->stats, 0, sizeof(zone->stats));
 	spin_unlock_quiet(&zone->lock);
 	return 0;
@@ -101,7 +101,8 @@ void setup_per_zone_wmarks(struct zone **zones, int nr_zones)
 	for (i = 0; i < nr_zones; i++) {
 		struct zone *z = zones[i];
 		unsigned long zmin = pages_min * z->managed_pages / total;
-		unsigned long step = max(zmin >> 2, z->managed_pages * 10 / 10000);
+		unsigned long step =
+			max(zmin >> 2, z->managed_pages * 10 / 10000);
 
 		z->_watermark[WMARK_MIN] = zmin;
 		z->_watermark[WMARK_LOW] = zmin + step;
@@ -118,8 +119,8 @@ void setup_per_zone_wmarks(struct zone **zones, int nr_zones)
 bool zone_watermark_ok(struct zone *zone, unsigned int order,
 		       unsigned long mark)
 {
-	long free_pages = (long)zone_page_state_free(zone) -
-			  ((1L << order) - 1);
+	long free_pages =
+		(long)zone_page_state_free(zone) - ((1L << order) - 1);
 	unsigned int o;
 
 	if (free_pages <= (long)mark)
@@ -159,8 +160,8 @@ static bool buddies_could_merge(struct zone *zone, unsigned long pfn,
 	if (order < zone->pageblock_order)
 		return true;
 	bmt = get_pfnblock_migratetype(zone, buddy);
-	return bmt == mt || (is_migrate_mergeable(mt) &&
-			     is_migrate_mergeable(bmt));
+	return bmt == mt ||
+	       (is_migrate_mergeable(mt) && is_migrate_mergeable(bmt));
 }
 
 /*
@@ -191,57 +192,72 @@ int zone_verify(struct zone *zone, uint8_t *seen, char *msg, size_t len)
 
 				if (!zone_spans_pfn(zone, pfn) ||
 				    page->lru.prev != prev)
-					return verify_fail(msg, len,
+					return verify_fail(
+						msg, len,
 						"I1: zone %d order %u mt %d: broken list at pfn %u",
 						zone->zone_idx, o, mt, pfn);
 				if (pfn & ((1U << o) - 1) ||
 				    page->state != PS_BUDDY || page->order != o)
-					return verify_fail(msg, len,
+					return verify_fail(
+						msg, len,
 						"I1: pfn %u on free_area[%u] has state %u order %u",
-						pfn, o, page->state, page->order);
+						pfn, o, page->state,
+						page->order);
 				for (b = pageblock_start_pfn(zone, pfn);
 				     b < pfn + (1UL << o);
 				     b += pageblock_nr_pages(zone))
-					if (get_pfnblock_migratetype(zone, b) != mt)
-						return verify_fail(msg, len,
+					if (get_pfnblock_migratetype(zone, b) !=
+					    mt)
+						return verify_fail(
+							msg, len,
 							"I2: free pfn %u order %u on list %d but block %lu is type %d",
 							pfn, o, mt, b,
-							get_pfnblock_migratetype(zone, b));
+							get_pfnblock_migratetype(
+								zone, b));
 				for (i = 1; i < (1UL << o); i++)
-					if (zone->memmap[pfn + i].state != PS_TAIL)
-						return verify_fail(msg, len,
+					if (zone->memmap[pfn + i].state !=
+					    PS_TAIL)
+						return verify_fail(
+							msg, len,
 							"I1: pfn %lu inside free block %u/%u is not a tail",
 							pfn + i, pfn, o);
 				if (seen) {
 					for (i = 0; i < (1UL << o); i++) {
 						if (seen[pfn + i])
-							return verify_fail(msg, len,
+							return verify_fail(
+								msg, len,
 								"I1: pfn %lu is in two places",
 								pfn + i);
 						seen[pfn + i] = 1;
 					}
 				}
 				if (buddies_could_merge(zone, pfn, o, mt))
-					return verify_fail(msg, len,
+					return verify_fail(
+						msg, len,
 						"I5: free buddies %u and %lu of order %u did not merge",
 						pfn, find_buddy_pfn(pfn, o), o);
 				blocks++;
 				if (mt != MIGRATE_ISOLATE)
 					counted += 1UL << o;
 				if (blocks > zone->spanned_pages)
-					return verify_fail(msg, len,
-						"I1: free list cycle at order %u", o);
+					return verify_fail(
+						msg, len,
+						"I1: free list cycle at order %u",
+						o);
 			}
 		}
 		if (blocks != zone->free_area[o].nr_free)
-			return verify_fail(msg, len,
+			return verify_fail(
+				msg, len,
 				"I3: free_area[%u].nr_free %lu but %lu blocks listed",
 				o, zone->free_area[o].nr_free, blocks);
 	}
 	o_pfn = zone_page_state_free(zone);
 	if (counted != o_pfn || READ_ONCE(zone->nr_free_pages) < 0)
-		return verify_fail(msg, len,
+		return verify_fail(
+			msg, len,
 			"I4: zone %d nr_free_pages %ld but %lu pages are free",
-			zone->zone_idx, READ_ONCE(zone->nr_free_pages), counted);
+			zone->zone_idx, READ_ONCE(zone->nr_free_pages),
+			counted);
 	return 0;
 }

@@ -117,6 +117,12 @@ enum zone_flags {
 	ZONE_BELOW_HIGH = 1U << 0, /* free pages dipped below high wmark */
 };
 
+/* How a free is placed (the kernel's fpi_t subset). */
+enum fpi_flags {
+	FPI_NONE = 0,
+	FPI_TO_TAIL = 1U << 0, /* boot and onlining: keep low pfns hot */
+};
+
 /* The remembered fallback step inside one rmqueue_bulk() (90abee6d7895). */
 enum rmqueue_mode { RMQUEUE_NORMAL, RMQUEUE_CMA, RMQUEUE_CLAIM, RMQUEUE_STEAL };
 
@@ -243,14 +249,14 @@ void set_pageblock_migratetype(struct zone *zone, unsigned long pfn, int mt);
 void account_freepages(struct zone *zone, long nr_pages, int mt);
 void del_page_from_free_list(struct zone *zone, unsigned long pfn,
 			     unsigned int order, int mt);
-void move_to_free_list(struct zone *zone, unsigned long pfn,
-		       unsigned int order, int old_mt, int new_mt);
+void move_to_free_list(struct zone *zone, unsigned long pfn, unsigned int order,
+		       int old_mt, int new_mt);
 unsigned long expand(struct zone *zone, unsigned long pfn, unsigned int low,
 		     unsigned int high, int mt);
 unsigned long rmqueue_smallest_locked(struct zone *zone, unsigned int order,
 				      int mt);
 void free_one_page_locked(struct zone *zone, unsigned long pfn,
-			  unsigned int order, int mt);
+			  unsigned int order, int mt, enum fpi_flags fpi);
 void split_large_buddy_locked(struct zone *zone, unsigned long pfn,
 			      unsigned int order);
 void free_one_page(struct zone *zone, unsigned long pfn, unsigned int order);

@@ -1,0 +1,93 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only OR MIT
+# The CLI contract: the JSON report's keys, CSV, --help everywhere, and
+# exit 2 with a message naming the bad argument.  Usage: cli.sh PCPBUDDY
+# JSON is checked with /usr/bin/python3 (Debian's, which has json).
+set -u
+bin=$1
+py=/usr/bin/python3
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+
+# expect_exit CODE PATTERN -- ARGS: exit code and a stderr/stdout pattern
+expect_exit() {
+	code=$1; pat=$2; shift 3
+	"$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -ne "$code" ]; then
+		bad "'$*' exited $rc, expected $code"; return
+	fi
+	if [ -n "$pat" ] && ! grep -q -- "$pat" "$tmp/out" "$tmp/err"; then
+		bad "'$*' output lacks '$pat'"; return
+	fi
+	ok
+}
+
+"$bin" run mixed --threads 2 --seconds 1 --json >"$tmp/run.json" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 0 ] && $py - "$tmp/run.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+def get(path):
+    v = r
+    for k in path.split("."):
+        v = v[k]
+    return v
+keys = """ops.alloc ops.free ops.alloc_failed
+locks.zone.acquisitions locks.zone.contended
+locks.zone.hold_ns.p50 locks.zone.hold_ns.p99 locks.zone.hold_ns.max
+locks.zone.wait_ns.p50 locks.zone.wait_ns.p99 locks.zone.wait_ns.max
+locks.zone.sites.refill.acquisitions locks.zone.sites.drain.hold_ns.p99
+locks.pcp.acquisitions locks.pcp.contended locks.pcp.hold_ns.p99 locks.pcp.wait_ns.max
+work.fallback_searches work.claims work.steals work.pages_moved_zone
+pcp.hits pcp.refills pcp.drains
+fragmentation.free_by_order fragmentation.free_by_migratetype
+check.ok check.pages_total check.pages_free check.pages_allocated""".split()
+for k in keys:
+    get(k)
+assert len(get("fragmentation.free_by_order")) == 11
+assert get("check.ok") is True
+assert get("locks.zone.acquisitions") > 0
+assert get("ops.alloc") == get("ops.free") > 0
+assert get("check.pages_allocated") == 0
+assert get("check.pages_free") + get("check.pages_pcp") == get("check.pages_total")
+PY
+then ok; else bad "run mixed --json: contract keys (rc $rc)"; cat "$tmp/err" >&2; fi
+
+"$bin" run mixed --threads 1 --seconds 0.2 --csv >"$tmp/run.csv" 2>&1
+if head -1 "$tmp/run.csv" | grep -qx 'key,value' &&
+   grep -q '^check.ok,true$' "$tmp/run.csv" &&
+   grep -q '^locks.zone.sites.refill.acquisitions,[1-9]' "$tmp/run.csv"; then ok
+else bad "run mixed --csv"; fi
+
+"$bin" run mixed --threads 2 --seconds 0.3 --config fallback=hygiene,pcp=off >"$tmp/text" 2>&1
+if grep -q 'check: ok' "$tmp/text" && grep -q 'fallback=hygiene,pcp=off' "$tmp/text"; then ok
+else bad "run mixed with --config (text)"; fi
+
+expect_exit 0 "usage: pcpbuddy" -- --help
+expect_exit 0 "usage: pcpbuddy run" -- run --help
+expect_exit 0 "usage: pcpbuddy run mixed" -- run mixed --help
+expect_exit 0 "usage: pcpbuddy config" -- config --help
+expect_exit 0 "fallback=smallest" -- config --config fallback=smallest
+expect_exit 2 "unknown command 'bogus'" -- bogus
+expect_exit 2 "unknown workload 'nosuch'" -- run nosuch
+expect_exit 2 "--threads" -- run mixed --threads x
+expect_exit 2 "--threads" -- run mixed --threads 0
+expect_exit 2 "--seconds" -- run mixed --seconds -1
+expect_exit 2 "--seconds needs a value" -- run mixed --seconds
+expect_exit 2 "memory" -- run mixed --config memory=abc
+expect_exit 2 "nosuchkey" -- run mixed --config nosuchkey=1
+expect_exit 2 "unknown argument '--frobnicate'" -- run mixed --frobnicate
+expect_exit 2 "not key=value" -- config --config memory
+
+"$bin" >"$tmp/default" 2>&1
+if [ $? -eq 0 ] && grep -q 'running the default' "$tmp/default" && grep -q 'check: ok' "$tmp/default"; then ok
+else bad "no-argument default run"; fi
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

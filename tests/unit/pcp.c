@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * pcp.c - the classic per-CPU lists against the kernel's formulas: sizing,
+ * refill scaling, chunked drains with lock cycling, trylock fallbacks,
+ * high auto-tuning, decay, the boot pageset and drain_all.
+ */
+#include <math.h>
+
+#include "helpers.h"
+
+static struct pcpb *inst;
+
+static void teardown(void)
+{
+	assert_check(inst);
+	pcpb_destroy(inst);
+}
+
+TestSuite(pcp, .fini = teardown);
+
+static struct per_cpu_pages *pcp_of(int cpu)
+{
+	return inst_pcp(inst, cpu, 0);
+}
+
+static struct pcpb_stats stats(void)
+{
+	struct pcpb_stats st;
+
+	pcpb_stats_read(inst, &st);
+	return st;
+}
+
+static long alloc0(int cpu)
+{
+	long pfn = pcpb_alloc_pages_cpu(inst, cpu, 0, PCPB_MT_MOVABLE, 0);
+
+	cr_assert_geq(pfn, 0);
+	return pfn;
+}
+
+Test(pcp, batch_and_high_follow_the_kernel_formulas)
+{
+	unsigned long managed = 262144, kb = managed * 4, wmin, step, low;
+	long batch;
+
+	inst = make_inst("memory=1G");
+	/* zone_batchsize(): min(managed/1024, 256)/4, to 2^n - 1. */
+	batch = (long)fmin(managed >> 10, 256) / 4;
+	batch = (1L << (int)floor(log2((double)(batch + batch / 2)))) - 1;
+	/* min_free_kbytes = sqrt(16 * KiB); low = min + max(min/4, 0.1%). */
+	wmin = (unsigned long)sqrt((double)kb * 16) / 4;
+	step = wmin / 4 > managed / 1000 ? wmin / 4 : managed * 10 / 10000;
+	low = wmin + step;
+	cr_assert_eq(pcp_of(0)->batch, batch);
+	cr_assert_eq(wmark_pages(zone0(inst), WMARK_LOW), low);
+	cr_assert_eq(pcp_of(0)->high_min, (long)fmax(low / 2, 4 * batch));
+	cr_assert_eq(pcp_of(0)->high_max,
+		     (long)fmax(managed / 8 / 2, 4 * batch));
+	cr_assert_eq(pcp_of(1)->high, pcp_of(1)->high_min);
+}
+
+Test(pcp, refill_is_one_batch_then_scales_with_alloc_factor)
+{
+	struct per_cpu_pages *p;
+	long pfns[63 + 1];
+	int i, batch, high_min;
+
+	inst = make_inst("memory=1G");
+	p = pcp_of(0);
+	batch = p->batch;
+	high_min = p->high_min;
+	for (i = 0; i < batch; i++)
+		pfns[i] = alloc0(0);
+	cr_assert_eq(stats().pcp[PCPB_PCP_refills], 1);
+	cr_assert_eq(stats().pcp[PCPB_PCP_refill_pages], (uint64_t)batch);
+	cr_assert_eq(stats().pcp[PCPB_PCP_hits], (uint64_t)batch - 1);
+	cr_assert_eq(p->high, high_min + batch, "demand grows high");
+	cr_assert_eq(p->alloc_factor, 1);
+	cr_assert_eq(p->count, 0);
+	pfns[batch] = alloc0(0);
+	/* alloc_factor 1: batch << 1. */
+	cr_assert_eq(stats().pcp[PCPB_PCP_refill_pages], (uint64_t)batch * 3);
+	cr_assert_eq(p->count, 2 * batch - 1);
+	cr_assert_eq(p->alloc_factor, 2);
+	for (i = 0; i <= batch; i++)
+		cr_assert_eq(
+			pcpb_free_pages_cpu(inst, 0, (unsigned long)pfns[i], 0),
+			0);
+	cr_assert_eq(p->alloc_factor, 0, "every free halves it");
+}
+
+Test(pcp, overflow_drains_in_batch_chunks_and_cycles_the_lock)
+{
+	struct pcpb_stats st;
+	long pfns[400];
+	int i;
+
+	inst = make_inst("memory=64M,batch=10,high_min=100,high_max=100");
+	for (i = 0; i < 400; i++)
+		pfns[i] = alloc0(0);
+	pcpb_stats_reset(inst);
+	for (i = 0; i < 400; i++) {
+		cr_assert_eq(
+			pcpb_free_pages_cpu(inst, 1, (unsigned long)pfns[i], 0),
+			0);
+		cr_assert_lt(pcp_of(1)->count, 100);
+	}
+	st = stats();
+	cr_assert_gt(st.pcp[PCPB_PCP_drains], 0);
+	cr_assert_eq(st.pcp[PCPB_PCP_drain_pages], st.pcp[PCPB_PCP_drains] * 10,
+		     "every chunk is one batch");
+	cr_assert_eq(st.zone_lock.sites[PCPB_SITE_drain].acquisitions,
+		     st.pcp[PCPB_PCP_drains]);
+	/* Each overflow drains 90 pages = 9 chunks, and re-takes pcp->lock
+	 * between them: 400 frees plus 8 cycles per overflow. */
+	cr_assert_eq(st.pcp[PCPB_PCP_drains] % 9, 0);
+	cr_assert_eq(st.pcp_lock.sites[PCPB_SITE_free].acquisitions,
+		     400 + 8 * st.pcp[PCPB_PCP_drains] / 9);
+}
+
+Test(pcp, failed_trylock_goes_to_the_zone)
+{
+	struct pcpb_stats st;
+	long pfn, kept;
+	int count;
+
+	inst = make_inst(NULL);
+	kept = alloc0(0);
+	count = pcp_of(0)->count;
+	pcpb_stats_reset(inst);
+	spin_lock_quiet(&pcp_of(0)->lock);
+	pfn = pcpb_alloc_pages_cpu(inst, 0, 0, PCPB_MT_MOVABLE, 0);
+	cr_assert_geq(pfn, 0);
+	cr_assert_eq(pcpb_free_pages_cpu(inst, 0, (unsigned long)kept, 0), 0);
+	spin_unlock_quiet(&pcp_of(0)->lock);
+	st = stats();
+	cr_assert_eq(st.pcp_lock.sites[PCPB_SITE_alloc].contended, 1);
+	cr_assert_eq(st.pcp_lock.sites[PCPB_SITE_free].contended, 1);
+	cr_assert_eq(st.zone_lock.sites[PCPB_SITE_alloc].acquisitions, 1,
+		     "rmqueue_buddy");
+	cr_assert_eq(st.zone_lock.sites[PCPB_SITE_free_one].acquisitions, 1);
+	cr_assert_eq(pcp_of(0)->count, count, "the PCP was not touched");
+	cr_assert_eq(pcpb_free_pages_cpu(inst, 0, (unsigned long)pfn, 0), 0);
+}
+
+Test(pcp, free_streak_grows_high_and_decay_walks_it_back)
+{
+	struct per_cpu_pages *p;
+	long pfns[600];
+	int i, prev;
+
+	inst = make_inst("memory=64M,batch=8,high_min=64,high_max=1024");
+	p = pcp_of(1);
+	for (i = 0; i < 600; i++)
+		pfns[i] = alloc0(0);
+	for (i = 0; i < 600; i++)
+		pcpb_free_pages_cpu(inst, 1, (unsigned long)pfns[i], 0);
+	cr_assert_gt(p->high, 64, "consecutive frees raise high");
+	cr_assert_leq(p->high, 1024);
+	prev = p->high;
+	for (i = 0; i < 64 && p->high > p->high_min; i++) {
+		pcpb_vmstat_tick(inst);
+		cr_assert_lt(p->high, prev);
+		cr_assert_leq(p->count, p->high, "decay drains above high");
+		prev = p->high;
+	}
+	cr_assert_eq(p->high, p->high_min);
+	cr_assert_gt(stats().pcp[PCPB_PCP_high_decays], 0);
+}
+
+Test(pcp, below_high_watermark_stops_growth_and_drains)
+{
+	struct zone *z;
+	long pfns[4096];
+	int n = 0, i;
+
+	inst = make_inst(NULL);
+	z = zone0(inst);
+	while (zone_page_state_free(z) >= wmark_pages(z, WMARK_HIGH))
+		pfns[n++] = alloc0(0);
+	pfns[n++] = alloc0(0);
+	cr_assert(READ_ONCE(z->flags) & ZONE_BELOW_HIGH);
+	for (i = 0; i < n; i++)
+		pcpb_free_pages_cpu(inst, 1, (unsigned long)pfns[i], 0);
+	cr_assert_eq(READ_ONCE(z->flags) & ZONE_BELOW_HIGH, 0,
+		     "cleared once above high again");
+	cr_assert_leq(pcp_of(1)->high, pcp_of(1)->high_max);
+}
+
+Test(pcp, boot_pageset_sends_every_free_to_the_zone)
+{
+	struct pcpb_stats st;
+	long pfns[50];
+	int i;
+
+	inst = make_inst("pcp=off");
+	cr_assert_eq(pcp_of(0)->high_max, 0);
+	cr_assert_eq(pcp_of(0)->batch, 1);
+	for (i = 0; i < 50; i++)
+		pfns[i] = alloc0(i & 1);
+	for (i = 0; i < 50; i++) {
+		pcpb_free_pages_cpu(inst, i & 1, (unsigned long)pfns[i], 0);
+		cr_assert_eq(pcp_of(i & 1)->count, 0);
+	}
+	st = stats();
+	cr_assert_eq(st.pcp[PCPB_PCP_hits], 0);
+	cr_assert_eq(st.zone_lock.sites[PCPB_SITE_refill].acquisitions, 50);
+	cr_assert_eq(st.zone_lock.sites[PCPB_SITE_drain].acquisitions, 50);
+}
+
+Test(pcp, drain_all_empties_every_list)
+{
+	long pfns[300];
+	int i;
+
+	inst = make_inst(NULL);
+	for (i = 0; i < 300; i++)
+		pfns[i] = pcpb_alloc_pages_cpu(inst, i & 1, (unsigned)(i % 4),
+					       i % 3, 0);
+	for (i = 0; i < 300; i++)
+		cr_assert_eq(pcpb_free_pages_cpu(inst, (i + 1) & 1,
+						 (unsigned long)pfns[i],
+						 (unsigned)(i % 4)),
+			     0);
+	cr_assert_gt(pcp_of(0)->count + pcp_of(1)->count, 0);
+	pcpb_drain_all(inst);
+	cr_assert_eq(pcp_of(0)->count, 0);
+	cr_assert_eq(pcp_of(1)->count, 0);
+	cr_assert_eq(zone_page_state_free(zone0(inst)), pcpb_nr_pages(inst));
+}
