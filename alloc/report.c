@@ -37,6 +37,11 @@ const char *pcpb_lock_site_name(int site)
 	return site >= 0 && site < PCPB_NR_LOCK_SITES ? site_names[site] : "?";
 }
 
+/* What the model leaves out of the kernel; docs/design.md has the reasons. */
+static const char model_simplifications[] =
+	"one zone per node; no lowmem_reserve, highatomic, ALLOC_NOFRAGMENT, "
+	"watermark boost, CMA or reclaim; PCPF_FREE_HIGH_BATCH off";
+
 /* claim and steal are sections inside another hold, not acquisitions. */
 static bool site_is_section(int s)
 {
@@ -445,6 +450,7 @@ static void emit_report(struct emit *e, struct pcpb *inst,
 	em_u64(e, "wmark_min", wmark_pages(z0, WMARK_MIN));
 	em_u64(e, "wmark_low", wmark_pages(z0, WMARK_LOW));
 	em_u64(e, "wmark_high", wmark_pages(z0, WMARK_HIGH));
+	em_str(e, "model", model_simplifications);
 	em_end(e);
 
 	em_begin(e, "ops");
@@ -533,7 +539,7 @@ static void text_report(FILE *f, struct pcpb *inst, const struct pcpb_stats *st,
 	int k;
 
 	pcpb_config_format(&inst->cfg, cfg, sizeof(cfg));
-	fprintf(f, "config: %s\n", cfg);
+	fprintf(f, "config: %s\nmodel: %s\n", cfg, model_simplifications);
 	fprintf(f,
 		"ops: alloc %llu  free %llu  alloc_failed %llu  einval %llu\n",
 		(unsigned long long)st->ops[PCPB_OP_alloc],
