@@ -86,6 +86,13 @@ $(BUILD)/tests/stress-%: $(BUILD)/obj/tests/stress/%.o $(BUILD)/libpcpbuddy.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+BENCH_OBJ := $(call obj,$(wildcard bench/*.c)) $(BUILD)/obj/bench/cbench.o
+$(BUILD)/obj/bench/cbench.o: bench/cbench.cc bench/cbench.h | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CXX) -O2 -std=c++17 -Wall -Wextra $(SAN) -c $< -o $@
+$(BUILD)/pcpbuddy-bench: $(BENCH_OBJ) $(BUILD)/libpcpbuddy.a
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lbenchmark
+
 run-unit: unit
 	$(UNIT_BIN) -j2 $(if $(T),--filter '$(T)')
 
@@ -103,6 +110,15 @@ test: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory MODE=debug unit stress
 	@$(MAKE) --no-print-directory MODE=tsan stress
 	@sh tests/run-all.sh
+
+# Microbenchmarks (release), medians of BENCH_REPS runs: build/bench.json.
+BENCH_REPS ?= 5
+bench: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory MODE=release build/release/pcpbuddy-bench
+	build/release/pcpbuddy-bench --benchmark_repetitions=$(BENCH_REPS) \
+		--benchmark_report_aggregates_only=true \
+		--benchmark_out=build/bench.json --benchmark_out_format=json \
+		$(BENCH_ARGS)
 
 check: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory format-check
