@@ -35,7 +35,7 @@ CPPFLAGS := -Iinclude -D_GNU_SOURCE
 CFLAGS := -std=gnu11 -fPIC -fvisibility=hidden -pthread $(WARN) \
 	$(mode_$(MODE)) -MMD -MP
 LDFLAGS := -pthread $(SAN)
-LDLIBS := -lnuma -lm
+LDLIBS := -lurcu-cds -lurcu-common -lnuma -lm
 
 LIB_SRC := $(wildcard common/*.c zone/*.c pcp/*.c alloc/*.c)
 WL_SRC := $(wildcard workloads/*.c)

@@ -138,6 +138,16 @@ static void *vmstat_worker(void *arg)
 	return NULL;
 }
 
+/* cma_bytes spread over the nodes, in whole pageblocks. */
+static unsigned long cma_pages_per_node(const struct pcpb *inst)
+{
+	unsigned long pages =
+		(unsigned long)(inst->cfg.cma_bytes >> PCPB_PAGE_SHIFT) /
+		(unsigned long)inst->nr_nodes;
+
+	return pages >> inst->cfg.pageblock_order << inst->cfg.pageblock_order;
+}
+
 static int setup_zones_and_pcps(struct pcpb *inst)
 {
 	int n, cpu, err, node_cpus[PCPB_MAX_NODES] = { 0 };
@@ -152,6 +162,8 @@ static int setup_zones_and_pcps(struct pcpb *inst)
 			.zone_idx = n,
 			.nr_cpus = inst->nr_cpus,
 			.lockstat = inst->cfg.lockstat,
+			.cma_pages = cma_pages_per_node(inst),
+			.cfg = &inst->cfg,
 		};
 
 		inst->zones[n] = aligned_alloc(64, sizeof(struct zone));
@@ -351,6 +363,7 @@ static unsigned long get_page_from_freelist(struct pcpb *inst, int cpu,
 {
 	int node = inst->cpu_node[cpu];
 	int i, nr = (flags & PCPB_GFP_THISNODE) ? 1 : inst->nr_nodes;
+	bool alloc_cma = mt == MIGRATE_MOVABLE;
 
 	for (i = 0; i < nr; i++) {
 		struct zone *zone = inst->zones[inst->zonelist[node][i]];
@@ -359,10 +372,12 @@ static unsigned long get_page_from_freelist(struct pcpb *inst, int cpu,
 		/* Detect "below high" here, off the hotter free path. */
 		if (!(READ_ONCE(zone->flags) & ZONE_BELOW_HIGH) &&
 		    !zone_watermark_ok(zone, order,
-				       wmark_pages(zone, WMARK_HIGH)))
+				       wmark_pages(zone, WMARK_HIGH),
+				       alloc_cma))
 			__atomic_fetch_or(&zone->flags, ZONE_BELOW_HIGH,
 					  __ATOMIC_RELAXED);
-		if (!zone_watermark_ok(zone, order, wmark_pages(zone, wmark)))
+		if (!zone_watermark_ok(zone, order, wmark_pages(zone, wmark),
+				       alloc_cma))
 			continue;
 		pfn = rmqueue(zone, cpu, order, mt);
 		if (pfn != PFN_NONE)

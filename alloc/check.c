@@ -8,7 +8,9 @@
  *   I6 every pfn of the instance is in exactly one place: a free block, a
  *      PCP block, or an allocated block whose head is PS_ALLOC with an
  *      aligned order and whose other pages are PS_TAIL;
- *   I7 pages free + on PCPs + allocated == pages of the instance.
+ *   I7 pages free + on PCPs + allocated + in flight (pushed to an owner's
+ *      lock-free list, not yet spliced) == pages of the instance;
+ *   O1-O5 of zone/owned.c (owned_verify(), and pcp_verify() for O1).
  *
  * Locking: takes every pcp->lock, then every zone->lock (inst_lock_all()).
  */
@@ -21,7 +23,8 @@
 
 int check_locked(struct pcpb *inst, struct pcpb_check_result *res)
 {
-	unsigned long pfn, free_pages = 0, pcp_pages = 0, allocated = 0;
+	unsigned long pfn, free_pages = 0, pcp_pages = 0, allocated = 0,
+			   in_flight = 0;
 	uint8_t *seen;
 	int cpu, n, err = 0;
 
@@ -32,9 +35,13 @@ int check_locked(struct pcpb *inst, struct pcpb_check_result *res)
 		snprintf(res->msg, sizeof(res->msg), "check: out of memory");
 		return -ENOMEM;
 	}
-	for (n = 0; n < inst->nr_nodes && !err; n++)
+	for (n = 0; n < inst->nr_nodes && !err; n++) {
 		err = zone_verify(inst->zones[n], seen, res->msg,
 				  sizeof(res->msg));
+		if (!err)
+			err = owned_verify(inst->zones[n], res->msg,
+					   sizeof(res->msg));
+	}
 	/* Listed pages, ISOLATE included (nr_free_pages leaves it out). */
 	for (pfn = 0; pfn < inst->nr_pages; pfn++)
 		free_pages += seen[pfn];
@@ -48,42 +55,53 @@ int check_locked(struct pcpb *inst, struct pcpb_check_result *res)
 
 	for (pfn = 0; pfn < inst->nr_pages && !err;) {
 		struct page *page = &inst->memmap[pfn];
+		uint8_t state, order;
 		unsigned long i, nr;
 
 		if (seen[pfn]) {
 			pfn++;
 			continue;
 		}
-		if (page->state != PS_ALLOC || page->order > MAX_PAGE_ORDER ||
-		    (pfn & ((1UL << page->order) - 1))) {
+		/* A remote free may push this page to an llist right now. */
+		state = READ_ONCE(page->state);
+		order = READ_ONCE(page->order);
+		if ((state != PS_ALLOC && state != PS_LLIST) ||
+		    order > MAX_PAGE_ORDER || (pfn & ((1UL << order) - 1))) {
 			snprintf(res->msg, sizeof(res->msg),
 				 "I6: pfn %lu is nowhere (state %u order %u)",
-				 pfn, page->state, page->order);
+				 pfn, state, order);
 			err = -EUCLEAN;
 			break;
 		}
-		nr = 1UL << page->order;
+		nr = 1UL << order;
 		for (i = 1; i < nr && !err; i++) {
 			if (pfn + i >= inst->nr_pages || seen[pfn + i] ||
 			    inst->memmap[pfn + i].state != PS_TAIL) {
 				snprintf(
 					res->msg, sizeof(res->msg),
 					"I6: allocated block %lu/%u overlaps pfn %lu",
-					pfn, page->order, pfn + i);
+					pfn, order, pfn + i);
 				err = -EUCLEAN;
 			}
 		}
-		allocated += nr;
+		if (state == PS_LLIST)
+			in_flight += nr; /* pushed to an owner, not spliced */
+		else
+			allocated += nr;
 		pfn += nr;
 	}
 	free(seen);
 	res->pages_free = free_pages;
 	res->pages_pcp = pcp_pages;
 	res->pages_allocated = allocated;
-	if (!err && free_pages + pcp_pages + allocated != inst->nr_pages) {
-		snprintf(res->msg, sizeof(res->msg),
-			 "I7: free %lu + pcp %lu + allocated %lu != %lu pages",
-			 free_pages, pcp_pages, allocated, inst->nr_pages);
+	res->pages_in_flight = in_flight;
+	if (!err &&
+	    free_pages + pcp_pages + allocated + in_flight != inst->nr_pages) {
+		snprintf(
+			res->msg, sizeof(res->msg),
+			"I7: free %lu + pcp %lu + allocated %lu + in flight %lu != %lu pages",
+			free_pages, pcp_pages, allocated, in_flight,
+			inst->nr_pages);
 		err = -EUCLEAN;
 	}
 	res->ok = !err;

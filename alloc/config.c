@@ -36,9 +36,13 @@ void pcpb_config_init(struct pcpb_config *cfg)
 	cfg->backing = PCPB_BACKING_NONE;
 	cfg->lockstat = true;
 	cfg->vmstat_ms = 1000;
+	cfg->remote_free = PCPB_REMOTE_LOCK;
+	cfg->phase0_scan_limit = 4;
 }
 
-static const char *const policy_names[] = { "classic" };
+static const char *const policy_names[] = { "classic", "owner", "chunky" };
+static const char *const remote_free_names[] = { "lock", "trylock", "llist" };
+static const char *const owned_lists_names[] = { "single", "per_migratetype" };
 static const char *const fallback_names[] = { "hygiene", "smallest", "cached" };
 static const char *const cpu_mode_names[] = { "thread", "sched", "explicit" };
 static const char *const backing_names[] = { "none", "anon" };
@@ -126,6 +130,44 @@ static int parse_size(const char *v, uint64_t *out)
 	return 0;
 }
 
+/* "none", or '+'-joined cycle_lock, free_counter, scan_limit[:N]. */
+static int parse_phase0_bound(const char *v, unsigned int *bound,
+			      unsigned int *limit)
+{
+	char buf[128], *save = NULL, *tok;
+	unsigned int b = 0, n = *limit;
+
+	if (!strcmp(v, "none")) {
+		*bound = 0;
+		return 0;
+	}
+	if (!*v || strlen(v) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, v);
+	for (tok = strtok_r(buf, "+", &save); tok;
+	     tok = strtok_r(NULL, "+", &save)) {
+		if (!strcmp(tok, "cycle_lock")) {
+			b |= PCPB_P0_CYCLE_LOCK;
+		} else if (!strcmp(tok, "free_counter")) {
+			b |= PCPB_P0_FREE_COUNTER;
+		} else if (!strncmp(tok, "scan_limit", 10)) {
+			long x = 4;
+
+			if (tok[10] == ':' && parse_long(tok + 11, 1, 512, &x))
+				return -EINVAL;
+			if (tok[10] && tok[10] != ':')
+				return -EINVAL;
+			b |= PCPB_P0_SCAN_LIMIT;
+			n = (unsigned int)x;
+		} else {
+			return -EINVAL;
+		}
+	}
+	*bound = b;
+	*limit = n;
+	return 0;
+}
+
 #define SET_INT(field, lo, hi)                       \
 	do {                                         \
 		long x_;                             \
@@ -178,6 +220,23 @@ int pcpb_config_set(struct pcpb_config *cfg, const char *key, const char *value)
 		return parse_bool(value, &cfg->lockstat);
 	} else if (!strcmp(key, "vmstat_ms")) {
 		SET_INT(vmstat_ms, 0, 60000);
+	} else if (!strcmp(key, "remote_free")) {
+		SET_ENUM(remote_free, remote_free_names);
+	} else if (!strcmp(key, "phase0_bound")) {
+		return parse_phase0_bound(value, &cfg->phase0_bound,
+					  &cfg->phase0_scan_limit);
+	} else if (!strcmp(key, "owned_lists")) {
+		int e = parse_enum(value, owned_lists_names, 2);
+
+		if (e < 0)
+			return -EINVAL;
+		cfg->owned_per_mt = e == 1;
+	} else if (!strcmp(key, "cma_bytes")) {
+		uint64_t sz;
+
+		if (strcmp(value, "0") && parse_size(value, &sz))
+			return -EINVAL;
+		cfg->cma_bytes = strcmp(value, "0") ? sz : 0;
 	} else {
 		return -EINVAL;
 	}
@@ -244,10 +303,18 @@ int config_validate(const struct pcpb_config *cfg, char *err, size_t len)
 	    (unsigned)cfg->fallback >= ARRAY_SIZE(fallback_names) ||
 	    (unsigned)cfg->cpu_mode >= ARRAY_SIZE(cpu_mode_names) ||
 	    (unsigned)cfg->backing >= ARRAY_SIZE(backing_names) ||
+	    (unsigned)cfg->remote_free >= ARRAY_SIZE(remote_free_names) ||
+	    cfg->phase0_bound > 7 || cfg->phase0_scan_limit < 1 ||
 	    cfg->batch < 0 || cfg->high_min < 0 || cfg->high_max < 0 ||
 	    cfg->vmstat_ms < 0) {
 		if (err)
 			snprintf(err, len, "config: a field is out of range");
+		return -EINVAL;
+	}
+	if (cfg->cma_bytes > cfg->memory_bytes / 2) {
+		if (err)
+			snprintf(err, len,
+				 "config: cma_bytes above half of memory");
 		return -EINVAL;
 	}
 	if (cfg->high_min && cfg->high_max && cfg->high_min > cfg->high_max) {

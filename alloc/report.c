@@ -26,6 +26,7 @@ static const char *const site_names[] = { PCPB_LOCK_SITES(PCPB_NAME) };
 static const char *const op_names[] = { PCPB_OP_COUNTERS(PCPB_NAME) };
 static const char *const work_names[] = { PCPB_WORK_COUNTERS(PCPB_NAME) };
 static const char *const pcp_names[] = { PCPB_PCP_COUNTERS(PCPB_NAME) };
+static const char *const owner_names[] = { PCPB_OWNER_COUNTERS(PCPB_NAME) };
 
 const char *pcpb_migratetype_name(int mt)
 {
@@ -127,22 +128,39 @@ static void fold_fragmentation(struct pcpb *inst, struct pcpb_stats *st)
 
 			st->pageblocks++;
 			st->pageblocks_by_mt[bmt]++;
+			st->owned_pageblocks +=
+				zone->pageblock_data[b].owner != PB_OWNER_NONE;
+			st->owned_blocks_listed +=
+				!!(zone->pageblock_data[b].flags &
+				   PB_ON_OWNED_LIST);
 			while (pfn < end) {
+				/* An llist push changes state with no lock. */
 				struct page *page = &zone->memmap[pfn];
+				uint8_t state = READ_ONCE(page->state);
 
-				if (page->state == PS_TAIL) {
+				if (state == PS_TAIL) {
 					pfn++;
 					continue;
 				}
-				if (page->state == PS_ALLOC &&
-				    page->mt != bmt) {
+				if (state == PS_ALLOC &&
+				    READ_ONCE(page->mt) != bmt) {
 					st->mixed_pageblocks++;
 					break;
 				}
-				pfn += 1UL << page->order;
+				pfn += 1UL << READ_ONCE(page->order);
 			}
 		}
 	}
+}
+
+/* Sums, except phase0_scan_max, which is the largest of its parts. */
+static void fold_owner(uint64_t *dst, const uint64_t *src)
+{
+	int k;
+
+	for (k = 0; k < PCPB_NR_OWNER; k++)
+		dst[k] = k == PCPB_OWN_phase0_scan_max ? max(dst[k], src[k])
+						       : dst[k] + src[k];
 }
 
 /* Context: every lock held. */
@@ -162,6 +180,8 @@ static void stats_fold_locked(struct pcpb *inst, struct pcpb_stats *st,
 			st->ops[k] += zone->stats.ops[k];
 		for (k = 0; k < PCPB_NR_WORK; k++)
 			st->work[k] += zone->stats.work[k];
+		fold_owner(st->owner, zone->stats.owner);
+		st->free_cma_pages += (uint64_t)READ_ONCE(zone->nr_free_cma);
 		for (k = 0; k < MIGRATE_PCPTYPES; k++) {
 			int m;
 
@@ -182,6 +202,9 @@ static void stats_fold_locked(struct pcpb *inst, struct pcpb_stats *st,
 			st->ops[k] += pcp->ops[k];
 		for (k = 0; k < PCPB_NR_PCP_STATS; k++)
 			st->pcp[k] += pcp->stats[k];
+		fold_owner(st->owner, pcp->owner_stats);
+		for (k = 0; k < NR_PAGE_ORDERS; k++)
+			st->pcp_merges_by_order[k] += pcp->merges_by_order[k];
 		locks[i] = &pcp->lock;
 	}
 	memset(scratch, 0, 2 * (PCPB_NR_LOCK_SITES + 1) * sizeof(*scratch));
@@ -480,6 +503,15 @@ static void emit_report(struct emit *e, struct pcpb *inst,
 			  : 0.0);
 	em_end(e);
 
+	em_begin(e, "owner");
+	for (k = 0; k < PCPB_NR_OWNER; k++)
+		em_u64(e, owner_names[k], st->owner[k]);
+	em_u64s(e, "pcp_merges_by_order", st->pcp_merges_by_order,
+		PCPB_NR_PAGE_ORDERS);
+	em_u64(e, "owned_pageblocks", st->owned_pageblocks);
+	em_u64(e, "owned_blocks_listed", st->owned_blocks_listed);
+	em_end(e);
+
 	em_begin(e, "fragmentation");
 	em_u64s(e, "free_by_order", st->free_blocks_by_order,
 		PCPB_NR_PAGE_ORDERS);
@@ -493,6 +525,7 @@ static void emit_report(struct emit *e, struct pcpb *inst,
 	em_end(e);
 	em_u64(e, "pageblocks", st->pageblocks);
 	em_u64(e, "mixed_pageblocks", st->mixed_pageblocks);
+	em_u64(e, "free_cma_pages", st->free_cma_pages);
 	em_end(e);
 
 	em_begin(e, "check");
@@ -501,6 +534,7 @@ static void emit_report(struct emit *e, struct pcpb *inst,
 	em_u64(e, "pages_free", res->pages_free);
 	em_u64(e, "pages_pcp", res->pages_pcp);
 	em_u64(e, "pages_allocated", res->pages_allocated);
+	em_u64(e, "pages_in_flight", res->pages_in_flight);
 	if (!res->ok)
 		em_str(e, "error", res->msg);
 	em_end(e);
@@ -554,6 +588,17 @@ static void text_report(FILE *f, struct pcpb *inst, const struct pcpb_stats *st,
 	for (k = 0; k < PCPB_NR_WORK; k++)
 		fprintf(f, "%s %s %llu", k == 6 ? "\n     " : "", work_names[k],
 			(unsigned long long)st->work[k]);
+	if (inst->cfg.policy != PCPB_POLICY_CLASSIC) {
+		fprintf(f, "\nowner:");
+		for (k = 0; k < PCPB_NR_OWNER; k++)
+			fprintf(f, "%s %s %llu",
+				k && k % 6 == 0 ? "\n      " : "",
+				owner_names[k],
+				(unsigned long long)st->owner[k]);
+		fprintf(f, "\n       owned pageblocks %llu, listed %llu",
+			(unsigned long long)st->owned_pageblocks,
+			(unsigned long long)st->owned_blocks_listed);
+	}
 	fprintf(f,
 		"\nlocks (ns):  site      acquisitions  contended  hold_p50  hold_p99   hold_max  wait_p99   wait_max\n");
 	text_lock_class(f, "zone", &st->zone_lock);
@@ -571,11 +616,12 @@ static void text_report(FILE *f, struct pcpb *inst, const struct pcpb_stats *st,
 		(unsigned long long)st->pageblocks,
 		(unsigned long long)st->mixed_pageblocks);
 	fprintf(f,
-		"check: %s  pages total %llu = free %llu + pcp %llu + allocated %llu%s%s\n",
+		"check: %s  pages total %llu = free %llu + pcp %llu + allocated %llu + in flight %llu%s%s\n",
 		res->ok ? "ok" : "FAILED", (unsigned long long)res->pages_total,
 		(unsigned long long)res->pages_free,
 		(unsigned long long)res->pages_pcp,
-		(unsigned long long)res->pages_allocated, res->ok ? "" : ": ",
+		(unsigned long long)res->pages_allocated,
+		(unsigned long long)res->pages_in_flight, res->ok ? "" : ": ",
 		res->ok ? "" : res->msg);
 }
 

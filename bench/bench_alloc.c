@@ -70,11 +70,13 @@ static void bm_repeat(cbench_state *st, void *user)
 	pfn = pcpb_alloc_pages_cpu(inst, 0, a->order, PCPB_MT_MOVABLE, 0);
 	pcpb_free_pages_cpu(inst, 0, (unsigned long)pfn, a->order);
 	while (cbench_keep_running(st)) {
-		pfn = pcpb_alloc_pages_cpu(inst, 0, a->order, PCPB_MT_MOVABLE, 0);
+		pfn = pcpb_alloc_pages_cpu(inst, 0, a->order, PCPB_MT_MOVABLE,
+					   0);
 		cbench_do_not_optimize(pfn);
 		pcpb_free_pages_cpu(inst, 0, (unsigned long)pfn, a->order);
 	}
-	cbench_set_ns_per_item(st, "ns_per_pair", (double)cbench_iterations(st));
+	cbench_set_ns_per_item(st, "ns_per_pair",
+			       (double)cbench_iterations(st));
 	finish(inst);
 }
 
@@ -87,9 +89,11 @@ int main(int argc, char **argv)
 
 	for (i = 0; i < 2; i++)
 		for (k = 0; k < 3; k++, n++) {
-			args[n] = (struct repeat_arg){ orders[i], &variants[k] };
-			snprintf(names[n], sizeof(names[n]), "BM_repeat/order:%u/%s",
-				 orders[i], variants[k].name);
+			args[n] =
+				(struct repeat_arg){ orders[i], &variants[k] };
+			snprintf(names[n], sizeof(names[n]),
+				 "BM_repeat/order:%u/%s", orders[i],
+				 variants[k].name);
 			cbench_register(names[n], bm_repeat, &args[n]);
 		}
 	return cbench_main(argc, argv);

@@ -34,8 +34,7 @@ int64_t cbench_iterations(cbench_state *st);
 void cbench_set_counter(cbench_state *st, const char *name, double v,
 			int flags);
 /* A counter @name = wall ns per item, @items items done in the loop. */
-void cbench_set_ns_per_item(cbench_state *st, const char *name,
-			    double items);
+void cbench_set_ns_per_item(cbench_state *st, const char *name, double items);
 void cbench_skip_with_error(cbench_state *st, const char *msg);
 int cbench_main(int argc, char **argv);
 

@@ -41,6 +41,19 @@
 #define WRITE_ONCE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #define atomic_add(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
 
+/*
+ * liburcu's atomics are inline assembly that TSan cannot see: publish the
+ * happens-before edge of a lock-free hand-off by hand in TSan builds.
+ */
+#ifdef __SANITIZE_THREAD__
+#include <sanitizer/tsan_interface.h>
+#define tsan_release(addr) __tsan_release((void *)(addr))
+#define tsan_acquire(addr) __tsan_acquire((void *)(addr))
+#else
+#define tsan_release(addr) ((void)(addr))
+#define tsan_acquire(addr) ((void)(addr))
+#endif
+
 void pcpb_bug(const char *cond, const char *file, int line, const char *func)
 	__attribute__((noreturn));
 

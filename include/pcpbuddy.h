@@ -64,7 +64,21 @@ enum pcpb_cpu_mode {
 
 enum pcpb_policy {
 	PCPB_POLICY_CLASSIC, /* mainline PCP lists refilled by rmqueue_bulk */
+	PCPB_POLICY_OWNER,   /* the pcp buddy RFC: owned pageblocks */
+	PCPB_POLICY_CHUNKY,  /* classic + Phase 2 only, no ownership */
 };
+
+/* How a free reaches the owner CPU's PCP (policy=owner). */
+enum pcpb_remote_free {
+	PCPB_REMOTE_LOCK,    /* the RFC: blocking pcp->lock of the owner */
+	PCPB_REMOTE_TRYLOCK, /* trylock, else free_one_page() to the zone */
+	PCPB_REMOTE_LLIST,   /* lock-free push; the owner splices it later */
+};
+
+/* Phase 0 bounds (policy=owner), combinable: "cycle_lock+scan_limit:4". */
+#define PCPB_P0_CYCLE_LOCK (1U << 0)   /* drop zone->lock after each block */
+#define PCPB_P0_FREE_COUNTER (1U << 1) /* stop a block's scan at its count */
+#define PCPB_P0_SCAN_LIMIT (1U << 2)   /* at most N x pages needed steps */
 
 /* Which point of the 2024-2025 fallback history __rmqueue follows. */
 enum pcpb_fallback {
@@ -99,6 +113,12 @@ struct pcpb_config {
 	enum pcpb_backing backing;    /* backing: none */
 	bool lockstat;		      /* lockstat: on (hold/wait histograms) */
 	int vmstat_ms; /* vmstat_ms: 1000; PCP high decay period, 0 = off */
+	/* policy=owner knobs */
+	enum pcpb_remote_free remote_free; /* remote_free: lock */
+	unsigned int phase0_bound;	   /* phase0_bound: none (PCPB_P0_*) */
+	unsigned int phase0_scan_limit;	   /* the N of scan_limit:N: 4 */
+	bool owned_per_mt;		   /* owned_lists: single */
+	uint64_t cma_bytes;		   /* cma_bytes: 0; CMA pageblocks */
 };
 
 struct pcpb;
@@ -190,7 +210,13 @@ PCPB_API void pcpb_vmstat_tick(struct pcpb *inst);
 	X(bulk)				\
 	X(claim)			\
 	X(steal)			\
-	X(decay)
+	X(decay)			\
+	X(phase0)			\
+	X(phase1)			\
+	X(phase2)			\
+	X(phase3)			\
+	X(remote_free)			\
+	X(drain_merge)
 /* clang-format on */
 #define PCPB_ENUM_SITE(name) PCPB_SITE_##name,
 enum pcpb_lock_site { PCPB_LOCK_SITES(PCPB_ENUM_SITE) PCPB_NR_LOCK_SITES };
@@ -222,14 +248,40 @@ enum pcpb_lock_site { PCPB_LOCK_SITES(PCPB_ENUM_SITE) PCPB_NR_LOCK_SITES };
 	X(refill_pages)			\
 	X(drains)			\
 	X(drain_pages)			\
-	X(high_decays)
+	X(high_decays)			\
+	X(local_splits)
+/* The ownership policy's work (owner and chunky). */
+#define PCPB_OWNER_COUNTERS(X)		\
+	X(blocks_claimed)		\
+	X(blocks_disowned)		\
+	X(blocks_recovered)		\
+	X(pages_recovered)		\
+	X(phase0_scan_steps)		\
+	X(phase0_scan_max)		\
+	X(phase0_skips)			\
+	X(refills_phase0)		\
+	X(refills_phase1)		\
+	X(refills_phase2)		\
+	X(refills_phase3)		\
+	X(pages_phase0)			\
+	X(pages_phase1)			\
+	X(pages_phase2)			\
+	X(pages_phase3)			\
+	X(remote_free_lock)		\
+	X(remote_free_trylock)		\
+	X(remote_free_fallback)		\
+	X(remote_free_llist)		\
+	X(pcp_merges)			\
+	X(cma_allocs)
 /* clang-format on */
 #define PCPB_ENUM_OP(name) PCPB_OP_##name,
 #define PCPB_ENUM_WORK(name) PCPB_WORK_##name,
 #define PCPB_ENUM_PCP(name) PCPB_PCP_##name,
+#define PCPB_ENUM_OWNER(name) PCPB_OWN_##name,
 enum { PCPB_OP_COUNTERS(PCPB_ENUM_OP) PCPB_NR_OPS };
 enum { PCPB_WORK_COUNTERS(PCPB_ENUM_WORK) PCPB_NR_WORK };
 enum { PCPB_PCP_COUNTERS(PCPB_ENUM_PCP) PCPB_NR_PCP_STATS };
+enum { PCPB_OWNER_COUNTERS(PCPB_ENUM_OWNER) PCPB_NR_OWNER };
 
 struct pcpb_hist_summary {
 	uint64_t count, total_ns;
@@ -253,6 +305,8 @@ struct pcpb_stats {
 	uint64_t ops[PCPB_NR_OPS];
 	uint64_t work[PCPB_NR_WORK];
 	uint64_t pcp[PCPB_NR_PCP_STATS];
+	uint64_t owner[PCPB_NR_OWNER]; /* phase0_scan_max is a max, not a sum */
+	uint64_t pcp_merges_by_order[PCPB_NR_PAGE_ORDERS]; /* merged into */
 	struct pcpb_lock_class_stats zone_lock, pcp_lock;
 	/* thpchallenge-style fallback events [requested][block type]. */
 	uint64_t pollute[PCPB_NR_REQUEST_MT][PCPB_NR_MIGRATETYPES];
@@ -261,7 +315,10 @@ struct pcpb_stats {
 	uint64_t free_blocks_by_order[PCPB_NR_PAGE_ORDERS];
 	uint64_t free_pages_by_mt[PCPB_NR_MIGRATETYPES];
 	uint64_t pageblocks, pageblocks_by_mt[PCPB_NR_MIGRATETYPES];
-	uint64_t mixed_pageblocks; /* hold pages allocated as another type */
+	uint64_t mixed_pageblocks;    /* hold pages allocated as another type */
+	uint64_t owned_pageblocks;    /* have an owner CPU */
+	uint64_t owned_blocks_listed; /* on an owner's fragment list */
+	uint64_t free_cma_pages;
 	uint64_t pages_total, pages_free, pages_pcp, pages_allocated;
 };
 
@@ -273,6 +330,7 @@ PCPB_API void pcpb_stats_reset(struct pcpb *inst);
 struct pcpb_check_result {
 	bool ok;
 	uint64_t pages_total, pages_free, pages_pcp, pages_allocated;
+	uint64_t pages_in_flight; /* pushed to an owner's llist, not spliced */
 	char msg[256]; /* the first violated invariant, by its I-number */
 };
 

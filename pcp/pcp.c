@@ -79,7 +79,8 @@ int pcp_init(struct per_cpu_pages *pcp, struct zone *zone, int cpu,
 	pcp->high_min = zone->pageset_high_min;
 	pcp->high_max = zone->pageset_high_max;
 	pcp->high = pcp->high_min;
-	for (i = 0; i < NR_PCP_LISTS; i++)
+	__cds_lfs_init(&pcp->llist);
+	for (i = 0; i < NR_PCP_ALL_LISTS; i++)
 		pfn_list_init(&pcp->lists[i]);
 	return 0;
 }
@@ -98,8 +99,8 @@ static inline bool zone_flag(struct zone *zone, unsigned int flag)
  * nr_pcp_alloc(): how many blocks to refill.  Demand grows high toward
  * high_max, and order-0 refills scale by alloc_factor while there is room.
  */
-static int nr_pcp_alloc(struct per_cpu_pages *pcp, struct zone *zone,
-			unsigned int order)
+int nr_pcp_alloc(struct per_cpu_pages *pcp, struct zone *zone,
+		 unsigned int order)
 {
 	int high, base_batch, batch, max_nr_alloc;
 	int high_max = pcp->high_max, high_min = pcp->high_min;
@@ -130,31 +131,64 @@ static void pcp_list_del(struct zone *zone, struct pfn_list *list,
 			    (uint32_t)pfn);
 }
 
+/* Put a block on its list as @state (PS_PCP, or PS_PCP_BUDDY if owned). */
+void pcp_list_add(struct zone *zone, struct per_cpu_pages *pcp,
+		  unsigned long pfn, unsigned int order, int mt, uint8_t state,
+		  bool tail)
+{
+	unsigned int pindex = pcp_pindex(zone, mt, order);
+	struct page *page = pfn_to_page(zone, pfn);
+
+	page->pindex = (uint8_t)pindex;
+	page->private = (uint32_t)pcp->cpu;
+	WRITE_ONCE(page->order, (uint8_t)order);
+	WRITE_ONCE(page->state, state);
+	if (tail)
+		pfn_list_add_tail_stride(zone->memmap, sizeof(struct page),
+					 &pcp->lists[pindex], (uint32_t)pfn);
+	else
+		pfn_list_add_head_stride(zone->memmap, sizeof(struct page),
+					 &pcp->lists[pindex], (uint32_t)pfn);
+}
+
+/* Take the hottest block off list @pindex; the caller fixes the count. */
+unsigned long pcp_list_pop(struct zone *zone, struct per_cpu_pages *pcp,
+			   unsigned int pindex, unsigned int order)
+{
+	struct pfn_list *list = &pcp->lists[pindex];
+	unsigned long pfn = list->first;
+
+	pcp_list_del(zone, list, pfn);
+	pcp->count -= 1 << order;
+	return pfn;
+}
+
 /* __rmqueue_pcplist(): pop the hottest page, refilling an empty list. */
 static unsigned long pcp_pop(struct zone *zone, struct per_cpu_pages *pcp,
 			     unsigned int order, int mt)
 {
 	unsigned int pindex = order_to_pindex(mt, order);
 	struct pfn_list *list = &pcp->lists[pindex];
-	unsigned long pfn;
 
-	if (pfn_list_empty(list)) {
+	if (!pfn_list_empty(list)) {
+		pcp_stat_inc(pcp, hits);
+		return pcp_list_pop(zone, pcp, pindex, order);
+	}
+	if (zone->policy != PCPB_POLICY_CLASSIC)
+		return policy_pop_slow(zone, pcp, order, mt);
+
+	{
 		int batch = nr_pcp_alloc(pcp, zone, order);
 		int got = rmqueue_bulk(zone, order, batch, list, pindex,
-				       pcp->cpu, mt);
+				       pcp->cpu, mt, PCPB_SITE_refill);
 
 		pcp->count += got << order;
 		pcp_stat_inc(pcp, refills);
 		pcp_stat_add(pcp, refill_pages, (uint64_t)got << order);
-		if (pfn_list_empty(list))
-			return PFN_NONE;
-	} else {
-		pcp_stat_inc(pcp, hits);
 	}
-	pfn = list->first;
-	pcp_list_del(zone, list, pfn);
-	pcp->count -= 1 << order;
-	return pfn;
+	if (pfn_list_empty(list))
+		return PFN_NONE;
+	return pcp_list_pop(zone, pcp, pindex, order);
 }
 
 /*
@@ -171,6 +205,8 @@ unsigned long rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order,
 
 	if (!spin_trylock(&pcp->lock, PCPB_SITE_alloc))
 		return PFN_NONE;
+	if (zone->policy == PCPB_POLICY_OWNER)
+		owner_splice_llist(zone, pcp);
 	/* An allocation breaks a run of frees. */
 	pcp->free_count >>= 1;
 	pfn = pcp_pop(zone, pcp, order, mt);
@@ -183,28 +219,50 @@ unsigned long rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order,
 }
 
 /*
- * free_pcppages_bulk(): return @count base pages to the zone, coldest first,
- * emptying one list before moving to the next, starting at @pindex.
+ * free_pcppages_bulk(): return @count base pages to the zone.  The owner
+ * policy first merges its PCPBuddy pages (owner_free_pcppages_bulk()).
  * Context: pcp->lock held; takes zone->lock (site drain).
  */
 void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp,
 			unsigned int pindex)
 {
-	int freed = 0;
+	int freed;
 
 	lockdep_assert_held(&pcp->lock);
 	count = min(count, pcp->count);
 	if (count <= 0)
 		return;
+	if (zone->policy == PCPB_POLICY_OWNER) {
+		owner_free_pcppages_bulk(zone, count, pcp);
+		return;
+	}
 	spin_lock(&zone->lock, PCPB_SITE_drain);
-	pindex = pindex ? pindex - 1 : NR_PCP_LISTS - 1;
+	freed = free_pcppages_bulk_classic(zone, count, pcp, pindex);
+	spin_unlock(&zone->lock);
+	pcp_stat_inc(pcp, drains);
+	pcp_stat_add(pcp, drain_pages, (uint64_t)freed);
+}
+
+/*
+ * The kernel's loop: coldest first, emptying one list before moving to the
+ * next, starting at @pindex.  Context: pcp->lock and zone->lock held.
+ * Return: the pages freed.
+ */
+int free_pcppages_bulk_classic(struct zone *zone, int count,
+			       struct per_cpu_pages *pcp, unsigned int pindex)
+{
+	int freed = 0;
+
+	lockdep_assert_held(&zone->lock);
+	count = min(count, pcp->count);
+	pindex = pindex ? pindex - 1 : NR_PCP_ALL_LISTS - 1;
 	while (count > 0) {
 		struct pfn_list *list;
 		unsigned int order;
 		int nr_pages;
 
 		do {
-			if (++pindex >= NR_PCP_LISTS)
+			if (++pindex >= NR_PCP_ALL_LISTS)
 				pindex = 0;
 			list = &pcp->lists[pindex];
 		} while (pfn_list_empty(list));
@@ -225,9 +283,7 @@ void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp,
 	}
 	if (PCPB_DEBUG_EXPENSIVE)
 		VM_BUG_ON(zone_verify(zone, NULL, NULL, 0));
-	spin_unlock(&zone->lock);
-	pcp_stat_inc(pcp, drains);
-	pcp_stat_add(pcp, drain_pages, (uint64_t)freed);
+	return freed;
 }
 
 /* nr_pcp_high(): the threshold for this free, tuning pcp->high. */
@@ -273,24 +329,19 @@ static int nr_pcp_free(struct per_cpu_pages *pcp, int batch, int high,
 /*
  * free_frozen_page_commit(): put the page on the PCP and drain any
  * overflow in batch-sized chunks, cycling pcp->lock between chunks.
+ * @state: PS_PCP, or PS_PCP_BUDDY for a page of a block the PCP owns.
  * Return: true when pcp->lock is still held.
  */
-static bool free_frozen_page_commit(struct zone *zone,
-				    struct per_cpu_pages *pcp,
-				    unsigned long pfn, int mt,
-				    unsigned int order)
+bool free_frozen_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
+			     unsigned long pfn, int mt, unsigned int order,
+			     uint8_t state)
 {
 	unsigned int pindex = order_to_pindex(mt, order);
-	struct page *page = pfn_to_page(zone, pfn);
 	int high, batch, to_free;
 	bool free_high = false;
 
 	pcp->alloc_factor >>= 1;
-	page->pindex = (uint8_t)pindex;
-	page->private = (uint32_t)pcp->cpu;
-	WRITE_ONCE(page->state, PS_PCP);
-	pfn_list_add_head_stride(zone->memmap, sizeof(struct page),
-				 &pcp->lists[pindex], (uint32_t)pfn);
+	pcp_list_add(zone, pcp, pfn, order, mt, state, false);
 	pcp->count += 1 << order;
 	pcp->ops[PCPB_OP_free]++;
 
@@ -325,7 +376,7 @@ static bool free_frozen_page_commit(struct zone *zone,
 			return false;
 	}
 	if (zone_flag(zone, ZONE_BELOW_HIGH) &&
-	    zone_watermark_ok(zone, 0, wmark_pages(zone, WMARK_HIGH)))
+	    zone_watermark_ok(zone, 0, wmark_pages(zone, WMARK_HIGH), true))
 		__atomic_fetch_and(&zone->flags, ~(unsigned)ZONE_BELOW_HIGH,
 				   __ATOMIC_RELAXED);
 	return true;
@@ -353,9 +404,13 @@ void free_frozen_pages(struct zone *zone, int cpu, unsigned long pfn,
 		}
 		mt = MIGRATE_MOVABLE;
 	}
+	if (zone->policy == PCPB_POLICY_OWNER) {
+		owner_free(zone, cpu, pfn, order, mt);
+		return;
+	}
 	pcp = zone->per_cpu_pageset[cpu];
 	if (spin_trylock(&pcp->lock, PCPB_SITE_free)) {
-		if (free_frozen_page_commit(zone, pcp, pfn, mt, order))
+		if (free_frozen_page_commit(zone, pcp, pfn, mt, order, PS_PCP))
 			spin_unlock(&pcp->lock);
 	} else {
 		free_one_page(zone, pfn, order);
@@ -374,6 +429,8 @@ void drain_pages_zone(struct zone *zone, int cpu)
 
 	do {
 		spin_lock(&pcp->lock, PCPB_SITE_drain);
+		if (zone->policy == PCPB_POLICY_OWNER)
+			owner_splice_llist(zone, pcp);
 		count = pcp->count;
 		if (count) {
 			int to_drain =
@@ -438,7 +495,7 @@ int pcp_verify(struct per_cpu_pages *pcp, uint8_t *seen, char *msg, size_t len)
 	long pages = 0;
 	unsigned int i;
 
-	for (i = 0; i < NR_PCP_LISTS; i++) {
+	for (i = 0; i < NR_PCP_ALL_LISTS; i++) {
 		unsigned int order = pindex_to_order(zone, i);
 		uint32_t pfn, prev = PFN_NIL;
 		long n = 0;
@@ -455,8 +512,15 @@ int pcp_verify(struct per_cpu_pages *pcp, uint8_t *seen, char *msg, size_t len)
 					msg, len,
 					"P1: cpu %d list %u broken at pfn %u",
 					pcp->cpu, i, pfn);
-			if (page->state != PS_PCP || page->pindex != i ||
-			    page->order != order ||
+			if (page->state == PS_PCP_BUDDY &&
+			    pfn_to_pageblock(zone, pfn)->owner != pcp->cpu + 1)
+				return pcp_fail(
+					msg, len,
+					"O1: PCPBuddy pfn %u on cpu %d's PCP but its block is owned by %d",
+					pfn, pcp->cpu,
+					pfn_to_pageblock(zone, pfn)->owner - 1);
+			if (!page_state_on_pcp(page->state) ||
+			    page->pindex != i || page->order != order ||
 			    page->private != (uint32_t)pcp->cpu ||
 			    (pfn & ((1U << order) - 1)))
 				return pcp_fail(

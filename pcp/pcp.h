@@ -18,7 +18,12 @@
  *      pageblock-order refill left count far above high, as the kernel does.
  *   P3 a page is on at most one PCP list, and on no zone free list.
  *
- * Locking: pcp->lock protects every field but the immutable cpu and zone.
+ *   P4 (policy=owner) PS_PCP_BUDDY pages are only on their block owner's
+ *      PCP (O1 of zone/owned.c); PS_PCP pages are inert: never merged.
+ *
+ * Locking: pcp->lock protects every field but the immutable cpu and zone,
+ * and llist, which any thread pushes to lock-free (remote_free=llist); only
+ * the holder of pcp->lock pops it.
  * The alloc/free fast paths only trylock it (a failure goes to the zone);
  * drains and decay from another thread take it blocking.  pcp->lock is
  * taken before zone->lock.
@@ -31,6 +36,15 @@
 #define NR_LOWORDER_PCP_LISTS (MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1))
 #define NR_PCP_THP 2 /* pageblock order: movable, everything else */
 #define NR_PCP_LISTS (NR_LOWORDER_PCP_LISTS + NR_PCP_THP)
+/*
+ * policy=owner only: chunks of orders COSTLY+1 .. pageblock_order-1 that a
+ * claimed block was split into, or that merged on the PCP, per type.  The
+ * kernel's PCP has no such lists; the RFC's PCP buddy needs somewhere to
+ * keep what it splits "on its own time".
+ */
+#define NR_PCP_CHUNK_LISTS \
+	(MIGRATE_PCPTYPES * (MAX_PAGE_ORDER - PAGE_ALLOC_COSTLY_ORDER - 1))
+#define NR_PCP_ALL_LISTS (NR_PCP_LISTS + NR_PCP_CHUNK_LISTS)
 #define CONFIG_PCP_BATCH_SCALE_MAX 5
 
 enum pcp_flags {
@@ -51,11 +65,15 @@ struct per_cpu_pages {
 	struct zone *zone;
 	uint64_t ops[PCPB_NR_OPS];
 	uint64_t stats[PCPB_NR_PCP_STATS];
-	struct pfn_list lists[NR_PCP_LISTS];
+	uint64_t owner_stats[PCPB_NR_OWNER];
+	uint64_t merges_by_order[NR_PAGE_ORDERS];
+	struct __cds_lfs_stack llist; /* remote frees to splice */
+	struct pfn_list lists[NR_PCP_ALL_LISTS];
 } __cacheline_aligned;
 
 #define pcp_stat_inc(p, item) ((p)->stats[PCPB_PCP_##item]++)
 #define pcp_stat_add(p, item, n) ((p)->stats[PCPB_PCP_##item] += (n))
+#define pcp_owner_add(p, item, n) ((p)->owner_stats[PCPB_OWN_##item] += (n))
 
 static inline bool pcp_allowed_order(const struct zone *zone,
 				     unsigned int order)
@@ -74,9 +92,24 @@ static inline unsigned int order_to_pindex(int mt, unsigned int order)
 static inline unsigned int pindex_to_order(const struct zone *zone,
 					   unsigned int pindex)
 {
+	if (pindex >= NR_PCP_LISTS)
+		return PAGE_ALLOC_COSTLY_ORDER + 1 +
+		       (pindex - NR_PCP_LISTS) / MIGRATE_PCPTYPES;
 	if (pindex >= NR_LOWORDER_PCP_LISTS)
 		return zone->pageblock_order;
 	return pindex / MIGRATE_PCPTYPES;
+}
+
+/* Any order up to pageblock_order: the chunk lists between the others. */
+static inline unsigned int pcp_pindex(const struct zone *zone, int mt,
+				      unsigned int order)
+{
+	if (order > PAGE_ALLOC_COSTLY_ORDER && order < zone->pageblock_order)
+		return NR_PCP_LISTS +
+		       MIGRATE_PCPTYPES *
+			       (order - PAGE_ALLOC_COSTLY_ORDER - 1) +
+		       (unsigned int)mt;
+	return order_to_pindex(mt, order);
 }
 
 struct pcp_params {
@@ -95,6 +128,27 @@ void pcp_destroy(struct per_cpu_pages *pcp);
 
 unsigned long rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order,
 			      int mt);
+int nr_pcp_alloc(struct per_cpu_pages *pcp, struct zone *zone,
+		 unsigned int order);
+void pcp_list_add(struct zone *zone, struct per_cpu_pages *pcp,
+		  unsigned long pfn, unsigned int order, int mt, uint8_t state,
+		  bool tail);
+unsigned long pcp_list_pop(struct zone *zone, struct per_cpu_pages *pcp,
+			   unsigned int pindex, unsigned int order);
+bool free_frozen_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
+			     unsigned long pfn, int mt, unsigned int order,
+			     uint8_t state);
+int free_pcppages_bulk_classic(struct zone *zone, int count,
+			       struct per_cpu_pages *pcp, unsigned int pindex);
+
+/* owner.c: policy=owner and policy=chunky */
+unsigned long policy_pop_slow(struct zone *zone, struct per_cpu_pages *pcp,
+			      unsigned int order, int mt);
+void owner_free(struct zone *zone, int cpu, unsigned long pfn,
+		unsigned int order, int mt);
+void owner_splice_llist(struct zone *zone, struct per_cpu_pages *pcp);
+void owner_free_pcppages_bulk(struct zone *zone, int count,
+			      struct per_cpu_pages *pcp);
 void free_frozen_pages(struct zone *zone, int cpu, unsigned long pfn,
 		       unsigned int order);
 void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp,

@@ -26,6 +26,24 @@ void account_freepages(struct zone *zone, long nr_pages, int mt)
 	if (mt == MIGRATE_ISOLATE)
 		return;
 	atomic_add(&zone->nr_free_pages, nr_pages);
+	if (mt == MIGRATE_CMA)
+		atomic_add(&zone->nr_free_cma, nr_pages);
+}
+
+/* Keep each pageblock's count of pages free in the buddy (O3). */
+static void account_block_free(struct zone *zone, unsigned long pfn,
+			       unsigned int order, int sign)
+{
+	unsigned long nr = pageblock_nr_pages(zone), b;
+
+	if (order <= zone->pageblock_order) {
+		pfn_to_pageblock(zone, pfn)->nr_free_buddy +=
+			(uint32_t)(sign * (1L << order));
+		return;
+	}
+	for (b = pfn; b < pfn + (1UL << order); b += nr)
+		pfn_to_pageblock(zone, b)->nr_free_buddy +=
+			(uint32_t)(sign * (long)nr);
 }
 
 void set_pageblock_migratetype(struct zone *zone, unsigned long pfn, int mt)
@@ -52,6 +70,7 @@ static void add_to_free_list(struct zone *zone, unsigned long pfn,
 		pfn_list_add_head_stride(zone->memmap, sizeof(struct page),
 					 list, (uint32_t)pfn);
 	WRITE_ONCE(area(zone, order)->nr_free, area(zone, order)->nr_free + 1);
+	account_block_free(zone, pfn, order, 1);
 	zone_stat_inc(zone, freelist_ops);
 }
 
@@ -65,6 +84,7 @@ void del_page_from_free_list(struct zone *zone, unsigned long pfn,
 			    &area(zone, order)->free_list[mt], (uint32_t)pfn);
 	WRITE_ONCE(page->state, PS_TAIL);
 	WRITE_ONCE(area(zone, order)->nr_free, area(zone, order)->nr_free - 1);
+	account_block_free(zone, pfn, order, -1);
 	zone_stat_inc(zone, freelist_ops);
 }
 
@@ -204,6 +224,8 @@ void free_one_page_locked(struct zone *zone, unsigned long pfn,
 	if (!to_tail && order < MAX_PAGE_ORDER)
 		to_tail = buddy_merge_likely(zone, pfn, buddy_pfn, order);
 	add_to_free_list(zone, pfn, order, mt, to_tail);
+	if (zone->policy == PCPB_POLICY_OWNER)
+		owned_note_free_locked(zone, pfn, order);
 }
 
 /* Frees above pageblock_order go one pageblock at a time, each to its type. */

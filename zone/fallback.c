@@ -158,6 +158,9 @@ static unsigned long try_to_claim_block(struct zone *zone, unsigned long pfn,
 	start = pageblock_start_pfn(zone, pfn);
 	if (start < zone->zone_start_pfn || start + nr > zone_end_pfn(zone))
 		return PFN_NONE;
+	/* The owner's PCPBuddy pages sit on lists of the block's type. */
+	if (pfn_to_pageblock(zone, start)->owner != PB_OWNER_NONE)
+		return PFN_NONE;
 	count_block_pages(zone, start, &free_pages, &movable);
 	if (start_mt == MIGRATE_MOVABLE)
 		alike = movable;
@@ -297,6 +300,27 @@ out:
  * __rmqueue(): one block of 2^@order for @mt.  @mode carries the step that
  * worked last within one rmqueue_bulk(); single allocations pass NORMAL.
  */
+/* Movable allocations may use CMA pageblocks (ALLOC_CMA). */
+static unsigned long rmqueue_cma(struct zone *zone, unsigned int order, int mt)
+{
+	unsigned long page;
+
+	if (mt != MIGRATE_MOVABLE || !READ_ONCE(zone->nr_free_cma))
+		return PFN_NONE;
+	page = rmqueue_smallest_locked(zone, order, MIGRATE_CMA);
+	if (page != PFN_NONE)
+		zone_owner_add(zone, cma_allocs, 1);
+	return page;
+}
+
+/* Balance: use CMA first while it holds more than half the free memory. */
+bool cma_over_half(struct zone *zone, int mt)
+{
+	return mt == MIGRATE_MOVABLE &&
+	       READ_ONCE(zone->nr_free_cma) >
+		       READ_ONCE(zone->nr_free_pages) / 2;
+}
+
 unsigned long rmqueue_locked(struct zone *zone, unsigned int order, int mt,
 			     enum rmqueue_mode *mode)
 {
@@ -304,8 +328,15 @@ unsigned long rmqueue_locked(struct zone *zone, unsigned int order, int mt,
 
 	lockdep_assert_held(&zone->lock);
 	zone_stat_inc(zone, rmqueue_calls);
+	if (cma_over_half(zone, mt)) {
+		page = rmqueue_cma(zone, order, mt);
+		if (page != PFN_NONE)
+			return page;
+	}
 	if (zone->fallback == PCPB_FALLBACK_HYGIENE) {
 		page = rmqueue_smallest_locked(zone, order, mt);
+		if (page == PFN_NONE)
+			page = rmqueue_cma(zone, order, mt);
 		if (page == PFN_NONE)
 			page = rmqueue_fallback_hygiene(zone, order, mt);
 		return page;
@@ -318,7 +349,12 @@ unsigned long rmqueue_locked(struct zone *zone, unsigned int order, int mt,
 			return page;
 		/* fallthrough */
 	case RMQUEUE_CMA:
-		/* fallthrough: no CMA pageblocks without cma_bytes */
+		page = rmqueue_cma(zone, order, mt);
+		if (page != PFN_NONE) {
+			*mode = RMQUEUE_CMA;
+			return page;
+		}
+		/* fallthrough */
 	case RMQUEUE_CLAIM:
 		page = rmqueue_claim(zone, order, mt);
 		if (page != PFN_NONE) {
@@ -344,12 +380,13 @@ unsigned long rmqueue_locked(struct zone *zone, unsigned int order, int mt,
  * Return: the number of blocks moved.
  */
 int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
-		 struct pfn_list *list, unsigned int pindex, int cpu, int mt)
+		 struct pfn_list *list, unsigned int pindex, int cpu, int mt,
+		 enum pcpb_lock_site site)
 {
 	enum rmqueue_mode mode = RMQUEUE_NORMAL;
 	int i;
 
-	spin_lock(&zone->lock, PCPB_SITE_refill);
+	spin_lock(&zone->lock, site);
 	for (i = 0; i < count; i++) {
 		unsigned long pfn;
 		struct page *page;

@@ -36,14 +36,33 @@ int zone_init(struct zone *zone, struct page *memmap,
 	zone->node = p->node;
 	zone->zone_idx = p->zone_idx;
 	zone->nr_cpus = p->nr_cpus;
+	zone->policy = p->cfg->policy;
+	zone->remote_free = p->cfg->remote_free;
+	zone->phase0_bound = p->cfg->phase0_bound;
+	zone->phase0_scan_limit = p->cfg->phase0_scan_limit;
+	zone->owned_per_mt = p->cfg->owned_per_mt;
 	err = lock_init(&zone->lock, p->lockstat);
 	if (err)
 		return err;
+	zone->owned_blocks = malloc((size_t)p->nr_cpus * MIGRATE_PCPTYPES *
+				    sizeof(struct pfn_list));
+	zone->owned_nr =
+		calloc((size_t)p->nr_cpus * MIGRATE_PCPTYPES, sizeof(uint32_t));
+	if (!zone->owned_blocks || !zone->owned_nr) {
+		free(zone->owned_nr);
+		free(zone->owned_blocks);
+		lock_destroy(&zone->lock);
+		return -ENOMEM;
+	}
+	for (i = 0; i < (unsigned long)p->nr_cpus * MIGRATE_PCPTYPES; i++)
+		pfn_list_init(&zone->owned_blocks[i]);
 
 	nr_blocks = p->nr_pages >> p->pageblock_order;
 	zone->pageblock_data =
 		aligned_alloc(64, nr_blocks * sizeof(struct pageblock_data));
 	if (!zone->pageblock_data) {
+		free(zone->owned_nr);
+		free(zone->owned_blocks);
 		lock_destroy(&zone->lock);
 		return -ENOMEM;
 	}
@@ -54,7 +73,11 @@ int zone_init(struct zone *zone, struct page *memmap,
 
 		pbd->block_pfn =
 			(uint32_t)(p->start_pfn + (i << p->pageblock_order));
-		pbd->migratetype = MIGRATE_MOVABLE;
+		/* The CMA area is the zone's top pageblocks. */
+		pbd->migratetype =
+			i >= nr_blocks - (p->cma_pages >> p->pageblock_order)
+				? MIGRATE_CMA
+				: MIGRATE_MOVABLE;
 		pbd->cpu_node.next = pbd->cpu_node.prev = PFN_NIL;
 	}
 	for (i = 0; i < NR_PAGE_ORDERS; i++) {
@@ -67,8 +90,9 @@ int zone_init(struct zone *zone, struct page *memmap,
 	/* memblock_free_all(): release everything in the largest chunks. */
 	spin_lock_quiet(&zone->lock);
 	for (pfn = p->start_pfn; pfn < p->start_pfn + p->nr_pages;
-	     pfn += 1UL << MAX_PAGE_ORDER)
-		free_one_page_locked(zone, pfn, MAX_PAGE_ORDER, MIGRATE_MOVABLE,
+	     pfn += pageblock_nr_pages(zone))
+		free_one_page_locked(zone, pfn, zone->pageblock_order,
+				     get_pfnblock_migratetype(zone, pfn),
 				     FPI_TO_TAIL);
 	memset(&zone->stats, 0, sizeof(zone->stats));
 	spin_unlock_quiet(&zone->lock);
@@ -77,6 +101,8 @@ int zone_init(struct zone *zone, struct page *memmap,
 
 void zone_destroy(struct zone *zone)
 {
+	free(zone->owned_nr);
+	free(zone->owned_blocks);
 	free(zone->pageblock_data);
 	zone->pageblock_data = NULL;
 	lock_destroy(&zone->lock);
@@ -113,15 +139,19 @@ void setup_per_zone_wmarks(struct zone **zones, int nr_zones)
 /*
  * __zone_watermark_ok() without lowmem_reserve or ALLOC_* reserves: the
  * allocation must leave more than @mark pages free, and for order > 0 a
- * free block of at least that order must exist.  Lockless and racy, as in
- * the kernel.
+ * free block of at least that order must exist.  Free CMA pages do not count
+ * unless @alloc_cma (__zone_watermark_unusable_free()).  Lockless and racy,
+ * as in the kernel.
  */
 bool zone_watermark_ok(struct zone *zone, unsigned int order,
-		       unsigned long mark)
+		       unsigned long mark, bool alloc_cma)
 {
 	long free_pages =
 		(long)zone_page_state_free(zone) - ((1L << order) - 1);
 	unsigned int o;
+
+	if (!alloc_cma)
+		free_pages -= READ_ONCE(zone->nr_free_cma);
 
 	if (free_pages <= (long)mark)
 		return false;
@@ -155,7 +185,8 @@ static bool buddies_could_merge(struct zone *zone, unsigned long pfn,
 	if (order >= MAX_PAGE_ORDER || !zone_spans_pfn(zone, buddy))
 		return false;
 	bp = pfn_to_page(zone, buddy);
-	if (bp->state != PS_BUDDY || bp->order != order)
+	/* The buddy may be in use and changing hands (an llist push). */
+	if (READ_ONCE(bp->state) != PS_BUDDY || READ_ONCE(bp->order) != order)
 		return false;
 	if (order < zone->pageblock_order)
 		return true;

@@ -34,6 +34,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <urcu/lfstack.h>
 
 #include "../common/compat.h"
 #include "../common/lock.h"
@@ -64,11 +65,18 @@ static inline bool is_migrate_mergeable(int mt)
 
 /* Where a page is; only head pages are anything but PS_TAIL. */
 enum page_state {
-	PS_TAIL = 0, /* inside a larger block (zeroed memmap = all tails) */
-	PS_BUDDY,    /* head of a free block in the zone buddy */
-	PS_PCP,	     /* head of a block on a per-CPU list */
-	PS_ALLOC,    /* head of a block held by a caller */
+	PS_TAIL = 0,  /* inside a larger block (zeroed memmap = all tails) */
+	PS_BUDDY,     /* head of a free block in the zone buddy */
+	PS_PCP,	      /* head of a block on a per-CPU list */
+	PS_ALLOC,     /* head of a block held by a caller */
+	PS_PCP_BUDDY, /* PagePCPBuddy: on its owner's PCP, mergeable there */
+	PS_LLIST,     /* freed to its owner's lock-free list, not spliced */
 };
+
+static inline bool page_state_on_pcp(uint8_t state)
+{
+	return state == PS_PCP || state == PS_PCP_BUDDY;
+}
 
 /*
  * struct page - 16 bytes of out-of-band metadata per 4 KiB page.
@@ -80,7 +88,10 @@ enum page_state {
  * @pindex, @private: PS_PCP: the list index and the CPU; under pcp->lock.
  */
 struct page {
-	struct pfn_link lru;
+	union {
+		struct pfn_link lru;
+		struct cds_lfs_node lfs; /* PS_LLIST: the owner's stack */
+	};
 	uint8_t state;
 	uint8_t order;
 	uint8_t mt;
@@ -94,6 +105,12 @@ BUILD_BUG_ON(sizeof(struct page) != 16);
  * straddles a cache line (the RFC's 1/2 reason for the struct).
  * @migratetype: written under zone->lock, read with READ_ONCE.
  * @block_pfn: immutable after init.
+ * @owner: cpu + 1 of the owning PCP, PB_OWNER_NONE (0) when zone-owned;
+ *   written under zone->lock only when the block is complete (wholly free in
+ *   the zone buddy, or wholly merged on the owner's PCP), read with
+ *   READ_ONCE: whoever holds a page of the block sees a stable owner.
+ * @cpu_node, PB_ON_OWNED_LIST: the owner's fragment list; zone->lock.
+ * @nr_free_buddy: pages of the block free in the zone buddy; zone->lock.
  */
 struct pageblock_data {
 	uint32_t block_pfn;
@@ -105,6 +122,11 @@ struct pageblock_data {
 	uint32_t reserved[3];
 } __attribute__((aligned(32)));
 BUILD_BUG_ON(sizeof(struct pageblock_data) != 32);
+
+#define PB_OWNER_NONE 0
+enum pageblock_flags {
+	PB_ON_OWNED_LIST = 1U << 0,
+};
 
 struct free_area {
 	struct pfn_list free_list[MIGRATE_TYPES];
@@ -130,6 +152,7 @@ enum rmqueue_mode { RMQUEUE_NORMAL, RMQUEUE_CMA, RMQUEUE_CLAIM, RMQUEUE_STEAL };
 struct zone_stats {
 	uint64_t ops[PCPB_NR_OPS];
 	uint64_t work[PCPB_NR_WORK];
+	uint64_t owner[PCPB_NR_OWNER];
 	uint64_t pollute[MIGRATE_PCPTYPES][MIGRATE_TYPES];
 	uint64_t convert[MIGRATE_PCPTYPES][MIGRATE_TYPES];
 };
@@ -148,9 +171,21 @@ struct zone {
 	int nr_cpus;
 	struct per_cpu_pages **per_cpu_pageset; /* [nr_cpus] */
 	int pageset_high_min, pageset_high_max, pageset_batch;
+	enum pcpb_policy policy;
+	enum pcpb_remote_free remote_free;
+	unsigned int phase0_bound, phase0_scan_limit;
+	bool owned_per_mt;
+	/*
+	 * Per owner CPU, its blocks with fragments in this zone's buddy:
+	 * owned_blocks[cpu * MIGRATE_PCPTYPES + (per_mt ? mt : 0)], links in
+	 * pageblock_data.cpu_node by block index.  Protected by zone->lock.
+	 */
+	struct pfn_list *owned_blocks;
+	uint32_t *owned_nr; /* [cpu * MIGRATE_PCPTYPES + mt]: listed blocks */
 
 	/* Atomics: written under zone->lock, read without it. */
 	long nr_free_pages __cacheline_aligned;
+	long nr_free_cma;
 	unsigned int flags;
 
 	spinlock_t lock __cacheline_aligned;
@@ -159,6 +194,7 @@ struct zone {
 };
 
 #define zone_stat_inc(z, item) ((z)->stats.work[PCPB_WORK_##item]++)
+#define zone_owner_add(z, item, n) ((z)->stats.owner[PCPB_OWN_##item] += (n))
 #define zone_stat_add(z, item, n) ((z)->stats.work[PCPB_WORK_##item] += (n))
 
 static inline unsigned long pageblock_nr_pages(const struct zone *zone)
@@ -193,6 +229,24 @@ static inline struct pageblock_data *pfn_to_pageblock(const struct zone *zone,
 {
 	return &zone->pageblock_data[(pfn - zone->zone_start_pfn) >>
 				     zone->pageblock_order];
+}
+
+static inline unsigned long pageblock_idx(const struct zone *zone,
+					  unsigned long pfn)
+{
+	return (pfn - zone->zone_start_pfn) >> zone->pageblock_order;
+}
+
+/* The owning CPU, or -1 for a zone-owned block (the RFC's pbd->cpu - 1). */
+static inline int pageblock_owner(const struct zone *zone, unsigned long pfn)
+{
+	return (int)READ_ONCE(pfn_to_pageblock(zone, pfn)->owner) - 1;
+}
+
+static inline struct pfn_list *owned_list(struct zone *zone, int cpu, int mt)
+{
+	return &zone->owned_blocks[cpu * MIGRATE_PCPTYPES +
+				   (zone->owned_per_mt ? mt : 0)];
 }
 
 static inline int get_pfnblock_migratetype(const struct zone *zone,
@@ -230,18 +284,19 @@ static inline void prep_new_page(struct page *page, unsigned int order, int mt)
 
 /* zone.c: setup, watermarks, verification */
 struct zone_params {
-	unsigned long start_pfn, nr_pages;
+	unsigned long start_pfn, nr_pages, cma_pages;
 	unsigned int pageblock_order;
 	enum pcpb_fallback fallback;
 	int node, zone_idx, nr_cpus;
 	bool lockstat;
+	const struct pcpb_config *cfg; /* policy knobs */
 };
 int zone_init(struct zone *zone, struct page *memmap,
 	      const struct zone_params *p);
 void zone_destroy(struct zone *zone);
 void setup_per_zone_wmarks(struct zone **zones, int nr_zones);
 bool zone_watermark_ok(struct zone *zone, unsigned int order,
-		       unsigned long mark);
+		       unsigned long mark, bool alloc_cma);
 int zone_verify(struct zone *zone, uint8_t *seen, char *msg, size_t len);
 
 /* buddy.c: free lists, split, merge */
@@ -261,13 +316,25 @@ void split_large_buddy_locked(struct zone *zone, unsigned long pfn,
 			      unsigned int order);
 void free_one_page(struct zone *zone, unsigned long pfn, unsigned int order);
 
+/* owned.c: ownership bookkeeping, all under zone->lock */
+void pageblock_claim_locked(struct zone *zone, unsigned long block_pfn,
+			    int cpu);
+void pageblock_release_locked(struct zone *zone, unsigned long block_pfn);
+void owned_list_add_locked(struct zone *zone, unsigned long block_pfn);
+void owned_list_del_locked(struct zone *zone, unsigned long block_pfn);
+void owned_note_free_locked(struct zone *zone, unsigned long pfn,
+			    unsigned int order);
+int owned_verify(struct zone *zone, char *msg, size_t len);
+
 /* fallback.c: migratetype fallback and the rmqueue entry points */
 int find_suitable_fallback(struct zone *zone, unsigned int order,
 			   int migratetype, bool claimable);
 unsigned long rmqueue_locked(struct zone *zone, unsigned int order, int mt,
 			     enum rmqueue_mode *mode);
+bool cma_over_half(struct zone *zone, int mt);
 int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
-		 struct pfn_list *list, unsigned int pindex, int cpu, int mt);
+		 struct pfn_list *list, unsigned int pindex, int cpu, int mt,
+		 enum pcpb_lock_site site);
 unsigned long rmqueue_buddy(struct zone *zone, unsigned int order, int mt);
 
 #endif /* PCPB_ZONE_H */

@@ -4,7 +4,7 @@
  * while an observer drains every PCP, reads stats and runs pcpb_check()
  * concurrently, and the vmstat timer decays PCP highs.  Run under TSan.
  *
- * Usage: stress-cross_free [threads] [iterations] [cpu_mode]
+ * Usage: stress-cross_free [threads] [iterations] [config k=v,...]
  * Exit: 0 when every check passed and every page came back, else 1.
  */
 #include <pthread.h>
@@ -143,7 +143,7 @@ int main(int argc, char **argv)
 	pcpb_config_init(&cfg);
 	if (pcpb_config_parse(&cfg, "memory=64M,vmstat_ms=1", err,
 			      sizeof(err)) ||
-	    (argc > 3 && pcpb_config_set(&cfg, "cpu_mode", argv[3]))) {
+	    (argc > 3 && pcpb_config_parse(&cfg, argv[3], err, sizeof(err)))) {
 		fprintf(stderr, "config: %s\n", err);
 		return 1;
 	}
@@ -170,7 +170,7 @@ int main(int argc, char **argv)
 		failed = 1;
 	}
 	printf("cross_free: %d threads x %d iterations (%s): %s\n", nr_threads,
-	       iterations, argc > 3 ? argv[3] : "thread",
+	       iterations, argc > 3 ? argv[3] : "classic",
 	       failed ? "FAILED" : "ok");
 	pcpb_destroy(inst);
 	free(th);

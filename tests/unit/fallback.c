@@ -210,7 +210,8 @@ static void refill_unmovable(uint64_t *searches, uint64_t *claims,
 
 	pcpb_stats_reset(inst);
 	pfn_list_init(&list);
-	got = rmqueue_bulk(z, 0, count, &list, 0, 0, MIGRATE_UNMOVABLE);
+	got = rmqueue_bulk(z, 0, count, &list, 0, 0, MIGRATE_UNMOVABLE,
+			   PCPB_SITE_refill);
 	cr_assert_eq(got, count);
 	*searches = work(inst, PCPB_WORK_fallback_searches);
 	*claims = work(inst, PCPB_WORK_claims);
