@@ -141,7 +141,9 @@ static int parse_phase0_bound(const char *v, unsigned int *bound,
 		*bound = 0;
 		return 0;
 	}
-	if (!*v || strlen(v) >= sizeof(buf))
+	/* strtok_r() would skip empty tokens: "a+" and "a++b" are errors. */
+	if (!*v || strlen(v) >= sizeof(buf) || *v == '+' ||
+	    v[strlen(v) - 1] == '+' || strstr(v, "++"))
 		return -EINVAL;
 	strcpy(buf, v);
 	for (tok = strtok_r(buf, "+", &save); tok;
@@ -325,18 +327,42 @@ int config_validate(const struct pcpb_config *cfg, char *err, size_t len)
 	return 0;
 }
 
+static void format_phase0_bound(const struct pcpb_config *cfg, char *buf,
+				size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (cfg->phase0_bound & PCPB_P0_CYCLE_LOCK)
+		n += (size_t)snprintf(buf + n, len - n, "+cycle_lock");
+	if (cfg->phase0_bound & PCPB_P0_FREE_COUNTER)
+		n += (size_t)snprintf(buf + n, len - n, "+free_counter");
+	if (cfg->phase0_bound & PCPB_P0_SCAN_LIMIT)
+		n += (size_t)snprintf(buf + n, len - n, "+scan_limit:%u",
+				      cfg->phase0_scan_limit);
+	if (!n)
+		snprintf(buf, len, "+none");
+}
+
+/* The config as "k=v,...": pcpb_config_parse() of it gives it back. */
 int pcpb_config_format(const struct pcpb_config *cfg, char *buf, size_t len)
 {
+	char p0[64];
+
+	format_phase0_bound(cfg, p0, sizeof(p0));
 	return snprintf(
 		buf, len,
 		"memory=%lluM,nodes=%d,cpus=%d,cpu_mode=%s,policy=%s,"
 		"fallback=%s,pcp=%s,batch=%d,high_min=%d,high_max=%d,"
-		"pageblock_order=%u,backing=%s,lockstat=%s,vmstat_ms=%d",
+		"pageblock_order=%u,backing=%s,lockstat=%s,vmstat_ms=%d,"
+		"remote_free=%s,phase0_bound=%s,owned_lists=%s,cma_bytes=%lluM",
 		(unsigned long long)(cfg->memory_bytes >> 20), cfg->nodes,
 		cfg->nr_cpus, cpu_mode_names[cfg->cpu_mode],
 		policy_names[cfg->policy], fallback_names[cfg->fallback],
 		cfg->pcp_enabled ? "on" : "off", cfg->batch, cfg->high_min,
 		cfg->high_max, cfg->pageblock_order,
 		backing_names[cfg->backing], cfg->lockstat ? "on" : "off",
-		cfg->vmstat_ms);
+		cfg->vmstat_ms, remote_free_names[cfg->remote_free], p0 + 1,
+		owned_lists_names[cfg->owned_per_mt],
+		(unsigned long long)(cfg->cma_bytes >> 20));
 }

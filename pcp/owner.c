@@ -88,14 +88,14 @@ static unsigned long pcp_split_local(struct zone *zone,
  * Phase 0: pull this CPU's fragments of type @mt back from the zone buddy.
  * Return: pages recovered onto the PCP.
  */
-static long phase0_recover(struct zone *zone, struct per_cpu_pages *pcp,
-			   int mt, long needed)
+static long phase0_recover(struct zone *zone, struct per_cpu_pages *pcp, int mt,
+			   long needed)
 {
 	unsigned int bound = zone->phase0_bound;
-	unsigned long limit = (bound & PCPB_P0_SCAN_LIMIT)
-				      ? zone->phase0_scan_limit *
-						(unsigned long)needed
-				      : ~0UL;
+	unsigned long limit =
+		(bound & PCPB_P0_SCAN_LIMIT)
+			? zone->phase0_scan_limit * (unsigned long)needed
+			: ~0UL;
 	unsigned long steps = 0, nr = pageblock_nr_pages(zone);
 	struct pfn_list *list = owned_list(zone, pcp->cpu, mt);
 	long recovered = 0;
@@ -134,8 +134,8 @@ static long phase0_recover(struct zone *zone, struct per_cpu_pages *pcp,
 			if (state == PS_BUDDY) {
 				del_page_from_free_list(zone, pfn, o, mt);
 				account_freepages(zone, -(1L << o), mt);
-				pcp_list_add(zone, pcp, pfn, o, mt, PS_PCP_BUDDY,
-					     true);
+				pcp_list_add(zone, pcp, pfn, o, mt,
+					     PS_PCP_BUDDY, true);
 				found += 1L << o;
 				pfn += 1UL << o;
 				if ((bound & PCPB_P0_FREE_COUNTER) &&
@@ -193,11 +193,12 @@ static unsigned long take_whole_block(struct zone *zone, int mt)
 			del_page_from_free_list(zone, pfn, o, t);
 			account_freepages(zone, -(1L << o), t);
 			if (o > zone->pageblock_order)
-				account_freepages(zone,
-						  (long)expand(zone, pfn,
-							       zone->pageblock_order,
-							       o, t),
-						  t);
+				account_freepages(
+					zone,
+					(long)expand(zone, pfn,
+						     zone->pageblock_order, o,
+						     t),
+					t);
 			/* A wholly free block changes type freely. */
 			if (t != mt)
 				set_pageblock_migratetype(zone, pfn, mt);
@@ -241,6 +242,26 @@ static long phase1_claim(struct zone *zone, struct per_cpu_pages *pcp,
 	return (long)(n * nr);
 }
 
+/* Take free chunks of (@o, @mt) until @needed is met. Context: zone->lock. */
+static int take_chunks(struct zone *zone, unsigned int o, int mt, long needed,
+		       long *got, unsigned long *pfns, unsigned int *orders,
+		       int n)
+{
+	struct pfn_list *l = &zone->free_area[o].free_list[mt];
+
+	while (!pfn_list_empty(l) && *got < needed && n < PHASE2_MAX_CHUNKS) {
+		unsigned long pfn = l->first;
+
+		del_page_from_free_list(zone, pfn, o, mt);
+		account_freepages(zone, -(1L << o), mt);
+		zone_stat_add(zone, pages_moved_zone, 1UL << o);
+		pfns[n] = pfn;
+		orders[n++] = o;
+		*got += 1L << o;
+	}
+	return n;
+}
+
 /*
  * Phase 2: higher-order chunks of @mt only (no stealing), largest that fits
  * first, split to @order on the PCP outside zone->lock; not owned.
@@ -259,21 +280,13 @@ static long phase2_chunks(struct zone *zone, struct per_cpu_pages *pcp,
 	top = min(zone->pageblock_order - 1,
 		  max(order + 1, ilog2_ul((unsigned long)needed)));
 	spin_lock(&zone->lock, PCPB_SITE_phase2);
-	for (o = top; o > order && got < needed && n < PHASE2_MAX_CHUNKS; o--) {
-		struct pfn_list *l = &zone->free_area[o].free_list[mt];
-
-		while (!pfn_list_empty(l) && got < needed &&
-		       n < PHASE2_MAX_CHUNKS) {
-			unsigned long pfn = l->first;
-
-			del_page_from_free_list(zone, pfn, o, mt);
-			account_freepages(zone, -(1L << o), mt);
-			zone_stat_add(zone, pages_moved_zone, 1UL << o);
-			pfns[n] = pfn;
-			orders[n++] = o;
-			got += 1L << o;
-		}
-	}
+	/* Down from the size of the need, then up to the smallest larger. */
+	for (o = top; o > order && got < needed && n < PHASE2_MAX_CHUNKS; o--)
+		n = take_chunks(zone, o, mt, needed, &got, pfns, orders, n);
+	for (o = top + 1;
+	     o < zone->pageblock_order && got < needed && n < PHASE2_MAX_CHUNKS;
+	     o++)
+		n = take_chunks(zone, o, mt, needed, &got, pfns, orders, n);
 	spin_unlock(&zone->lock);
 
 	for (i = 0; i < n; i++) {
@@ -305,8 +318,8 @@ static void policy_refill(struct zone *zone, struct per_cpu_pages *pcp,
 			pcp_owner_add(pcp, pages_phase0, (uint64_t)p);
 			got += p;
 		}
-		if (got < needed && (p = phase1_claim(zone, pcp, order, mt,
-						      needed - got))) {
+		if (got < needed &&
+		    (p = phase1_claim(zone, pcp, order, mt, needed - got))) {
 			pcp_owner_add(pcp, refills_phase1, 1);
 			pcp_owner_add(pcp, pages_phase1, (uint64_t)p);
 			got += p;
@@ -399,8 +412,8 @@ void owner_free(struct zone *zone, int cpu, unsigned long pfn,
 	int owner = pageblock_owner(zone, pfn);
 	int target = owner < 0 ? cpu : owner;
 	struct per_cpu_pages *pcp = zone->per_cpu_pageset[target];
-	enum pcpb_lock_site site = target == cpu ? PCPB_SITE_free
-						 : PCPB_SITE_remote_free;
+	enum pcpb_lock_site site =
+		target == cpu ? PCPB_SITE_free : PCPB_SITE_remote_free;
 	uint8_t state = owner < 0 ? PS_PCP : PS_PCP_BUDDY;
 
 	if (owner >= 0)
@@ -459,8 +472,8 @@ static void merge_pass(struct zone *zone, struct per_cpu_pages *pcp,
 				continue;
 			pfn_list_del_stride(zone->memmap, sizeof(struct page),
 					    &pcp->lists[i], pfn);
-			pfn_list_add_tail_stride(zone->memmap,
-						 sizeof(struct page), done, pfn);
+			pfn_list_add_tail_stride(
+				zone->memmap, sizeof(struct page), done, pfn);
 		}
 	}
 	for (o = 0; o < pb; o++)
@@ -471,7 +484,8 @@ static void merge_pass(struct zone *zone, struct per_cpu_pages *pcp,
 
 			for (pfn = list->first; pfn != PFN_NIL; pfn = next) {
 				struct page *page = &zone->memmap[pfn];
-				uint32_t buddy = (uint32_t)find_buddy_pfn(pfn, o);
+				uint32_t buddy =
+					(uint32_t)find_buddy_pfn(pfn, o);
 				struct page *bp = &zone->memmap[buddy];
 				unsigned long merged = pfn & buddy;
 
@@ -486,12 +500,12 @@ static void merge_pass(struct zone *zone, struct per_cpu_pages *pcp,
 				pfn_list_del_stride(zone->memmap,
 						    sizeof(struct page), list,
 						    pfn);
-				pfn_list_del_stride(zone->memmap,
-						    sizeof(struct page),
-						    &pcp->lists[bp->pindex],
-						    buddy);
-				WRITE_ONCE(zone->memmap[merged ^ (1UL << o)].state,
-					   PS_TAIL);
+				pfn_list_del_stride(
+					zone->memmap, sizeof(struct page),
+					&pcp->lists[bp->pindex], buddy);
+				WRITE_ONCE(
+					zone->memmap[merged ^ (1UL << o)].state,
+					PS_TAIL);
 				pcp->merges_by_order[o + 1]++;
 				pcp_owner_add(pcp, pcp_merges, 1);
 				if (o + 1 < pb) {
@@ -502,9 +516,9 @@ static void merge_pass(struct zone *zone, struct per_cpu_pages *pcp,
 				}
 				WRITE_ONCE(zone->memmap[merged].order,
 					   (uint8_t)pb);
-				pfn_list_add_tail_stride(zone->memmap,
-							 sizeof(struct page),
-							 done, (uint32_t)merged);
+				pfn_list_add_tail_stride(
+					zone->memmap, sizeof(struct page), done,
+					(uint32_t)merged);
 			}
 		}
 }

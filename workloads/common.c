@@ -154,6 +154,7 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 	if (config &&
 	    (strstr(config, "cpus=") == config || strstr(config, ",cpus=")))
 		cpus_given = true;
+	o->cpus_given = cpus_given;
 	if (!cpus_given)
 		o->cfg.nr_cpus = o->threads;
 	if (config && pcpb_config_parse(&o->cfg, config, err, sizeof(err)))

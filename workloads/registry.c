@@ -11,5 +11,8 @@ const struct workload wl_registry[] = {
 	{ "mixed",
 	  "random orders and types, bounded working sets, cross-thread frees",
 	  wl_mixed_main },
+	{ "purge",
+	  "jemalloc purge: faulters allocate, purger threads free on their CPUs",
+	  wl_purge_main },
 	{ NULL, NULL, NULL },
 };

@@ -24,6 +24,7 @@ struct wl_opts {
 	double seconds;
 	uint64_t seed;
 	struct pcpb_config cfg;
+	bool cpus_given; /* --config set cpus; else the driver picks */
 	enum pcpb_format fmt;
 };
 
@@ -61,6 +62,7 @@ struct mixed_result {
 int wl_mixed_run(struct pcpb *inst, const struct wl_opts *o,
 		 struct mixed_result *res);
 int wl_mixed_main(int argc, char **argv);
+int wl_purge_main(int argc, char **argv);
 
 struct workload {
 	const char *name;

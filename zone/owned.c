@@ -28,7 +28,7 @@
 #include "zone.h"
 
 /* The list helpers reach links at base + i * stride. */
-#define OWNED_BASE(zone) \
+#define OWNED_BASE(zone)                  \
 	((char *)(zone)->pageblock_data + \
 	 offsetof(struct pageblock_data, cpu_node))
 
@@ -46,9 +46,9 @@ void owned_list_add_locked(struct zone *zone, unsigned long block_pfn)
 	VM_BUG_ON(pbd->owner == PB_OWNER_NONE);
 	if (pbd->flags & PB_ON_OWNED_LIST)
 		return;
-	pfn_list_add_tail_stride(OWNED_BASE(zone), sizeof(struct pageblock_data),
-				 list_of(zone, pbd),
-				 (uint32_t)pageblock_idx(zone, block_pfn));
+	pfn_list_add_tail_stride(
+		OWNED_BASE(zone), sizeof(struct pageblock_data),
+		list_of(zone, pbd), (uint32_t)pageblock_idx(zone, block_pfn));
 	pbd->flags |= PB_ON_OWNED_LIST;
 	nr = &zone->owned_nr[(pbd->owner - 1) * MIGRATE_PCPTYPES +
 			     pbd->migratetype];
@@ -153,8 +153,10 @@ int owned_verify(struct zone *zone, char *msg, size_t len)
 				for (p = pfn; p < end;
 				     p += pageblock_nr_pages(zone))
 					nr_free_in[pageblock_idx(zone, p)] +=
-						(uint32_t)min(1UL << o,
-							      pageblock_nr_pages(zone));
+						(uint32_t)min(
+							1UL << o,
+							pageblock_nr_pages(
+								zone));
 			}
 		}
 	for (b = 0; b < nr_blocks && !err; b++) {
@@ -162,7 +164,8 @@ int owned_verify(struct zone *zone, char *msg, size_t len)
 		unsigned long start = pbd->block_pfn;
 
 		if (pbd->nr_free_buddy != nr_free_in[b]) {
-			err = owned_fail(msg, len,
+			err = owned_fail(
+				msg, len,
 				"O3: block %lu nr_free_buddy %u but %u pages free in the buddy",
 				start, pbd->nr_free_buddy, nr_free_in[b]);
 			break;
@@ -171,16 +174,20 @@ int owned_verify(struct zone *zone, char *msg, size_t len)
 			flagged++;
 		if (pbd->owner == PB_OWNER_NONE) {
 			if (pbd->flags & PB_ON_OWNED_LIST)
-				err = owned_fail(msg, len,
-					"O4: zone-owned block %lu is on an owned list", start);
+				err = owned_fail(
+					msg, len,
+					"O4: zone-owned block %lu is on an owned list",
+					start);
 			continue;
 		}
 		if (pbd->nr_free_buddy && !(pbd->flags & PB_ON_OWNED_LIST))
-			err = owned_fail(msg, len,
+			err = owned_fail(
+				msg, len,
 				"O2: block %lu of cpu %d has %u free pages in the buddy but is not listed",
 				start, pbd->owner - 1, pbd->nr_free_buddy);
 		else if (pbd->nr_free_buddy >= pageblock_nr_pages(zone))
-			err = owned_fail(msg, len,
+			err = owned_fail(
+				msg, len,
 				"O5: block %lu of cpu %d is wholly free in the buddy",
 				start, pbd->owner - 1);
 	}
@@ -202,10 +209,12 @@ int owned_verify(struct zone *zone, char *msg, size_t len)
 				    pbd->owner != cpu + 1 ||
 				    (zone->owned_per_mt &&
 				     pbd->migratetype != mt))
-					return owned_fail(msg, len,
+					return owned_fail(
+						msg, len,
 						"O4: block %u on cpu %d's list (type %d) has owner %d type %u",
 						pbd->block_pfn, cpu, mt,
-						pbd->owner - 1, pbd->migratetype);
+						pbd->owner - 1,
+						pbd->migratetype);
 			}
 		}
 	for (cpu = 0; cpu < zone->nr_cpus; cpu++)
@@ -221,14 +230,18 @@ int owned_verify(struct zone *zone, char *msg, size_t len)
 				     pbd->migratetype == mt;
 			}
 			if (n != zone->owned_nr[cpu * MIGRATE_PCPTYPES + mt])
-				return owned_fail(msg, len,
+				return owned_fail(
+					msg, len,
 					"O4: cpu %d type %d: owned_nr %u but %lu listed",
 					cpu, mt,
-					zone->owned_nr[cpu * MIGRATE_PCPTYPES + mt], n);
+					zone->owned_nr[cpu * MIGRATE_PCPTYPES +
+						       mt],
+					n);
 		}
 	if (listed != flagged)
-		return owned_fail(msg, len,
-			"O4: %lu blocks flagged listed but %lu on lists", flagged,
-			listed);
+		return owned_fail(
+			msg, len,
+			"O4: %lu blocks flagged listed but %lu on lists",
+			flagged, listed);
 	return 0;
 }

@@ -59,6 +59,35 @@ assert get("check.pages_free") + get("check.pages_pcp") == get("check.pages_tota
 PY
 then ok; else bad "run mixed --json: contract keys (rc $rc)"; cat "$tmp/err" >&2; fi
 
+"$bin" run mixed --threads 2 --seconds 1 --config policy=owner,remote_free=llist --json >"$tmp/owner.json" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 0 ] && $py - "$tmp/owner.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+o = r["owner"]
+for k in """blocks_claimed blocks_disowned blocks_recovered pages_recovered
+phase0_scan_steps phase0_scan_max refills_phase0 refills_phase1 refills_phase2
+refills_phase3 remote_free_lock remote_free_trylock remote_free_llist
+pcp_merges pcp_merges_by_order""".split():
+    o[k]
+assert r["check"]["ok"] is True
+assert o["blocks_claimed"] > 0 and o["remote_free_llist"] > 0
+assert "policy=owner" in r["config"] and "remote_free=llist" in r["config"]
+for s in ("phase1", "drain"):
+    r["locks"]["zone"]["sites"][s]["acquisitions"]
+PY
+then ok; else bad "run mixed policy=owner,remote_free=llist --json (rc $rc)"; cat "$tmp/err" >&2; fi
+
+"$bin" run purge --threads 1 --purgers 1 --seconds 0.5 --config policy=owner --json >"$tmp/purge.json" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 0 ] && $py -c "
+import json, sys
+r = json.load(open('$tmp/purge.json'))
+assert r['check']['ok'] is True and r['check']['pages_allocated'] == 0
+assert r['ops']['alloc'] == r['ops']['free'] > 0
+assert r['owner']['remote_free_lock'] > 0
+"; then ok; else bad "run purge --json (rc $rc)"; cat "$tmp/err" >&2; fi
+
 "$bin" run mixed --threads 1 --seconds 0.2 --csv >"$tmp/run.csv" 2>&1
 if head -1 "$tmp/run.csv" | grep -qx 'key,value' &&
    grep -q '^check.ok,true$' "$tmp/run.csv" &&
@@ -72,6 +101,10 @@ else bad "run mixed with --config (text)"; fi
 expect_exit 0 "usage: pcpbuddy" -- --help
 expect_exit 0 "usage: pcpbuddy run" -- run --help
 expect_exit 0 "usage: pcpbuddy run mixed" -- run mixed --help
+expect_exit 0 "usage: pcpbuddy run purge" -- run purge --help
+expect_exit 2 "--purgers" -- run purge --purgers 0
+expect_exit 2 "unknown argument '--nope'" -- run purge --nope 3
+expect_exit 2 "remote_free" -- run mixed --config policy=owner,remote_free=rcu
 expect_exit 0 "usage: pcpbuddy config" -- config --help
 expect_exit 0 "fallback=smallest" -- config --config fallback=smallest
 expect_exit 2 "unknown command 'bogus'" -- bogus

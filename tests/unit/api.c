@@ -112,6 +112,15 @@ Test(api, bad_config_is_rejected_and_changes_nothing)
 		"memory",
 		"high_min=10,high_max=5",
 		"memory=2G,cpus=zz",
+		"remote_free=rcu",
+		"phase0_bound=bogus",
+		"phase0_bound=scan_limit:0",
+		"phase0_bound=scan_limit:x",
+		"phase0_bound=cycle_lock+",
+		"owned_lists=maybe",
+		"cma_bytes=600M",
+		"cma_bytes=lots",
+		"policy=owner,remote_free=",
 	};
 	struct pcpb_config cfg, orig;
 	struct pcpb *tmp;
@@ -138,6 +147,30 @@ Test(api, bad_config_is_rejected_and_changes_nothing)
 				       err, sizeof(err)),
 		     0);
 	cr_assert_eq(cfg.fallback, PCPB_FALLBACK_HYGIENE);
+	cr_assert_eq(
+		pcpb_config_parse(&cfg,
+				  "policy=owner,remote_free=llist,"
+				  "phase0_bound=cycle_lock+scan_limit:8,"
+				  "owned_lists=per_migratetype,cma_bytes=64M",
+				  err, sizeof(err)),
+		0, "%s", err);
+	cr_assert_eq(cfg.policy, PCPB_POLICY_OWNER);
+	cr_assert_eq(cfg.remote_free, PCPB_REMOTE_LLIST);
+	cr_assert_eq(cfg.phase0_bound, PCPB_P0_CYCLE_LOCK | PCPB_P0_SCAN_LIMIT);
+	cr_assert_eq(cfg.phase0_scan_limit, 8);
+	cr_assert(cfg.owned_per_mt);
+	cr_assert_eq(cfg.cma_bytes, 64ULL << 20);
+	{
+		/* The formatted config parses back to itself. */
+		struct pcpb_config back;
+		char text[512];
+
+		pcpb_config_init(&back);
+		pcpb_config_format(&cfg, text, sizeof(text));
+		cr_assert_eq(pcpb_config_parse(&back, text, err, sizeof(err)),
+			     0, "%s: %s", text, err);
+		cr_assert_arr_eq(&back, &cfg, sizeof(cfg), "%s", text);
+	}
 	cr_assert_eq(cfg.nr_cpus, 7);
 	cr_assert_not(cfg.pcp_enabled);
 	cfg.nr_cpus = 0;

@@ -41,7 +41,8 @@ static inline void assert_check(struct pcpb *inst)
 
 	cr_assert_eq(err, 0, "pcpb_check: %s", res.msg);
 	cr_assert(res.ok);
-	cr_assert_eq(res.pages_free + res.pages_pcp + res.pages_allocated,
+	cr_assert_eq(res.pages_free + res.pages_pcp + res.pages_allocated +
+			     res.pages_in_flight,
 		     res.pages_total);
 }
 
