@@ -36,7 +36,7 @@ struct purge_ctx {
 	unsigned int batch;
 	struct dirty_ring *rings;
 	double deadline;
-	int stop; /* atomic */
+	int stop;				   /* atomic */
 	uint64_t allocs, frees, enomem, throttled; /* atomic adds */
 };
 
@@ -213,7 +213,8 @@ static int parse_count(const char *prog, const char *opt, const char *v,
 	long x = strtol(v, &end, 10);
 
 	if (end == v || *end || x < lo || x > hi)
-		return wl_usage_error(prog, "%s: '%s' is not a number in %ld..%ld",
+		return wl_usage_error(prog,
+				      "%s: '%s' is not a number in %ld..%ld",
 				      opt, v, lo, hi);
 	*out = x;
 	return 0;
@@ -236,7 +237,8 @@ int wl_purge_main(int argc, char **argv)
 		const char *a = argv[i];
 
 		if (i + 1 >= argi)
-			return wl_usage_error(argv[0], "unknown argument '%s'", a);
+			return wl_usage_error(argv[0], "unknown argument '%s'",
+					      a);
 		if (!strcmp(a, "--purgers"))
 			rc = parse_count(argv[0], a, argv[++i], 1, 64, &v),
 			c.purgers = (int)v;
@@ -250,7 +252,8 @@ int wl_purge_main(int argc, char **argv)
 			rc = parse_count(argv[0], a, argv[++i], 1, 1 << 24, &v),
 			dirty_max = v;
 		else
-			return wl_usage_error(argv[0], "unknown argument '%s'", a);
+			return wl_usage_error(argv[0], "unknown argument '%s'",
+					      a);
 		if (rc)
 			return rc;
 	}

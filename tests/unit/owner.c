@@ -15,6 +15,16 @@ static void teardown(void)
 	pcpb_destroy(inst);
 }
 
+/* Scenarios that compare instances check and replace the current one. */
+static void next_inst(const char *kv)
+{
+	if (inst) {
+		assert_check(inst);
+		pcpb_destroy(inst);
+	}
+	inst = make_inst(kv);
+}
+
 TestSuite(owner, .fini = teardown);
 
 static struct pcpb_stats stats(void)
@@ -134,7 +144,8 @@ Test(owner, merge_pass_rebuilds_the_block_and_disowns_it)
 	for (i = 0; i < 512; i++)
 		pfns[i] = alloc_on(0, 0, PCPB_MT_MOVABLE);
 	st = stats();
-	cr_assert_eq(st.owner[PCPB_OWN_blocks_claimed], 1, "one block serves 512");
+	cr_assert_eq(st.owner[PCPB_OWN_blocks_claimed], 1,
+		     "one block serves 512");
 	cr_assert_eq(st.pcp[PCPB_PCP_local_splits] > 0, true);
 	for (i = 0; i < 512; i++)
 		free_on(i & 1, pfns[i], 0); /* half of them remotely */
@@ -201,8 +212,8 @@ Test(owner, phase0_recovers_the_fragments_of_a_partial_block)
 	long pfn = alloc_on(0, 0, PCPB_MT_MOVABLE);
 	struct pcpb_stats st = stats();
 
-	cr_assert_eq(pageblock_start_pfn(zone0(inst), (unsigned long)pfn), block,
-		     "packed next to the long-lived pages");
+	cr_assert_eq(pageblock_start_pfn(zone0(inst), (unsigned long)pfn),
+		     block, "packed next to the long-lived pages");
 	cr_assert_eq(st.owner[PCPB_OWN_pages_recovered], 256);
 	cr_assert_eq(st.owner[PCPB_OWN_blocks_recovered], 1);
 	cr_assert_eq(st.owner[PCPB_OWN_phase0_scan_steps], 512,
@@ -233,7 +244,8 @@ Test(owner, phase0_scan_limit_caps_the_walk_and_blocks_new_claims)
 	/* batch 4 with alloc_factor 0 at first: 2 x 4 pages = 8 steps. */
 	cr_assert_leq(st.owner[PCPB_OWN_phase0_scan_max], 2 * 8);
 	cr_assert_lt(st.owner[PCPB_OWN_pages_recovered], 256);
-	cr_assert_eq(st.owned_blocks_listed, 1, "not fully walked: still listed");
+	cr_assert_eq(st.owned_blocks_listed, 1,
+		     "not fully walked: still listed");
 	cr_assert_eq(st.owner[PCPB_OWN_blocks_claimed], 0,
 		     "no new block while a partial one is unrecovered");
 	release_held();
@@ -319,7 +331,8 @@ Test(owner, cma_is_used_by_the_classic_balance_before_phase1)
 	st = stats();
 	cr_assert_gt(st.owner[PCPB_OWN_cma_allocs], 0);
 	cr_assert_lt(st.free_cma_pages, 8192);
-	cr_assert_eq(st.pageblocks_by_mt[MIGRATE_CMA], 16, "CMA never converts");
+	cr_assert_eq(st.pageblocks_by_mt[MIGRATE_CMA], 16,
+		     "CMA never converts");
 	for (i = 0; i < 2000; i++)
 		free_on(1, pfns[i], 0);
 	/* Unmovable requests never get CMA pages. */
@@ -344,7 +357,7 @@ static uint64_t skips_with(const char *lists)
 		 "policy=owner,memory=64M,high_min=4096,high_max=4096,"
 		 "owned_lists=%s",
 		 lists);
-	inst = make_inst(kv);
+	next_inst(kv);
 	/* One unmovable and one movable block, each half held. */
 	for (i = 0; i < 512; i++) {
 		unm[i] = alloc_on(0, 0, PCPB_MT_UNMOVABLE);
@@ -363,9 +376,6 @@ static uint64_t skips_with(const char *lists)
 		free_on(0, unm[i], 0);
 		free_on(0, mov[i], 0);
 	}
-	assert_check(inst);
-	pcpb_destroy(inst);
-	inst = make_inst(NULL);
 	return skips;
 }
 
@@ -385,22 +395,17 @@ static uint64_t zone_locks_cross_cpu(const char *policy)
 {
 	char kv[128];
 	long pfns[1000];
-	uint64_t acq;
 	int r, i;
 
 	snprintf(kv, sizeof(kv), "%s,memory=256M", policy);
-	inst = make_inst(kv);
+	next_inst(kv);
 	for (r = 0; r < 20; r++) {
 		for (i = 0; i < 1000; i++)
 			pfns[i] = alloc_on(0, 0, PCPB_MT_MOVABLE);
 		for (i = 0; i < 1000; i++)
 			free_on(1, pfns[i], 0);
 	}
-	acq = stats().zone_lock.all.acquisitions;
-	assert_check(inst);
-	pcpb_destroy(inst);
-	inst = make_inst(NULL);
-	return acq;
+	return stats().zone_lock.all.acquisitions;
 }
 
 Test(owner, cross_cpu_frees_take_far_fewer_zone_locks_than_classic)
