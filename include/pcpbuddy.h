@@ -225,6 +225,7 @@ enum pcpb_lock_site { PCPB_LOCK_SITES(PCPB_ENUM_SITE) PCPB_NR_LOCK_SITES };
 /* clang-format off */
 #define PCPB_OP_COUNTERS(X)		\
 	X(alloc)			\
+	X(alloc_pages)			\
 	X(free)				\
 	X(alloc_failed)			\
 	X(einval)

@@ -213,6 +213,7 @@ unsigned long rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order,
 	if (pfn != PFN_NONE) {
 		prep_new_page(pfn_to_page(zone, pfn), order, mt);
 		pcp->ops[PCPB_OP_alloc]++;
+		pcp->ops[PCPB_OP_alloc_pages] += 1UL << order;
 	}
 	spin_unlock(&pcp->lock);
 	return pfn;

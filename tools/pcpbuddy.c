@@ -19,6 +19,8 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  run WORKLOAD [options]   run a workload driver and print a report\n"
+	"  compare WORKLOAD --configs A B ... [--runs R]\n"
+	"                           run it on each configuration, one table\n"
 	"  config [--config k=v]    print the effective configuration\n"
 	"  help                     this text\n"
 	"\n"
@@ -27,11 +29,12 @@ static const char usage[] =
 
 static void list_workloads(FILE *f)
 {
-	const struct workload *w;
+	int i;
 
 	fprintf(f, "workloads:\n");
-	for (w = wl_registry; w->name; w++)
-		fprintf(f, "  %-10s %s\n", w->name, w->summary);
+	for (i = 0; wl_registry[i]; i++)
+		fprintf(f, "  %-10s %s\n", wl_registry[i]->name,
+			wl_registry[i]->summary);
 }
 
 static int cmd_run(int argc, char **argv)
@@ -44,9 +47,9 @@ static int cmd_run(int argc, char **argv)
 		list_workloads(stdout);
 		return argc < 2 ? 2 : 0;
 	}
-	for (w = wl_registry; w->name; w++)
-		if (!strcmp(w->name, argv[1]))
-			return w->main(argc - 1, argv + 1);
+	w = wl_find(argv[1]);
+	if (w)
+		return wl_run_main(w, argc - 1, argv + 1);
 	fprintf(stderr, "pcpbuddy run: unknown workload '%s'\n", argv[1]);
 	list_workloads(stderr);
 	return 2;
@@ -102,6 +105,8 @@ int main(int argc, char **argv)
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "config"))
 		return cmd_config(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "compare"))
+		return wl_compare_main(argc - 1, argv + 1);
 	fprintf(stderr, "pcpbuddy: unknown command '%s' (try --help)\n",
 		argv[1]);
 	return 2;

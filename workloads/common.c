@@ -98,6 +98,7 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 	o->threads = 2;
 	o->seconds = 2.0;
 	o->seed = 1;
+	o->ops = 0;
 	o->fmt = PCPB_FMT_TEXT;
 	pcpb_config_init(&o->cfg);
 
@@ -113,7 +114,8 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 		} else if (!strcmp(a, "--csv")) {
 			o->fmt = PCPB_FMT_CSV;
 		} else if (!strcmp(a, "--threads") || !strcmp(a, "--seconds") ||
-			   !strcmp(a, "--seed") || !strcmp(a, "--config")) {
+			   !strcmp(a, "--seed") || !strcmp(a, "--config") ||
+			   !strcmp(a, "--ops")) {
 			if (i + 1 >= argc)
 				return wl_usage_error(prog, "%s needs a value",
 						      a);
@@ -134,6 +136,14 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 						"--seconds: '%s' is not a duration in 0.001..86400",
 						val);
 				o->seconds = v;
+			} else if (!strcmp(a, "--ops")) {
+				if (parse_double(val, 1, 1e12, &v) ||
+				    v != (double)(uint64_t)v)
+					return wl_usage_error(
+						prog,
+						"--ops: '%s' is not a count in 1..1e12",
+						val);
+				o->ops = (uint64_t)v;
 			} else if (!strcmp(a, "--seed")) {
 				char *end;
 

@@ -122,7 +122,8 @@ static void *mixed_thread_fn(void *arg)
 
 	pcpb_set_thread_cpu(t->idx);
 	wl_rng_seed(&rng, t->o->seed * 7919 + (uint64_t)t->idx);
-	while ((ops & 255) || wl_now() < t->deadline) {
+	while (t->o->ops ? ops < t->o->ops
+			 : ((ops & 255) || wl_now() < t->deadline)) {
 		ops++;
 		if ((ops & 63) == 0) {
 			drain_mailbox(t);
@@ -187,7 +188,7 @@ int wl_mixed_run(struct pcpb *inst, const struct wl_opts *o,
 			th[i].deadline = 0;
 			break;
 		}
-	while (!err && wl_now() < start + o->seconds) {
+	while (!err && !o->ops && wl_now() < start + o->seconds) {
 		uint64_t ops = 0;
 		int k;
 
@@ -222,7 +223,7 @@ int wl_mixed_run(struct pcpb *inst, const struct wl_opts *o,
 }
 
 static const char mixed_usage[] =
-	"usage: pcpbuddy run mixed [--threads N] [--seconds S] [--seed X]\n"
+	"usage: pcpbuddy run mixed [--threads N] [--seconds S|--ops N] [--seed X]\n"
 	"                          [--config k=v,...] [--json|--csv]\n"
 	"\n"
 	"Every thread is a virtual CPU (cpus defaults to --threads). It\n"
@@ -234,47 +235,39 @@ static const char mixed_usage[] =
 	"\n"
 	"  --threads N   threads, 1..1024 (default 2)\n"
 	"  --seconds S   run time (default 2)\n"
+	"  --ops N       N operations per thread instead of --seconds: the same\n"
+	"                work for the same seed, whatever the configuration\n"
 	"  --seed X      RNG seed (default 1)\n"
 	"  --config ...  pcpb_config keys, e.g. memory=2G,fallback=smallest\n"
 	"Exit: 0 ok, 1 invariant check failed, 2 bad arguments.\n";
 
-int wl_mixed_main(int argc, char **argv)
+static int mixed_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
+		     struct wl_result *res)
 {
-	struct mixed_result res;
-	struct pcpb_check_result check;
-	struct wl_opts o;
-	struct pcpb *inst;
-	int argi, rc;
+	struct mixed_result m;
+	int rc;
 
-	rc = wl_parse_common(argc, argv, &o, mixed_usage, &argi);
+	(void)priv;
+	rc = wl_mixed_run(inst, o, &m);
 	if (rc)
-		return rc == 1 ? 0 : rc;
-	if (argi > 1)
-		return wl_usage_error(argv[0], "unknown argument '%s'",
-				      argv[1]);
-	rc = pcpb_create(&o.cfg, &inst);
-	if (rc) {
-		fprintf(stderr, "%s: cannot create the instance: %s\n", argv[0],
-			strerror(-rc));
-		return 1;
-	}
-	rc = wl_mixed_run(inst, &o, &res);
-	if (rc) {
-		fprintf(stderr, "%s: %s\n", argv[0], strerror(-rc));
-		pcpb_destroy(inst);
-		return 1;
-	}
-	if (o.fmt == PCPB_FMT_TEXT)
-		printf("mixed: %d threads, %.2f s: %llu allocs (%.0f/s), %llu frees, %llu remote, %llu ENOMEM\n",
-		       o.threads, res.seconds, (unsigned long long)res.allocs,
-		       (double)res.allocs / res.seconds,
-		       (unsigned long long)res.frees,
-		       (unsigned long long)res.remote_frees,
-		       (unsigned long long)res.enomem);
-	pcpb_report(inst, stdout, o.fmt);
-	rc = pcpb_check(inst, &check) ? 1 : 0;
-	if (rc)
-		fprintf(stderr, "%s: check failed: %s\n", argv[0], check.msg);
-	pcpb_destroy(inst);
-	return rc;
+		return rc;
+	res->ops = m.allocs;
+	res->seconds = m.seconds;
+	snprintf(
+		res->line, sizeof(res->line),
+		"mixed: %d threads, %.2f s: %llu allocs (%.0f/s), %llu frees, %llu remote, %llu ENOMEM",
+		o->threads, m.seconds, (unsigned long long)m.allocs,
+		(double)m.allocs / m.seconds, (unsigned long long)m.frees,
+		(unsigned long long)m.remote_frees,
+		(unsigned long long)m.enomem);
+	return 0;
 }
+
+const struct workload wl_mixed = {
+	.name = "mixed",
+	.summary =
+		"random orders and types, bounded working sets, cross-thread frees",
+	.usage = mixed_usage,
+	.parse = wl_no_options,
+	.run = mixed_run,
+};

@@ -54,7 +54,8 @@ static void *faulter(void *arg)
 	uint64_t allocs = 0, enomem = 0, throttled = 0;
 
 	pcpb_set_thread_cpu(t->idx);
-	while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED)) {
+	while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED) &&
+	       (!c->o->ops || allocs < c->o->ops)) {
 		long pfn;
 		bool full;
 
@@ -140,6 +141,7 @@ static const char purge_usage[] =
 	"  --batch P       pages a purger frees per faulter per tick (default 4096)\n"
 	"  --decay-ms D    purge period (default 10)\n"
 	"  --dirty-max P   dirty pages per faulter before it waits (default 16384)\n"
+	"  --ops N         N pages per faulter instead of --seconds\n"
 	"  --seconds S, --seed X, --config ..., --json, --csv as for mixed\n"
 	"Exit: 0 ok, 1 invariant check failed, 2 bad arguments.\n";
 
@@ -177,13 +179,20 @@ static int purge_run(struct pcpb *inst, struct purge_ctx *c,
 		pthread_create(&th[i].tid, NULL, i < n ? faulter : purger,
 			       &th[i]);
 	}
-	while (wl_now() < start + c->o->seconds) {
-		usleep(100000);
-		wl_progress("purge", wl_now() - start, c->o->seconds,
-			    __atomic_load_n(&c->allocs, __ATOMIC_RELAXED));
+	if (c->o->ops) {
+		/* Fixed work: faulters stop by themselves, then the purgers. */
+		for (i = 0; i < n; i++)
+			pthread_join(th[i].tid, NULL);
+	} else {
+		while (wl_now() < start + c->o->seconds) {
+			usleep(100000);
+			wl_progress(
+				"purge", wl_now() - start, c->o->seconds,
+				__atomic_load_n(&c->allocs, __ATOMIC_RELAXED));
+		}
 	}
 	__atomic_store_n(&c->stop, 1, __ATOMIC_RELAXED);
-	for (i = 0; i < n + m; i++)
+	for (i = c->o->ops ? n : 0; i < n + m; i++)
 		pthread_join(th[i].tid, NULL);
 	wl_progress_done(c->o->seconds);
 	res->seconds = wl_now() - start;
@@ -220,70 +229,90 @@ static int parse_count(const char *prog, const char *opt, const char *v,
 	return 0;
 }
 
-int wl_purge_main(int argc, char **argv)
-{
-	struct purge_ctx c = { .purgers = 1, .decay_ms = 10, .batch = 4096 };
-	struct purge_result res;
-	struct pcpb_check_result check;
-	long dirty_max = 16384, v;
-	struct wl_opts o;
-	struct pcpb *inst;
-	int argi, rc, i;
+struct purge_params {
+	int purgers, decay_ms;
+	unsigned int batch, dirty_max;
+};
 
-	rc = wl_parse_common(argc, argv, &o, purge_usage, &argi);
-	if (rc)
-		return rc == 1 ? 0 : rc;
-	for (i = 1; i < argi; i++) {
+static void purge_init(void *priv)
+{
+	struct purge_params *p = priv;
+
+	*p = (struct purge_params){
+		.purgers = 1, .decay_ms = 10, .batch = 4096, .dirty_max = 16384
+	};
+}
+
+static int purge_parse(int argc, char **argv, void *priv)
+{
+	struct purge_params *p = priv;
+	long v;
+	int i, rc;
+
+	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (i + 1 >= argi)
+		if (i + 1 >= argc)
 			return wl_usage_error(argv[0], "unknown argument '%s'",
 					      a);
 		if (!strcmp(a, "--purgers"))
 			rc = parse_count(argv[0], a, argv[++i], 1, 64, &v),
-			c.purgers = (int)v;
+			p->purgers = (int)v;
 		else if (!strcmp(a, "--batch"))
 			rc = parse_count(argv[0], a, argv[++i], 1, 1 << 20, &v),
-			c.batch = (unsigned int)v;
+			p->batch = (unsigned int)v;
 		else if (!strcmp(a, "--decay-ms"))
 			rc = parse_count(argv[0], a, argv[++i], 0, 10000, &v),
-			c.decay_ms = (int)v;
+			p->decay_ms = (int)v;
 		else if (!strcmp(a, "--dirty-max"))
 			rc = parse_count(argv[0], a, argv[++i], 1, 1 << 24, &v),
-			dirty_max = v;
+			p->dirty_max = (unsigned int)v;
 		else
 			return wl_usage_error(argv[0], "unknown argument '%s'",
 					      a);
 		if (rc)
 			return rc;
 	}
-	if (!o.cpus_given)
-		o.cfg.nr_cpus = o.threads + c.purgers;
-	c.o = &o;
-	rc = pcpb_create(&o.cfg, &inst);
-	if (rc) {
-		fprintf(stderr, "%s: cannot create the instance: %s\n", argv[0],
-			strerror(-rc));
-		return 1;
-	}
-	rc = purge_run(inst, &c, &res, (unsigned int)dirty_max);
-	if (rc) {
-		fprintf(stderr, "%s: %s\n", argv[0], strerror(-rc));
-		pcpb_destroy(inst);
-		return 1;
-	}
-	if (o.fmt == PCPB_FMT_TEXT)
-		printf("purge: %d faulters, %d purgers, %.2f s: %llu pages (%.0f/s), %llu freed cross-CPU, %llu ENOMEM, %llu throttled waits\n",
-		       o.threads, c.purgers, res.seconds,
-		       (unsigned long long)res.allocs,
-		       (double)res.allocs / res.seconds,
-		       (unsigned long long)res.frees,
-		       (unsigned long long)res.enomem,
-		       (unsigned long long)res.throttled);
-	pcpb_report(inst, stdout, o.fmt);
-	rc = pcpb_check(inst, &check) || check.pages_allocated ? 1 : 0;
-	if (rc)
-		fprintf(stderr, "%s: check failed: %s\n", argv[0], check.msg);
-	pcpb_destroy(inst);
-	return rc;
+	return 0;
 }
+
+static int purge_nr_cpus(const struct wl_opts *o, const void *priv)
+{
+	return o->threads + ((const struct purge_params *)priv)->purgers;
+}
+
+static int purge_main_run(struct pcpb *inst, const struct wl_opts *o,
+			  void *priv, struct wl_result *res)
+{
+	struct purge_params *p = priv;
+	struct purge_ctx c = { .o = o,
+			       .purgers = p->purgers,
+			       .decay_ms = p->decay_ms,
+			       .batch = p->batch };
+	struct purge_result r;
+	int rc = purge_run(inst, &c, &r, p->dirty_max);
+
+	if (rc)
+		return rc;
+	res->ops = r.allocs;
+	res->seconds = r.seconds;
+	snprintf(
+		res->line, sizeof(res->line),
+		"purge: %d faulters, %d purgers, %.2f s: %llu pages (%.0f/s), %llu freed cross-CPU, %llu ENOMEM, %llu throttled waits",
+		o->threads, p->purgers, r.seconds, (unsigned long long)r.allocs,
+		(double)r.allocs / r.seconds, (unsigned long long)r.frees,
+		(unsigned long long)r.enomem, (unsigned long long)r.throttled);
+	return 0;
+}
+
+const struct workload wl_purge = {
+	.name = "purge",
+	.summary =
+		"jemalloc purge: faulters allocate, purger threads free on their CPUs",
+	.usage = purge_usage,
+	.priv_size = sizeof(struct purge_params),
+	.init = purge_init,
+	.parse = purge_parse,
+	.nr_cpus = purge_nr_cpus,
+	.run = purge_main_run,
+};

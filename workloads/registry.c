@@ -1,18 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
- * registry.c - the workload drivers the CLI knows, by name.
+ * registry.c - the workload drivers the CLI, compare and sweep know.
  * Invariants: NULL-terminated.  Locking: immutable.
  */
 #include <stddef.h>
+#include <string.h>
 
 #include "workloads.h"
 
-const struct workload wl_registry[] = {
-	{ "mixed",
-	  "random orders and types, bounded working sets, cross-thread frees",
-	  wl_mixed_main },
-	{ "purge",
-	  "jemalloc purge: faulters allocate, purger threads free on their CPUs",
-	  wl_purge_main },
-	{ NULL, NULL, NULL },
+const struct workload *const wl_registry[] = {
+	&wl_mixed,
+	&wl_purge,
+	NULL,
 };
+
+const struct workload *wl_find(const char *name)
+{
+	int i;
+
+	for (i = 0; wl_registry[i]; i++)
+		if (!strcmp(wl_registry[i]->name, name))
+			return wl_registry[i];
+	return NULL;
+}

@@ -22,6 +22,7 @@
 struct wl_opts {
 	int threads;
 	double seconds;
+	uint64_t ops; /* --ops: fixed work per thread instead of --seconds */
 	uint64_t seed;
 	struct pcpb_config cfg;
 	bool cpus_given; /* --config set cpus; else the driver picks */
@@ -54,6 +55,45 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 int wl_usage_error(const char *prog, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* What one run of a driver did, for the report line and for compare. */
+struct wl_result {
+	uint64_t ops; /* the driver's unit of work (allocations) */
+	double seconds;
+	char line[320]; /* one human line: what happened */
+};
+
+/*
+ * struct workload - a driver, as the CLI, compare and sweep see it.
+ * @priv_size: bytes of driver options; @init fills their defaults.
+ * @parse: the driver's own options (argv[1..argc-1] after the common ones).
+ *   Return: 0, or 2 after printing an error that names the argument.
+ * @nr_cpus: the CPU count to use unless --config names one.
+ * @run: one run on @inst.  Return: 0 or -errno.
+ */
+struct workload {
+	const char *name, *summary, *usage;
+	size_t priv_size;
+	void (*init)(void *priv);
+	int (*parse)(int argc, char **argv, void *priv);
+	int (*nr_cpus)(const struct wl_opts *o, const void *priv);
+	int (*run)(struct pcpb *inst, const struct wl_opts *o, void *priv,
+		   struct wl_result *res);
+};
+extern const struct workload *const wl_registry[];
+const struct workload *wl_find(const char *name);
+int wl_no_options(int argc, char **argv, void *priv);
+
+/*
+ * wl_prepare - parse argv for @w: common options, then the driver's.
+ * Return: 0, 1 for --help (printed), 2 after an error message.
+ */
+int wl_prepare(const struct workload *w, int argc, char **argv,
+	       struct wl_opts *o, void *priv);
+/* 'pcpbuddy run WORKLOAD ...': one run, its report, the check. */
+int wl_run_main(const struct workload *w, int argc, char **argv);
+/* 'pcpbuddy compare WORKLOAD --configs A B ... [--runs R]'. */
+int wl_compare_main(int argc, char **argv);
+
 /* mixed: random orders and types, bounded working sets, cross-thread frees */
 struct mixed_result {
 	uint64_t allocs, frees, enomem, remote_frees;
@@ -61,14 +101,6 @@ struct mixed_result {
 };
 int wl_mixed_run(struct pcpb *inst, const struct wl_opts *o,
 		 struct mixed_result *res);
-int wl_mixed_main(int argc, char **argv);
-int wl_purge_main(int argc, char **argv);
-
-struct workload {
-	const char *name;
-	const char *summary;
-	int (*main)(int argc, char **argv);
-};
-extern const struct workload wl_registry[];
+extern const struct workload wl_mixed, wl_purge;
 
 #endif /* PCPB_WORKLOADS_H */

@@ -421,6 +421,7 @@ unsigned long rmqueue_buddy(struct zone *zone, unsigned int order, int mt)
 	if (pfn != PFN_NONE) {
 		prep_new_page(pfn_to_page(zone, pfn), order, mt);
 		zone->stats.ops[PCPB_OP_alloc]++;
+		zone->stats.ops[PCPB_OP_alloc_pages] += 1UL << order;
 	}
 	spin_unlock(&zone->lock);
 	return pfn;

@@ -88,6 +88,33 @@ assert r['ops']['alloc'] == r['ops']['free'] > 0
 assert r['owner']['remote_free_lock'] > 0
 "; then ok; else bad "run purge --json (rc $rc)"; cat "$tmp/err" >&2; fi
 
+"$bin" compare mixed --threads 1 --ops 20000 --runs 2 --configs policy=classic policy=owner,remote_free=llist fallback=smallest --json >"$tmp/cmp.json" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 0 ] && $py - "$tmp/cmp.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["workload"] == "mixed" and r["runs"] == 2
+res = r["results"]
+assert [x["config"] for x in res] == ["policy=classic", "policy=owner,remote_free=llist", "fallback=smallest"]
+allocs = {x["report"]["ops"]["alloc"] for x in res}
+assert len(allocs) == 1, allocs            # the same work for the same seed
+assert res[0]["ratio_throughput"] == 1
+for x in res:
+    assert x["report"]["check"]["ok"] is True
+    for k in ("throughput", "zone_acq_per_1k_pages", "zone_hold_p99", "pcp_hit_rate"):
+        assert x["min"][k] <= x["median"][k] <= x["max"][k]
+assert "remote_free=llist" in res[1]["report"]["config"]
+PY
+then ok; else bad "compare mixed --json (rc $rc)"; cat "$tmp/err" >&2; fi
+
+"$bin" compare purge --threads 1 --ops 20000 --configs policy=classic policy=owner --csv >"$tmp/cmp.csv" 2>&1
+if [ "$(wc -l <"$tmp/cmp.csv")" -eq 3 ] && head -1 "$tmp/cmp.csv" | grep -q '^config,ratio_throughput,throughput,' &&
+   grep -q '^"policy=owner",' "$tmp/cmp.csv"; then ok; else bad "compare purge --csv"; fi
+
+"$bin" compare purge --threads 1 --ops 20000 --configs policy=classic policy=owner >"$tmp/cmp.txt" 2>&1
+if grep -q 'zone acq/1k pages' "$tmp/cmp.txt" && grep -q '^policy=owner ' "$tmp/cmp.txt"; then ok
+else bad "compare purge (table)"; fi
+
 "$bin" run mixed --threads 1 --seconds 0.2 --csv >"$tmp/run.csv" 2>&1
 if head -1 "$tmp/run.csv" | grep -qx 'key,value' &&
    grep -q '^check.ok,true$' "$tmp/run.csv" &&
@@ -102,6 +129,12 @@ expect_exit 0 "usage: pcpbuddy" -- --help
 expect_exit 0 "usage: pcpbuddy run" -- run --help
 expect_exit 0 "usage: pcpbuddy run mixed" -- run mixed --help
 expect_exit 0 "usage: pcpbuddy run purge" -- run purge --help
+expect_exit 0 "usage: pcpbuddy compare" -- compare --help
+expect_exit 2 "two or more" -- compare mixed --configs policy=owner
+expect_exit 2 "policy=bogus" -- compare mixed --configs policy=classic policy=bogus
+expect_exit 2 "--runs" -- compare mixed --runs 0 --configs policy=classic policy=owner
+expect_exit 2 "unknown workload 'nosuch'" -- compare nosuch --configs a=1 b=2
+expect_exit 2 "--ops" -- run mixed --ops -5
 expect_exit 2 "--purgers" -- run purge --purgers 0
 expect_exit 2 "unknown argument '--nope'" -- run purge --nope 3
 expect_exit 2 "remote_free" -- run mixed --config policy=owner,remote_free=rcu

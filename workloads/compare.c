@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * compare.c - 'pcpbuddy compare WORKLOAD --configs A B ... [--runs R]': the
+ * same workload and seed on one fresh instance per configuration, runs
+ * interleaved A B A B ..., one table of medians (min..max) with a ratio
+ * column against the first configuration.  --json embeds each
+ * configuration's full report (of its last run); --csv prints one row per
+ * configuration.
+ *
+ * Invariants: every run ends with pcpb_check() passing and no page
+ * allocated, or compare fails with exit code 1.
+ * Locking: one instance at a time; the driver owns its threads.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "workloads.h"
+
+#define MAX_CONFIGS 16
+#define MAX_RUNS 25
+
+/* clang-format off */
+#define COMPARE_METRICS(X)						\
+	X(throughput, "ops/s", 0)					\
+	X(zone_acq_per_1k_pages, "zone acq/1k pages", 2)		\
+	X(zone_hold_p50, "hold p50", 0)				\
+	X(zone_hold_p99, "hold p99", 0)				\
+	X(zone_hold_max, "hold max", 0)				\
+	X(zone_wait_p99, "wait p99", 0)				\
+	X(pcp_hit_rate, "pcp hit", 3)				\
+	X(fallback_searches, "fallbacks", 0)			\
+	X(claims, "claims", 0)					\
+	X(mixed_pageblocks, "mixed blocks", 0)			\
+	X(free_pages_order9, "free >=9", 0)			\
+	X(alloc_pages, "pages", 0)
+/* clang-format on */
+#define METRIC_ENUM(name, title, fmt) M_##name,
+enum { COMPARE_METRICS(METRIC_ENUM) NR_METRICS };
+#define METRIC_NAME(name, title, fmt) #name,
+static const char *const metric_names[] = { COMPARE_METRICS(METRIC_NAME) };
+#define METRIC_TITLE(name, title, fmt) title,
+static const char *const metric_titles[] = { COMPARE_METRICS(METRIC_TITLE) };
+#define METRIC_DECIMALS(name, title, decimals) decimals,
+static const int metric_decimals[] = { COMPARE_METRICS(METRIC_DECIMALS) };
+
+struct config_runs {
+	const char *kv;
+	double m[MAX_RUNS][NR_METRICS];
+	double median[NR_METRICS], lo[NR_METRICS], hi[NR_METRICS];
+	char *report; /* JSON of the last run */
+};
+
+static const char compare_usage[] =
+	"usage: pcpbuddy compare WORKLOAD --configs K=V,... K=V,... [--runs R]\n"
+	"                        [workload options] [--json|--csv]\n"
+	"\n"
+	"Runs WORKLOAD once per configuration (each on a fresh instance, same\n"
+	"seed), R times interleaved A B A B ..., and prints one table: medians\n"
+	"with min..max over the runs, and ratios against the first config.\n"
+	"--config applies to every configuration; --configs entries on top.\n"
+	"\n"
+	"  --configs A B ...  two or more k=v,... strings (up to 16)\n"
+	"  --runs R           runs per configuration, 1..25 (default 1)\n"
+	"Exit: 0 ok, 1 a run failed its invariant check, 2 bad arguments.\n";
+
+static void metrics_of(struct pcpb *inst, const struct wl_result *res,
+		       double *m)
+{
+	struct pcpb_stats st;
+	double pages;
+
+	pcpb_stats_read(inst, &st);
+	pages = (double)st.ops[PCPB_OP_alloc_pages];
+	m[M_throughput] = res->seconds > 0 ? (double)res->ops / res->seconds
+					   : 0;
+	m[M_zone_acq_per_1k_pages] =
+		pages ? 1000.0 * (double)st.zone_lock.all.acquisitions / pages
+		      : 0;
+	m[M_zone_hold_p50] = (double)st.zone_lock.all.hold_ns.p50;
+	m[M_zone_hold_p99] = (double)st.zone_lock.all.hold_ns.p99;
+	m[M_zone_hold_max] = (double)st.zone_lock.all.hold_ns.max;
+	m[M_zone_wait_p99] = (double)st.zone_lock.all.wait_ns.p99;
+	m[M_pcp_hit_rate] = st.ops[PCPB_OP_alloc]
+				    ? (double)st.pcp[PCPB_PCP_hits] /
+					      (double)st.ops[PCPB_OP_alloc]
+				    : 0;
+	m[M_fallback_searches] = (double)st.work[PCPB_WORK_fallback_searches];
+	m[M_claims] = (double)st.work[PCPB_WORK_claims];
+	m[M_mixed_pageblocks] = (double)st.mixed_pageblocks;
+	m[M_free_pages_order9] = (double)(st.free_blocks_by_order[9] * 512 +
+					  st.free_blocks_by_order[10] * 1024);
+	m[M_alloc_pages] = pages;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void summarize_runs(struct config_runs *c, int runs)
+{
+	double v[MAX_RUNS];
+	int k, r;
+
+	for (k = 0; k < NR_METRICS; k++) {
+		for (r = 0; r < runs; r++)
+			v[r] = c->m[r][k];
+		qsort(v, (size_t)runs, sizeof(double), cmp_double);
+		c->lo[k] = v[0];
+		c->hi[k] = v[runs - 1];
+		c->median[k] = runs % 2 ? v[runs / 2]
+					: (v[runs / 2 - 1] + v[runs / 2]) / 2;
+	}
+}
+
+static char *report_json(struct pcpb *inst)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	pcpb_report(inst, f, PCPB_FMT_JSON);
+	fclose(f);
+	/* Drop the trailing newline: the report nests in our JSON. */
+	if (len && buf[len - 1] == '\n')
+		buf[len - 1] = '\0';
+	return buf;
+}
+
+/* One run of @w on a fresh instance.  Return: 0, or 1 on a failed check. */
+static int run_one(const struct workload *w, const struct wl_opts *base,
+		   const void *priv_proto, struct config_runs *c, int r,
+		   bool keep_report)
+{
+	struct wl_opts o = *base;
+	struct pcpb_check_result check;
+	struct wl_result res;
+	struct pcpb *inst;
+	char err[256];
+	void *priv = malloc(w->priv_size ? w->priv_size : 1);
+	int rc;
+
+	if (!priv)
+		return 1;
+	memcpy(priv, priv_proto, w->priv_size);
+	if (pcpb_config_parse(&o.cfg, c->kv, err, sizeof(err)) ||
+	    pcpb_create(&o.cfg, &inst)) {
+		fprintf(stderr, "compare: config '%s': %s\n", c->kv, err);
+		free(priv);
+		return 1;
+	}
+	memset(&res, 0, sizeof(res));
+	rc = w->run(inst, &o, priv, &res);
+	free(priv);
+	if (!rc)
+		metrics_of(inst, &res, c->m[r]);
+	if (!rc && (pcpb_check(inst, &check) || check.pages_allocated)) {
+		fprintf(stderr, "compare: '%s' run %d: check failed: %s\n",
+			c->kv, r + 1, check.msg);
+		rc = 1;
+	}
+	if (!rc && keep_report) {
+		free(c->report);
+		c->report = report_json(inst);
+	}
+	pcpb_destroy(inst);
+	return rc ? 1 : 0;
+}
+
+static void print_table(const char *name, struct config_runs *cs, int n,
+			int runs)
+{
+	int i, k;
+
+	printf("compare %s: %d configurations x %d run%s; medians", name, n,
+	       runs, runs > 1 ? "s" : "");
+	if (runs > 1)
+		printf(", [min..max] for throughput and zone locks");
+	printf("; ratio = throughput / first config's\n\n");
+	printf("%-44s %7s", "config", "ratio");
+	for (k = 0; k < NR_METRICS; k++)
+		printf(" %*s", k == M_throughput ? 26 : (k == M_zone_acq_per_1k_pages ? 24 : 12),
+		       metric_titles[k]);
+	printf("\n");
+	for (i = 0; i < n; i++) {
+		struct config_runs *c = &cs[i];
+		double base = cs[0].median[M_throughput];
+
+		printf("%-44.44s %7.3f", c->kv,
+		       base > 0 ? c->median[M_throughput] / base : 0);
+		for (k = 0; k < NR_METRICS; k++) {
+			int d = metric_decimals[k];
+			char cell[96];
+
+			if (runs > 1 && (k == M_throughput ||
+					 k == M_zone_acq_per_1k_pages))
+				snprintf(cell, sizeof(cell), "%.*f [%.*f..%.*f]",
+					 d, c->median[k], d, c->lo[k], d,
+					 c->hi[k]);
+			else
+				snprintf(cell, sizeof(cell), "%.*f", d,
+					 c->median[k]);
+			printf(" %*s",
+			       k == M_throughput ? 26 : (k == M_zone_acq_per_1k_pages ? 24 : 12),
+			       cell);
+		}
+		printf("\n");
+	}
+}
+
+static void print_json(const char *name, const struct wl_opts *o,
+		       struct config_runs *cs, int n, int runs)
+{
+	int i, k;
+
+	printf("{\n  \"workload\": \"%s\",\n  \"runs\": %d,\n  \"seed\": %llu,\n"
+	       "  \"results\": [",
+	       name, runs, (unsigned long long)o->seed);
+	for (i = 0; i < n; i++) {
+		const char *parts[3] = { "median", "min", "max" };
+		double *vals[3] = { cs[i].median, cs[i].lo, cs[i].hi };
+		int p;
+
+		printf("%s\n    {\n      \"config\": \"%s\",\n", i ? "," : "",
+		       cs[i].kv);
+		printf("      \"ratio_throughput\": %.6g,\n",
+		       cs[0].median[M_throughput] > 0
+			       ? cs[i].median[M_throughput] /
+					 cs[0].median[M_throughput]
+			       : 0);
+		for (p = 0; p < 3; p++) {
+			printf("      \"%s\": {", parts[p]);
+			for (k = 0; k < NR_METRICS; k++)
+				printf("%s\"%s\": %.6g", k ? ", " : "",
+				       metric_names[k], vals[p][k]);
+			printf("},\n");
+		}
+		printf("      \"report\": %s\n    }",
+		       cs[i].report ? cs[i].report : "null");
+	}
+	printf("\n  ]\n}\n");
+}
+
+static void print_csv(struct config_runs *cs, int n)
+{
+	int i, k;
+
+	printf("config,ratio_throughput");
+	for (k = 0; k < NR_METRICS; k++)
+		printf(",%s,%s_min,%s_max", metric_names[k], metric_names[k],
+		       metric_names[k]);
+	printf("\n");
+	for (i = 0; i < n; i++) {
+		printf("\"%s\",%.6g", cs[i].kv,
+		       cs[0].median[M_throughput] > 0
+			       ? cs[i].median[M_throughput] /
+					 cs[0].median[M_throughput]
+			       : 0);
+		for (k = 0; k < NR_METRICS; k++)
+			printf(",%.6g,%.6g,%.6g", cs[i].median[k], cs[i].lo[k],
+			       cs[i].hi[k]);
+		printf("\n");
+	}
+}
+
+int wl_compare_main(int argc, char **argv)
+{
+	static struct config_runs cs[MAX_CONFIGS];
+	const struct workload *w;
+	char **rest = calloc((size_t)argc + 1, sizeof(char *));
+	struct pcpb_config probe;
+	struct wl_opts o;
+	void *priv = NULL;
+	int i, n = 0, nrest = 0, runs = 1, r, rc = 0;
+	char err[256];
+
+	if (!rest)
+		return 1;
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(compare_usage, argc < 2 ? stderr : stdout);
+		free(rest);
+		return argc < 2 ? 2 : 0;
+	}
+	w = wl_find(argv[1]);
+	if (!w) {
+		free(rest);
+		return wl_usage_error("pcpbuddy compare",
+				      "unknown workload '%s'", argv[1]);
+	}
+	rest[nrest++] = argv[0];
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--configs")) {
+			while (i + 1 < argc && strncmp(argv[i + 1], "--", 2)) {
+				if (n == MAX_CONFIGS) {
+					free(rest);
+					return wl_usage_error(
+						"pcpbuddy compare",
+						"--configs: at most %d", MAX_CONFIGS);
+				}
+				/* Validate now: a bad entry changes nothing. */
+				pcpb_config_init(&probe);
+				if (pcpb_config_parse(&probe, argv[i + 1], err,
+						      sizeof(err))) {
+					free(rest);
+					return wl_usage_error(
+						"pcpbuddy compare",
+						"--configs '%s': %s", argv[i + 1],
+						err);
+				}
+				cs[n++].kv = argv[++i];
+			}
+		} else if (!strcmp(argv[i], "--runs")) {
+			char *end;
+
+			if (i + 1 >= argc ||
+			    (runs = (int)strtol(argv[i + 1], &end, 10),
+			     *end || runs < 1 || runs > MAX_RUNS)) {
+				free(rest);
+				return wl_usage_error("pcpbuddy compare",
+						      "--runs: '%s' is not in 1..%d",
+						      i + 1 < argc ? argv[i + 1] : "",
+						      MAX_RUNS);
+			}
+			i++;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(compare_usage, stdout);
+			free(rest);
+			return 0;
+		} else {
+			rest[nrest++] = argv[i];
+		}
+	}
+	if (n < 2) {
+		free(rest);
+		return wl_usage_error("pcpbuddy compare",
+				      "--configs needs two or more configurations");
+	}
+	priv = calloc(1, w->priv_size ? w->priv_size : 1);
+	if (!priv) {
+		free(rest);
+		return 1;
+	}
+	rc = wl_prepare(w, nrest, rest, &o, priv);
+	if (rc) {
+		free(rest);
+		free(priv);
+		return rc == 1 ? 0 : rc;
+	}
+	for (r = 0; r < runs && !rc; r++)
+		for (i = 0; i < n && !rc; i++) {
+			if (isatty(STDERR_FILENO))
+				fprintf(stderr, "\r[compare %s] run %d/%d  %-40.40s",
+					w->name, r + 1, runs, cs[i].kv);
+			rc = run_one(w, &o, priv, &cs[i], r, r == runs - 1);
+		}
+	if (isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
+	if (!rc) {
+		for (i = 0; i < n; i++)
+			summarize_runs(&cs[i], runs);
+		if (o.fmt == PCPB_FMT_JSON)
+			print_json(w->name, &o, cs, n, runs);
+		else if (o.fmt == PCPB_FMT_CSV)
+			print_csv(cs, n);
+		else
+			print_table(w->name, cs, n, runs);
+	}
+	for (i = 0; i < n; i++)
+		free(cs[i].report);
+	free(priv);
+	free(rest);
+	return rc;
+}
