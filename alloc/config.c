@@ -43,7 +43,8 @@ void pcpb_config_init(struct pcpb_config *cfg)
 static const char *const policy_names[] = { "classic", "owner", "chunky" };
 static const char *const remote_free_names[] = { "lock", "trylock", "llist" };
 static const char *const owned_lists_names[] = { "single", "per_migratetype" };
-static const char *const fallback_names[] = { "hygiene", "smallest", "cached" };
+static const char *const fallback_names[] = { "legacy", "hygiene", "smallest",
+					      "cached" };
 static const char *const cpu_mode_names[] = { "thread", "sched", "explicit" };
 static const char *const backing_names[] = { "none", "anon" };
 
@@ -317,6 +318,14 @@ int config_validate(const struct pcpb_config *cfg, char *err, size_t len)
 		if (err)
 			snprintf(err, len,
 				 "config: cma_bytes above half of memory");
+		return -EINVAL;
+	}
+	if (cfg->policy == PCPB_POLICY_OWNER &&
+	    cfg->fallback == PCPB_FALLBACK_LEGACY) {
+		if (err)
+			snprintf(
+				err, len,
+				"config: policy=owner needs freelist hygiene, not fallback=legacy");
 		return -EINVAL;
 	}
 	if (cfg->high_min && cfg->high_max && cfg->high_min > cfg->high_max) {

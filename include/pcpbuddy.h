@@ -82,6 +82,7 @@ enum pcpb_remote_free {
 
 /* Which point of the 2024-2025 fallback history __rmqueue follows. */
 enum pcpb_fallback {
+	PCPB_FALLBACK_LEGACY,	/* pre-v6.10: steal moves the block's pages */
 	PCPB_FALLBACK_HYGIENE,	/* c0cd6f557b90: failed claim takes request */
 	PCPB_FALLBACK_SMALLEST, /* c2f6ea38fc1b: claim, else smallest buddy */
 	PCPB_FALLBACK_CACHED,	/* 90abee6d7895: remembered rmqueue mode */

@@ -75,8 +75,8 @@ static void metrics_of(struct pcpb *inst, const struct wl_result *res,
 
 	pcpb_stats_read(inst, &st);
 	pages = (double)st.ops[PCPB_OP_alloc_pages];
-	m[M_throughput] = res->seconds > 0 ? (double)res->ops / res->seconds
-					   : 0;
+	m[M_throughput] =
+		res->seconds > 0 ? (double)res->ops / res->seconds : 0;
 	m[M_zone_acq_per_1k_pages] =
 		pages ? 1000.0 * (double)st.zone_lock.all.acquisitions / pages
 		      : 0;
@@ -187,7 +187,10 @@ static void print_table(const char *name, struct config_runs *cs, int n,
 	printf("; ratio = throughput / first config's\n\n");
 	printf("%-44s %7s", "config", "ratio");
 	for (k = 0; k < NR_METRICS; k++)
-		printf(" %*s", k == M_throughput ? 26 : (k == M_zone_acq_per_1k_pages ? 24 : 12),
+		printf(" %*s",
+		       k == M_throughput
+			       ? 26
+			       : (k == M_zone_acq_per_1k_pages ? 24 : 12),
 		       metric_titles[k]);
 	printf("\n");
 	for (i = 0; i < n; i++) {
@@ -200,16 +203,19 @@ static void print_table(const char *name, struct config_runs *cs, int n,
 			int d = metric_decimals[k];
 			char cell[96];
 
-			if (runs > 1 && (k == M_throughput ||
-					 k == M_zone_acq_per_1k_pages))
-				snprintf(cell, sizeof(cell), "%.*f [%.*f..%.*f]",
-					 d, c->median[k], d, c->lo[k], d,
-					 c->hi[k]);
+			if (runs > 1 &&
+			    (k == M_throughput || k == M_zone_acq_per_1k_pages))
+				snprintf(cell, sizeof(cell),
+					 "%.*f [%.*f..%.*f]", d, c->median[k],
+					 d, c->lo[k], d, c->hi[k]);
 			else
 				snprintf(cell, sizeof(cell), "%.*f", d,
 					 c->median[k]);
 			printf(" %*s",
-			       k == M_throughput ? 26 : (k == M_zone_acq_per_1k_pages ? 24 : 12),
+			       k == M_throughput
+				       ? 26
+				       : (k == M_zone_acq_per_1k_pages ? 24
+								       : 12),
 			       cell);
 		}
 		printf("\n");
@@ -303,7 +309,8 @@ int wl_compare_main(int argc, char **argv)
 					free(rest);
 					return wl_usage_error(
 						"pcpbuddy compare",
-						"--configs: at most %d", MAX_CONFIGS);
+						"--configs: at most %d",
+						MAX_CONFIGS);
 				}
 				/* Validate now: a bad entry changes nothing. */
 				pcpb_config_init(&probe);
@@ -312,8 +319,8 @@ int wl_compare_main(int argc, char **argv)
 					free(rest);
 					return wl_usage_error(
 						"pcpbuddy compare",
-						"--configs '%s': %s", argv[i + 1],
-						err);
+						"--configs '%s': %s",
+						argv[i + 1], err);
 				}
 				cs[n++].kv = argv[++i];
 			}
@@ -324,13 +331,15 @@ int wl_compare_main(int argc, char **argv)
 			    (runs = (int)strtol(argv[i + 1], &end, 10),
 			     *end || runs < 1 || runs > MAX_RUNS)) {
 				free(rest);
-				return wl_usage_error("pcpbuddy compare",
-						      "--runs: '%s' is not in 1..%d",
-						      i + 1 < argc ? argv[i + 1] : "",
-						      MAX_RUNS);
+				return wl_usage_error(
+					"pcpbuddy compare",
+					"--runs: '%s' is not in 1..%d",
+					i + 1 < argc ? argv[i + 1] : "",
+					MAX_RUNS);
 			}
 			i++;
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+		} else if (!strcmp(argv[i], "--help") ||
+			   !strcmp(argv[i], "-h")) {
 			fputs(compare_usage, stdout);
 			free(rest);
 			return 0;
@@ -340,8 +349,9 @@ int wl_compare_main(int argc, char **argv)
 	}
 	if (n < 2) {
 		free(rest);
-		return wl_usage_error("pcpbuddy compare",
-				      "--configs needs two or more configurations");
+		return wl_usage_error(
+			"pcpbuddy compare",
+			"--configs needs two or more configurations");
 	}
 	priv = calloc(1, w->priv_size ? w->priv_size : 1);
 	if (!priv) {
@@ -357,7 +367,8 @@ int wl_compare_main(int argc, char **argv)
 	for (r = 0; r < runs && !rc; r++)
 		for (i = 0; i < n && !rc; i++) {
 			if (isatty(STDERR_FILENO))
-				fprintf(stderr, "\r[compare %s] run %d/%d  %-40.40s",
+				fprintf(stderr,
+					"\r[compare %s] run %d/%d  %-40.40s",
 					w->name, r + 1, runs, cs[i].kv);
 			rc = run_one(w, &o, priv, &cs[i], r, r == runs - 1);
 		}

@@ -19,7 +19,8 @@ int wl_no_options(int argc, char **argv, void *priv)
 {
 	(void)priv;
 	if (argc > 1)
-		return wl_usage_error(argv[0], "unknown argument '%s'", argv[1]);
+		return wl_usage_error(argv[0], "unknown argument '%s'",
+				      argv[1]);
 	return 0;
 }
 

@@ -60,8 +60,10 @@ static void add_to_free_list(struct zone *zone, unsigned long pfn,
 
 	VM_BUG_ON(pfn & ((1UL << order) - 1));
 	VM_BUG_ON(order < zone->pageblock_order &&
+		  zone->fallback != PCPB_FALLBACK_LEGACY &&
 		  get_pfnblock_migratetype(zone, pfn) != mt);
 	WRITE_ONCE(page->order, (uint8_t)order);
+	WRITE_ONCE(page->mt, (uint8_t)mt); /* the list it is on */
 	WRITE_ONCE(page->state, PS_BUDDY);
 	if (tail)
 		pfn_list_add_tail_stride(zone->memmap, sizeof(struct page),
@@ -74,14 +76,21 @@ static void add_to_free_list(struct zone *zone, unsigned long pfn,
 	zone_stat_inc(zone, freelist_ops);
 }
 
+/*
+ * @mt is the block's type; the page is unlinked from the list it is really
+ * on, which differs only under fallback=legacy (pre-hygiene steals moved
+ * free pages without relabelling their block).
+ */
 void del_page_from_free_list(struct zone *zone, unsigned long pfn,
 			     unsigned int order, int mt)
 {
 	struct page *page = pfn_to_page(zone, pfn);
 
 	VM_BUG_ON(READ_ONCE(page->state) != PS_BUDDY || page->order != order);
+	VM_BUG_ON(zone->fallback != PCPB_FALLBACK_LEGACY && page->mt != mt);
 	pfn_list_del_stride(zone->memmap, sizeof(struct page),
-			    &area(zone, order)->free_list[mt], (uint32_t)pfn);
+			    &area(zone, order)->free_list[page->mt],
+			    (uint32_t)pfn);
 	WRITE_ONCE(page->state, PS_TAIL);
 	WRITE_ONCE(area(zone, order)->nr_free, area(zone, order)->nr_free - 1);
 	account_block_free(zone, pfn, order, -1);
@@ -93,11 +102,14 @@ void move_to_free_list(struct zone *zone, unsigned long pfn, unsigned int order,
 		       int old_mt, int new_mt)
 {
 	struct free_area *fa = area(zone, order);
+	struct page *page = pfn_to_page(zone, pfn);
 
+	old_mt = page->mt;
 	pfn_list_del_stride(zone->memmap, sizeof(struct page),
 			    &fa->free_list[old_mt], (uint32_t)pfn);
 	pfn_list_add_tail_stride(zone->memmap, sizeof(struct page),
 				 &fa->free_list[new_mt], (uint32_t)pfn);
+	WRITE_ONCE(page->mt, (uint8_t)new_mt);
 	zone_stat_inc(zone, freelist_ops);
 	account_freepages(zone, -(1L << order), old_mt);
 	account_freepages(zone, 1L << order, new_mt);

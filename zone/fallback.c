@@ -11,6 +11,10 @@
  * PCPB_FALLBACK_HYGIENE.
  *
  * The modes:
+ *   legacy   (before v6.10): a fallback moves every free page of the block it
+ *            found to the requested type's lists, relabelling the block only
+ *            when at least half of it is free or alike; the pages stay on
+ *            foreign lists otherwise (no freelist hygiene).
  *   hygiene  (c0cd6f557b90): search top-down for a fallback; try to claim the
  *            block; when that fails take exactly the request from the buddy
  *            found, however large (small MOVABLE requests search bottom-up).
@@ -297,6 +301,88 @@ out:
 }
 
 /*
+ * The pre-v6.10 __rmqueue_fallback() + steal_suitable_fallback(): the free
+ * pages found move to @start_mt's lists whether or not the block changes
+ * type (the hygiene series' subject).  The caller then takes the request
+ * from @start_mt's lists.  Return: whether anything moved.
+ */
+static bool rmqueue_fallback_legacy(struct zone *zone, unsigned int order,
+				    int start_mt)
+{
+	uint64_t t0 = lock_section_begin(&zone->lock);
+	unsigned long pfn, start, free_pages, movable, alike, b,
+		nr = pageblock_nr_pages(zone);
+	int cand, mt = -1;
+	bool can_claim = false;
+
+	for (cand = MAX_PAGE_ORDER; cand >= (int)order; cand--) {
+		mt = find_suitable_fallback(zone, (unsigned int)cand, start_mt,
+					    false);
+		if (mt == -1)
+			continue;
+		can_claim = should_try_claim_block(zone, (unsigned int)cand,
+						   start_mt);
+		if (!can_claim && start_mt == MIGRATE_MOVABLE &&
+		    cand > (int)order) {
+			for (cand = (int)order; cand <= MAX_PAGE_ORDER;
+			     cand++) {
+				mt = find_suitable_fallback(zone,
+							    (unsigned int)cand,
+							    start_mt, false);
+				if (mt != -1)
+					break;
+			}
+			can_claim = should_try_claim_block(
+				zone, (unsigned int)cand, start_mt);
+		}
+		break;
+	}
+	if (cand < (int)order || cand > MAX_PAGE_ORDER || mt < 0) {
+		lock_section_end(&zone->lock, PCPB_SITE_steal, t0);
+		return false;
+	}
+	pfn = zone->free_area[cand].free_list[mt].first;
+	if (cand >= (int)zone->pageblock_order) {
+		/* Whole blocks change type with their pages. */
+		for (b = pfn; b < pfn + (1UL << cand); b += nr)
+			set_pageblock_migratetype(zone, b, start_mt);
+		move_to_free_list(zone, pfn, (unsigned int)cand, mt, start_mt);
+		zone_stat_inc(zone, claims);
+		zone_stat_inc(zone, claim_success);
+		lock_section_end(&zone->lock, PCPB_SITE_claim, t0);
+		return true;
+	}
+	if (!can_claim) {
+		move_to_free_list(zone, pfn, (unsigned int)cand, mt, start_mt);
+		zone_stat_inc(zone, steals);
+		zone->stats.pollute[start_mt][mt]++;
+		lock_section_end(&zone->lock, PCPB_SITE_steal, t0);
+		return true;
+	}
+	zone_stat_inc(zone, claims);
+	start = pageblock_start_pfn(zone, pfn);
+	count_block_pages(zone, start, &free_pages, &movable);
+	/* Greedy: every free page of the block moves, relabel or not. */
+	move_freepages_block(zone, start, mt, start_mt);
+	if (start_mt == MIGRATE_MOVABLE)
+		alike = movable;
+	else if (mt == MIGRATE_MOVABLE)
+		alike = nr - (free_pages + movable);
+	else
+		alike = 0;
+	if (free_pages + alike >= nr / 2) {
+		set_pageblock_migratetype(zone, start, start_mt);
+		zone->stats.convert[start_mt][mt]++;
+		zone_stat_inc(zone, claim_success);
+	} else {
+		zone_stat_inc(zone, steals);
+		zone->stats.pollute[start_mt][mt]++;
+	}
+	lock_section_end(&zone->lock, PCPB_SITE_claim, t0);
+	return true;
+}
+
+/*
  * __rmqueue(): one block of 2^@order for @mt.  @mode carries the step that
  * worked last within one rmqueue_bulk(); single allocations pass NORMAL.
  */
@@ -332,6 +418,15 @@ unsigned long rmqueue_locked(struct zone *zone, unsigned int order, int mt,
 		page = rmqueue_cma(zone, order, mt);
 		if (page != PFN_NONE)
 			return page;
+	}
+	if (zone->fallback == PCPB_FALLBACK_LEGACY) {
+		page = rmqueue_smallest_locked(zone, order, mt);
+		if (page == PFN_NONE)
+			page = rmqueue_cma(zone, order, mt);
+		if (page == PFN_NONE &&
+		    rmqueue_fallback_legacy(zone, order, mt))
+			page = rmqueue_smallest_locked(zone, order, mt);
+		return page;
 	}
 	if (zone->fallback == PCPB_FALLBACK_HYGIENE) {
 		page = rmqueue_smallest_locked(zone, order, mt);

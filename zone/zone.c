@@ -234,8 +234,15 @@ int zone_verify(struct zone *zone, uint8_t *seen, char *msg, size_t len)
 						"I1: pfn %u on free_area[%u] has state %u order %u",
 						pfn, o, page->state,
 						page->order);
+				if (page->mt != mt)
+					return verify_fail(
+						msg, len,
+						"I2: free pfn %u on list %d records list %u",
+						pfn, mt, page->mt);
+				/* legacy: stolen pages sit on foreign lists */
 				for (b = pageblock_start_pfn(zone, pfn);
-				     b < pfn + (1UL << o);
+				     b < pfn + (1UL << o) &&
+				     zone->fallback != PCPB_FALLBACK_LEGACY;
 				     b += pageblock_nr_pages(zone))
 					if (get_pfnblock_migratetype(zone, b) !=
 					    mt)

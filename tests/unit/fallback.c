@@ -161,6 +161,27 @@ Test(modes, hygiene_takes_the_request_from_the_buddy_it_found, .fini = teardown)
 	release(pfn, held);
 }
 
+Test(modes, legacy_moves_the_free_pages_without_relabelling, .fini = teardown)
+{
+	unsigned long held[4], pfn;
+	unsigned int o;
+
+	setup_small("legacy");
+	pfn = fragmented_block1(held);
+	/* Every free buddy of block 1 moved to UNMOVABLE lists, the block
+	 * stayed MOVABLE, and the request came from the smallest of them. */
+	cr_assert_eq(pfn, 897);
+	cr_assert_eq(get_pfnblock_migratetype(z, 512), MIGRATE_MOVABLE);
+	for (o = 1; o <= 6; o++) {
+		cr_assert_eq(nr_listed(z, o, MIGRATE_UNMOVABLE), 1, "order %u",
+			     o);
+		cr_assert_eq(nr_listed(z, o, MIGRATE_MOVABLE), 0, "order %u",
+			     o);
+	}
+	cr_assert_eq(work(inst, PCPB_WORK_pages_moved_block), 127);
+	release(pfn, held);
+}
+
 Test(modes, smallest_steals_the_smallest_buddy, .fini = teardown)
 {
 	unsigned long held[4], pfn;
