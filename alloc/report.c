@@ -179,7 +179,10 @@ static void stats_fold_locked(struct pcpb *inst, struct pcpb_stats *st,
 		for (k = 0; k < PCPB_NR_OPS; k++)
 			st->ops[k] += zone->stats.ops[k];
 		for (k = 0; k < PCPB_NR_WORK; k++)
-			st->work[k] += zone->stats.work[k];
+			st->work[k] =
+				k == PCPB_WORK_refill_cost_max
+					? max(st->work[k], zone->stats.work[k])
+					: st->work[k] + zone->stats.work[k];
 		fold_owner(st->owner, zone->stats.owner);
 		st->free_cma_pages += (uint64_t)READ_ONCE(zone->nr_free_cma);
 		for (k = 0; k < MIGRATE_PCPTYPES; k++) {

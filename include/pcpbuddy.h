@@ -242,7 +242,8 @@ enum pcpb_lock_site { PCPB_LOCK_SITES(PCPB_ENUM_SITE) PCPB_NR_LOCK_SITES };
 	X(splits)			\
 	X(pfn_scan_steps)		\
 	X(pages_moved_block)		\
-	X(rmqueue_calls)
+	X(rmqueue_calls)		\
+	X(refill_cost_max)
 /* Per-CPU page list activity, under pcp->lock. */
 #define PCPB_PCP_COUNTERS(X)		\
 	X(hits)				\

@@ -21,6 +21,7 @@
 #include "workloads.h"
 
 #define MAX_CONFIGS 16
+#define MAX2(a, b) ((a) > (b) ? (a) : (b))
 #define MAX_RUNS 25
 
 /* clang-format off */
@@ -34,6 +35,8 @@
 	X(pcp_hit_rate, "pcp hit", 3)				\
 	X(fallback_searches, "fallbacks", 0)			\
 	X(claims, "claims", 0)					\
+	X(refill_hold_max, "refill max ns", 0)			\
+	X(refill_cost_max, "refill cost", 0)			\
 	X(mixed_pageblocks, "mixed blocks", 0)			\
 	X(free_pages_order9, "free >=9", 0)			\
 	X(alloc_pages, "pages", 0)
@@ -90,9 +93,17 @@ static void metrics_of(struct pcpb *inst, const struct wl_result *res,
 				    : 0;
 	m[M_fallback_searches] = (double)st.work[PCPB_WORK_fallback_searches];
 	m[M_claims] = (double)st.work[PCPB_WORK_claims];
-	m[M_mixed_pageblocks] = (double)st.mixed_pageblocks;
-	m[M_free_pages_order9] = (double)(st.free_blocks_by_order[9] * 512 +
-					  st.free_blocks_by_order[10] * 1024);
+	m[M_refill_hold_max] =
+		(double)MAX2(st.zone_lock.sites[PCPB_SITE_refill].hold_ns.max,
+			     st.zone_lock.sites[PCPB_SITE_phase3].hold_ns.max);
+	m[M_refill_cost_max] = (double)st.work[PCPB_WORK_refill_cost_max];
+	m[M_mixed_pageblocks] = (double)(res->have_frag ? res->mixed_pageblocks
+							: st.mixed_pageblocks);
+	m[M_free_pages_order9] =
+		(double)(res->have_frag
+				 ? res->free_pages_order9
+				 : st.free_blocks_by_order[9] * 512 +
+					   st.free_blocks_by_order[10] * 1024);
 	m[M_alloc_pages] = pages;
 }
 

@@ -11,6 +11,7 @@
 const struct workload *const wl_registry[] = {
 	&wl_mixed,
 	&wl_purge,
+	&wl_fragment,
 	NULL,
 };
 

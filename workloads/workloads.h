@@ -60,6 +60,9 @@ struct wl_result {
 	uint64_t ops; /* the driver's unit of work (allocations) */
 	double seconds;
 	char line[320]; /* one human line: what happened */
+	/* Fragmentation while the workload still held its pages. */
+	bool have_frag;
+	uint64_t mixed_pageblocks, free_pages_order9;
 };
 
 /*
@@ -101,6 +104,6 @@ struct mixed_result {
 };
 int wl_mixed_run(struct pcpb *inst, const struct wl_opts *o,
 		 struct mixed_result *res);
-extern const struct workload wl_mixed, wl_purge;
+extern const struct workload wl_mixed, wl_purge, wl_fragment;
 
 #endif /* PCPB_WORKLOADS_H */

@@ -468,6 +468,14 @@ unsigned long rmqueue_locked(struct zone *zone, unsigned int order, int mt,
 	return PFN_NONE;
 }
 
+/* Work under zone->lock that costs time: list ops, searches, pfn steps. */
+static uint64_t refill_cost(const struct zone *zone)
+{
+	return zone->stats.work[PCPB_WORK_freelist_ops] +
+	       zone->stats.work[PCPB_WORK_fallback_searches] +
+	       zone->stats.work[PCPB_WORK_pfn_scan_steps];
+}
+
 /*
  * rmqueue_bulk(): move up to @count blocks of 2^@order onto the PCP list
  * @list (index @pindex of CPU @cpu), in ascending pfn order for split
@@ -479,9 +487,11 @@ int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
 		 enum pcpb_lock_site site)
 {
 	enum rmqueue_mode mode = RMQUEUE_NORMAL;
+	uint64_t cost0, cost;
 	int i;
 
 	spin_lock(&zone->lock, site);
+	cost0 = refill_cost(zone);
 	for (i = 0; i < count; i++) {
 		unsigned long pfn;
 		struct page *page;
@@ -499,6 +509,10 @@ int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
 		pfn_list_add_tail_stride(zone->memmap, sizeof(struct page),
 					 list, (uint32_t)pfn);
 	}
+	/* The modelled hold of this refill, deterministic unlike its ns. */
+	cost = refill_cost(zone) - cost0;
+	if (cost > zone->stats.work[PCPB_WORK_refill_cost_max])
+		zone->stats.work[PCPB_WORK_refill_cost_max] = cost;
 	if (PCPB_DEBUG_EXPENSIVE)
 		VM_BUG_ON(zone_verify(zone, NULL, NULL, 0));
 	spin_unlock(&zone->lock);
