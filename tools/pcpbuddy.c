@@ -24,7 +24,8 @@ static const char usage[] =
 	"  config [--config k=v]    print the effective configuration\n"
 	"  help                     this text\n"
 	"\n"
-	"With no command, runs the default: run mixed --threads 2 --seconds 2.\n"
+	"With no command, runs the showcase: classic against owner on purge and\n"
+	"exit, and the four fallback modes on fragment (about 15 s).\n"
 	"Each command and workload takes --help.\n";
 
 static void list_workloads(FILE *f)
@@ -84,17 +85,96 @@ static int cmd_config(int argc, char **argv)
 	return 0;
 }
 
+/* Run one compare from a fixed argument list. */
+static int showcase_compare(const char *const *args)
+{
+	char *argv[32];
+	int argc = 0;
+
+	while (args[argc] && argc < 31) {
+		argv[argc] = (char *)args[argc];
+		argc++;
+	}
+	argv[argc] = NULL;
+	printf("\n$ pcpbuddy");
+	for (int i = 0; i < argc; i++)
+		printf(" %s", argv[i]);
+	printf("\n");
+	fflush(stdout);
+	return wl_compare_main(argc, argv);
+}
+
+/*
+ * The default: the seeds' three headline experiments, about 20 s of work.
+ * Each table is one 'pcpbuddy compare' the user can rerun and vary.
+ */
+static int showcase(void)
+{
+	static const char *const purge[] = {
+		"compare",
+		"purge",
+		"--threads",
+		"1",
+		"--purgers",
+		"1",
+		"--seconds",
+		"1.5",
+		"--metrics",
+		"throughput,zone_acq_per_1k_pages,zone_hold_p99,zone_hold_max,pcp_hit_rate",
+		"--configs",
+		"policy=classic",
+		"policy=owner",
+		"policy=owner,remote_free=llist",
+		NULL
+	};
+	static const char *const exits[] = {
+		"compare",
+		"exit",
+		"--threads",
+		"2",
+		"--runs",
+		"3",
+		"--metrics",
+		"throughput,zone_acq_per_1k_pages,zone_hold_p99,zone_hold_max",
+		"--configs",
+		"policy=classic",
+		"policy=owner",
+		NULL
+	};
+	static const char *const fragment[] = {
+		"compare",
+		"fragment",
+		"--threads",
+		"1",
+		"--seconds",
+		"1.5",
+		"--config",
+		"memory=256M",
+		"--metrics",
+		"throughput,fallback_searches,claims,refill_hold_max,refill_cost_max",
+		"--configs",
+		"fallback=legacy",
+		"fallback=hygiene",
+		"fallback=smallest",
+		"fallback=cached",
+		NULL
+	};
+	int rc;
+
+	printf("pcpbuddy: no command given; the showcase follows (about 15 s).\n"
+	       "See 'pcpbuddy --help' for the commands, docs/results.md for what the tables mean.\n");
+	rc = showcase_compare(purge);
+	if (!rc)
+		rc = showcase_compare(exits);
+	if (!rc)
+		rc = showcase_compare(fragment);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		static char a0[] = "run", a1[] = "mixed", a2[] = "--threads",
-			    a3[] = "2", a4[] = "--seconds", a5[] = "2";
-		char *def[] = { a0, a1, a2, a3, a4, a5, NULL };
-
-		printf("pcpbuddy: no command given; running the default "
-		       "'run mixed --threads 2 --seconds 2' (see --help)\n");
-		return cmd_run(6, def);
-	}
+	if (argc < 2)
+		return showcase();
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		fputs(usage, stdout);

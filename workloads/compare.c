@@ -68,6 +68,12 @@ static const char compare_usage[] =
 	"\n"
 	"  --configs A B ...  two or more k=v,... strings (up to 16)\n"
 	"  --runs R           runs per configuration, 1..25 (default 1)\n"
+	"  --metrics a,b,...  the table's columns (JSON and CSV keep all):\n"
+	"                     throughput, zone_acq_per_1k_pages, zone_hold_p50,\n"
+	"                     zone_hold_p99, zone_hold_max, zone_wait_p99,\n"
+	"                     pcp_hit_rate, fallback_searches, claims,\n"
+	"                     refill_hold_max, refill_cost_max, mixed_pageblocks,\n"
+	"                     free_pages_order9, alloc_pages\n"
 	"Exit: 0 ok, 1 a run failed its invariant check, 2 bad arguments.\n";
 
 static void metrics_of(struct pcpb *inst, const struct wl_result *res,
@@ -77,7 +83,7 @@ static void metrics_of(struct pcpb *inst, const struct wl_result *res,
 	double pages;
 
 	pcpb_stats_read(inst, &st);
-	pages = (double)st.ops[PCPB_OP_alloc_pages];
+	pages = (double)(res->pages ? res->pages : st.ops[PCPB_OP_alloc_pages]);
 	m[M_throughput] =
 		res->seconds > 0 ? (double)res->ops / res->seconds : 0;
 	m[M_zone_acq_per_1k_pages] =
@@ -186,6 +192,40 @@ static int run_one(const struct workload *w, const struct wl_opts *base,
 	return rc ? 1 : 0;
 }
 
+static unsigned int shown = ~0U; /* --metrics: the table's columns */
+
+static int column_width(int k)
+{
+	int title = (int)strlen(metric_titles[k]) + 1;
+
+	if (k == M_throughput)
+		return 26;
+	if (k == M_zone_acq_per_1k_pages)
+		return 24;
+	return title > 12 ? title : 12;
+}
+
+static int parse_metrics(const char *list)
+{
+	char buf[512], *save = NULL, *tok;
+	int k;
+
+	if (strlen(list) >= sizeof(buf))
+		return -1;
+	strcpy(buf, list);
+	shown = 0;
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		for (k = 0; k < NR_METRICS; k++)
+			if (!strcmp(tok, metric_names[k]))
+				break;
+		if (k == NR_METRICS)
+			return -1;
+		shown |= 1U << k;
+	}
+	return shown ? 0 : -1;
+}
+
 static void print_table(const char *name, struct config_runs *cs, int n,
 			int runs)
 {
@@ -198,11 +238,8 @@ static void print_table(const char *name, struct config_runs *cs, int n,
 	printf("; ratio = throughput / first config's\n\n");
 	printf("%-44s %7s", "config", "ratio");
 	for (k = 0; k < NR_METRICS; k++)
-		printf(" %*s",
-		       k == M_throughput
-			       ? 26
-			       : (k == M_zone_acq_per_1k_pages ? 24 : 12),
-		       metric_titles[k]);
+		if (shown & (1U << k))
+			printf(" %*s", column_width(k), metric_titles[k]);
 	printf("\n");
 	for (i = 0; i < n; i++) {
 		struct config_runs *c = &cs[i];
@@ -214,6 +251,8 @@ static void print_table(const char *name, struct config_runs *cs, int n,
 			int d = metric_decimals[k];
 			char cell[96];
 
+			if (!(shown & (1U << k)))
+				continue;
 			if (runs > 1 &&
 			    (k == M_throughput || k == M_zone_acq_per_1k_pages))
 				snprintf(cell, sizeof(cell),
@@ -222,12 +261,7 @@ static void print_table(const char *name, struct config_runs *cs, int n,
 			else
 				snprintf(cell, sizeof(cell), "%.*f", d,
 					 c->median[k]);
-			printf(" %*s",
-			       k == M_throughput
-				       ? 26
-				       : (k == M_zone_acq_per_1k_pages ? 24
-								       : 12),
-			       cell);
+			printf(" %*s", column_width(k), cell);
 		}
 		printf("\n");
 	}
@@ -301,6 +335,9 @@ int wl_compare_main(int argc, char **argv)
 
 	if (!rest)
 		return 1;
+	/* compare may run more than once per process (the showcase). */
+	memset(cs, 0, sizeof(cs));
+	shown = ~0U;
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(compare_usage, argc < 2 ? stderr : stdout);
 		free(rest);
@@ -347,6 +384,15 @@ int wl_compare_main(int argc, char **argv)
 					"--runs: '%s' is not in 1..%d",
 					i + 1 < argc ? argv[i + 1] : "",
 					MAX_RUNS);
+			}
+			i++;
+		} else if (!strcmp(argv[i], "--metrics")) {
+			if (i + 1 >= argc || parse_metrics(argv[i + 1])) {
+				free(rest);
+				return wl_usage_error(
+					"pcpbuddy compare",
+					"--metrics: '%s' is not a list of metric names",
+					i + 1 < argc ? argv[i + 1] : "");
 			}
 			i++;
 		} else if (!strcmp(argv[i], "--help") ||

@@ -50,7 +50,7 @@ struct fragment_ctx {
 	const struct fragment_params *p;
 	struct lru lru;
 	double deadline;
-	int stop; /* atomic */
+	int stop;			    /* atomic */
 	uint64_t allocs, reclaimed, enomem; /* atomic adds */
 };
 
@@ -183,8 +183,8 @@ static long *build_slab(struct pcpb *inst, const struct fragment_params *p,
 	return pfns;
 }
 
-static int fragment_run(struct pcpb *inst, const struct wl_opts *o,
-			void *priv, struct wl_result *res)
+static int fragment_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
+			struct wl_result *res)
 {
 	const struct fragment_params *p = priv;
 	struct fragment_ctx c = { .inst = inst, .o = o, .p = p };
@@ -238,9 +238,9 @@ static int fragment_run(struct pcpb *inst, const struct wl_opts *o,
 	} else {
 		while (wl_now() < start + o->seconds) {
 			usleep(100000);
-			wl_progress("fragment", wl_now() - start, o->seconds,
-				    __atomic_load_n(&c.allocs,
-						    __ATOMIC_RELAXED));
+			wl_progress(
+				"fragment", wl_now() - start, o->seconds,
+				__atomic_load_n(&c.allocs, __ATOMIC_RELAXED));
 		}
 	}
 	__atomic_store_n(&c.stop, 1, __ATOMIC_RELAXED);
@@ -258,15 +258,16 @@ static int fragment_run(struct pcpb *inst, const struct wl_opts *o,
 	res->mixed_pageblocks = st.mixed_pageblocks;
 	res->free_pages_order9 = st.free_blocks_by_order[9] * 512 +
 				 st.free_blocks_by_order[10] * 1024;
-	snprintf(res->line, sizeof(res->line),
-		 "fragment: %d readers, %.2f s: %llu page cache allocs (%.0f/s), %llu reclaimed, %llu ENOMEM; %zu slab pages pinned, cache %zu pages; worst refill hold %llu ns",
-		 n, res->seconds, (unsigned long long)c.allocs,
-		 (double)c.allocs / res->seconds,
-		 (unsigned long long)c.reclaimed,
-		 (unsigned long long)c.enomem, nr_slab, c.lru.target,
-		 (unsigned long long)MAX2(
-			 st.zone_lock.sites[PCPB_SITE_refill].hold_ns.max,
-			 st.zone_lock.sites[PCPB_SITE_phase3].hold_ns.max));
+	snprintf(
+		res->line, sizeof(res->line),
+		"fragment: %d readers, %.2f s: %llu page cache allocs (%.0f/s), %llu reclaimed, %llu ENOMEM; %zu slab pages pinned, cache %zu pages; worst refill hold %llu ns",
+		n, res->seconds, (unsigned long long)c.allocs,
+		(double)c.allocs / res->seconds,
+		(unsigned long long)c.reclaimed, (unsigned long long)c.enomem,
+		nr_slab, c.lru.target,
+		(unsigned long long)MAX2(
+			st.zone_lock.sites[PCPB_SITE_refill].hold_ns.max,
+			st.zone_lock.sites[PCPB_SITE_phase3].hold_ns.max));
 
 	pcpb_set_thread_cpu(0);
 	c.lru.target = 0;
@@ -285,7 +286,8 @@ static void fragment_init(void *priv)
 {
 	struct fragment_params *p = priv;
 
-	*p = (struct fragment_params){ .slab_fraction = 0.5, .hole_order = 5,
+	*p = (struct fragment_params){ .slab_fraction = 0.5,
+				       .hole_order = 5,
 				       .slack = 256 };
 }
 
@@ -302,29 +304,36 @@ static int fragment_parse(int argc, char **argv, void *priv)
 			p->slab_fraction = strtod(v, &end);
 			if (*end || p->slab_fraction < 0.05 ||
 			    p->slab_fraction > 0.9)
-				return wl_usage_error(argv[0],
-					"--slab: '%s' is not a fraction in 0.05..0.9", v);
+				return wl_usage_error(
+					argv[0],
+					"--slab: '%s' is not a fraction in 0.05..0.9",
+					v);
 		} else if (!strcmp(a, "--hole-order") && v) {
 			long x = strtol(v, &end, 10);
 
 			if (*end || x < 0 || x > 8)
-				return wl_usage_error(argv[0],
+				return wl_usage_error(
+					argv[0],
 					"--hole-order: '%s' is not in 0..8", v);
 			p->hole_order = (unsigned int)x;
 		} else if (!strcmp(a, "--slack") && v) {
 			long x = strtol(v, &end, 10);
 
 			if (*end || x < 0 || x > 1 << 20)
-				return wl_usage_error(argv[0],
+				return wl_usage_error(
+					argv[0],
 					"--slack: '%s' is not a page count", v);
 			p->slack = (unsigned int)x;
 		} else if (!strcmp(a, "--reclaim") && v) {
 			if (strcmp(v, "thread") && strcmp(v, "inline"))
-				return wl_usage_error(argv[0],
-					"--reclaim: '%s' is not thread or inline", v);
+				return wl_usage_error(
+					argv[0],
+					"--reclaim: '%s' is not thread or inline",
+					v);
 			p->inline_reclaim = !strcmp(v, "inline");
 		} else {
-			return wl_usage_error(argv[0], "unknown argument '%s'", a);
+			return wl_usage_error(argv[0], "unknown argument '%s'",
+					      a);
 		}
 		i++;
 	}
@@ -362,7 +371,8 @@ static const char fragment_usage[] =
 
 const struct workload wl_fragment = {
 	.name = "fragment",
-	.summary = "page cache churn over slab-fragmented blocks: fallbacks hot",
+	.summary =
+		"page cache churn over slab-fragmented blocks: fallbacks hot",
 	.usage = fragment_usage,
 	.priv_size = sizeof(struct fragment_params),
 	.init = fragment_init,

@@ -9,10 +9,7 @@
 #include "workloads.h"
 
 const struct workload *const wl_registry[] = {
-	&wl_mixed,
-	&wl_purge,
-	&wl_fragment,
-	NULL,
+	&wl_mixed, &wl_purge, &wl_fragment, &wl_exit, NULL,
 };
 
 const struct workload *wl_find(const char *name)

@@ -60,6 +60,7 @@ struct wl_result {
 	uint64_t ops; /* the driver's unit of work (allocations) */
 	double seconds;
 	char line[320]; /* one human line: what happened */
+	uint64_t pages; /* pages moved, when not the allocated pages (exit) */
 	/* Fragmentation while the workload still held its pages. */
 	bool have_frag;
 	uint64_t mixed_pageblocks, free_pages_order9;
@@ -104,6 +105,6 @@ struct mixed_result {
 };
 int wl_mixed_run(struct pcpb *inst, const struct wl_opts *o,
 		 struct mixed_result *res);
-extern const struct workload wl_mixed, wl_purge, wl_fragment;
+extern const struct workload wl_mixed, wl_purge, wl_fragment, wl_exit;
 
 #endif /* PCPB_WORKLOADS_H */

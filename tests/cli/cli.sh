@@ -115,6 +115,22 @@ if [ "$(wc -l <"$tmp/cmp.csv")" -eq 3 ] && head -1 "$tmp/cmp.csv" | grep -q '^co
 if grep -q 'zone acq/1k pages' "$tmp/cmp.txt" && grep -q '^policy=owner ' "$tmp/cmp.txt"; then ok
 else bad "compare purge (table)"; fi
 
+# Every driver runs briefly and leaves the instance checked and empty.
+for w in "fragment --threads 1 --ops 20000 --config memory=64M" "exit --threads 2 --pages 4096" \
+	 "fragment --threads 2 --seconds 0.3 --config memory=64M,policy=owner" \
+	 "exit --threads 2 --pages 2048 --thp-percent 20 --config policy=owner"; do
+	# shellcheck disable=SC2086
+	if "$bin" run $w --json >"$tmp/w.json" 2>"$tmp/err" && $py -c "
+import json; r = json.load(open('$tmp/w.json'))
+assert r['check']['ok'] is True and r['check']['pages_allocated'] == 0
+assert r['ops']['free'] > 0"; then ok; else bad "run $w"; cat "$tmp/err" >&2; fi
+done
+
+# fragment with one reader and inline reclaim is the same work every time.
+a=$("$bin" run fragment --threads 1 --ops 20000 --reclaim inline --config memory=64M,fallback=smallest,vmstat_ms=0 --json | $py -c "import json,sys; r=json.load(sys.stdin); print(r['work']['fallback_searches'], r['work']['claims'], r['work']['refill_cost_max'])")
+b=$("$bin" run fragment --threads 1 --ops 20000 --reclaim inline --config memory=64M,fallback=smallest,vmstat_ms=0 --json | $py -c "import json,sys; r=json.load(sys.stdin); print(r['work']['fallback_searches'], r['work']['claims'], r['work']['refill_cost_max'])")
+if [ -n "$a" ] && [ "$a" = "$b" ]; then ok; else bad "fragment --reclaim inline is not repeatable: '$a' vs '$b'"; fi
+
 "$bin" run mixed --threads 1 --seconds 0.2 --csv >"$tmp/run.csv" 2>&1
 if head -1 "$tmp/run.csv" | grep -qx 'key,value' &&
    grep -q '^check.ok,true$' "$tmp/run.csv" &&
@@ -129,6 +145,11 @@ expect_exit 0 "usage: pcpbuddy" -- --help
 expect_exit 0 "usage: pcpbuddy run" -- run --help
 expect_exit 0 "usage: pcpbuddy run mixed" -- run mixed --help
 expect_exit 0 "usage: pcpbuddy run purge" -- run purge --help
+expect_exit 0 "usage: pcpbuddy run fragment" -- run fragment --help
+expect_exit 0 "usage: pcpbuddy run exit" -- run exit --help
+expect_exit 2 "--slab" -- run fragment --slab 2
+expect_exit 2 "--pages" -- run exit --pages 0
+expect_exit 2 "--metrics" -- compare exit --metrics nope --configs policy=classic policy=owner
 expect_exit 0 "usage: pcpbuddy compare" -- compare --help
 expect_exit 2 "two or more" -- compare mixed --configs policy=owner
 expect_exit 2 "policy=bogus" -- compare mixed --configs policy=classic policy=bogus
@@ -152,7 +173,8 @@ expect_exit 2 "unknown argument '--frobnicate'" -- run mixed --frobnicate
 expect_exit 2 "not key=value" -- config --config memory
 
 "$bin" >"$tmp/default" 2>&1
-if [ $? -eq 0 ] && grep -q 'running the default' "$tmp/default" && grep -q 'check: ok' "$tmp/default"; then ok
+if [ $? -eq 0 ] && grep -q 'showcase' "$tmp/default" &&
+   grep -q '^policy=owner ' "$tmp/default" && grep -q '^fallback=cached ' "$tmp/default"; then ok
 else bad "no-argument default run"; fi
 
 echo "cli: $pass passed, $fail failed"
