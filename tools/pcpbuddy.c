@@ -21,6 +21,10 @@ static const char usage[] =
 	"  run WORKLOAD [options]   run a workload driver and print a report\n"
 	"  compare WORKLOAD --configs A B ... [--runs R]\n"
 	"                           run it on each configuration, one table\n"
+	"  sweep WORKLOAD --param NAME=V1,V2,... --configs A B ... [-o FILE]\n"
+	"                           compare at each value, one JSON/CSV table\n"
+	"  plot SWEEP.json -o OUT.png [--metric NAME]\n"
+	"                           draw a sweep with gnuplot\n"
 	"  config [--config k=v]    print the effective configuration\n"
 	"  help                     this text\n"
 	"\n"
@@ -187,6 +191,10 @@ int main(int argc, char **argv)
 		return cmd_config(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "compare"))
 		return wl_compare_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "sweep"))
+		return wl_sweep_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "plot"))
+		return wl_plot_main(argc - 1, argv + 1);
 	fprintf(stderr, "pcpbuddy: unknown command '%s' (try --help)\n",
 		argv[1]);
 	return 2;

@@ -45,9 +45,8 @@ static void *exit_task_fn(void *arg)
 	wl_rng_seed(&rng, 0x5eed + (uint64_t)t->idx);
 	/* Build: anonymous memory, order 0 with a share of THPs. */
 	while (t->pages < t->p->pages) {
-		unsigned int order = wl_rng_below(&rng, 100) < t->p->thp_percent
-					     ? 9
-					     : 0;
+		unsigned int order =
+			wl_rng_below(&rng, 100) < t->p->thp_percent ? 9 : 0;
 		long pfn = pcpb_alloc_pages(t->inst, order, PCPB_MT_MOVABLE, 0);
 
 		if (pfn < 0)
@@ -79,8 +78,11 @@ static int exit_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 	pthread_barrier_init(&built, NULL, (unsigned)k + 1);
 	pthread_barrier_init(&go, NULL, (unsigned)k + 1);
 	for (i = 0; i < k; i++) {
-		t[i] = (struct exit_task){ .idx = i, .inst = inst, .p = p,
-					   .built = &built, .go = &go };
+		t[i] = (struct exit_task){ .idx = i,
+					   .inst = inst,
+					   .p = p,
+					   .built = &built,
+					   .go = &go };
 		t[i].pfn = malloc(p->pages * sizeof(long));
 		t[i].order = malloc(p->pages * sizeof(unsigned int));
 		if (!t[i].pfn || !t[i].order) {
@@ -106,10 +108,11 @@ static int exit_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 	res->ops = pages;
 	res->pages = pages;
 	res->seconds = end - start;
-	snprintf(res->line, sizeof(res->line),
-		 "exit: %d tasks freed %lu pages at once in %.3f ms: %.0f pages/s",
-		 k, pages, res->seconds * 1e3,
-		 res->seconds > 0 ? (double)pages / res->seconds : 0);
+	snprintf(
+		res->line, sizeof(res->line),
+		"exit: %d tasks freed %lu pages at once in %.3f ms: %.0f pages/s",
+		k, pages, res->seconds * 1e3,
+		res->seconds > 0 ? (double)pages / res->seconds : 0);
 	return 0;
 }
 
@@ -131,17 +134,21 @@ static int exit_parse(int argc, char **argv, void *priv)
 		long x;
 
 		if (!v || (strcmp(a, "--pages") && strcmp(a, "--thp-percent")))
-			return wl_usage_error(argv[0], "unknown argument '%s'", a);
+			return wl_usage_error(argv[0], "unknown argument '%s'",
+					      a);
 		x = strtol(v, &end, 10);
 		if (!strcmp(a, "--pages")) {
 			if (*end || x < 1 || x > 1L << 28)
-				return wl_usage_error(argv[0],
+				return wl_usage_error(
+					argv[0],
 					"--pages: '%s' is not a page count", v);
 			p->pages = (unsigned long)x;
 		} else {
 			if (*end || x < 0 || x > 100)
-				return wl_usage_error(argv[0],
-					"--thp-percent: '%s' is not in 0..100", v);
+				return wl_usage_error(
+					argv[0],
+					"--thp-percent: '%s' is not in 0..100",
+					v);
 			p->thp_percent = (unsigned int)x;
 		}
 		i++;
@@ -167,7 +174,8 @@ static const char exit_usage[] =
 
 const struct workload wl_exit = {
 	.name = "exit",
-	.summary = "concurrent exit avalanches: K tasks free large address spaces at once",
+	.summary =
+		"concurrent exit avalanches: K tasks free large address spaces at once",
 	.usage = exit_usage,
 	.priv_size = sizeof(struct exit_params),
 	.init = exit_init,

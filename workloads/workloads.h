@@ -97,6 +97,10 @@ int wl_prepare(const struct workload *w, int argc, char **argv,
 int wl_run_main(const struct workload *w, int argc, char **argv);
 /* 'pcpbuddy compare WORKLOAD --configs A B ... [--runs R]'. */
 int wl_compare_main(int argc, char **argv);
+/* 'pcpbuddy sweep WORKLOAD --param NAME=V,... --configs ...'. */
+int wl_sweep_main(int argc, char **argv);
+/* 'pcpbuddy plot SWEEP.json -o OUT.png'. */
+int wl_plot_main(int argc, char **argv);
 
 /* mixed: random orders and types, bounded working sets, cross-thread frees */
 struct mixed_result {

@@ -131,6 +131,19 @@ a=$("$bin" run fragment --threads 1 --ops 20000 --reclaim inline --config memory
 b=$("$bin" run fragment --threads 1 --ops 20000 --reclaim inline --config memory=64M,fallback=smallest,vmstat_ms=0 --json | $py -c "import json,sys; r=json.load(sys.stdin); print(r['work']['fallback_searches'], r['work']['claims'], r['work']['refill_cost_max'])")
 if [ -n "$a" ] && [ "$a" = "$b" ]; then ok; else bad "fragment --reclaim inline is not repeatable: '$a' vs '$b'"; fi
 
+"$bin" sweep mixed --param threads=1,2 --ops 5000 --configs policy=classic policy=owner -o "$tmp/sweep.json" 2>"$tmp/err" &&
+"$bin" plot "$tmp/sweep.json" -o "$tmp/sweep.png" --metric zone_acq_per_1k_pages 2>>"$tmp/err"
+rc=$?
+if [ $rc -eq 0 ] && [ "$(head -c 4 "$tmp/sweep.png" | od -An -c | tr -d ' ')" = "211PNG" ] &&
+   $py -c "
+import json; r = json.load(open('$tmp/sweep.json'))
+assert r['param'] == 'threads' and len(r['results']) == 2
+assert [p['value'] for p in r['results'][1]['points']] == [1, 2]"; then ok
+else bad "sweep + plot (rc $rc)"; cat "$tmp/err" >&2; fi
+"$bin" sweep mixed --param batch=7,15 --ops 2000 --csv --configs policy=classic >"$tmp/sweep.csv" 2>&1
+if [ "$(wc -l <"$tmp/sweep.csv")" -eq 3 ] && grep -q '^"policy=classic",15,' "$tmp/sweep.csv"; then ok
+else bad "sweep over a config key, CSV"; fi
+
 "$bin" run mixed --threads 1 --seconds 0.2 --csv >"$tmp/run.csv" 2>&1
 if head -1 "$tmp/run.csv" | grep -qx 'key,value' &&
    grep -q '^check.ok,true$' "$tmp/run.csv" &&
@@ -151,6 +164,12 @@ expect_exit 2 "--slab" -- run fragment --slab 2
 expect_exit 2 "--pages" -- run exit --pages 0
 expect_exit 2 "--metrics" -- compare exit --metrics nope --configs policy=classic policy=owner
 expect_exit 0 "usage: pcpbuddy compare" -- compare --help
+expect_exit 0 "usage: pcpbuddy sweep" -- sweep --help
+expect_exit 0 "usage: pcpbuddy plot" -- plot --help
+expect_exit 2 "bad value 'x'" -- sweep mixed --param threads=1,x --configs policy=classic
+expect_exit 2 "needs --param" -- sweep mixed --configs policy=classic
+expect_exit 2 "needs SWEEP.json" -- plot
+expect_exit 2 "No such file" -- plot /nonexistent.json -o /tmp/x.png
 expect_exit 2 "two or more" -- compare mixed --configs policy=owner
 expect_exit 2 "policy=bogus" -- compare mixed --configs policy=classic policy=bogus
 expect_exit 2 "--runs" -- compare mixed --runs 0 --configs policy=classic policy=owner

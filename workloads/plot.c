@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * plot.c - 'pcpbuddy plot SWEEP.json -o out.png [--metric NAME]': one line
+ * per configuration of a metric against the swept parameter, with min..max
+ * error bars, drawn by gnuplot (pngcairo, noenhanced so '_' stays '_').
+ * An axis goes logarithmic when its values span 8x (x) or 100x (y).
+ *
+ * Invariants: nothing is written unless the input parsed.
+ * Locking: none.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "workloads.h"
+
+static const char plot_usage[] =
+	"usage: pcpbuddy plot SWEEP.json -o OUT.png [--metric NAME] [--title T]\n"
+	"\n"
+	"Draws a 'pcpbuddy sweep' table with gnuplot: one line per\n"
+	"configuration, the metric (default throughput) against the swept\n"
+	"parameter, error bars from min to max over the runs.\n"
+	"Exit: 0 ok, 1 gnuplot failed, 2 bad arguments or input.\n";
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	long len;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)len + 1))) {
+		if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[len] = '\0';
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+static int metric_index(const struct json *metrics, const char *name)
+{
+	int i;
+
+	for (i = 0; metrics && i < metrics->n; i++)
+		if (metrics->kids[i].type == JSON_STRING &&
+		    !strcmp(metrics->kids[i].string, name))
+			return i;
+	return -1;
+}
+
+static double num(const struct json *arr, int i)
+{
+	return arr && arr->type == JSON_ARRAY && i < arr->n
+		       ? arr->kids[i].number
+		       : NAN;
+}
+
+int wl_plot_main(int argc, char **argv)
+{
+	const char *in = NULL, *out = NULL, *metric = "throughput",
+		   *title = NULL;
+	const struct json *results, *metrics, *param;
+	double xmin = INFINITY, xmax = 0, ymin = INFINITY, ymax = 0;
+	struct json *root;
+	char err[128], *text;
+	int i, j, m, rc;
+	FILE *gp;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(plot_usage, stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+			out = argv[++i];
+		} else if (!strcmp(argv[i], "--metric") && i + 1 < argc) {
+			metric = argv[++i];
+		} else if (!strcmp(argv[i], "--title") && i + 1 < argc) {
+			title = argv[++i];
+		} else if (argv[i][0] != '-' && !in) {
+			in = argv[i];
+		} else {
+			return wl_usage_error("pcpbuddy plot",
+					      "unknown argument '%s'", argv[i]);
+		}
+	}
+	if (!in || !out)
+		return wl_usage_error("pcpbuddy plot",
+				      "needs SWEEP.json and -o OUT.png");
+	text = slurp(in);
+	if (!text) {
+		fprintf(stderr, "pcpbuddy plot: %s: %s\n", in, strerror(errno));
+		return 2;
+	}
+	root = json_parse(text, err, sizeof(err));
+	free(text);
+	if (!root) {
+		fprintf(stderr, "pcpbuddy plot: %s: %s\n", in, err);
+		return 2;
+	}
+	results = json_get(root, "results");
+	metrics = json_get(root, "metrics");
+	param = json_get(root, "param");
+	m = metric_index(metrics, metric);
+	if (!results || results->type != JSON_ARRAY || !param ||
+	    param->type != JSON_STRING || m < 0) {
+		fprintf(stderr, "pcpbuddy plot: %s is not a sweep table with metric '%s'\n",
+			in, metric);
+		json_free(root);
+		free(root);
+		return 2;
+	}
+	for (i = 0; i < results->n; i++) {
+		const struct json *pts = json_get(&results->kids[i], "points");
+
+		for (j = 0; pts && j < pts->n; j++) {
+			double x = json_get(&pts->kids[j], "value")
+					   ? json_get(&pts->kids[j], "value")->number
+					   : NAN,
+			       y = num(json_get(&pts->kids[j], "median"), m);
+
+			xmin = fmin(xmin, x);
+			xmax = fmax(xmax, x);
+			ymin = fmin(ymin, y);
+			ymax = fmax(ymax, y);
+		}
+	}
+	gp = popen("gnuplot", "w");
+	if (!gp) {
+		fprintf(stderr, "pcpbuddy plot: cannot run gnuplot\n");
+		json_free(root);
+		free(root);
+		return 1;
+	}
+	fprintf(gp, "set terminal pngcairo size 900,560 noenhanced\n"
+		    "set output '%s'\nset grid\nset key top left\n"
+		    "set xlabel '%s'\nset ylabel '%s'\n",
+		out, param->string, metric);
+	fprintf(gp, "set title '%s'\n",
+		title ? title
+		      : (json_get(root, "workload")
+				 ? json_get(root, "workload")->string
+				 : ""));
+	if (xmin > 0 && xmax / xmin >= 8)
+		fprintf(gp, "set logscale x 2\n");
+	if (ymin > 0 && ymax / ymin >= 100)
+		fprintf(gp, "set logscale y 10\n");
+	fprintf(gp, "plot ");
+	for (i = 0; i < results->n; i++) {
+		const struct json *c = json_get(&results->kids[i], "config");
+
+		fprintf(gp, "%s'-' using 1:2:3:4 with yerrorlines lw 2 title '%s'",
+			i ? ", " : "", c && c->string ? c->string : "?");
+	}
+	fprintf(gp, "\n");
+	for (i = 0; i < results->n; i++) {
+		const struct json *pts = json_get(&results->kids[i], "points");
+
+		for (j = 0; pts && j < pts->n; j++) {
+			const struct json *pt = &pts->kids[j];
+
+			fprintf(gp, "%g %g %g %g\n",
+				json_get(pt, "value") ? json_get(pt, "value")->number
+						      : NAN,
+				num(json_get(pt, "median"), m),
+				num(json_get(pt, "min"), m),
+				num(json_get(pt, "max"), m));
+		}
+		fprintf(gp, "e\n");
+	}
+	rc = pclose(gp);
+	json_free(root);
+	free(root);
+	if (rc) {
+		fprintf(stderr, "pcpbuddy plot: gnuplot failed (status %d)\n", rc);
+		return 1;
+	}
+	return 0;
+}
