@@ -65,13 +65,15 @@ static int parse_string(struct parser *p, char **out)
 
 static int add_kid(struct json *j, struct json *kid, char *key)
 {
-	struct json *kids = realloc(j->kids, (size_t)(j->n + 1) * sizeof(*kids));
+	struct json *kids =
+		realloc(j->kids, (size_t)(j->n + 1) * sizeof(*kids));
 
 	if (!kids)
 		return -1;
 	j->kids = kids;
 	if (j->type == JSON_OBJECT) {
-		char **keys = realloc(j->keys, (size_t)(j->n + 1) * sizeof(char *));
+		char **keys =
+			realloc(j->keys, (size_t)(j->n + 1) * sizeof(char *));
 
 		if (!keys)
 			return -1;
@@ -192,8 +194,9 @@ void json_free(struct json *j)
 
 struct json *json_parse(const char *text, char *err, size_t errlen)
 {
-	struct parser p = { .s = text, .start = text, .err = err,
-			    .errlen = errlen };
+	struct parser p = {
+		.s = text, .start = text, .err = err, .errlen = errlen
+	};
 	struct json *j = calloc(1, sizeof(*j));
 
 	if (!j)

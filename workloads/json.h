@@ -11,8 +11,14 @@
 
 #include <stddef.h>
 
-enum json_type { JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING,
-		 JSON_ARRAY, JSON_OBJECT };
+enum json_type {
+	JSON_NULL,
+	JSON_BOOL,
+	JSON_NUMBER,
+	JSON_STRING,
+	JSON_ARRAY,
+	JSON_OBJECT
+};
 
 struct json {
 	enum json_type type;
@@ -20,7 +26,7 @@ struct json {
 	char *string;  /* JSON_STRING */
 	int n;	       /* JSON_ARRAY, JSON_OBJECT: children */
 	struct json *kids;
-	char **keys;   /* JSON_OBJECT */
+	char **keys; /* JSON_OBJECT */
 };
 
 /* Return: the tree, or NULL with @err naming the offset of the problem. */

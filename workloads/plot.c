@@ -112,7 +112,8 @@ int wl_plot_main(int argc, char **argv)
 	m = metric_index(metrics, metric);
 	if (!results || results->type != JSON_ARRAY || !param ||
 	    param->type != JSON_STRING || m < 0) {
-		fprintf(stderr, "pcpbuddy plot: %s is not a sweep table with metric '%s'\n",
+		fprintf(stderr,
+			"pcpbuddy plot: %s is not a sweep table with metric '%s'\n",
 			in, metric);
 		json_free(root);
 		free(root);
@@ -123,7 +124,8 @@ int wl_plot_main(int argc, char **argv)
 
 		for (j = 0; pts && j < pts->n; j++) {
 			double x = json_get(&pts->kids[j], "value")
-					   ? json_get(&pts->kids[j], "value")->number
+					   ? json_get(&pts->kids[j], "value")
+						     ->number
 					   : NAN,
 			       y = num(json_get(&pts->kids[j], "median"), m);
 
@@ -140,9 +142,10 @@ int wl_plot_main(int argc, char **argv)
 		free(root);
 		return 1;
 	}
-	fprintf(gp, "set terminal pngcairo size 900,560 noenhanced\n"
-		    "set output '%s'\nset grid\nset key top left\n"
-		    "set xlabel '%s'\nset ylabel '%s'\n",
+	fprintf(gp,
+		"set terminal pngcairo size 900,560 noenhanced\n"
+		"set output '%s'\nset grid\nset key top left\n"
+		"set xlabel '%s'\nset ylabel '%s'\n",
 		out, param->string, metric);
 	fprintf(gp, "set title '%s'\n",
 		title ? title
@@ -151,13 +154,29 @@ int wl_plot_main(int argc, char **argv)
 				 : ""));
 	if (xmin > 0 && xmax / xmin >= 8)
 		fprintf(gp, "set logscale x 2\n");
+	{
+		/* Ticks at the swept values, not at fractions of them. */
+		const struct json *pts =
+			results->n ? json_get(&results->kids[0], "points")
+				   : NULL;
+
+		fprintf(gp, "set xtics (");
+		for (j = 0; pts && j < pts->n; j++)
+			fprintf(gp, "%s%g", j ? ", " : "",
+				json_get(&pts->kids[j], "value")
+					? json_get(&pts->kids[j], "value")
+						  ->number
+					: 0);
+		fprintf(gp, ")\n");
+	}
 	if (ymin > 0 && ymax / ymin >= 100)
 		fprintf(gp, "set logscale y 10\n");
 	fprintf(gp, "plot ");
 	for (i = 0; i < results->n; i++) {
 		const struct json *c = json_get(&results->kids[i], "config");
 
-		fprintf(gp, "%s'-' using 1:2:3:4 with yerrorlines lw 2 title '%s'",
+		fprintf(gp,
+			"%s'-' using 1:2:3:4 with yerrorlines lw 2 title '%s'",
 			i ? ", " : "", c && c->string ? c->string : "?");
 	}
 	fprintf(gp, "\n");
@@ -168,8 +187,9 @@ int wl_plot_main(int argc, char **argv)
 			const struct json *pt = &pts->kids[j];
 
 			fprintf(gp, "%g %g %g %g\n",
-				json_get(pt, "value") ? json_get(pt, "value")->number
-						      : NAN,
+				json_get(pt, "value")
+					? json_get(pt, "value")->number
+					: NAN,
 				num(json_get(pt, "median"), m),
 				num(json_get(pt, "min"), m),
 				num(json_get(pt, "max"), m));
@@ -180,7 +200,8 @@ int wl_plot_main(int argc, char **argv)
 	json_free(root);
 	free(root);
 	if (rc) {
-		fprintf(stderr, "pcpbuddy plot: gnuplot failed (status %d)\n", rc);
+		fprintf(stderr, "pcpbuddy plot: gnuplot failed (status %d)\n",
+			rc);
 		return 1;
 	}
 	return 0;

@@ -145,9 +145,9 @@ static unsigned long try_to_claim_block(struct zone *zone, unsigned long pfn,
 	unsigned long nr = pageblock_nr_pages(zone), start, free_pages, movable,
 		      alike, added, b;
 
-	zone_stat_inc(zone, claims);
 	if (cand >= zone->pageblock_order) {
 		/* One or more whole free blocks: take them over outright. */
+		zone_stat_inc(zone, claims);
 		del_page_from_free_list(zone, pfn, cand, block_mt);
 		account_freepages(zone, -(1L << cand), block_mt);
 		for (b = pfn; b < pfn + (1UL << cand); b += nr)
@@ -162,9 +162,11 @@ static unsigned long try_to_claim_block(struct zone *zone, unsigned long pfn,
 	start = pageblock_start_pfn(zone, pfn);
 	if (start < zone->zone_start_pfn || start + nr > zone_end_pfn(zone))
 		return PFN_NONE;
-	/* The owner's PCPBuddy pages sit on lists of the block's type. */
+	/* The owner's PCPBuddy pages sit on lists of the block's type:
+	 * an owned block is never converted (no scan, not an attempt). */
 	if (pfn_to_pageblock(zone, start)->owner != PB_OWNER_NONE)
 		return PFN_NONE;
+	zone_stat_inc(zone, claims);
 	count_block_pages(zone, start, &free_pages, &movable);
 	if (start_mt == MIGRATE_MOVABLE)
 		alike = movable;
