@@ -128,7 +128,8 @@ bench: $(DEPS_STAMP)
 
 check: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory format-check
-	@$(MAKE) --no-print-directory MODE=asan run-unit run-stress
+	@$(MAKE) --no-print-directory MODE=asan run-unit run-stress all
+	@sh tests/cli/cli.sh build/asan/pcpbuddy
 	@$(MAKE) --no-print-directory MODE=tsan run-stress
 	@$(MAKE) --no-print-directory test
 
