@@ -114,7 +114,7 @@ run: $(DEPS_STAMP)
 test: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory MODE=release all
 	@$(MAKE) --no-print-directory MODE=debug unit stress
-	@$(MAKE) --no-print-directory MODE=tsan stress
+	@$(MAKE) --no-print-directory MODE=tsan stress all
 	@sh tests/run-all.sh
 
 # Microbenchmarks (release), medians of BENCH_REPS runs: build/bench.json.
@@ -130,7 +130,8 @@ check: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory format-check
 	@$(MAKE) --no-print-directory MODE=asan run-unit run-stress all
 	@sh tests/cli/cli.sh build/asan/pcpbuddy
-	@$(MAKE) --no-print-directory MODE=tsan run-stress
+	@$(MAKE) --no-print-directory MODE=tsan run-stress all
+	@sh tests/stress/drivers.sh build/tsan/pcpbuddy
 	@$(MAKE) --no-print-directory test
 
 FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)

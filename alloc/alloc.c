@@ -488,6 +488,39 @@ long pcpb_addr_to_pfn(struct pcpb *inst, const void *addr)
 	return (long)((size_t)(p - inst->backing) >> PCPB_PAGE_SHIFT);
 }
 
+int pcpb_nr_nodes(const struct pcpb *inst)
+{
+	return inst->nr_nodes;
+}
+
+int pcpb_node_watermarks(struct pcpb *inst, int node,
+			 struct pcpb_watermarks *wm)
+{
+	struct zone *zone;
+
+	if (!inst || !wm || node < 0 || node >= inst->nr_nodes)
+		return -EINVAL;
+	zone = inst->zones[node];
+	wm->free = zone_page_state_free(zone);
+	wm->min = wmark_pages(zone, WMARK_MIN);
+	wm->low = wmark_pages(zone, WMARK_LOW);
+	wm->high = wmark_pages(zone, WMARK_HIGH);
+	return 0;
+}
+
+void pcpb_set_reclaim_active(struct pcpb *inst, int node, bool on)
+{
+	if (!inst || node < 0 || node >= inst->nr_nodes)
+		return;
+	if (on)
+		__atomic_fetch_or(&inst->zones[node]->flags,
+				  ZONE_RECLAIM_ACTIVE, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(&inst->zones[node]->flags,
+				   ~(unsigned)ZONE_RECLAIM_ACTIVE,
+				   __ATOMIC_RELAXED);
+}
+
 void pcpb_drain_all(struct pcpb *inst)
 {
 	int cpu, n;

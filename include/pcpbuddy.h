@@ -192,6 +192,16 @@ PCPB_API void *pcpb_pfn_to_addr(struct pcpb *inst, unsigned long pfn);
 /* Return: the pfn of @addr, or -EINVAL when not backed/foreign. */
 PCPB_API long pcpb_addr_to_pfn(struct pcpb *inst, const void *addr);
 
+/* A node's free pages and watermarks (cheap, lockless, racy). */
+struct pcpb_watermarks {
+	uint64_t free, min, low, high;
+};
+PCPB_API int pcpb_node_watermarks(struct pcpb *inst, int node,
+				  struct pcpb_watermarks *wm);
+/* kswapd's ZONE_RECLAIM_ACTIVE: PCP high shrinks while it is set. */
+PCPB_API void pcpb_set_reclaim_active(struct pcpb *inst, int node, bool on);
+PCPB_API int pcpb_nr_nodes(const struct pcpb *inst);
+
 /* drain_all_pages(): empty every PCP into the zones. */
 PCPB_API void pcpb_drain_all(struct pcpb *inst);
 /* One vmstat period: decay_pcp_high() on every PCP (what the timer does). */

@@ -302,6 +302,11 @@ static int nr_pcp_high(struct per_cpu_pages *pcp, struct zone *zone, int batch,
 				high_min);
 		return 0;
 	}
+	if (zone_flag(zone, ZONE_RECLAIM_ACTIVE)) {
+		/* Reclaim is freeing pages: do not hoard them on PCPs. */
+		pcp->high = max(high - max(pcp->free_count, batch), high_min);
+		return min(4 * batch, pcp->high);
+	}
 	if (zone_flag(zone, ZONE_BELOW_HIGH)) {
 		pcp->high = max(high - max(pcp->free_count, batch), high_min);
 		return max(pcp->count, high_min);

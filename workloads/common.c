@@ -99,6 +99,9 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 	o->seconds = 2.0;
 	o->seed = 1;
 	o->ops = 0;
+	o->memory_pressure = false;
+	o->hog = 0.5;
+	o->pressure = NULL;
 	o->fmt = PCPB_FMT_TEXT;
 	pcpb_config_init(&o->cfg);
 
@@ -113,6 +116,17 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 			o->fmt = PCPB_FMT_JSON;
 		} else if (!strcmp(a, "--csv")) {
 			o->fmt = PCPB_FMT_CSV;
+		} else if (!strcmp(a, "--memory-pressure")) {
+			o->memory_pressure = true;
+		} else if (!strcmp(a, "--hog")) {
+			if (i + 1 >= argc ||
+			    parse_double(argv[i + 1], 0, 0.9, &v))
+				return wl_usage_error(
+					prog,
+					"--hog: '%s' is not a fraction in 0..0.9",
+					i + 1 < argc ? argv[i + 1] : "");
+			o->hog = v;
+			i++;
 		} else if (!strcmp(a, "--threads") || !strcmp(a, "--seconds") ||
 			   !strcmp(a, "--seed") || !strcmp(a, "--config") ||
 			   !strcmp(a, "--ops")) {

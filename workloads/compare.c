@@ -166,7 +166,7 @@ static int run_one(const struct workload *w, const struct wl_opts *base,
 	struct pcpb_check_result check;
 	struct wl_result res;
 	struct pcpb *inst;
-	char err[256];
+	char err[256], line[320];
 	void *priv = malloc(w->priv_size ? w->priv_size : 1);
 	int rc;
 
@@ -180,7 +180,7 @@ static int run_one(const struct workload *w, const struct wl_opts *base,
 		return 1;
 	}
 	memset(&res, 0, sizeof(res));
-	rc = w->run(inst, &o, priv, &res);
+	rc = wl_run_with_pressure(w, inst, &o, priv, &res, line, sizeof(line));
 	free(priv);
 	if (!rc)
 		metrics_of(inst, &res, c->m[r]);

@@ -39,7 +39,29 @@ int wl_prepare(const struct workload *w, int argc, char **argv,
 		return rc;
 	if (!o->cpus_given && w->nr_cpus)
 		o->cfg.nr_cpus = w->nr_cpus(o, priv);
+	if (o->memory_pressure && !o->cpus_given)
+		o->cfg.nr_cpus += 2; /* the hog and filler, and kswapd */
 	return 0;
+}
+
+int wl_run_with_pressure(const struct workload *w, struct pcpb *inst,
+			 struct wl_opts *o, void *priv, struct wl_result *res,
+			 char *pressure_line, size_t len)
+{
+	int cpus = pcpb_get_config(inst)->nr_cpus, rc;
+
+	pressure_line[0] = '\0';
+	o->pressure = NULL;
+	if (o->memory_pressure) {
+		o->pressure = wl_pressure_start(
+			inst, o->hog, cpus > 1 ? cpus - 2 : 0, cpus - 1);
+		if (!o->pressure)
+			return -ENOMEM;
+	}
+	rc = w->run(inst, o, priv, res);
+	wl_pressure_stop(o->pressure, pressure_line, len);
+	o->pressure = NULL;
+	return rc;
 }
 
 int wl_run_main(const struct workload *w, int argc, char **argv)
@@ -48,6 +70,7 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 	struct wl_result res;
 	struct wl_opts o;
 	struct pcpb *inst;
+	char pressure_line[320];
 	void *priv = calloc(1, w->priv_size ? w->priv_size : 1);
 	int rc;
 
@@ -66,7 +89,8 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 		return 1;
 	}
 	memset(&res, 0, sizeof(res));
-	rc = w->run(inst, &o, priv, &res);
+	rc = wl_run_with_pressure(w, inst, &o, priv, &res, pressure_line,
+				  sizeof(pressure_line));
 	free(priv);
 	if (rc) {
 		fprintf(stderr, "%s: %s\n", argv[0], strerror(-rc));
@@ -74,7 +98,8 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 		return 1;
 	}
 	if (o.fmt == PCPB_FMT_TEXT)
-		printf("%s\n", res.line);
+		printf("%s\n%s%s", res.line, pressure_line,
+		       pressure_line[0] ? "\n" : "");
 	pcpb_report(inst, stdout, o.fmt);
 	rc = pcpb_check(inst, &check) || check.pages_allocated ? 1 : 0;
 	if (rc)

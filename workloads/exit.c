@@ -28,6 +28,7 @@ struct exit_task {
 	int idx;
 	struct pcpb *inst;
 	const struct exit_params *p;
+	const struct wl_opts *o;
 	pthread_barrier_t *built, *go;
 	long *pfn;
 	unsigned int *order;
@@ -47,7 +48,8 @@ static void *exit_task_fn(void *arg)
 	while (t->pages < t->p->pages) {
 		unsigned int order =
 			wl_rng_below(&rng, 100) < t->p->thp_percent ? 9 : 0;
-		long pfn = pcpb_alloc_pages(t->inst, order, PCPB_MT_MOVABLE, 0);
+		long pfn =
+			wl_alloc_pages(t->o, t->inst, order, PCPB_MT_MOVABLE);
 
 		if (pfn < 0)
 			break; /* out of memory: exit with what we have */
@@ -81,6 +83,7 @@ static int exit_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 		t[i] = (struct exit_task){ .idx = i,
 					   .inst = inst,
 					   .p = p,
+					   .o = o,
 					   .built = &built,
 					   .go = &go };
 		t[i].pfn = malloc(p->pages * sizeof(long));

@@ -143,8 +143,8 @@ static void *mixed_thread_fn(void *arg)
 			free_block(t, b);
 		} else {
 			unsigned int order = pick_order(&rng);
-			long pfn = pcpb_alloc_pages(t->inst, order,
-						    pick_mt(&rng), 0);
+			long pfn = wl_alloc_pages(t->o, t->inst, order,
+						  pick_mt(&rng));
 
 			if (pfn >= 0) {
 				slots[nr++] = (struct block){ pfn, order };

@@ -68,7 +68,7 @@ static void *faulter(void *arg)
 			usleep(100);
 			continue;
 		}
-		pfn = pcpb_alloc_pages(c->inst, 0, PCPB_MT_MOVABLE, 0);
+		pfn = wl_alloc_pages(c->o, c->inst, 0, PCPB_MT_MOVABLE);
 		if (pfn < 0) {
 			enomem++;
 			usleep(100);

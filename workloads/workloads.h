@@ -25,7 +25,10 @@ struct wl_opts {
 	uint64_t ops; /* --ops: fixed work per thread instead of --seconds */
 	uint64_t seed;
 	struct pcpb_config cfg;
-	bool cpus_given; /* --config set cpus; else the driver picks */
+	bool cpus_given;      /* --config set cpus; else the driver picks */
+	bool memory_pressure; /* --memory-pressure: hog, cache, reclaim */
+	double hog;	      /* --hog: the hog's share of memory */
+	struct wl_pressure *pressure; /* set while a run has pressure on */
 	enum pcpb_format fmt;
 };
 
@@ -101,6 +104,19 @@ int wl_compare_main(int argc, char **argv);
 int wl_sweep_main(int argc, char **argv);
 /* 'pcpbuddy plot SWEEP.json -o OUT.png'. */
 int wl_plot_main(int argc, char **argv);
+
+/* pressure.c: the --memory-pressure environment */
+struct wl_pressure;
+struct wl_pressure *wl_pressure_start(struct pcpb *inst, double hog,
+				      int hog_cpu, int kswapd_cpu);
+void wl_pressure_stop(struct wl_pressure *p, char *line, size_t len);
+/* A driver's allocation: with pressure on, direct reclaim below min. */
+long wl_alloc_pages(const struct wl_opts *o, struct pcpb *inst,
+		    unsigned int order, int mt);
+/* Start and stop pressure around one run, if the options ask for it. */
+int wl_run_with_pressure(const struct workload *w, struct pcpb *inst,
+			 struct wl_opts *o, void *priv, struct wl_result *res,
+			 char *pressure_line, size_t len);
 
 /* mixed: random orders and types, bounded working sets, cross-thread frees */
 struct mixed_result {

@@ -136,7 +136,8 @@ struct free_area {
 enum zone_watermarks { WMARK_MIN, WMARK_LOW, WMARK_HIGH, NR_WMARK };
 
 enum zone_flags {
-	ZONE_BELOW_HIGH = 1U << 0, /* free pages dipped below high wmark */
+	ZONE_BELOW_HIGH = 1U << 0,     /* free pages dipped below high wmark */
+	ZONE_RECLAIM_ACTIVE = 1U << 1, /* kswapd is reclaiming this zone */
 };
 
 /* How a free is placed (the kernel's fpi_t subset). */

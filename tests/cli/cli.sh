@@ -144,6 +144,13 @@ else bad "sweep + plot (rc $rc)"; cat "$tmp/err" >&2; fi
 if [ "$(wc -l <"$tmp/sweep.csv")" -eq 3 ] && grep -q '^"policy=classic",15,' "$tmp/sweep.csv"; then ok
 else bad "sweep over a config key, CSV"; fi
 
+# --memory-pressure: hog, cache filler, kswapd and direct reclaim, all freed.
+for w in purge mixed exit; do
+	"$bin" run $w --seconds 0.5 --memory-pressure --hog 0.4 --config memory=128M >"$tmp/p.txt" 2>"$tmp/err"
+	if [ $? -eq 0 ] && grep -q '^pressure: hog [1-9]' "$tmp/p.txt" && grep -q 'check: ok' "$tmp/p.txt" &&
+	   grep -q 'cpus=' "$tmp/p.txt"; then ok; else bad "run $w --memory-pressure"; cat "$tmp/err" >&2; fi
+done
+
 "$bin" run mixed --threads 1 --seconds 0.2 --csv >"$tmp/run.csv" 2>&1
 if head -1 "$tmp/run.csv" | grep -qx 'key,value' &&
    grep -q '^check.ok,true$' "$tmp/run.csv" &&
@@ -165,6 +172,7 @@ expect_exit 2 "--pages" -- run exit --pages 0
 expect_exit 2 "--metrics" -- compare exit --metrics nope --configs policy=classic policy=owner
 expect_exit 0 "usage: pcpbuddy compare" -- compare --help
 expect_exit 0 "usage: pcpbuddy sweep" -- sweep --help
+expect_exit 2 "--hog" -- run purge --memory-pressure --hog 2
 expect_exit 0 "usage: pcpbuddy plot" -- plot --help
 expect_exit 2 "bad value 'x'" -- sweep mixed --param threads=1,x --configs policy=classic
 expect_exit 2 "needs --param" -- sweep mixed --configs policy=classic

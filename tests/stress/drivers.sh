@@ -1,0 +1,32 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only OR MIT
+# The workload drivers are threaded code too: run each briefly on a
+# sanitizer build (TSan in make test), every policy, with and without
+# --memory-pressure.  Usage: drivers.sh PCPBUDDY.  A sanitizer report or a
+# failed check fails.  Prints "drivers: N passed, N failed".
+bin=$1
+pass=0
+fail=0
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+while read -r args; do
+	# shellcheck disable=SC2086
+	if TSAN_OPTIONS="halt_on_error=1" "$bin" $args >"$out" 2>&1 &&
+	   ! grep -q 'ThreadSanitizer\|AddressSanitizer\|runtime error' "$out"; then
+		pass=$((pass + 1))
+	else
+		echo "FAILED: $bin $args" >&2
+		tail -20 "$out" >&2
+		fail=$((fail + 1))
+	fi
+done <<'RUNS'
+run mixed --threads 3 --seconds 0.5 --config memory=64M,policy=owner,remote_free=llist
+run purge --threads 2 --seconds 0.5 --memory-pressure --config memory=64M,policy=owner
+run purge --threads 1 --seconds 0.5 --config memory=64M,policy=owner,remote_free=trylock
+run exit --threads 3 --pages 4096 --memory-pressure --config memory=64M,policy=owner
+run fragment --threads 2 --seconds 0.5 --config memory=64M,policy=chunky
+run fragment --threads 1 --seconds 0.5 --config memory=64M,fallback=legacy
+compare mixed --threads 2 --ops 3000 --configs policy=classic policy=owner,remote_free=llist
+RUNS
+echo "drivers: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
