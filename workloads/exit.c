@@ -43,7 +43,7 @@ static void *exit_task_fn(void *arg)
 	unsigned long i;
 
 	pcpb_set_thread_cpu(t->idx);
-	wl_rng_seed(&rng, 0x5eed + (uint64_t)t->idx);
+	wl_rng_seed(&rng, t->o->seed * 7919 + (uint64_t)t->idx);
 	/* Build: anonymous memory, order 0 with a share of THPs. */
 	while (t->pages < t->p->pages) {
 		unsigned int order =
