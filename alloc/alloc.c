@@ -488,6 +488,65 @@ long pcpb_addr_to_pfn(struct pcpb *inst, const void *addr)
 	return (long)((size_t)(p - inst->backing) >> PCPB_PAGE_SHIFT);
 }
 
+long pcpb_alloc_pages_bulk_cpu(struct pcpb *inst, int cpu, int migratetype,
+			       unsigned int flags, unsigned long nr,
+			       long *array, enum pcpb_bulk_contract contract)
+{
+	bool fill_null = contract == PCPB_BULK_FILL_NULL;
+	unsigned long filled = 0, start;
+	struct zone *zone;
+	long ret, pfn;
+
+	if (unlikely(!inst || (!array && nr) || cpu < 0 ||
+		     cpu >= inst->nr_cpus || migratetype < 0 ||
+		     migratetype >= MIGRATE_PCPTYPES ||
+		     (flags & ~PCPB_GFP_MASK) ||
+		     (unsigned)contract > PCPB_BULK_OUTPUT ||
+		     nr > (1UL << 30))) {
+		if (inst)
+			atomic_add(&inst->einval, 1);
+		return -EINVAL;
+	}
+	if (fill_null)
+		while (filled < nr && array[filled] != PCPB_NO_PAGE)
+			filled++;
+	if (!nr || filled == nr)
+		return (long)filled;
+	start = filled;
+	/* 8dcb3060d81d: the bulk path does not charge memcg. */
+	if (inst->cfg.memcg && (flags & PCPB_GFP_ACCOUNT))
+		goto single;
+	if (nr - filled == 1)
+		goto single;
+	zone = inst->zones[inst->cpu_node[cpu]];
+	if (!zone_watermark_ok(zone, 0,
+			       wmark_pages(zone, WMARK_LOW) + (nr - filled),
+			       migratetype == MIGRATE_MOVABLE))
+		goto single;
+	ret = alloc_pages_bulk_pcp(zone, cpu, migratetype, nr, array, filled,
+				   fill_null);
+	if (ret < 0)
+		goto single;
+	return fill_null ? ret : ret - (long)start;
+single:
+	pfn = pcpb_alloc_pages_cpu(inst, cpu, 0, migratetype, flags);
+	if (pfn < 0)
+		return fill_null ? (long)filled : 0;
+	array[fill_null ? filled : 0] = pfn;
+	return fill_null ? (long)filled + 1 : 1;
+}
+
+long pcpb_alloc_pages_bulk(struct pcpb *inst, int migratetype,
+			   unsigned int flags, unsigned long nr, long *array,
+			   enum pcpb_bulk_contract contract)
+{
+	if (unlikely(!inst))
+		return -EINVAL;
+	return pcpb_alloc_pages_bulk_cpu(
+		inst, cpu_current(inst->cfg.cpu_mode, inst->nr_cpus),
+		migratetype, flags, nr, array, contract);
+}
+
 int pcpb_nr_nodes(const struct pcpb *inst)
 {
 	return inst->nr_nodes;

@@ -223,6 +223,8 @@ int pcpb_config_set(struct pcpb_config *cfg, const char *key, const char *value)
 		return parse_bool(value, &cfg->lockstat);
 	} else if (!strcmp(key, "vmstat_ms")) {
 		SET_INT(vmstat_ms, 0, 60000);
+	} else if (!strcmp(key, "memcg")) {
+		return parse_bool(value, &cfg->memcg);
 	} else if (!strcmp(key, "remote_free")) {
 		SET_ENUM(remote_free, remote_free_names);
 	} else if (!strcmp(key, "phase0_bound")) {
@@ -364,7 +366,8 @@ int pcpb_config_format(const struct pcpb_config *cfg, char *buf, size_t len)
 		"memory=%lluM,nodes=%d,cpus=%d,cpu_mode=%s,policy=%s,"
 		"fallback=%s,pcp=%s,batch=%d,high_min=%d,high_max=%d,"
 		"pageblock_order=%u,backing=%s,lockstat=%s,vmstat_ms=%d,"
-		"remote_free=%s,phase0_bound=%s,owned_lists=%s,cma_bytes=%lluM",
+		"remote_free=%s,phase0_bound=%s,owned_lists=%s,cma_bytes=%lluM,"
+		"memcg=%s",
 		(unsigned long long)(cfg->memory_bytes >> 20), cfg->nodes,
 		cfg->nr_cpus, cpu_mode_names[cfg->cpu_mode],
 		policy_names[cfg->policy], fallback_names[cfg->fallback],
@@ -373,5 +376,6 @@ int pcpb_config_format(const struct pcpb_config *cfg, char *buf, size_t len)
 		backing_names[cfg->backing], cfg->lockstat ? "on" : "off",
 		cfg->vmstat_ms, remote_free_names[cfg->remote_free], p0 + 1,
 		owned_lists_names[cfg->owned_per_mt],
-		(unsigned long long)(cfg->cma_bytes >> 20));
+		(unsigned long long)(cfg->cma_bytes >> 20),
+		cfg->memcg ? "on" : "off");
 }

@@ -114,6 +114,7 @@ struct pcpb_config {
 	enum pcpb_backing backing;    /* backing: none */
 	bool lockstat;		      /* lockstat: on (hold/wait histograms) */
 	int vmstat_ms; /* vmstat_ms: 1000; PCP high decay period, 0 = off */
+	bool memcg;    /* memcg: off; memcg kmem accounting is enabled */
 	/* policy=owner knobs */
 	enum pcpb_remote_free remote_free; /* remote_free: lock */
 	unsigned int phase0_bound;	   /* phase0_bound: none (PCPB_P0_*) */
@@ -176,6 +177,34 @@ PCPB_API PCPB_MUST_CHECK long pcpb_alloc_pages_cpu(struct pcpb *inst, int cpu,
 						   unsigned int flags);
 PCPB_API int pcpb_free_pages_cpu(struct pcpb *inst, int cpu, unsigned long pfn,
 				 unsigned int order);
+
+/* The two alloc_pages_bulk() contracts of the 2025 debate (seed 003). */
+enum pcpb_bulk_contract {
+	PCPB_BULK_FILL_NULL, /* fill only empty slots; return all populated */
+	PCPB_BULK_OUTPUT,    /* Lin's v2: write from 0, return this call's */
+};
+#define PCPB_NO_PAGE (-1L) /* an empty slot */
+
+/**
+ * pcpb_alloc_pages_bulk - alloc_pages_bulk(): up to @nr order-0 pages into
+ * @array from the local zone's PCP under one lock hold.  Like the kernel it
+ * falls back to one page the slow way for a single page, for memcg-
+ * accounted requests (PCPB_GFP_ACCOUNT with memcg=on, 8dcb3060d81d), when
+ * the PCP trylock fails, or when the local zone fails the low watermark plus
+ * the pages wanted.
+ * Return: FILL_NULL: the populated slots counted from the start of @array,
+ * pre-existing ones included; OUTPUT: the pages written by this call (at
+ * @array[0..ret-1]).  -EINVAL for bad arguments; fewer than asked (even 0)
+ * when memory is short, so callers loop.
+ */
+PCPB_API long pcpb_alloc_pages_bulk(struct pcpb *inst, int migratetype,
+				    unsigned int flags, unsigned long nr,
+				    long *array,
+				    enum pcpb_bulk_contract contract);
+PCPB_API long pcpb_alloc_pages_bulk_cpu(struct pcpb *inst, int cpu,
+					int migratetype, unsigned int flags,
+					unsigned long nr, long *array,
+					enum pcpb_bulk_contract contract);
 
 /**
  * pcpb_set_thread_cpu - make the calling thread act as virtual CPU @cpu

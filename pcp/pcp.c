@@ -220,6 +220,46 @@ unsigned long rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order,
 }
 
 /*
+ * alloc_pages_bulk_pcp - the PCP loop of alloc_pages_bulk(): order-0 pages
+ * of @mt into @arr[@filled..@nr-1] under one pcp->lock hold.
+ * @fill_null: fill only PCPB_NO_PAGE slots (today's contract), else write
+ *   every slot from @filled on (the output contract).
+ * Context: any thread; trylocks pcp->lock (site bulk).
+ * Return: the next unfilled index, or -EAGAIN when the trylock failed or
+ * nothing could be allocated (the caller then takes one page the slow way).
+ */
+long alloc_pages_bulk_pcp(struct zone *zone, int cpu, int mt, unsigned long nr,
+			  long *arr, unsigned long filled, bool fill_null)
+{
+	struct per_cpu_pages *pcp = zone->per_cpu_pageset[cpu];
+	unsigned long got = 0;
+
+	if (!spin_trylock(&pcp->lock, PCPB_SITE_bulk))
+		return -EAGAIN;
+	if (zone->policy == PCPB_POLICY_OWNER)
+		owner_splice_llist(zone, pcp);
+	pcp->free_count >>= 1;
+	while (filled < nr) {
+		unsigned long pfn;
+
+		if (fill_null && arr[filled] != PCPB_NO_PAGE) {
+			filled++;
+			continue;
+		}
+		pfn = pcp_pop(zone, pcp, 0, mt);
+		if (pfn == PFN_NONE)
+			break;
+		prep_new_page(pfn_to_page(zone, pfn), 0, mt);
+		arr[filled++] = (long)pfn;
+		got++;
+	}
+	pcp->ops[PCPB_OP_alloc] += got;
+	pcp->ops[PCPB_OP_alloc_pages] += got;
+	spin_unlock(&pcp->lock);
+	return got ? (long)filled : -EAGAIN;
+}
+
+/*
  * free_pcppages_bulk(): return @count base pages to the zone.  The owner
  * policy first merges its PCPBuddy pages (owner_free_pcppages_bulk()).
  * Context: pcp->lock held; takes zone->lock (site drain).

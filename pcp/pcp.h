@@ -130,6 +130,8 @@ unsigned long rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order,
 			      int mt);
 int nr_pcp_alloc(struct per_cpu_pages *pcp, struct zone *zone,
 		 unsigned int order);
+long alloc_pages_bulk_pcp(struct zone *zone, int cpu, int mt, unsigned long nr,
+			  long *arr, unsigned long filled, bool fill_null);
 void pcp_list_add(struct zone *zone, struct per_cpu_pages *pcp,
 		  unsigned long pfn, unsigned int order, int mt, uint8_t state,
 		  bool tail);

@@ -211,13 +211,14 @@ void wl_pressure_stop(struct wl_pressure *p, char *line, size_t len)
 	__atomic_store_n(&p->stop, 1, __ATOMIC_RELAXED);
 	pthread_join(p->filler, NULL);
 	pthread_join(p->kswapd, NULL);
-	snprintf(line, len,
-		 "pressure: hog %zu pages; page cache filled %llu, kswapd %llu wakeups reclaimed %llu, direct reclaim %llu times %llu pages",
-		 p->nr_hog, (unsigned long long)p->filled,
-		 (unsigned long long)p->kswapd_wakeups,
-		 (unsigned long long)p->kswapd_pages,
-		 (unsigned long long)p->direct,
-		 (unsigned long long)p->direct_pages);
+	snprintf(
+		line, len,
+		"pressure: hog %zu pages; page cache filled %llu, kswapd %llu wakeups reclaimed %llu, direct reclaim %llu times %llu pages",
+		p->nr_hog, (unsigned long long)p->filled,
+		(unsigned long long)p->kswapd_wakeups,
+		(unsigned long long)p->kswapd_pages,
+		(unsigned long long)p->direct,
+		(unsigned long long)p->direct_pages);
 	pcpb_set_thread_cpu(p->hog_cpu);
 	while (reclaim(p, 64))
 		;
