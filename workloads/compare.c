@@ -181,6 +181,7 @@ static int run_one(const struct workload *w, const struct wl_opts *base,
 	}
 	memset(&res, 0, sizeof(res));
 	rc = wl_run_with_pressure(w, inst, &o, priv, &res, line, sizeof(line));
+	free(res.table);
 	free(priv);
 	if (!rc)
 		metrics_of(inst, &res, c->m[r]);

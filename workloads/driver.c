@@ -39,6 +39,8 @@ int wl_prepare(const struct workload *w, int argc, char **argv,
 		return rc;
 	if (!o->cpus_given && w->nr_cpus)
 		o->cfg.nr_cpus = w->nr_cpus(o, priv);
+	if (w->adjust)
+		w->adjust(o, priv);
 	if (o->memory_pressure && !o->cpus_given)
 		o->cfg.nr_cpus += 2; /* the hog and filler, and kswapd */
 	return 0;
@@ -98,8 +100,9 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 		return 1;
 	}
 	if (o.fmt == PCPB_FMT_TEXT)
-		printf("%s\n%s%s", res.line, pressure_line,
-		       pressure_line[0] ? "\n" : "");
+		printf("%s\n%s%s%s", res.line, res.table ? res.table : "",
+		       pressure_line, pressure_line[0] ? "\n" : "");
+	free(res.table);
 	pcpb_report(inst, stdout, o.fmt);
 	rc = pcpb_check(inst, &check) || check.pages_allocated ? 1 : 0;
 	if (rc)

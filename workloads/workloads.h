@@ -64,6 +64,7 @@ struct wl_result {
 	double seconds;
 	char line[320]; /* one human line: what happened */
 	uint64_t pages; /* pages moved, when not the allocated pages (exit) */
+	char *table;	/* optional: a driver's own table, malloc()ed */
 	/* Fragmentation while the workload still held its pages. */
 	bool have_frag;
 	uint64_t mixed_pageblocks, free_pages_order9;
@@ -83,6 +84,7 @@ struct workload {
 	void (*init)(void *priv);
 	int (*parse)(int argc, char **argv, void *priv);
 	int (*nr_cpus)(const struct wl_opts *o, const void *priv);
+	void (*adjust)(struct wl_opts *o, const void *priv); /* after parse */
 	int (*run)(struct pcpb *inst, const struct wl_opts *o, void *priv,
 		   struct wl_result *res);
 };
@@ -125,6 +127,6 @@ struct mixed_result {
 };
 int wl_mixed_run(struct pcpb *inst, const struct wl_opts *o,
 		 struct mixed_result *res);
-extern const struct workload wl_mixed, wl_purge, wl_fragment, wl_exit;
+extern const struct workload wl_mixed, wl_purge, wl_fragment, wl_exit, wl_bulk;
 
 #endif /* PCPB_WORKLOADS_H */

@@ -151,6 +151,35 @@ for w in purge mixed exit; do
 	   grep -q 'cpus=' "$tmp/p.txt"; then ok; else bad "run $w --memory-pressure"; cat "$tmp/err" >&2; fi
 done
 
+# bulk: every caller loop ends with its pages under both contracts; under
+# memcg every call is one page (page_pool gets one page per fill).
+"$bin" run bulk --ops 300 >"$tmp/bulk.txt" 2>"$tmp/err" &&
+"$bin" run bulk --ops 300 --memcg >"$tmp/bulkm.txt" 2>>"$tmp/err"
+rc=$?
+if [ $rc -eq 0 ] && $py - "$tmp/bulk.txt" "$tmp/bulkm.txt" <<'PY'
+import sys
+def table(path):
+    rows = {}
+    for line in open(path):
+        f = line.split()
+        if len(f) == 7 and f[1] in ("fill_null", "output"):
+            rows[(f[0], f[1])] = dict(calls=float(f[3]), single=float(f[4]),
+                                      failures=int(f[5]), pages=int(f[6]))
+    return rows
+plain, memcg = table(sys.argv[1]), table(sys.argv[2])
+want = {"sunrpc": 259 + 172 * 299, "btrfs": 16 * 300, "xfs": 16 * 300,
+        "erofs": 32 * 300, "page_pool": 64 * 300}
+assert len(plain) == 10 and len(memcg) == 10
+for (caller, contract), r in plain.items():
+    assert r["failures"] == 0 and r["pages"] == want[caller], (caller, contract, r)
+    assert r["calls"] == 1.0 and r["single"] == 0.0, (caller, contract, r)
+for (caller, contract), r in memcg.items():
+    assert r["single"] == 100.0 and r["failures"] == 0, (caller, contract, r)
+assert memcg[("page_pool", "fill_null")]["pages"] == 300
+assert memcg[("btrfs", "output")]["calls"] == 16.0
+PY
+then ok; else bad "run bulk (rc $rc)"; cat "$tmp/err" >&2; fi
+
 "$bin" run mixed --threads 1 --seconds 0.2 --csv >"$tmp/run.csv" 2>&1
 if head -1 "$tmp/run.csv" | grep -qx 'key,value' &&
    grep -q '^check.ok,true$' "$tmp/run.csv" &&

@@ -22,8 +22,8 @@ static void free_all(long *arr, unsigned long nr)
 
 	for (i = 0; i < nr; i++)
 		if (arr[i] != PCPB_NO_PAGE) {
-			cr_assert_eq(pcpb_free_pages_cpu(inst, 0,
-							 (unsigned long)arr[i], 0),
+			cr_assert_eq(pcpb_free_pages_cpu(
+					     inst, 0, (unsigned long)arr[i], 0),
 				     0);
 			arr[i] = PCPB_NO_PAGE;
 		}
@@ -149,7 +149,8 @@ Test(bulk, low_watermark_plus_request_forces_single_pages)
 
 Test(bulk, bad_arguments_are_rejected)
 {
-	long arr[4] = { PCPB_NO_PAGE, PCPB_NO_PAGE, PCPB_NO_PAGE, PCPB_NO_PAGE };
+	long arr[4] = { PCPB_NO_PAGE, PCPB_NO_PAGE, PCPB_NO_PAGE,
+			PCPB_NO_PAGE };
 
 	inst = make_inst(NULL);
 	cr_assert_eq(pcpb_alloc_pages_bulk_cpu(inst, 0, 3, 0, 4, arr,
