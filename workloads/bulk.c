@@ -24,15 +24,22 @@
 
 #include "workloads.h"
 
-enum caller { CALLER_SUNRPC, CALLER_BTRFS, CALLER_XFS, CALLER_EROFS, CALLER_PAGE_POOL, NR_CALLERS };
+enum caller {
+	CALLER_SUNRPC,
+	CALLER_BTRFS,
+	CALLER_XFS,
+	CALLER_EROFS,
+	CALLER_PAGE_POOL,
+	NR_CALLERS
+};
 static const char *const caller_names[] = { "sunrpc", "btrfs", "xfs", "erofs",
 					    "page_pool" };
 static const unsigned long caller_pages[] = {
-	[CALLER_SUNRPC] = 259,	   /* a 1 MiB RPC plus head and tail */
-	[CALLER_BTRFS] = 16,	   /* a 64 KiB extent buffer */
-	[CALLER_XFS] = 16,	   /* a 64 KiB buffer */
-	[CALLER_EROFS] = 64,	   /* grow a 32-page global buffer to 64 */
-	[CALLER_PAGE_POOL] = 64,  /* PP_ALLOC_CACHE_REFILL */
+	[CALLER_SUNRPC] = 259,	 /* a 1 MiB RPC plus head and tail */
+	[CALLER_BTRFS] = 16,	 /* a 64 KiB extent buffer */
+	[CALLER_XFS] = 16,	 /* a 64 KiB buffer */
+	[CALLER_EROFS] = 64,	 /* grow a 32-page global buffer to 64 */
+	[CALLER_PAGE_POOL] = 64, /* PP_ALLOC_CACHE_REFILL */
 };
 
 struct bulk_cell {
@@ -83,8 +90,8 @@ static unsigned long defragment(long *arr, unsigned long nr)
 /* Fill @arr to @nr pages in @caller's loop shape.  Return: false on the
  * caller's failure (no progress). */
 static bool fill(struct pcpb *inst, enum caller who, long *arr,
-		 unsigned long nr, enum pcpb_bulk_contract c, unsigned int flags,
-		 struct bulk_cell *cell)
+		 unsigned long nr, enum pcpb_bulk_contract c,
+		 unsigned int flags, struct bulk_cell *cell)
 {
 	unsigned long done = 0, i;
 	long ret, before;
@@ -94,7 +101,8 @@ static bool fill(struct pcpb *inst, enum caller who, long *arr,
 	case CALLER_BTRFS:
 		if (c == PCPB_BULK_FILL_NULL) {
 			for (before = 0;;) {
-				ret = call(inst, flags, nr, arr, c, cell, before);
+				ret = call(inst, flags, nr, arr, c, cell,
+					   before);
 				if (ret == (long)nr)
 					return true;
 				if (ret <= before)
@@ -104,7 +112,8 @@ static bool fill(struct pcpb *inst, enum caller who, long *arr,
 		}
 		done = defragment(arr, nr);
 		while (done < nr) {
-			ret = call(inst, flags, nr - done, arr + done, c, cell, 0);
+			ret = call(inst, flags, nr - done, arr + done, c, cell,
+				   0);
 			if (ret <= 0)
 				return false;
 			done += (unsigned long)ret;
@@ -114,8 +123,10 @@ static bool fill(struct pcpb *inst, enum caller who, long *arr,
 	case CALLER_EROFS:
 		/* erofs arrives with a copied prefix; xfs with an empty array. */
 		if (c == PCPB_BULK_FILL_NULL) {
-			for (before = (long)(who == CALLER_EROFS ? nr / 2 : 0);;) {
-				ret = call(inst, flags, nr, arr, c, cell, before);
+			for (before = (long)(who == CALLER_EROFS ? nr / 2 : 0);
+			     ;) {
+				ret = call(inst, flags, nr, arr, c, cell,
+					   before);
 				if (ret == (long)nr)
 					return true;
 				if (ret <= before)
@@ -125,7 +136,8 @@ static bool fill(struct pcpb *inst, enum caller who, long *arr,
 		}
 		done = who == CALLER_EROFS ? nr / 2 : 0;
 		while (done < nr) {
-			ret = call(inst, flags, nr - done, arr + done, c, cell, 0);
+			ret = call(inst, flags, nr - done, arr + done, c, cell,
+				   0);
 			if (ret <= 0)
 				return false;
 			done += (unsigned long)ret;
@@ -187,7 +199,8 @@ static void run_cell(struct pcpb *inst, enum caller who,
 		cell->pages += now - held;
 		cell->rounds++;
 		/* sunrpc keeps every third page for the next request. */
-		release(inst, arr, nr, who == CALLER_SUNRPC && r + 1 < rounds ? 3 : 0);
+		release(inst, arr, nr,
+			who == CALLER_SUNRPC && r + 1 < rounds ? 3 : 0);
 	}
 	cell->singles = cell->calls - (bulk_holds(inst) - holds);
 	release(inst, arr, nr, 0);
@@ -217,14 +230,14 @@ static int bulk_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 	pcpb_set_thread_cpu(0);
 	for (w = 0; w < NR_CALLERS; w++)
 		for (c = 0; c < 2; c++) {
-			run_cell(inst, (enum caller)w, (enum pcpb_bulk_contract)c,
-				 flags, rounds, &t->cell[w][c]);
+			run_cell(inst, (enum caller)w,
+				 (enum pcpb_bulk_contract)c, flags, rounds,
+				 &t->cell[w][c]);
 			pages += t->cell[w][c].pages;
 		}
-	n = (size_t)snprintf(out, len,
-			     "%-10s %-10s %10s %12s %12s %10s %9s\n", "caller",
-			     "contract", "ns/page", "calls/fill", "single %",
-			     "failures", "pages");
+	n = (size_t)snprintf(out, len, "%-10s %-10s %10s %12s %12s %10s %9s\n",
+			     "caller", "contract", "ns/page", "calls/fill",
+			     "single %", "failures", "pages");
 	for (w = 0; w < NR_CALLERS; w++)
 		for (c = 0; c < 2; c++) {
 			struct bulk_cell *x = &t->cell[w][c];
@@ -234,7 +247,8 @@ static int bulk_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 				"%-10s %-10s %10.2f %12.2f %12.1f %10llu %9llu\n",
 				caller_names[w], c ? "output" : "fill_null",
 				x->pages ? x->ns / (double)x->pages : 0,
-				x->rounds ? (double)x->calls / (double)x->rounds : 0,
+				x->rounds ? (double)x->calls / (double)x->rounds
+					  : 0,
 				x->calls ? 100.0 * (double)x->singles /
 						   (double)x->calls
 					 : 0,
@@ -245,10 +259,12 @@ static int bulk_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 	res->pages = pages;
 	res->seconds = wl_now() - start;
 	res->table = out;
-	snprintf(res->line, sizeof(res->line),
-		 "bulk: 5 callers x 2 contracts x %llu rounds%s: %llu pages in %.2f s",
-		 (unsigned long long)rounds, p->memcg ? " (memcg, __GFP_ACCOUNT)" : "",
-		 (unsigned long long)pages, res->seconds);
+	snprintf(
+		res->line, sizeof(res->line),
+		"bulk: 5 callers x 2 contracts x %llu rounds%s: %llu pages in %.2f s",
+		(unsigned long long)rounds,
+		p->memcg ? " (memcg, __GFP_ACCOUNT)" : "",
+		(unsigned long long)pages, res->seconds);
 	free(t);
 	return 0;
 }
@@ -302,7 +318,8 @@ static void bulk_adjust(struct wl_opts *o, const void *priv)
 
 const struct workload wl_bulk = {
 	.name = "bulk",
-	.summary = "alloc_pages_bulk callers (sunrpc, btrfs, xfs, erofs, page_pool) x both contracts",
+	.summary =
+		"alloc_pages_bulk callers (sunrpc, btrfs, xfs, erofs, page_pool) x both contracts",
 	.usage = bulk_usage,
 	.priv_size = sizeof(struct bulk_params),
 	.parse = bulk_parse,

@@ -158,6 +158,47 @@ static char *report_json(struct pcpb *inst)
 }
 
 /* One run of @w on a fresh instance.  Return: 0, or 1 on a failed check. */
+/*
+ * Apply one --configs string: driver keys (w->set) to @priv, the rest to
+ * @cfg, all or nothing for @cfg.  Return: 0 or -EINVAL with @err filled.
+ */
+static int apply_kv(const struct workload *w, const char *kv,
+		    struct pcpb_config *cfg, void *priv, char *err, size_t len)
+{
+	struct pcpb_config tmp = *cfg;
+	char buf[1024], *save = NULL, *tok;
+
+	if (strlen(kv) >= sizeof(buf)) {
+		snprintf(err, len, "too long");
+		return -EINVAL;
+	}
+	strcpy(buf, kv);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		int rc = -ENOENT;
+
+		if (!eq) {
+			snprintf(err, len, "'%s' is not key=value", tok);
+			return -EINVAL;
+		}
+		*eq = '\0';
+		if (w->set)
+			rc = w->set(priv, tok, eq + 1);
+		if (rc == -ENOENT)
+			rc = pcpb_config_set(&tmp, tok, eq + 1);
+		if (rc) {
+			snprintf(err, len, "bad value '%s' for key '%s'",
+				 eq + 1, tok);
+			return -EINVAL;
+		}
+	}
+	if (pcpb_config_parse(&tmp, "", err, len))
+		return -EINVAL;
+	*cfg = tmp;
+	return 0;
+}
+
 static int run_one(const struct workload *w, const struct wl_opts *base,
 		   const void *priv_proto, struct config_runs *c, int r,
 		   bool keep_report)
@@ -173,7 +214,7 @@ static int run_one(const struct workload *w, const struct wl_opts *base,
 	if (!priv)
 		return 1;
 	memcpy(priv, priv_proto, w->priv_size);
-	if (pcpb_config_parse(&o.cfg, c->kv, err, sizeof(err)) ||
+	if (apply_kv(w, c->kv, &o.cfg, priv, err, sizeof(err)) ||
 	    pcpb_create(&o.cfg, &inst)) {
 		fprintf(stderr, "compare: config '%s': %s\n", c->kv, err);
 		free(priv);
@@ -366,16 +407,6 @@ int wl_compare_main(int argc, char **argv)
 						"--configs: at most %d",
 						MAX_CONFIGS);
 				}
-				/* Validate now: a bad entry changes nothing. */
-				pcpb_config_init(&probe);
-				if (pcpb_config_parse(&probe, argv[i + 1], err,
-						      sizeof(err))) {
-					free(rest);
-					return wl_usage_error(
-						"pcpbuddy compare",
-						"--configs '%s': %s",
-						argv[i + 1], err);
-				}
 				cs[n++].kv = argv[++i];
 			}
 		} else if (!strcmp(argv[i], "--runs")) {
@@ -426,6 +457,24 @@ int wl_compare_main(int argc, char **argv)
 		free(rest);
 		free(priv);
 		return rc == 1 ? 0 : rc;
+	}
+	/* Validate every entry before running any: a bad one changes nothing. */
+	for (i = 0; i < n; i++) {
+		void *probe_priv = malloc(w->priv_size ? w->priv_size : 1);
+
+		probe = o.cfg;
+		if (probe_priv)
+			memcpy(probe_priv, priv, w->priv_size);
+		if (!probe_priv || apply_kv(w, cs[i].kv, &probe, probe_priv,
+					    err, sizeof(err))) {
+			free(probe_priv);
+			free(rest);
+			free(priv);
+			return wl_usage_error("pcpbuddy compare",
+					      "--configs '%s': %s", cs[i].kv,
+					      err);
+		}
+		free(probe_priv);
 	}
 	for (r = 0; r < runs && !rc; r++)
 		for (i = 0; i < n && !rc; i++) {

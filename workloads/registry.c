@@ -9,7 +9,7 @@
 #include "workloads.h"
 
 const struct workload *const wl_registry[] = {
-	&wl_mixed, &wl_purge, &wl_fragment, &wl_exit, &wl_bulk, NULL,
+	&wl_mixed, &wl_purge, &wl_fragment, &wl_exit, &wl_bulk, &wl_pipe, NULL,
 };
 
 const struct workload *wl_find(const char *name)

@@ -18,6 +18,9 @@
 
 #include "../include/pcpbuddy.h"
 
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
 /* Options every driver honours. */
 struct wl_opts {
 	int threads;
@@ -85,6 +88,9 @@ struct workload {
 	int (*parse)(int argc, char **argv, void *priv);
 	int (*nr_cpus)(const struct wl_opts *o, const void *priv);
 	void (*adjust)(struct wl_opts *o, const void *priv); /* after parse */
+	/* A driver key in a --configs string (e.g. pipe's mode=pool).
+	 * Return: 0, -ENOENT for a key it does not know, -EINVAL. */
+	int (*set)(void *priv, const char *key, const char *value);
 	int (*run)(struct pcpb *inst, const struct wl_opts *o, void *priv,
 		   struct wl_result *res);
 };
@@ -127,6 +133,7 @@ struct mixed_result {
 };
 int wl_mixed_run(struct pcpb *inst, const struct wl_opts *o,
 		 struct mixed_result *res);
-extern const struct workload wl_mixed, wl_purge, wl_fragment, wl_exit, wl_bulk;
+extern const struct workload wl_mixed, wl_purge, wl_fragment, wl_exit, wl_bulk,
+	wl_pipe;
 
 #endif /* PCPB_WORKLOADS_H */

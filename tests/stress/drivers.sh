@@ -27,6 +27,10 @@ run exit --threads 3 --pages 4096 --memory-pressure --config memory=64M,policy=o
 run fragment --threads 2 --seconds 0.5 --config memory=64M,policy=chunky
 run fragment --threads 1 --seconds 0.5 --config memory=64M,fallback=legacy
 compare mixed --threads 2 --ops 3000 --configs policy=classic policy=owner,remote_free=llist
+run pipe -w 3 -r 2 -d 0.3 -s 40000 --mode pool --config policy=owner,remote_free=llist
+run pipe -w 2 -r 3 -d 0.3 --mode prealloc --memory-pressure --config memory=128M
+run pipe -w 2 -r 1 -d 0.3 --mode prealloc-bulk --memcg
+run bulk --ops 200 --memcg
 RUNS
 echo "drivers: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
