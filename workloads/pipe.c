@@ -48,6 +48,7 @@ struct pipe_params {
 	double duration;
 	enum pipe_mode mode;
 	bool memcg;
+	bool lockstep; /* one writer and one reader take turns */
 };
 
 struct pipe_buf {
@@ -81,7 +82,33 @@ struct pipe {
 	bool account;
 	uint64_t locked_at; /* for the mutex hold time */
 	struct pipe_stats st;
+	/* --lockstep: even turns write one message, odd turns read it. */
+	bool lockstep;
+	pthread_mutex_t turn_lock;
+	pthread_cond_t turn_cond;
+	uint64_t turn;
 };
+
+/* Wait for our turn (parity @odd); Return: false once the pipe closed. */
+static bool turn_wait(struct pipe *p, int odd)
+{
+	bool ok;
+
+	pthread_mutex_lock(&p->turn_lock);
+	while ((p->turn & 1) != (uint64_t)odd && !p->closed)
+		pthread_cond_wait(&p->turn_cond, &p->turn_lock);
+	ok = (p->turn & 1) == (uint64_t)odd;
+	pthread_mutex_unlock(&p->turn_lock);
+	return ok;
+}
+
+static void turn_next(struct pipe *p)
+{
+	pthread_mutex_lock(&p->turn_lock);
+	p->turn++;
+	pthread_cond_broadcast(&p->turn_cond);
+	pthread_mutex_unlock(&p->turn_lock);
+}
 
 static uint64_t now_ns(void)
 {
@@ -237,8 +264,9 @@ static long pipe_write(struct pipe *p, uint64_t writer, uint64_t *stream_off,
 		for (i = 0; i < want; i++)
 			pre[i] = PCPB_NO_PAGE;
 		nr_pre = (int)pcpb_alloc_pages_bulk(
-			p->inst, PCPB_MT_MOVABLE, p->account ? PCPB_GFP_ACCOUNT : 0,
-			(unsigned long)want, pre, PCPB_BULK_FILL_NULL);
+			p->inst, PCPB_MT_MOVABLE,
+			p->account ? PCPB_GFP_ACCOUNT : 0, (unsigned long)want,
+			pre, PCPB_BULK_FILL_NULL);
 		if (nr_pre < 0)
 			nr_pre = 0;
 		__atomic_fetch_add(&p->st.alloc_unlocked, (uint64_t)nr_pre,
@@ -270,11 +298,13 @@ static long pipe_write(struct pipe *p, uint64_t writer, uint64_t *stream_off,
 	if (frag && p->head != p->tail) {
 		struct pipe_buf *last = &p->bufs[(p->head - 1) % p->ring_size];
 
-		if (last->can_merge && last->offset + last->len + frag <= PAGE) {
-			write_word_bytes((char *)pcpb_pfn_to_addr(p->inst,
-								  (unsigned long)last->pfn) +
-						 last->offset + last->len,
-					 writer, *stream_off, frag);
+		if (last->can_merge &&
+		    last->offset + last->len + frag <= PAGE) {
+			write_word_bytes(
+				(char *)pcpb_pfn_to_addr(
+					p->inst, (unsigned long)last->pfn) +
+					last->offset + last->len,
+				writer, *stream_off, frag);
 			last->len += (unsigned int)frag;
 			done = frag;
 		}
@@ -338,7 +368,7 @@ static long pipe_write(struct pipe *p, uint64_t writer, uint64_t *stream_off,
 
 struct reader_check {
 	uint64_t bytes, words;
-	uint64_t sum[64]; /* per writer: the sum of word positions seen */
+	uint64_t sum[64];  /* per writer: the sum of word positions seen */
 	uint64_t next[64]; /* strict order, with one writer and one reader */
 	bool ordered, bad;
 };
@@ -387,9 +417,10 @@ static unsigned long pipe_read(struct pipe *p, unsigned long total,
 		}
 		b = &p->bufs[p->tail % p->ring_size];
 		n = MIN((unsigned long)b->len, total - done);
-		check_words(c, (char *)pcpb_pfn_to_addr(p->inst,
-							(unsigned long)b->pfn) +
-				       b->offset,
+		check_words(c,
+			    (char *)pcpb_pfn_to_addr(p->inst,
+						     (unsigned long)b->pfn) +
+				    b->offset,
 			    n);
 		b->offset += (unsigned int)n;
 		b->len -= (unsigned int)n;
@@ -428,14 +459,22 @@ static void *writer_fn(void *arg)
 	uint64_t off = 0;
 
 	pcpb_set_thread_cpu(t->cpu);
-	while (!__atomic_load_n(t->stop, __ATOMIC_RELAXED)) {
-		uint64_t t0 = now_ns();
-		long n = pipe_write(t->p, (uint64_t)t->idx, &off, t->msgsize);
+	while (!__atomic_load_n(t->stop, __ATOMIC_RELAXED) &&
+	       (!t->p->o->ops ||
+		__atomic_load_n(&t->writes, __ATOMIC_RELAXED) < t->p->o->ops)) {
+		uint64_t t0;
+		long n;
 
+		if (t->p->lockstep && !turn_wait(t->p, 0))
+			break;
+		t0 = now_ns();
+		n = pipe_write(t->p, (uint64_t)t->idx, &off, t->msgsize);
+		if (t->p->lockstep)
+			turn_next(t->p);
 		if (n < 0)
 			break;
 		hist_add(&t->lat, now_ns() - t0);
-		t->writes++;
+		__atomic_store_n(&t->writes, t->writes + 1, __ATOMIC_RELAXED);
 		t->bytes += (uint64_t)n;
 	}
 	return NULL;
@@ -447,8 +486,15 @@ static void *reader_fn(void *arg)
 
 	pcpb_set_thread_cpu(t->cpu);
 	/* Readers drain until EOF, ignoring the stop flag, as pipe_bench. */
-	while (pipe_read(t->p, t->msgsize, &t->check))
-		;
+	for (;;) {
+		bool my_turn = !t->p->lockstep || turn_wait(t->p, 1);
+		unsigned long n = pipe_read(t->p, t->msgsize, &t->check);
+
+		if (t->p->lockstep && my_turn)
+			turn_next(t->p);
+		if (!n)
+			break;
+	}
 	return NULL;
 }
 
@@ -476,11 +522,15 @@ static int run_config(struct pcpb *inst, const struct wl_opts *o,
 		      const struct pipe_params *pp, int nw, int nr,
 		      struct pipe_run *out)
 {
-	struct pipe p = { .inst = inst, .o = o, .mode = pp->mode,
-			  .account = pp->memcg };
+	struct pipe p = { .inst = inst,
+			  .o = o,
+			  .mode = pp->mode,
+			  .account = pp->memcg,
+			  .lockstep = pp->lockstep };
 	struct pipe_thread *th = calloc((size_t)(nw + nr), sizeof(*th));
 	volatile int stop = 0;
-	uint64_t written[64] = { 0 }, sum_expect[64] = { 0 }, sum_seen[64] = { 0 };
+	uint64_t written[64] = { 0 }, sum_expect[64] = { 0 },
+		 sum_seen[64] = { 0 };
 	int i, w;
 
 	if (!th)
@@ -497,9 +547,13 @@ static int run_config(struct pcpb *inst, const struct wl_opts *o,
 	pthread_mutex_init(&p.mutex, NULL);
 	pthread_cond_init(&p.rd_wait, NULL);
 	pthread_cond_init(&p.wr_wait, NULL);
+	pthread_mutex_init(&p.turn_lock, NULL);
+	pthread_cond_init(&p.turn_cond, NULL);
 	for (i = 0; i < nw + nr; i++) {
-		th[i] = (struct pipe_thread){ .p = &p, .idx = i < nw ? i : i - nw,
-					      .cpu = i, .msgsize = pp->msgsize,
+		th[i] = (struct pipe_thread){ .p = &p,
+					      .idx = i < nw ? i : i - nw,
+					      .cpu = i,
+					      .msgsize = pp->msgsize,
 					      .stop = &stop };
 		th[i].check.ordered = nw == 1 && nr == 1;
 	}
@@ -513,8 +567,9 @@ static int run_config(struct pcpb *inst, const struct wl_opts *o,
 			uint64_t least = ~0ULL;
 
 			for (i = 0; i < nw; i++)
-				least = MIN(least, __atomic_load_n(&th[i].writes,
-								   __ATOMIC_RELAXED));
+				least = MIN(least,
+					    __atomic_load_n(&th[i].writes,
+							    __ATOMIC_RELAXED));
 			if (least >= o->ops)
 				break;
 			struct timespec ts = { 0, 1000000 };
@@ -523,17 +578,21 @@ static int run_config(struct pcpb *inst, const struct wl_opts *o,
 		}
 	} else {
 		struct timespec ts = { (time_t)pp->duration,
-				       (long)((pp->duration - (double)(time_t)pp->duration) *
+				       (long)((pp->duration -
+					       (double)(time_t)pp->duration) *
 					      1e9) };
 
 		nanosleep(&ts, NULL);
 	}
 	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&p.turn_lock);
 	pthread_mutex_lock(&p.mutex);
 	p.closed = true; /* close the write end: readers drain, then EOF */
 	pthread_cond_broadcast(&p.rd_wait);
 	pthread_cond_broadcast(&p.wr_wait);
 	pthread_mutex_unlock(&p.mutex);
+	pthread_cond_broadcast(&p.turn_cond);
+	pthread_mutex_unlock(&p.turn_lock);
 	for (i = 0; i < nw + nr; i++)
 		pthread_join(th[i].tid, NULL);
 
@@ -544,7 +603,8 @@ static int run_config(struct pcpb *inst, const struct wl_opts *o,
 		out->bytes += th[i].bytes;
 		/* Words 0..m-1 of writer i's stream, each read exactly once. */
 		written[i] = th[i].bytes / 8;
-		sum_expect[i] = written[i] ? written[i] * (written[i] - 1) / 2 : 0;
+		sum_expect[i] =
+			written[i] ? written[i] * (written[i] - 1) / 2 : 0;
 	}
 	out->verified = true;
 	for (i = nw; i < nw + nr; i++) {
@@ -560,6 +620,8 @@ static int run_config(struct pcpb *inst, const struct wl_opts *o,
 	for (i = 0; i < p.nr_cache; i++)
 		pcpb_free_pages(inst, (unsigned long)p.cache[i], 0);
 	out->st = p.st;
+	pthread_mutex_destroy(&p.turn_lock);
+	pthread_cond_destroy(&p.turn_cond);
 	pthread_mutex_destroy(&p.mutex);
 	pthread_cond_destroy(&p.rd_wait);
 	pthread_cond_destroy(&p.wr_wait);
@@ -608,8 +670,8 @@ static size_t print_config(char *buf, size_t len, const struct pipe_params *pp,
 		r->verified ? "yes" : "NO");
 }
 
-static int pipe_run_all(struct pcpb *inst, const struct wl_opts *o,
-			void *priv, struct wl_result *res)
+static int pipe_run_all(struct pcpb *inst, const struct wl_opts *o, void *priv,
+			struct wl_result *res)
 {
 	static const int sweep_w[] = { 1, 2, 5 }, sweep_r[] = { 1, 5, 10 };
 	const struct pipe_params *pp = priv;
@@ -638,7 +700,8 @@ static int pipe_run_all(struct pcpb *inst, const struct wl_opts *o,
 				return rc;
 			}
 			if (n)
-				n += (size_t)snprintf(out + n, len - n, "---\n");
+				n += (size_t)snprintf(out + n, len - n,
+						      "---\n");
 			n += print_config(out + n, len - n, pp, o, nw, nr, &r,
 					  wl_now() - t0);
 			res->ops += r.writes;
@@ -650,8 +713,7 @@ static int pipe_run_all(struct pcpb *inst, const struct wl_opts *o,
 	snprintf(res->line, sizeof(res->line),
 		 "pipe: mode=%s, %llu writes, %llu pages allocated, bytes %s",
 		 mode_names[pp->mode], (unsigned long long)res->ops,
-		 (unsigned long long)res->pages,
-		 ok ? "verified" : "CORRUPTED");
+		 (unsigned long long)res->pages, ok ? "verified" : "CORRUPTED");
 	return ok ? 0 : -EIO;
 }
 
@@ -659,8 +721,10 @@ static void pipe_init(void *priv)
 {
 	struct pipe_params *p = priv;
 
-	*p = (struct pipe_params){ .msgsize = 65536, .pipe_size = 1 << 20,
-				   .duration = 3, .mode = MODE_PREALLOC };
+	*p = (struct pipe_params){ .msgsize = 65536,
+				   .pipe_size = 1 << 20,
+				   .duration = 3,
+				   .mode = MODE_PREALLOC };
 }
 
 static int pipe_set(void *priv, const char *key, const char *v)
@@ -717,12 +781,18 @@ static int pipe_parse(int argc, char **argv, void *priv)
 			p->memcg = true;
 			continue;
 		}
+		if (!strcmp(a, "--lockstep")) {
+			p->lockstep = true;
+			continue;
+		}
 		if (i + 1 >= argc)
-			return wl_usage_error(argv[0], "unknown argument '%s'", a);
+			return wl_usage_error(argv[0], "unknown argument '%s'",
+					      a);
 		rc = pipe_set(priv, !strcmp(a, "--mode") ? "mode" : a,
 			      argv[i + 1]);
 		if (rc == -ENOENT)
-			return wl_usage_error(argv[0], "unknown argument '%s'", a);
+			return wl_usage_error(argv[0], "unknown argument '%s'",
+					      a);
 		if (rc)
 			return wl_usage_error(argv[0], "%s: bad value '%s'", a,
 					      argv[i + 1]);
@@ -732,6 +802,11 @@ static int pipe_parse(int argc, char **argv, void *priv)
 		p->readers = 1;
 	if (p->readers && !p->writers)
 		p->writers = 1;
+	if (p->lockstep && (p->writers > 1 || p->readers > 1))
+		return wl_usage_error(
+			argv[0], "--lockstep needs one writer and one reader");
+	if (p->lockstep)
+		p->writers = p->readers = 1;
 	return 0;
 }
 
@@ -771,12 +846,15 @@ static const char pipe_usage[] =
 	"  -d seconds   per configuration (default 3); --ops N: N writes each\n"
 	"  -p size      pipe size in bytes (default 1 MiB = 256 slots)\n"
 	"  --memcg      memcg accounting on: prealloc-bulk degrades to 1 page\n"
+	"  --lockstep   one writer and one reader take turns message by message:\n"
+	"               each mode's page discipline without the races\n"
 	"  compare: pcpbuddy compare pipe -w 2 -r 2 -d 2 --configs mode=baseline mode=prealloc mode=pool\n"
 	"Exit: 0 ok, 1 check failed or bytes corrupted, 2 bad arguments.\n";
 
 const struct workload wl_pipe = {
 	.name = "pipe",
-	.summary = "anon_pipe_write/read: baseline, prealloc (v3), pool (RFC), prealloc-bulk (v1)",
+	.summary =
+		"anon_pipe_write/read: baseline, prealloc (v3), pool (RFC), prealloc-bulk (v1)",
 	.usage = pipe_usage,
 	.priv_size = sizeof(struct pipe_params),
 	.init = pipe_init,

@@ -183,7 +183,7 @@ then ok; else bad "run bulk (rc $rc)"; cat "$tmp/err" >&2; fi
 # pipe: bytes preserved (in order with 1x1, exactly once with more), and
 # each mode's allocation discipline from its page counters.
 for m in baseline prealloc pool prealloc-bulk; do
-	for shape in "-w 1 -r 1 --ops 300 -s 32768" "-w 3 -r 2 -d 0.3 -s 40000"; do
+	for shape in "--lockstep --ops 300 -s 32768" "-w 1 -r 1 --ops 300 -s 6000" "-w 3 -r 2 -d 0.3 -s 40000"; do
 		# shellcheck disable=SC2086
 		"$bin" run pipe $shape --mode $m >"$tmp/pipe.txt" 2>"$tmp/err"
 		rc=$?
@@ -191,8 +191,8 @@ for m in baseline prealloc pool prealloc-bulk; do
 		   grep -q 'check: ok' "$tmp/pipe.txt" && $py - "$tmp/pipe.txt" "$m" "$shape" <<'PY'
 import re, sys
 text = open(sys.argv[1]).read()
-mode, single = sys.argv[2], sys.argv[3].startswith("-w 1 ")
-writers = int(sys.argv[3].split()[1])
+mode, lockstep = sys.argv[2], sys.argv[3].startswith("--lockstep")
+writers = 1 if lockstep else int(sys.argv[3].split()[1])
 p = dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", text.split("pages:")[1].split("\n")[0]))
 writes = int(re.search(r"writes: total=(\d+)", text).group(1))
 assert writes > 0
@@ -200,11 +200,11 @@ if mode == "baseline":
     assert p["alloc_outside"] == 0 and p["alloc_under_mutex"] > 0, p
 if mode == "prealloc":   # <= 8 per write, the last interrupted one too
     assert p["alloc_outside"] <= 8 * (writes + writers), (p, writes)
-if mode == "pool" and single:   # 8-page writes, one writer
-    # The prefill reads pool.count without the lock (as the RFC does), so
-    # a concurrent reader can make a prefilled page redundant: rare.
-    assert p["prealloc_unused"] * 50 <= p["alloc_outside"], p
-    assert p["alloc_under_mutex"] * 50 <= p["alloc_outside"], p
+if mode == "pool" and lockstep:   # 8-page writes, turns
+    assert p["prealloc_unused"] == 0, p          # never allocates in vain
+    assert p["alloc_under_mutex"] == 0, p        # all outside the lock
+if mode == "prealloc" and lockstep:   # 8 pages: all preallocated
+    assert p["alloc_under_mutex"] == 0 and p["alloc_outside"] == 8 * writes, (p, writes)
 PY
 		then ok; else bad "run pipe $shape --mode $m (rc $rc)"; cat "$tmp/err" >&2; fi
 	done
