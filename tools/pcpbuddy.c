@@ -195,6 +195,9 @@ int main(int argc, char **argv)
 		return wl_sweep_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "plot"))
 		return wl_plot_main(argc - 1, argv + 1);
+	/* 'pcpbuddy pipe ...' is 'pcpbuddy run pipe ...'. */
+	if (wl_find(argv[1]))
+		return wl_run_main(wl_find(argv[1]), argc - 1, argv + 1);
 	fprintf(stderr, "pcpbuddy: unknown command '%s' (try --help)\n",
 		argv[1]);
 	return 2;

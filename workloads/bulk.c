@@ -214,10 +214,13 @@ struct bulk_table {
 static int bulk_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 		    struct wl_result *res)
 {
-	struct bulk_params *p = priv;
+	(void)priv; /* --memcg reached the config in bulk_adjust() */
 	struct bulk_table *t = calloc(1, sizeof(*t));
 	uint64_t rounds = o->ops ? o->ops : 20000, pages = 0;
-	unsigned int flags = p->memcg ? PCPB_GFP_ACCOUNT : 0;
+	/* Accounted allocations matter only when memcg accounting is on
+	 * (memcg=on, or --memcg). */
+	bool memcg = pcpb_get_config(inst)->memcg;
+	unsigned int flags = memcg ? PCPB_GFP_ACCOUNT : 0;
 	char *out;
 	size_t len = 4096, n;
 	double start = wl_now();
@@ -263,7 +266,7 @@ static int bulk_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 		res->line, sizeof(res->line),
 		"bulk: 5 callers x 2 contracts x %llu rounds%s: %llu pages in %.2f s",
 		(unsigned long long)rounds,
-		p->memcg ? " (memcg, __GFP_ACCOUNT)" : "",
+		memcg ? " (memcg, __GFP_ACCOUNT)" : "",
 		(unsigned long long)pages, res->seconds);
 	free(t);
 	return 0;

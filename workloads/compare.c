@@ -399,7 +399,7 @@ int wl_compare_main(int argc, char **argv)
 	rest[nrest++] = argv[0];
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--configs")) {
-			while (i + 1 < argc && strncmp(argv[i + 1], "--", 2)) {
+			while (i + 1 < argc && argv[i + 1][0] != '-') {
 				if (n == MAX_CONFIGS) {
 					free(rest);
 					return wl_usage_error(
@@ -652,19 +652,14 @@ int wl_sweep_main(int argc, char **argv)
 	rest[nrest++] = argv[0];
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--configs")) {
-			while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) &&
-			       strcmp(argv[i + 1], "-o")) {
-				pcpb_config_init(&probe);
-				if (n == MAX_CONFIGS ||
-				    pcpb_config_parse(&probe, argv[i + 1], err,
-						      sizeof(err))) {
+			/* Config strings never start with '-'. */
+			while (i + 1 < argc && argv[i + 1][0] != '-') {
+				if (n == MAX_CONFIGS) {
 					free(rest);
 					return wl_usage_error(
 						"pcpbuddy sweep",
-						"--configs '%s': %s",
-						argv[i + 1],
-						n == MAX_CONFIGS ? "too many"
-								 : err);
+						"--configs: at most %d",
+						MAX_CONFIGS);
 				}
 				cs[n++].kv = argv[++i];
 			}
@@ -730,17 +725,43 @@ int wl_sweep_main(int argc, char **argv)
 		free(priv);
 		return rc == 1 ? 0 : rc;
 	}
-	/* Check every value before running anything. */
+	/* Check every configuration and value before running anything. */
+	for (i = 0; i < n; i++) {
+		void *probe_priv = malloc(w->priv_size ? w->priv_size : 1);
+		int bad;
+
+		probe = base.cfg;
+		if (probe_priv)
+			memcpy(probe_priv, priv, w->priv_size);
+		bad = !probe_priv || apply_kv(w, cs[i].kv, &probe, probe_priv,
+					      err, sizeof(err));
+		free(probe_priv);
+		if (bad) {
+			free(rest);
+			free(priv);
+			return wl_usage_error("pcpbuddy sweep",
+					      "--configs '%s': %s", cs[i].kv,
+					      err);
+		}
+	}
 	for (v = 0; v < nv; v++) {
 		struct wl_opts o = base;
+		void *probe_priv = malloc(w->priv_size ? w->priv_size : 1);
 		char kv[1100];
+		int bad;
 
-		if (is_driver_param(param)
-			    ? apply_driver_param(w, &o, priv, param, values[v])
-			    : (snprintf(kv, sizeof(kv), "%s=%s", param,
-					values[v]),
-			       pcpb_config_parse(&o.cfg, kv, err,
-						 sizeof(err)))) {
+		if (probe_priv)
+			memcpy(probe_priv, priv, w->priv_size);
+		snprintf(kv, sizeof(kv), "%s=%s", param, values[v]);
+		/* A config key, or a driver key such as pipe's -w. */
+		bad = !probe_priv ||
+		      (is_driver_param(param)
+			       ? apply_driver_param(w, &o, priv, param,
+						    values[v])
+			       : apply_kv(w, kv, &o.cfg, probe_priv, err,
+					  sizeof(err)));
+		free(probe_priv);
+		if (bad) {
 			free(rest);
 			free(priv);
 			return wl_usage_error("pcpbuddy sweep",

@@ -203,6 +203,8 @@ if mode == "prealloc":   # <= 8 per write, the last interrupted one too
 if mode == "pool" and lockstep:   # 8-page writes, turns
     assert p["prealloc_unused"] == 0, p          # never allocates in vain
     assert p["alloc_under_mutex"] == 0, p        # all outside the lock
+    # The pool is back at 2 before every write: 6 new pages each time.
+    assert p["alloc_outside"] == 6 * writes + 2, (p, writes)
 if mode == "prealloc" and lockstep:   # 8 pages: all preallocated
     assert p["alloc_under_mutex"] == 0 and p["alloc_outside"] == 8 * writes, (p, writes)
 PY
@@ -237,6 +239,7 @@ expect_exit 2 "--metrics" -- compare exit --metrics nope --configs policy=classi
 expect_exit 0 "usage: pcpbuddy compare" -- compare --help
 expect_exit 0 "usage: pcpbuddy sweep" -- sweep --help
 expect_exit 0 "usage: pcpbuddy run pipe" -- run pipe --help
+expect_exit 0 "^pipe: mode=prealloc" -- pipe -w 1 -r 1 --ops 50 --mode prealloc
 expect_exit 2 "--mode: bad value 'fast'" -- run pipe --mode fast
 expect_exit 2 "-s: bad value '7'" -- run pipe -s 7
 expect_exit 2 "mode" -- compare pipe --configs mode=baseline mode=warp
