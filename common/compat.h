@@ -54,6 +54,13 @@
 #define tsan_acquire(addr) ((void)(addr))
 #endif
 
+/*
+ * A verifier's failure: format @fmt into @msg (may be NULL) and return
+ * -EUCLEAN, so "return verify_fail(...)" reports and fails in one step.
+ */
+int verify_fail(char *msg, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 void pcpb_bug(const char *cond, const char *file, int line, const char *func)
 	__attribute__((noreturn));
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
- * debug.c - the VM_BUG_ON report path.  It never allocates: it formats into
+ * debug.c - the VM_BUG_ON report path, and the verifiers' failure report.  It never allocates: it formats into
  * a stack buffer, write(2)s it and aborts, because it may run inside the
  * LD_PRELOAD shim with a libc lock held.
  *
@@ -8,6 +8,8 @@
  */
 #include "compat.h"
 
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -22,4 +24,16 @@ void pcpb_bug(const char *cond, const char *file, int line, const char *func)
 	if (n > 0 && write(2, buf, (size_t)min(n, (int)sizeof(buf) - 1)) < 0)
 		abort();
 	abort();
+}
+
+int verify_fail(char *msg, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (msg && len) {
+		va_start(ap, fmt);
+		vsnprintf(msg, len, fmt, ap);
+		va_end(ap);
+	}
+	return -EUCLEAN;
 }

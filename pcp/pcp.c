@@ -519,18 +519,6 @@ void decay_pcp_high(struct zone *zone, struct per_cpu_pages *pcp)
 	spin_unlock(&pcp->lock);
 }
 
-static int pcp_fail(char *msg, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (msg && len) {
-		va_start(ap, fmt);
-		vsnprintf(msg, len, fmt, ap);
-		va_end(ap);
-	}
-	return -EUCLEAN;
-}
-
 /*
  * pcp_verify - prove P1-P3 for @pcp; mark its pages in @seen (may be NULL).
  * Context: pcp->lock held.  Return: 0 or -EUCLEAN with @msg filled.
@@ -554,13 +542,13 @@ int pcp_verify(struct per_cpu_pages *pcp, uint8_t *seen, char *msg, size_t len)
 			if (!zone_spans_pfn(zone, pfn) ||
 			    page->lru.prev != prev ||
 			    ++n > (long)zone->spanned_pages)
-				return pcp_fail(
+				return verify_fail(
 					msg, len,
 					"P1: cpu %d list %u broken at pfn %u",
 					pcp->cpu, i, pfn);
 			if (page->state == PS_PCP_BUDDY &&
 			    pfn_to_pageblock(zone, pfn)->owner != pcp->cpu + 1)
-				return pcp_fail(
+				return verify_fail(
 					msg, len,
 					"O1: PCPBuddy pfn %u on cpu %d's PCP but its block is owned by %d",
 					pfn, pcp->cpu,
@@ -569,7 +557,7 @@ int pcp_verify(struct per_cpu_pages *pcp, uint8_t *seen, char *msg, size_t len)
 			    page->pindex != i || page->order != order ||
 			    page->private != (uint32_t)pcp->cpu ||
 			    (pfn & ((1U << order) - 1)))
-				return pcp_fail(
+				return verify_fail(
 					msg, len,
 					"P1: pfn %u on cpu %d list %u: state %u pindex %u order %u cpu %u",
 					pfn, pcp->cpu, i, page->state,
@@ -577,7 +565,7 @@ int pcp_verify(struct per_cpu_pages *pcp, uint8_t *seen, char *msg, size_t len)
 					page->private);
 			for (j = 0; seen && j < (1UL << order); j++) {
 				if (seen[pfn + j])
-					return pcp_fail(
+					return verify_fail(
 						msg, len,
 						"P3: pfn %lu on cpu %d's PCP is also elsewhere",
 						pfn + j, pcp->cpu);
@@ -587,13 +575,13 @@ int pcp_verify(struct per_cpu_pages *pcp, uint8_t *seen, char *msg, size_t len)
 		}
 	}
 	if (pages != pcp->count)
-		return pcp_fail(msg, len,
-				"P1: cpu %d zone %d count %d but %ld listed",
-				pcp->cpu, zone->zone_idx, pcp->count, pages);
+		return verify_fail(msg, len,
+				   "P1: cpu %d zone %d count %d but %ld listed",
+				   pcp->cpu, zone->zone_idx, pcp->count, pages);
 	if (pcp->high < pcp->high_min ||
 	    (pcp->high_min == pcp->high_max && pcp->high != pcp->high_max))
-		return pcp_fail(msg, len, "P2: cpu %d high %d outside [%d, %d]",
-				pcp->cpu, pcp->high, pcp->high_min,
-				pcp->high_max);
+		return verify_fail(
+			msg, len, "P2: cpu %d high %d outside [%d, %d]",
+			pcp->cpu, pcp->high, pcp->high_min, pcp->high_max);
 	return 0;
 }

@@ -87,62 +87,62 @@ static unsigned long defragment(long *arr, unsigned long nr)
 	return j;
 }
 
+/* fill_null callers: loop on the counting return until full or stuck. */
+static bool fill_counting(struct pcpb *inst, unsigned int flags,
+			  unsigned long nr, long *arr, struct bulk_cell *cell,
+			  long before)
+{
+	for (;;) {
+		long ret = call(inst, flags, nr, arr, PCPB_BULK_FILL_NULL, cell,
+				before);
+
+		if (ret == (long)nr)
+			return true;
+		if (ret <= before)
+			return false;
+		before = ret;
+	}
+}
+
+/* output callers: advance by each call's own return. */
+static bool fill_sequential(struct pcpb *inst, unsigned int flags,
+			    unsigned long nr, long *arr, struct bulk_cell *cell,
+			    unsigned long done)
+{
+	while (done < nr) {
+		long ret = call(inst, flags, nr - done, arr + done,
+				PCPB_BULK_OUTPUT, cell, 0);
+
+		if (ret <= 0)
+			return false;
+		done += (unsigned long)ret;
+	}
+	return true;
+}
+
 /* Fill @arr to @nr pages in @caller's loop shape.  Return: false on the
  * caller's failure (no progress). */
 static bool fill(struct pcpb *inst, enum caller who, long *arr,
 		 unsigned long nr, enum pcpb_bulk_contract c,
 		 unsigned int flags, struct bulk_cell *cell)
 {
-	unsigned long done = 0, i;
-	long ret, before;
+	unsigned long done, i;
+	long ret;
 
 	switch (who) {
 	case CALLER_SUNRPC:
 	case CALLER_BTRFS:
-		if (c == PCPB_BULK_FILL_NULL) {
-			for (before = 0;;) {
-				ret = call(inst, flags, nr, arr, c, cell,
-					   before);
-				if (ret == (long)nr)
-					return true;
-				if (ret <= before)
-					return false;
-				before = ret;
-			}
-		}
-		done = defragment(arr, nr);
-		while (done < nr) {
-			ret = call(inst, flags, nr - done, arr + done, c, cell,
-				   0);
-			if (ret <= 0)
-				return false;
-			done += (unsigned long)ret;
-		}
-		return true;
 	case CALLER_XFS:
 	case CALLER_EROFS:
-		/* erofs arrives with a copied prefix; xfs with an empty array. */
-		if (c == PCPB_BULK_FILL_NULL) {
-			for (before = (long)(who == CALLER_EROFS ? nr / 2 : 0);
-			     ;) {
-				ret = call(inst, flags, nr, arr, c, cell,
-					   before);
-				if (ret == (long)nr)
-					return true;
-				if (ret <= before)
-					return false;
-				before = ret;
-			}
-		}
+		/* erofs arrives with a copied prefix, the others do not. */
 		done = who == CALLER_EROFS ? nr / 2 : 0;
-		while (done < nr) {
-			ret = call(inst, flags, nr - done, arr + done, c, cell,
-				   0);
-			if (ret <= 0)
-				return false;
-			done += (unsigned long)ret;
-		}
-		return true;
+		if (c == PCPB_BULK_FILL_NULL)
+			return fill_counting(inst, flags, nr, arr, cell,
+					     (long)done);
+		/* Pure output: sunrpc and btrfs compact their array first. */
+		if (who == CALLER_SUNRPC || who == CALLER_BTRFS)
+			done = defragment(arr, nr);
+		return fill_sequential(inst, flags, nr, arr, cell, done);
 	case CALLER_PAGE_POOL:
 	default:
 		/* One call; 0 pages is a failure.  fill_null zeroes first. */

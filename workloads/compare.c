@@ -199,6 +199,47 @@ static int apply_kv(const struct workload *w, const char *kv,
 	return 0;
 }
 
+/*
+ * Collect the strings after --configs at argv[*i]; they end at the first
+ * argument starting with '-' (config strings never do).
+ * Return: 0, or 2 after an error message.
+ */
+static int take_configs(int argc, char **argv, int *i, struct config_runs *cs,
+			int *n, const char *cmd)
+{
+	while (*i + 1 < argc && argv[*i + 1][0] != '-') {
+		if (*n == MAX_CONFIGS)
+			return wl_usage_error(cmd, "--configs: at most %d",
+					      MAX_CONFIGS);
+		cs[(*n)++].kv = argv[++*i];
+	}
+	return 0;
+}
+
+/* Return: the index of the first entry that does not apply, or -1. */
+static int validate_configs(const struct workload *w,
+			    const struct pcpb_config *base, const void *priv,
+			    const struct config_runs *cs, int n, char *err,
+			    size_t len)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		void *probe_priv = malloc(w->priv_size ? w->priv_size : 1);
+		struct pcpb_config probe = *base;
+		int bad;
+
+		if (probe_priv)
+			memcpy(probe_priv, priv, w->priv_size);
+		bad = !probe_priv ||
+		      apply_kv(w, cs[i].kv, &probe, probe_priv, err, len);
+		free(probe_priv);
+		if (bad)
+			return i;
+	}
+	return -1;
+}
+
 static int run_one(const struct workload *w, const struct wl_opts *base,
 		   const void *priv_proto, struct config_runs *c, int r,
 		   bool keep_report)
@@ -374,7 +415,6 @@ int wl_compare_main(int argc, char **argv)
 	static struct config_runs cs[MAX_CONFIGS];
 	const struct workload *w;
 	char **rest = calloc((size_t)argc + 1, sizeof(char *));
-	struct pcpb_config probe;
 	struct wl_opts o;
 	void *priv = NULL;
 	int i, n = 0, nrest = 0, runs = 1, r, rc = 0;
@@ -399,15 +439,10 @@ int wl_compare_main(int argc, char **argv)
 	rest[nrest++] = argv[0];
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--configs")) {
-			while (i + 1 < argc && argv[i + 1][0] != '-') {
-				if (n == MAX_CONFIGS) {
-					free(rest);
-					return wl_usage_error(
-						"pcpbuddy compare",
-						"--configs: at most %d",
-						MAX_CONFIGS);
-				}
-				cs[n++].kv = argv[++i];
+			if (take_configs(argc, argv, &i, cs, &n,
+					 "pcpbuddy compare")) {
+				free(rest);
+				return 2;
 			}
 		} else if (!strcmp(argv[i], "--runs")) {
 			char *end;
@@ -459,22 +494,12 @@ int wl_compare_main(int argc, char **argv)
 		return rc == 1 ? 0 : rc;
 	}
 	/* Validate every entry before running any: a bad one changes nothing. */
-	for (i = 0; i < n; i++) {
-		void *probe_priv = malloc(w->priv_size ? w->priv_size : 1);
-
-		probe = o.cfg;
-		if (probe_priv)
-			memcpy(probe_priv, priv, w->priv_size);
-		if (!probe_priv || apply_kv(w, cs[i].kv, &probe, probe_priv,
-					    err, sizeof(err))) {
-			free(probe_priv);
-			free(rest);
-			free(priv);
-			return wl_usage_error("pcpbuddy compare",
-					      "--configs '%s': %s", cs[i].kv,
-					      err);
-		}
-		free(probe_priv);
+	i = validate_configs(w, &o.cfg, priv, cs, n, err, sizeof(err));
+	if (i >= 0) {
+		free(rest);
+		free(priv);
+		return wl_usage_error("pcpbuddy compare", "--configs '%s': %s",
+				      cs[i].kv, err);
 	}
 	for (r = 0; r < runs && !rc; r++)
 		for (i = 0; i < n && !rc; i++) {
@@ -627,7 +652,6 @@ int wl_sweep_main(int argc, char **argv)
 	char **rest = calloc((size_t)argc + 1, sizeof(char *));
 	char *values[MAX_VALUES], *param = NULL, *save = NULL, *tok, err[256];
 	const char *out = NULL;
-	struct pcpb_config probe;
 	struct wl_opts base;
 	void *priv = NULL;
 	int i, n = 0, nv = 0, nrest = 0, runs = 1, r, v, rc = 0;
@@ -652,16 +676,10 @@ int wl_sweep_main(int argc, char **argv)
 	rest[nrest++] = argv[0];
 	for (i = 2; i < argc; i++) {
 		if (!strcmp(argv[i], "--configs")) {
-			/* Config strings never start with '-'. */
-			while (i + 1 < argc && argv[i + 1][0] != '-') {
-				if (n == MAX_CONFIGS) {
-					free(rest);
-					return wl_usage_error(
-						"pcpbuddy sweep",
-						"--configs: at most %d",
-						MAX_CONFIGS);
-				}
-				cs[n++].kv = argv[++i];
+			if (take_configs(argc, argv, &i, cs, &n,
+					 "pcpbuddy sweep")) {
+				free(rest);
+				return 2;
 			}
 		} else if (!strcmp(argv[i], "--param") && i + 1 < argc) {
 			char *eq;
@@ -726,23 +744,12 @@ int wl_sweep_main(int argc, char **argv)
 		return rc == 1 ? 0 : rc;
 	}
 	/* Check every configuration and value before running anything. */
-	for (i = 0; i < n; i++) {
-		void *probe_priv = malloc(w->priv_size ? w->priv_size : 1);
-		int bad;
-
-		probe = base.cfg;
-		if (probe_priv)
-			memcpy(probe_priv, priv, w->priv_size);
-		bad = !probe_priv || apply_kv(w, cs[i].kv, &probe, probe_priv,
-					      err, sizeof(err));
-		free(probe_priv);
-		if (bad) {
-			free(rest);
-			free(priv);
-			return wl_usage_error("pcpbuddy sweep",
-					      "--configs '%s': %s", cs[i].kv,
-					      err);
-		}
+	i = validate_configs(w, &base.cfg, priv, cs, n, err, sizeof(err));
+	if (i >= 0) {
+		free(rest);
+		free(priv);
+		return wl_usage_error("pcpbuddy sweep", "--configs '%s': %s",
+				      cs[i].kv, err);
 	}
 	for (v = 0; v < nv; v++) {
 		struct wl_opts o = base;

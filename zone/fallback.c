@@ -248,6 +248,42 @@ static unsigned long rmqueue_steal(struct zone *zone, unsigned int order,
 	return page;
 }
 
+/*
+ * The pre-c2f6ea38fc1b search (legacy and hygiene): top-down for the largest
+ * foreign buddy, except that small movable requests, which may not claim,
+ * take the smallest instead.  Return: its type, or -1 with none anywhere.
+ */
+static int fallback_search_old(struct zone *zone, unsigned int order,
+			       int start_mt, int *candp, bool *can_claim)
+{
+	int cand, mt;
+
+	for (cand = MAX_PAGE_ORDER; cand >= (int)order; cand--) {
+		mt = find_suitable_fallback(zone, (unsigned int)cand, start_mt,
+					    false);
+		if (mt == -1)
+			continue;
+		*can_claim = should_try_claim_block(zone, (unsigned int)cand,
+						    start_mt);
+		if (!*can_claim && start_mt == MIGRATE_MOVABLE &&
+		    cand > (int)order) {
+			for (cand = (int)order; cand <= MAX_PAGE_ORDER;
+			     cand++) {
+				mt = find_suitable_fallback(zone,
+							    (unsigned int)cand,
+							    start_mt, false);
+				if (mt != -1)
+					break;
+			}
+			*can_claim = should_try_claim_block(
+				zone, (unsigned int)cand, start_mt);
+		}
+		*candp = cand;
+		return mt;
+	}
+	return -1;
+}
+
 /* The v6.10 __rmqueue_fallback() + steal_suitable_fallback() pair. */
 static unsigned long rmqueue_fallback_hygiene(struct zone *zone,
 					      unsigned int order, int start_mt)
@@ -257,31 +293,8 @@ static unsigned long rmqueue_fallback_hygiene(struct zone *zone,
 	int cand, mt = -1;
 	bool can_claim = false;
 
-	for (cand = MAX_PAGE_ORDER; cand >= (int)order; cand--) {
-		mt = find_suitable_fallback(zone, (unsigned int)cand, start_mt,
-					    false);
-		if (mt == -1)
-			continue;
-		can_claim = should_try_claim_block(zone, (unsigned int)cand,
-						   start_mt);
-		if (!can_claim && start_mt == MIGRATE_MOVABLE &&
-		    cand > (int)order) {
-			/* Movable requests that cannot claim: split the
-			 * smallest foreign buddy instead of the largest. */
-			for (cand = (int)order; cand <= MAX_PAGE_ORDER;
-			     cand++) {
-				mt = find_suitable_fallback(zone,
-							    (unsigned int)cand,
-							    start_mt, false);
-				if (mt != -1)
-					break;
-			}
-			can_claim = should_try_claim_block(
-				zone, (unsigned int)cand, start_mt);
-		}
-		break;
-	}
-	if (cand < (int)order || cand > MAX_PAGE_ORDER || mt < 0)
+	mt = fallback_search_old(zone, order, start_mt, &cand, &can_claim);
+	if (mt < 0)
 		goto out;
 
 	if (can_claim) {
@@ -317,29 +330,8 @@ static bool rmqueue_fallback_legacy(struct zone *zone, unsigned int order,
 	int cand, mt = -1;
 	bool can_claim = false;
 
-	for (cand = MAX_PAGE_ORDER; cand >= (int)order; cand--) {
-		mt = find_suitable_fallback(zone, (unsigned int)cand, start_mt,
-					    false);
-		if (mt == -1)
-			continue;
-		can_claim = should_try_claim_block(zone, (unsigned int)cand,
-						   start_mt);
-		if (!can_claim && start_mt == MIGRATE_MOVABLE &&
-		    cand > (int)order) {
-			for (cand = (int)order; cand <= MAX_PAGE_ORDER;
-			     cand++) {
-				mt = find_suitable_fallback(zone,
-							    (unsigned int)cand,
-							    start_mt, false);
-				if (mt != -1)
-					break;
-			}
-			can_claim = should_try_claim_block(
-				zone, (unsigned int)cand, start_mt);
-		}
-		break;
-	}
-	if (cand < (int)order || cand > MAX_PAGE_ORDER || mt < 0) {
+	mt = fallback_search_old(zone, order, start_mt, &cand, &can_claim);
+	if (mt < 0) {
 		lock_section_end(&zone->lock, PCPB_SITE_steal, t0);
 		return false;
 	}

@@ -115,18 +115,6 @@ void owned_note_free_locked(struct zone *zone, unsigned long pfn,
 		owned_list_add_locked(zone, b);
 }
 
-static int owned_fail(char *msg, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (msg && len) {
-		va_start(ap, fmt);
-		vsnprintf(msg, len, fmt, ap);
-		va_end(ap);
-	}
-	return -EUCLEAN;
-}
-
 /*
  * owned_verify - prove O2-O5 for @zone.  Context: zone->lock held (and,
  * from pcpb_check(), every pcp->lock).  Return: 0 or -EUCLEAN.
@@ -140,7 +128,7 @@ int owned_verify(struct zone *zone, char *msg, size_t len)
 	unsigned int o;
 
 	if (!nr_free_in)
-		return owned_fail(msg, len, "owned_verify: out of memory");
+		return verify_fail(msg, len, "owned_verify: out of memory");
 	/* Free pages per block, straight from the free lists. */
 	for (o = 0; o < NR_PAGE_ORDERS; o++)
 		for (mt = 0; mt < MIGRATE_TYPES; mt++) {
@@ -164,7 +152,7 @@ int owned_verify(struct zone *zone, char *msg, size_t len)
 		unsigned long start = pbd->block_pfn;
 
 		if (pbd->nr_free_buddy != nr_free_in[b]) {
-			err = owned_fail(
+			err = verify_fail(
 				msg, len,
 				"O3: block %lu nr_free_buddy %u but %u pages free in the buddy",
 				start, pbd->nr_free_buddy, nr_free_in[b]);
@@ -174,19 +162,19 @@ int owned_verify(struct zone *zone, char *msg, size_t len)
 			flagged++;
 		if (pbd->owner == PB_OWNER_NONE) {
 			if (pbd->flags & PB_ON_OWNED_LIST)
-				err = owned_fail(
+				err = verify_fail(
 					msg, len,
 					"O4: zone-owned block %lu is on an owned list",
 					start);
 			continue;
 		}
 		if (pbd->nr_free_buddy && !(pbd->flags & PB_ON_OWNED_LIST))
-			err = owned_fail(
+			err = verify_fail(
 				msg, len,
 				"O2: block %lu of cpu %d has %u free pages in the buddy but is not listed",
 				start, pbd->owner - 1, pbd->nr_free_buddy);
 		else if (pbd->nr_free_buddy >= pageblock_nr_pages(zone))
-			err = owned_fail(
+			err = verify_fail(
 				msg, len,
 				"O5: block %lu of cpu %d is wholly free in the buddy",
 				start, pbd->owner - 1);
@@ -209,7 +197,7 @@ int owned_verify(struct zone *zone, char *msg, size_t len)
 				    pbd->owner != cpu + 1 ||
 				    (zone->owned_per_mt &&
 				     pbd->migratetype != mt))
-					return owned_fail(
+					return verify_fail(
 						msg, len,
 						"O4: block %u on cpu %d's list (type %d) has owner %d type %u",
 						pbd->block_pfn, cpu, mt,
@@ -230,7 +218,7 @@ int owned_verify(struct zone *zone, char *msg, size_t len)
 				     pbd->migratetype == mt;
 			}
 			if (n != zone->owned_nr[cpu * MIGRATE_PCPTYPES + mt])
-				return owned_fail(
+				return verify_fail(
 					msg, len,
 					"O4: cpu %d type %d: owned_nr %u but %lu listed",
 					cpu, mt,
@@ -239,7 +227,7 @@ int owned_verify(struct zone *zone, char *msg, size_t len)
 					n);
 		}
 	if (listed != flagged)
-		return owned_fail(
+		return verify_fail(
 			msg, len,
 			"O4: %lu blocks flagged listed but %lu on lists",
 			flagged, listed);

@@ -163,18 +163,6 @@ bool zone_watermark_ok(struct zone *zone, unsigned int order,
 	return false;
 }
 
-static int verify_fail(char *msg, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (msg && len) {
-		va_start(ap, fmt);
-		vsnprintf(msg, len, fmt, ap);
-		va_end(ap);
-	}
-	return -EUCLEAN;
-}
-
 static bool buddies_could_merge(struct zone *zone, unsigned long pfn,
 				unsigned int order, int mt)
 {
