@@ -14,5 +14,6 @@ run sh tests/run-stress.sh debug build/debug/tests/stress-*
 run sh tests/run-stress.sh tsan build/tsan/tests/stress-*
 run sh tests/stress/drivers.sh build/tsan/pcpbuddy
 run sh tests/cli/cli.sh build/release/pcpbuddy
+run sh tests/replay/golden.sh build/release/pcpbuddy
 echo "tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -8,6 +8,7 @@
  * Invariants: none.  Locking: single-threaded until a driver starts.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../workloads/workloads.h"
@@ -25,6 +26,11 @@ static const char usage[] =
 	"                           compare at each value, one JSON/CSV table\n"
 	"  plot SWEEP.json -o OUT.png [--metric NAME]\n"
 	"                           draw a sweep with gnuplot\n"
+	"  import ftrace FILE -o TRACE\n"
+	"                           kernel kmem: tracepoint text to a trace\n"
+	"  trace info TRACE         what a trace holds\n"
+	"  replay TRACE [--configs A B ...]\n"
+	"                           replay a trace in simulation\n"
 	"  config [--config k=v]    print the effective configuration\n"
 	"  help                     this text\n"
 	"\n"
@@ -175,6 +181,38 @@ static int showcase(void)
 	return rc;
 }
 
+/*
+ * 'pcpbuddy replay TRACE [--configs ...] ...' is 'run replay --trace TRACE',
+ * or with --configs 'compare replay --trace TRACE ...'.
+ */
+static int cmd_replay(int argc, char **argv)
+{
+	char **args = calloc((size_t)argc + 4, sizeof(char *));
+	static char cmp[] = "compare", rep[] = "replay", trace[] = "--trace";
+	bool configs = false;
+	int i, n = 0, rc;
+
+	if (!args)
+		return 1;
+	if (argc < 2 || argv[1][0] == '-') {
+		free(args);
+		return wl_run_main(wl_find("replay"), argc, argv); /* --help */
+	}
+	for (i = 2; i < argc; i++)
+		configs |= !strcmp(argv[i], "--configs");
+	if (configs)
+		args[n++] = cmp;
+	args[n++] = rep;
+	args[n++] = trace;
+	args[n++] = argv[1];
+	for (i = 2; i < argc; i++)
+		args[n++] = argv[i];
+	rc = configs ? wl_compare_main(n, args)
+		     : wl_run_main(wl_find("replay"), n, args);
+	free(args);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -195,6 +233,12 @@ int main(int argc, char **argv)
 		return wl_sweep_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "plot"))
 		return wl_plot_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "import"))
+		return wl_import_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "trace"))
+		return wl_trace_info_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "replay"))
+		return cmd_replay(argc - 1, argv + 1);
 	/* 'pcpbuddy pipe ...' is 'pcpbuddy run pipe ...'. */
 	if (wl_find(argv[1]))
 		return wl_run_main(wl_find(argv[1]), argc - 1, argv + 1);

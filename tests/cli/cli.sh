@@ -217,6 +217,25 @@ import json; r = json.load(open('$tmp/pipec.json'))
 assert [x['config'] for x in r['results']] == ['mode=baseline', 'mode=prealloc', 'mode=pool']
 assert all(x['report']['check']['ok'] for x in r['results'])"; then ok; else bad "compare pipe modes"; cat "$tmp/err" >&2; fi
 
+# import: every prefix style, and each trap counted as the notes say.
+"$bin" import ftrace tests/data/kmem-samples.txt -o "$tmp/s.trace" >"$tmp/imp.txt" 2>"$tmp/err"
+if [ $? -eq 0 ] &&
+   grep -q '^import: 27 lines: 5 allocs, 1 frees, 5 refill markers, 2 drain markers; skipped 1 failed allocs, 3 frees of pages allocated before the trace, 4 free_batched annotations, 1 other lines, 1 malformed$' "$tmp/imp.txt" &&
+   grep -q 'kmem-samples.txt:27: malformed' "$tmp/err"; then ok; else bad "import ftrace samples"; cat "$tmp/imp.txt" "$tmp/err" >&2; fi
+"$bin" trace info "$tmp/s.trace" >"$tmp/info.txt" 2>&1
+if grep -q '^ops: alloc 5 free 1 refill_marker 5 drain_marker 2$' "$tmp/info.txt" &&
+   grep -q '^alloc orders: 0:4 9:1$' "$tmp/info.txt"; then ok; else bad "trace info"; cat "$tmp/info.txt" >&2; fi
+# replay in simulation is the same work every time.
+a=$("$bin" replay "$tmp/s.trace" --config policy=owner --json | $py -c "import json,sys; r=json.load(sys.stdin); print(r['work'], r['pcp'], r['locks']['zone']['acquisitions'])")
+b=$("$bin" replay "$tmp/s.trace" --config policy=owner --json | $py -c "import json,sys; r=json.load(sys.stdin); print(r['work'], r['pcp'], r['locks']['zone']['acquisitions'])")
+if [ -n "$a" ] && [ "$a" = "$b" ]; then ok; else bad "replay is not deterministic"; fi
+expect_exit 0 "usage: pcpbuddy import ftrace" -- import --help
+expect_exit 2 "needs: ftrace FILE -o TRACE" -- import ftrace
+expect_exit 1 "No such file" -- import ftrace /nonexistent -o /tmp/x.trace
+expect_exit 2 "not a pcpbuddy trace" -- trace info tests/data/kmem-samples.txt
+expect_exit 2 "not a pcpbuddy trace" -- replay tests/data/kmem-samples.txt
+expect_exit 2 "No such file" -- replay /nonexistent.trace
+
 "$bin" run mixed --threads 1 --seconds 0.2 --csv >"$tmp/run.csv" 2>&1
 if head -1 "$tmp/run.csv" | grep -qx 'key,value' &&
    grep -q '^check.ok,true$' "$tmp/run.csv" &&

@@ -1,0 +1,619 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * trace.c - page allocation traces: the binary format (docs/trace-format.md),
+ * 'pcpbuddy import ftrace' for kernel kmem: tracepoint text, 'pcpbuddy
+ * trace info', and the deterministic 'replay' workload.
+ *
+ * Import rules (../shared/docs/toolchain-notes.md section 6): pages are keyed
+ * by pfn= (page= is a hashed pointer in tracefs); mm_page_free_batched fires
+ * besides mm_page_free and its order is a literal 0, so it only annotates;
+ * mm_page_alloc_zone_locked and mm_page_pcpu_drain become markers; a failed
+ * allocation (pfn=0x0) and a free of a page allocated before the trace are
+ * counted, not fatal; a malformed line is reported with its number.
+ *
+ * Invariants: an alloc event's id is unique among live allocations; a free
+ * event names the id of a live allocation.
+ * Locking: single-threaded.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "workloads.h"
+
+#define TRACE_MAGIC "PCPBTRC1"
+
+enum trace_op {
+	TOP_ALLOC = 1,
+	TOP_FREE = 2,
+	TOP_REFILL_MARK = 3, /* mm_page_alloc_zone_locked, percpu_refill=1 */
+	TOP_DRAIN_MARK = 4,  /* mm_page_pcpu_drain */
+};
+
+/* 16 bytes, little-endian on disk (docs/trace-format.md). */
+struct trace_event {
+	uint64_t time_ns;
+	uint32_t id;   /* allocation id; frees name it; markers: 0 */
+	uint16_t cpu;
+	uint8_t op;
+	uint8_t info;  /* order (bits 0-3), migratetype (4-5), accounted (6) */
+};
+_Static_assert(sizeof(struct trace_event) == 16, "16-byte events");
+
+struct trace_header {
+	char magic[8];
+	uint32_t version, nr_cpus;
+	uint64_t nr_events;
+	char source[32];
+};
+
+struct trace {
+	struct trace_header h;
+	struct trace_event *ev;
+	size_t n, cap;
+};
+
+static int trace_push(struct trace *t, struct trace_event e)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 4096;
+		struct trace_event *ev = realloc(t->ev, cap * sizeof(*ev));
+
+		if (!ev)
+			return -ENOMEM;
+		t->ev = ev;
+		t->cap = cap;
+	}
+	t->ev[t->n++] = e;
+	if (e.cpu + 1U > t->h.nr_cpus)
+		t->h.nr_cpus = e.cpu + 1U;
+	return 0;
+}
+
+/* ---- pfn -> allocation id, open addressing ------------------------------ */
+
+struct pfn_map {
+	uint64_t *key; /* pfn + 1; 0 empty, ~0 deleted */
+	uint32_t *val;
+	size_t cap, used;
+};
+
+static size_t pm_slot(const struct pfn_map *m, uint64_t key)
+{
+	return (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 20) & (m->cap - 1);
+}
+
+static int pm_put(struct pfn_map *m, uint64_t pfn, uint32_t id)
+{
+	uint64_t key = pfn + 1;
+	size_t i;
+
+	if ((m->used + 1) * 2 > m->cap) {
+		struct pfn_map n = { .cap = m->cap ? m->cap * 2 : 1 << 16 };
+		size_t j;
+
+		n.key = calloc(n.cap, sizeof(*n.key));
+		n.val = calloc(n.cap, sizeof(*n.val));
+		if (!n.key || !n.val) {
+			free(n.key);
+			free(n.val);
+			return -ENOMEM;
+		}
+		for (j = 0; j < m->cap; j++)
+			if (m->key[j] && m->key[j] != ~0ULL) {
+				i = pm_slot(&n, m->key[j]);
+				while (n.key[i])
+					i = (i + 1) & (n.cap - 1);
+				n.key[i] = m->key[j];
+				n.val[i] = m->val[j];
+				n.used++;
+			}
+		free(m->key);
+		free(m->val);
+		*m = n;
+	}
+	for (i = pm_slot(m, key); m->key[i] && m->key[i] != ~0ULL;
+	     i = (i + 1) & (m->cap - 1))
+		if (m->key[i] == key)
+			break;
+	if (!m->key[i] || m->key[i] == ~0ULL)
+		m->used++;
+	m->key[i] = key;
+	m->val[i] = id;
+	return 0;
+}
+
+/* Return: the id and remove it, or 0 when @pfn is not live. */
+static uint32_t pm_take(struct pfn_map *m, uint64_t pfn)
+{
+	uint64_t key = pfn + 1;
+	size_t i;
+
+	if (!m->cap)
+		return 0;
+	for (i = pm_slot(m, key); m->key[i]; i = (i + 1) & (m->cap - 1))
+		if (m->key[i] == key) {
+			m->key[i] = ~0ULL; /* tombstone */
+			return m->val[i];
+		}
+	return 0;
+}
+
+/* ---- import --------------------------------------------------------------- */
+
+struct import_stats {
+	uint64_t lines, allocs, frees, failed, pre_trace_frees, batched,
+		refill_marks, drain_marks, unknown, malformed;
+};
+
+static const char *field(const char *s, const char *name)
+{
+	const char *p = strstr(s, name);
+
+	return p ? p + strlen(name) : NULL;
+}
+
+/*
+ * One line of tracefs, perf script or trace-cmd report text.
+ * Return: 0 (event or skipped line), or -EINVAL for a malformed kmem line.
+ */
+static int import_line(char *line, struct trace *t, struct pfn_map *live,
+		       uint32_t *next_id, struct import_stats *st)
+{
+	const char *ev, *p, *colon;
+	char *end;
+	unsigned long cpu, order = 0, mt = 1;
+	unsigned long long pfn;
+	double ts;
+	struct trace_event e = { 0 };
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (!*line || *line == '#' || *line == '\n')
+		return 0;
+	ev = strstr(line, "mm_page_");
+	if (!ev) {
+		st->unknown++;
+		return 0;
+	}
+	/* "[cpu]" then the timestamp before ": [kmem:]mm_page_..." */
+	p = strchr(line, '[');
+	if (!p || p > ev)
+		return -EINVAL;
+	cpu = strtoul(p + 1, &end, 10);
+	if (end == p + 1 || *end != ']' || cpu > 65535)
+		return -EINVAL;
+	colon = ev;
+	while (colon > end && colon[-1] != ':')
+		colon--; /* the ':' after the timestamp, skipping "kmem:" */
+	if (colon > end && !strncmp(colon - 5, "kmem:", 5))
+		colon -= 5;
+	while (colon > end && (colon[-1] == ' ' || colon[-1] == ':'))
+		colon--;
+	p = colon;
+	while (p > end && (p[-1] == '.' || (p[-1] >= '0' && p[-1] <= '9')))
+		p--;
+	ts = strtod(p, &end);
+	if (end == p || end != colon)
+		return -EINVAL;
+	e.time_ns = (uint64_t)(ts * 1e9);
+	e.cpu = (uint16_t)cpu;
+	p = field(ev, "pfn=");
+	if (!p)
+		return -EINVAL;
+	pfn = strtoull(p, &end, 16);
+	if (end == p)
+		return -EINVAL;
+	if ((p = field(ev, " order=")))
+		order = strtoul(p, NULL, 10);
+	if ((p = field(ev, "migratetype=")))
+		mt = strtoul(p, NULL, 10);
+	if (order > 10)
+		return -EINVAL;
+	if (mt > 2)
+		mt = 1; /* highatomic/CMA/isolate: replay as movable */
+	e.info = (uint8_t)(order | mt << 4);
+
+	if (!strncmp(ev, "mm_page_alloc_zone_locked:", 26)) {
+		const char *r = field(ev, "percpu_refill=");
+
+		if (!r || *r != '1')
+			return 0;
+		e.op = TOP_REFILL_MARK;
+		st->refill_marks++;
+	} else if (!strncmp(ev, "mm_page_alloc:", 14)) {
+		if (!pfn) {
+			st->failed++;
+			return 0;
+		}
+		if (strstr(ev, "ACCOUNT"))
+			e.info |= 1 << 6;
+		e.op = TOP_ALLOC;
+		e.id = (*next_id)++;
+		if (pm_put(live, pfn, e.id))
+			return -ENOMEM;
+		st->allocs++;
+	} else if (!strncmp(ev, "mm_page_free_batched:", 21)) {
+		st->batched++; /* annotation: mm_page_free has the real order */
+		return 0;
+	} else if (!strncmp(ev, "mm_page_free:", 13)) {
+		e.id = pm_take(live, pfn);
+		if (!e.id) {
+			st->pre_trace_frees++;
+			return 0;
+		}
+		e.op = TOP_FREE;
+		st->frees++;
+	} else if (!strncmp(ev, "mm_page_pcpu_drain:", 19)) {
+		e.op = TOP_DRAIN_MARK;
+		st->drain_marks++;
+	} else {
+		st->unknown++;
+		return 0;
+	}
+	return trace_push(t, e);
+}
+
+static int write_trace(const char *path, struct trace *t)
+{
+	FILE *f = fopen(path, "wb");
+	int ok;
+
+	if (!f)
+		return -errno;
+	memcpy(t->h.magic, TRACE_MAGIC, 8);
+	t->h.version = 1;
+	t->h.nr_events = t->n;
+	ok = fwrite(&t->h, sizeof(t->h), 1, f) == 1 &&
+	     fwrite(t->ev, sizeof(*t->ev), t->n, f) == t->n;
+	ok &= fclose(f) == 0;
+	return ok ? 0 : -EIO;
+}
+
+static int read_trace(const char *path, struct trace *t, char *err,
+		      size_t len)
+{
+	FILE *f = fopen(path, "rb");
+
+	memset(t, 0, sizeof(*t));
+	if (!f) {
+		snprintf(err, len, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (fread(&t->h, sizeof(t->h), 1, f) != 1 ||
+	    memcmp(t->h.magic, TRACE_MAGIC, 8) || t->h.version != 1 ||
+	    t->h.nr_events > (1ULL << 32)) {
+		fclose(f);
+		snprintf(err, len, "%s: not a pcpbuddy trace (version 1)", path);
+		return -EINVAL;
+	}
+	t->n = t->cap = (size_t)t->h.nr_events;
+	t->ev = malloc((t->n ? t->n : 1) * sizeof(*t->ev));
+	if (!t->ev || fread(t->ev, sizeof(*t->ev), t->n, f) != t->n) {
+		fclose(f);
+		free(t->ev);
+		snprintf(err, len, "%s: truncated", path);
+		return -EINVAL;
+	}
+	fclose(f);
+	return 0;
+}
+
+static const char import_usage[] =
+	"usage: pcpbuddy import ftrace FILE -o TRACE\n"
+	"\n"
+	"Reads kmem:mm_page_alloc / mm_page_free text from tracefs\n"
+	"(comm-pid [cpu] flags ts: event: ...), perf script\n"
+	"(comm pid [cpu] ts: kmem:event: ...) or trace-cmd report\n"
+	"(instance: comm-pid [cpu] ts: event: ...), and writes a pcpbuddy\n"
+	"trace (docs/trace-format.md).  Pages are keyed by pfn=; free_batched is\n"
+	"an annotation; zone_locked (percpu_refill=1) and pcpu_drain become\n"
+	"markers; failed allocations, frees of pages allocated before the trace,\n"
+	"unknown events and malformed lines are counted (malformed ones listed\n"
+	"with their line numbers) and skipped.\n"
+	"Exit: 0 ok, 1 I/O error, 2 bad arguments.\n";
+
+int wl_import_main(int argc, char **argv)
+{
+	struct import_stats st = { 0 };
+	struct pfn_map live = { 0 };
+	struct trace t = { 0 };
+	const char *in = NULL, *out = NULL;
+	uint32_t next_id = 1;
+	char line[4096];
+	FILE *f;
+	int i, rc = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(import_usage, stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+			out = argv[++i];
+		} else if (!strcmp(argv[i], "ftrace") && !in && i == 1) {
+			continue;
+		} else if (argv[i][0] != '-' && !in) {
+			in = argv[i];
+		} else {
+			return wl_usage_error("pcpbuddy import",
+					      "unknown argument '%s'", argv[i]);
+		}
+	}
+	if (argc < 2 || strcmp(argv[1], "ftrace") || !in || !out)
+		return wl_usage_error("pcpbuddy import",
+				      "needs: ftrace FILE -o TRACE");
+	f = fopen(in, "r");
+	if (!f) {
+		fprintf(stderr, "pcpbuddy import: %s: %s\n", in, strerror(errno));
+		return 1;
+	}
+	snprintf(t.h.source, sizeof(t.h.source), "ftrace:%s",
+		 strrchr(in, '/') ? strrchr(in, '/') + 1 : in);
+	while (fgets(line, sizeof(line), f)) {
+		st.lines++;
+		rc = import_line(line, &t, &live, &next_id, &st);
+		if (rc == -ENOMEM)
+			break;
+		if (rc) {
+			if (++st.malformed <= 10)
+				fprintf(stderr, "pcpbuddy import: %s:%llu: malformed kmem line\n",
+					in, (unsigned long long)st.lines);
+			rc = 0;
+		}
+	}
+	fclose(f);
+	if (!rc)
+		rc = write_trace(out, &t);
+	printf("import: %llu lines: %llu allocs, %llu frees, %llu refill markers, %llu drain markers; skipped %llu failed allocs, %llu frees of pages allocated before the trace, %llu free_batched annotations, %llu other lines, %llu malformed\n",
+	       (unsigned long long)st.lines, (unsigned long long)st.allocs,
+	       (unsigned long long)st.frees,
+	       (unsigned long long)st.refill_marks,
+	       (unsigned long long)st.drain_marks,
+	       (unsigned long long)st.failed,
+	       (unsigned long long)st.pre_trace_frees,
+	       (unsigned long long)st.batched, (unsigned long long)st.unknown,
+	       (unsigned long long)st.malformed);
+	free(t.ev);
+	free(live.key);
+	free(live.val);
+	if (rc)
+		fprintf(stderr, "pcpbuddy import: %s: %s\n", out, strerror(-rc));
+	return rc ? 1 : 0;
+}
+
+/* ---- trace info ------------------------------------------------------------ */
+
+int wl_trace_info_main(int argc, char **argv)
+{
+	uint64_t ops[5] = { 0 }, orders[11] = { 0 }, mts[3] = { 0 }, cross = 0;
+	uint64_t *cpus;
+	uint16_t *alloc_cpu;
+	struct trace t;
+	char err[256];
+	size_t i;
+
+	if (argc != 3 || strcmp(argv[1], "info")) {
+		if (argc > 1 && (!strcmp(argv[1], "--help") ||
+				 !strcmp(argv[1], "-h"))) {
+			printf("usage: pcpbuddy trace info TRACE\n"
+			       "Counts per op, order, migratetype and CPU, the cross-CPU free\n"
+			       "fraction and the duration of a pcpbuddy trace.\n");
+			return 0;
+		}
+		return wl_usage_error("pcpbuddy trace", "needs: info TRACE");
+	}
+	if (read_trace(argv[2], &t, err, sizeof(err))) {
+		fprintf(stderr, "pcpbuddy trace: %s\n", err);
+		return 2;
+	}
+	cpus = calloc(t.h.nr_cpus + 1, sizeof(*cpus));
+	alloc_cpu = calloc((size_t)t.n + 2, sizeof(*alloc_cpu));
+	if (!cpus || !alloc_cpu)
+		return 1;
+	for (i = 0; i < t.n; i++) {
+		struct trace_event *e = &t.ev[i];
+
+		ops[e->op < 5 ? e->op : 0]++;
+		cpus[e->cpu]++;
+		if (e->op == TOP_ALLOC) {
+			orders[e->info & 15]++;
+			mts[(e->info >> 4) & 3]++;
+			if (e->id <= t.n)
+				alloc_cpu[e->id] = e->cpu;
+		} else if (e->op == TOP_FREE && e->id <= t.n &&
+			   alloc_cpu[e->id] != e->cpu) {
+			cross++;
+		}
+	}
+	printf("trace: %s, %u CPUs, %zu events, %.6f s\n", t.h.source,
+	       t.h.nr_cpus, t.n,
+	       t.n ? (double)(t.ev[t.n - 1].time_ns - t.ev[0].time_ns) * 1e-9
+		   : 0);
+	printf("ops: alloc %llu free %llu refill_marker %llu drain_marker %llu\n",
+	       (unsigned long long)ops[TOP_ALLOC],
+	       (unsigned long long)ops[TOP_FREE],
+	       (unsigned long long)ops[TOP_REFILL_MARK],
+	       (unsigned long long)ops[TOP_DRAIN_MARK]);
+	printf("alloc orders:");
+	for (i = 0; i < 11; i++)
+		if (orders[i])
+			printf(" %zu:%llu", i, (unsigned long long)orders[i]);
+	printf("\nalloc migratetypes: unmovable %llu movable %llu reclaimable %llu\n",
+	       (unsigned long long)mts[0], (unsigned long long)mts[1],
+	       (unsigned long long)mts[2]);
+	printf("cross-CPU frees: %.4f (%llu of %llu)\n",
+	       ops[TOP_FREE] ? (double)cross / (double)ops[TOP_FREE] : 0,
+	       (unsigned long long)cross, (unsigned long long)ops[TOP_FREE]);
+	printf("events per CPU:");
+	for (i = 0; i < t.h.nr_cpus; i++)
+		printf(" %zu:%llu", i, (unsigned long long)cpus[i]);
+	printf("\n");
+	free(cpus);
+	free(alloc_cpu);
+	free(t.ev);
+	return 0;
+}
+
+/* ---- replay: a workload, so run, compare and sweep can drive it ----------- */
+
+struct replay_params {
+	char path[512];
+};
+
+static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
+		      struct wl_result *res)
+{
+	const struct replay_params *p = priv;
+	int cpus = pcpb_get_config(inst)->nr_cpus;
+	uint64_t enomem = 0, allocs = 0, pages = 0;
+	struct trace t;
+	long *pfn_of;
+	char err[256];
+	double start;
+	size_t i;
+
+	(void)o;
+	if (read_trace(p->path, &t, err, sizeof(err))) {
+		fprintf(stderr, "replay: %s\n", err);
+		return -EINVAL;
+	}
+	pfn_of = malloc((t.n + 2) * sizeof(long));
+	if (!pfn_of) {
+		free(t.ev);
+		return -ENOMEM;
+	}
+	for (i = 0; i < t.n + 2; i++)
+		pfn_of[i] = -1;
+	start = wl_now();
+	/* Simulation: one thread drives every CPU in trace order. */
+	for (i = 0; i < t.n; i++) {
+		struct trace_event *e = &t.ev[i];
+		unsigned int order = e->info & 15;
+		int cpu = e->cpu % cpus;
+
+		if (e->op == TOP_ALLOC && e->id <= t.n) {
+			long pfn = pcpb_alloc_pages_cpu(
+				inst, cpu, order, (e->info >> 4) & 3,
+				(e->info >> 6) & 1 ? PCPB_GFP_ACCOUNT : 0);
+
+			if (pfn < 0) {
+				enomem++;
+				continue;
+			}
+			pfn_of[e->id] = pfn;
+			allocs++;
+			pages += 1UL << order;
+		} else if (e->op == TOP_FREE && e->id <= t.n &&
+			   pfn_of[e->id] >= 0) {
+			pcpb_free_pages_cpu(inst, cpu, (unsigned long)pfn_of[e->id],
+					    order);
+			pfn_of[e->id] = -1;
+		}
+	}
+	res->seconds = wl_now() - start;
+	/* Pages still live at the end of the trace go back, on CPU 0. */
+	for (i = 0; i < t.n; i++) {
+		struct trace_event *e = &t.ev[i];
+
+		if (e->op == TOP_ALLOC && e->id <= t.n && pfn_of[e->id] >= 0) {
+			pcpb_free_pages_cpu(inst, 0, (unsigned long)pfn_of[e->id],
+					    e->info & 15);
+			pfn_of[e->id] = -1;
+		}
+	}
+	res->ops = allocs;
+	res->pages = pages;
+	snprintf(res->line, sizeof(res->line),
+		 "replay: %s (%u CPUs traced, replayed on %d): %zu events, %llu allocs, %llu ENOMEM",
+		 t.h.source, t.h.nr_cpus, cpus, t.n,
+		 (unsigned long long)allocs, (unsigned long long)enomem);
+	free(pfn_of);
+	free(t.ev);
+	return 0;
+}
+
+static int replay_set(void *priv, const char *key, const char *v)
+{
+	struct replay_params *p = priv;
+
+	if (strcmp(key, "--trace"))
+		return -ENOENT;
+	if (strlen(v) >= sizeof(p->path))
+		return -EINVAL;
+	strcpy(p->path, v);
+	return 0;
+}
+
+static int replay_parse(int argc, char **argv, void *priv)
+{
+	struct replay_params *p = priv;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--sim"))
+			continue; /* the only mode so far */
+		if (i + 1 < argc && !replay_set(priv, argv[i], argv[i + 1])) {
+			i++;
+			continue;
+		}
+		return wl_usage_error(argv[0], "unknown argument '%s'", argv[i]);
+	}
+	if (!p->path[0])
+		return wl_usage_error(argv[0], "needs --trace TRACE");
+	{
+		/* A bad trace is bad input: say so before creating anything. */
+		struct trace t;
+		char err[600];
+
+		if (read_trace(p->path, &t, err, sizeof(err)))
+			return wl_usage_error(argv[0], "--trace: %s", err);
+		free(t.ev);
+	}
+	return 0;
+}
+
+static int replay_nr_cpus(const struct wl_opts *o, const void *priv)
+{
+	const struct replay_params *p = priv;
+	struct trace t;
+	char err[256];
+	int n = 1;
+
+	(void)o;
+	if (!read_trace(p->path, &t, err, sizeof(err))) {
+		n = t.h.nr_cpus ? (int)t.h.nr_cpus : 1;
+		free(t.ev);
+	}
+	return n;
+}
+
+static const char replay_usage[] =
+	"usage: pcpbuddy replay TRACE [--sim] [--configs A B ...] [--config k=v,...]\n"
+	"       pcpbuddy run replay --trace TRACE [--sim] [...]\n"
+	"\n"
+	"Replays a pcpbuddy trace (from 'pcpbuddy import ftrace') in simulation:\n"
+	"one thread drives the traced CPUs in trace order, so the work counters\n"
+	"and fragmentation figures are the same on every run.  CPUs default to\n"
+	"the trace's; --config cpus=N folds them onto N (cpu modulo N).  With\n"
+	"--configs it is a compare of those configurations.\n"
+	"Exit: 0 ok, 1 check failed, 2 bad arguments or trace.\n";
+
+/* Simulated time has no vmstat timer: decays would make runs differ. */
+static void replay_adjust(struct wl_opts *o, const void *priv)
+{
+	(void)priv;
+	o->cfg.vmstat_ms = 0;
+}
+
+const struct workload wl_replay = {
+	.name = "replay",
+	.summary = "replay a pcpbuddy trace (imported kernel kmem events) in simulation",
+	.usage = replay_usage,
+	.priv_size = sizeof(struct replay_params),
+	.parse = replay_parse,
+	.nr_cpus = replay_nr_cpus,
+	.set = replay_set,
+	.adjust = replay_adjust,
+	.run = replay_run,
+};
