@@ -252,6 +252,25 @@ int pcpb_stats_read(struct pcpb *inst, struct pcpb_stats *st)
 	return snapshot(inst, st, &res);
 }
 
+int pcpb_pcp_stats_cpu(struct pcpb *inst, int cpu,
+		       uint64_t out[PCPB_NR_PCP_STATS])
+{
+	int n, k;
+
+	if (!inst || !out || cpu < 0 || cpu >= inst->nr_cpus)
+		return -EINVAL;
+	memset(out, 0, PCPB_NR_PCP_STATS * sizeof(*out));
+	for (n = 0; n < inst->nr_nodes; n++) {
+		struct per_cpu_pages *pcp = inst_pcp(inst, cpu, n);
+
+		spin_lock_quiet(&pcp->lock);
+		for (k = 0; k < PCPB_NR_PCP_STATS; k++)
+			out[k] += pcp->stats[k];
+		spin_unlock_quiet(&pcp->lock);
+	}
+	return 0;
+}
+
 void pcpb_stats_reset(struct pcpb *inst)
 {
 	size_t i, nr_pcps = (size_t)inst->nr_cpus * (size_t)inst->nr_nodes;

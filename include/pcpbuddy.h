@@ -366,6 +366,9 @@ struct pcpb_stats {
 
 /* Return: 0; takes every lock in order for a consistent snapshot. */
 PCPB_API int pcpb_stats_read(struct pcpb *inst, struct pcpb_stats *st);
+/* One CPU's PCP counters (PCPB_PCP_*), summed over its zones. */
+PCPB_API int pcpb_pcp_stats_cpu(struct pcpb *inst, int cpu,
+				uint64_t out[PCPB_NR_PCP_STATS]);
 /* Zero every counter and histogram (not the state). */
 PCPB_API void pcpb_stats_reset(struct pcpb *inst);
 

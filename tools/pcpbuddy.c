@@ -29,6 +29,8 @@ static const char usage[] =
 	"  import ftrace FILE -o TRACE\n"
 	"                           kernel kmem: tracepoint text to a trace\n"
 	"  trace info TRACE         what a trace holds\n"
+	"  fidelity TRACE --batch B --high-min H --high-max H\n"
+	"                           the model against the kernel's PCP markers\n"
 	"  replay TRACE [--configs A B ...]\n"
 	"                           replay a trace in simulation\n"
 	"  config [--config k=v]    print the effective configuration\n"
@@ -239,6 +241,8 @@ int main(int argc, char **argv)
 		return wl_trace_info_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "replay"))
 		return cmd_replay(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "fidelity"))
+		return wl_fidelity_main(argc - 1, argv + 1);
 	/* 'pcpbuddy pipe ...' is 'pcpbuddy run pipe ...'. */
 	if (wl_find(argv[1]))
 		return wl_run_main(wl_find(argv[1]), argc - 1, argv + 1);

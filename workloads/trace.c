@@ -34,10 +34,10 @@ enum trace_op {
 /* 16 bytes, little-endian on disk (docs/trace-format.md). */
 struct trace_event {
 	uint64_t time_ns;
-	uint32_t id;   /* allocation id; frees name it; markers: 0 */
+	uint32_t id; /* allocation id; frees name it; markers: 0 */
 	uint16_t cpu;
 	uint8_t op;
-	uint8_t info;  /* order (bits 0-3), migratetype (4-5), accounted (6) */
+	uint8_t info; /* order (bits 0-3), migratetype (4-5), accounted (6) */
 };
 _Static_assert(sizeof(struct trace_event) == 16, "16-byte events");
 
@@ -271,8 +271,7 @@ static int write_trace(const char *path, struct trace *t)
 	return ok ? 0 : -EIO;
 }
 
-static int read_trace(const char *path, struct trace *t, char *err,
-		      size_t len)
+static int read_trace(const char *path, struct trace *t, char *err, size_t len)
 {
 	FILE *f = fopen(path, "rb");
 
@@ -285,7 +284,8 @@ static int read_trace(const char *path, struct trace *t, char *err,
 	    memcmp(t->h.magic, TRACE_MAGIC, 8) || t->h.version != 1 ||
 	    t->h.nr_events > (1ULL << 32)) {
 		fclose(f);
-		snprintf(err, len, "%s: not a pcpbuddy trace (version 1)", path);
+		snprintf(err, len, "%s: not a pcpbuddy trace (version 1)",
+			 path);
 		return -EINVAL;
 	}
 	t->n = t->cap = (size_t)t->h.nr_events;
@@ -345,7 +345,8 @@ int wl_import_main(int argc, char **argv)
 				      "needs: ftrace FILE -o TRACE");
 	f = fopen(in, "r");
 	if (!f) {
-		fprintf(stderr, "pcpbuddy import: %s: %s\n", in, strerror(errno));
+		fprintf(stderr, "pcpbuddy import: %s: %s\n", in,
+			strerror(errno));
 		return 1;
 	}
 	snprintf(t.h.source, sizeof(t.h.source), "ftrace:%s",
@@ -357,7 +358,8 @@ int wl_import_main(int argc, char **argv)
 			break;
 		if (rc) {
 			if (++st.malformed <= 10)
-				fprintf(stderr, "pcpbuddy import: %s:%llu: malformed kmem line\n",
+				fprintf(stderr,
+					"pcpbuddy import: %s:%llu: malformed kmem line\n",
 					in, (unsigned long long)st.lines);
 			rc = 0;
 		}
@@ -378,7 +380,8 @@ int wl_import_main(int argc, char **argv)
 	free(live.key);
 	free(live.val);
 	if (rc)
-		fprintf(stderr, "pcpbuddy import: %s: %s\n", out, strerror(-rc));
+		fprintf(stderr, "pcpbuddy import: %s: %s\n", out,
+			strerror(-rc));
 	return rc ? 1 : 0;
 }
 
@@ -394,8 +397,8 @@ int wl_trace_info_main(int argc, char **argv)
 	size_t i;
 
 	if (argc != 3 || strcmp(argv[1], "info")) {
-		if (argc > 1 && (!strcmp(argv[1], "--help") ||
-				 !strcmp(argv[1], "-h"))) {
+		if (argc > 1 &&
+		    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 			printf("usage: pcpbuddy trace info TRACE\n"
 			       "Counts per op, order, migratetype and CPU, the cross-CPU free\n"
 			       "fraction and the duration of a pcpbuddy trace.\n");
@@ -506,8 +509,8 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 			pages += 1UL << order;
 		} else if (e->op == TOP_FREE && e->id <= t.n &&
 			   pfn_of[e->id] >= 0) {
-			pcpb_free_pages_cpu(inst, cpu, (unsigned long)pfn_of[e->id],
-					    order);
+			pcpb_free_pages_cpu(
+				inst, cpu, (unsigned long)pfn_of[e->id], order);
 			pfn_of[e->id] = -1;
 		}
 	}
@@ -517,17 +520,19 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 		struct trace_event *e = &t.ev[i];
 
 		if (e->op == TOP_ALLOC && e->id <= t.n && pfn_of[e->id] >= 0) {
-			pcpb_free_pages_cpu(inst, 0, (unsigned long)pfn_of[e->id],
+			pcpb_free_pages_cpu(inst, 0,
+					    (unsigned long)pfn_of[e->id],
 					    e->info & 15);
 			pfn_of[e->id] = -1;
 		}
 	}
 	res->ops = allocs;
 	res->pages = pages;
-	snprintf(res->line, sizeof(res->line),
-		 "replay: %s (%u CPUs traced, replayed on %d): %zu events, %llu allocs, %llu ENOMEM",
-		 t.h.source, t.h.nr_cpus, cpus, t.n,
-		 (unsigned long long)allocs, (unsigned long long)enomem);
+	snprintf(
+		res->line, sizeof(res->line),
+		"replay: %s (%u CPUs traced, replayed on %d): %zu events, %llu allocs, %llu ENOMEM",
+		t.h.source, t.h.nr_cpus, cpus, t.n, (unsigned long long)allocs,
+		(unsigned long long)enomem);
 	free(pfn_of);
 	free(t.ev);
 	return 0;
@@ -557,7 +562,8 @@ static int replay_parse(int argc, char **argv, void *priv)
 			i++;
 			continue;
 		}
-		return wl_usage_error(argv[0], "unknown argument '%s'", argv[i]);
+		return wl_usage_error(argv[0], "unknown argument '%s'",
+				      argv[i]);
 	}
 	if (!p->path[0])
 		return wl_usage_error(argv[0], "needs --trace TRACE");
@@ -608,7 +614,8 @@ static void replay_adjust(struct wl_opts *o, const void *priv)
 
 const struct workload wl_replay = {
 	.name = "replay",
-	.summary = "replay a pcpbuddy trace (imported kernel kmem events) in simulation",
+	.summary =
+		"replay a pcpbuddy trace (imported kernel kmem events) in simulation",
 	.usage = replay_usage,
 	.priv_size = sizeof(struct replay_params),
 	.parse = replay_parse,
@@ -617,3 +624,136 @@ const struct workload wl_replay = {
 	.adjust = replay_adjust,
 	.run = replay_run,
 };
+
+/* ---- fidelity: the model against the kernel's own markers ---------------- */
+
+static const char fidelity_usage[] =
+	"usage: pcpbuddy fidelity TRACE --batch B --high-min H --high-max H\n"
+	"                         [--memory SIZE] [--json]\n"
+	"\n"
+	"Replays an imported kernel trace on policy=classic with the kernel's PCP\n"
+	"batch and high (read them from /proc/zoneinfo: pagesets batch, high_min,\n"
+	"high_max of the zone that served the trace) and compares, per CPU,\n"
+	"what the model predicts with what the kernel's markers show:\n"
+	"  refill: pages pulled into PCPs under zone->lock (kernel:\n"
+	"          mm_page_alloc_zone_locked with percpu_refill=1);\n"
+	"  drain:  pages drained from PCPs (kernel: mm_page_pcpu_drain).\n"
+	"  --memory  the modelled zone (default 1G; use the zone's managed pages)\n"
+	"Exit: 0 ok, 1 check failed, 2 bad arguments or trace.\n";
+
+int wl_fidelity_main(int argc, char **argv)
+{
+	struct replay_params rp = { { 0 } };
+	struct wl_opts o = { 0 };
+	struct wl_result res = { 0 };
+	struct pcpb_check_result check;
+	uint64_t *k_refill, *k_drain;
+	const char *mem = "1G";
+	struct pcpb *inst;
+	struct trace t;
+	char err[600], kv[256];
+	long batch = 0, hmin = 0, hmax = 0;
+	bool json = false;
+	unsigned int c;
+	size_t i;
+	int rc;
+
+	for (i = 1; i < (size_t)argc; i++) {
+		const char *a = argv[i],
+			   *v = i + 1 < (size_t)argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(fidelity_usage, stdout);
+			return 0;
+		} else if (!strcmp(a, "--json")) {
+			json = true;
+		} else if (v && !strcmp(a, "--batch")) {
+			batch = strtol(v, NULL, 10), i++;
+		} else if (v && !strcmp(a, "--high-min")) {
+			hmin = strtol(v, NULL, 10), i++;
+		} else if (v && !strcmp(a, "--high-max")) {
+			hmax = strtol(v, NULL, 10), i++;
+		} else if (v && !strcmp(a, "--memory")) {
+			mem = v, i++;
+		} else if (a[0] != '-' && !rp.path[0] &&
+			   strlen(a) < sizeof(rp.path)) {
+			strcpy(rp.path, a);
+		} else {
+			return wl_usage_error("pcpbuddy fidelity",
+					      "unknown argument '%s'", a);
+		}
+	}
+	if (!rp.path[0] || batch < 1 || hmin < 1 || hmax < hmin)
+		return wl_usage_error(
+			"pcpbuddy fidelity",
+			"needs TRACE --batch B --high-min H --high-max H (H from /proc/zoneinfo)");
+	if (read_trace(rp.path, &t, err, sizeof(err))) {
+		fprintf(stderr, "pcpbuddy fidelity: %s\n", err);
+		return 2;
+	}
+	k_refill = calloc(t.h.nr_cpus + 1, sizeof(*k_refill));
+	k_drain = calloc(t.h.nr_cpus + 1, sizeof(*k_drain));
+	if (!k_refill || !k_drain)
+		return 1;
+	for (i = 0; i < t.n; i++) {
+		uint64_t pages = 1ULL << (t.ev[i].info & 15);
+
+		if (t.ev[i].op == TOP_REFILL_MARK)
+			k_refill[t.ev[i].cpu] += pages;
+		else if (t.ev[i].op == TOP_DRAIN_MARK)
+			k_drain[t.ev[i].cpu] += pages;
+	}
+	pcpb_config_init(&o.cfg);
+	snprintf(
+		kv, sizeof(kv),
+		"policy=classic,memory=%s,cpus=%u,batch=%ld,high_min=%ld,high_max=%ld,vmstat_ms=0,cpu_mode=explicit",
+		mem, t.h.nr_cpus ? t.h.nr_cpus : 1, batch, hmin, hmax);
+	if (pcpb_config_parse(&o.cfg, kv, err, sizeof(err)) ||
+	    pcpb_create(&o.cfg, &inst)) {
+		fprintf(stderr, "pcpbuddy fidelity: %s\n", err);
+		return 2;
+	}
+	rc = replay_run(inst, &o, &rp, &res);
+	if (json)
+		printf("{\"trace\": \"%s\", \"batch\": %ld, \"high_min\": %ld, \"high_max\": %ld, \"cpus\": [",
+		       t.h.source, batch, hmin, hmax);
+	else
+		printf("fidelity: %s on classic, batch %ld, high %ld..%ld\n"
+		       "%4s %14s %14s %7s %14s %14s %7s\n",
+		       t.h.source, batch, hmin, hmax, "cpu", "kernel refill",
+		       "model refill", "ratio", "kernel drain", "model drain",
+		       "ratio");
+	for (c = 0; c < t.h.nr_cpus && !rc; c++) {
+		uint64_t m[PCPB_NR_PCP_STATS];
+
+		pcpb_pcp_stats_cpu(inst, (int)c, m);
+		if (json)
+			printf("%s{\"cpu\": %u, \"kernel_refill\": %llu, \"model_refill\": %llu, \"kernel_drain\": %llu, \"model_drain\": %llu}",
+			       c ? ", " : "", c,
+			       (unsigned long long)k_refill[c],
+			       (unsigned long long)m[PCPB_PCP_refill_pages],
+			       (unsigned long long)k_drain[c],
+			       (unsigned long long)m[PCPB_PCP_drain_pages]);
+		else
+			printf("%4u %14llu %14llu %7.2f %14llu %14llu %7.2f\n",
+			       c, (unsigned long long)k_refill[c],
+			       (unsigned long long)m[PCPB_PCP_refill_pages],
+			       k_refill[c] ? (double)m[PCPB_PCP_refill_pages] /
+						     (double)k_refill[c]
+					   : 0,
+			       (unsigned long long)k_drain[c],
+			       (unsigned long long)m[PCPB_PCP_drain_pages],
+			       k_drain[c] ? (double)m[PCPB_PCP_drain_pages] /
+						    (double)k_drain[c]
+					  : 0);
+	}
+	if (json)
+		printf("]}\n");
+	if (!rc && (pcpb_check(inst, &check) || check.pages_allocated))
+		rc = 1;
+	pcpb_destroy(inst);
+	free(k_refill);
+	free(k_drain);
+	free(t.ev);
+	return rc ? 1 : 0;
+}

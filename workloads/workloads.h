@@ -138,5 +138,6 @@ extern const struct workload wl_mixed, wl_purge, wl_fragment, wl_exit, wl_bulk,
 /* trace.c: 'pcpbuddy import ftrace ...' and 'pcpbuddy trace info ...' */
 int wl_import_main(int argc, char **argv);
 int wl_trace_info_main(int argc, char **argv);
+int wl_fidelity_main(int argc, char **argv);
 
 #endif /* PCPB_WORKLOADS_H */

@@ -230,6 +230,8 @@ a=$("$bin" replay "$tmp/s.trace" --config policy=owner --json | $py -c "import j
 b=$("$bin" replay "$tmp/s.trace" --config policy=owner --json | $py -c "import json,sys; r=json.load(sys.stdin); print(r['work'], r['pcp'], r['locks']['zone']['acquisitions'])")
 if [ -n "$a" ] && [ "$a" = "$b" ]; then ok; else bad "replay is not deterministic"; fi
 expect_exit 0 "usage: pcpbuddy import ftrace" -- import --help
+expect_exit 0 "usage: pcpbuddy fidelity" -- fidelity --help
+expect_exit 2 "needs TRACE --batch" -- fidelity "$tmp/s.trace"
 expect_exit 2 "needs: ftrace FILE -o TRACE" -- import ftrace
 expect_exit 1 "No such file" -- import ftrace /nonexistent -o /tmp/x.trace
 expect_exit 2 "not a pcpbuddy trace" -- trace info tests/data/kmem-samples.txt

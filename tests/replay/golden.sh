@@ -26,6 +26,8 @@ print('$cfg', 'allocs', r['ops']['alloc'], 'zone_acq', r['locks']['zone']['acqui
       'merges', w['merges'], 'fallback_searches', w['fallback_searches'],
       'blocks_claimed', o['blocks_claimed'], 'check', r['check']['ok'])"
 	done
+	"$bin" fidelity "$tmp/tar.trace" --batch 63 --high-min 3133 \
+		--high-max 20480 --memory 1280M
 } > "$tmp/got"
 if [ "${2:-}" = "--update" ]; then
 	cp "$tmp/got" "$dir/tar-kmem.expected"
