@@ -29,6 +29,7 @@ enum trace_op {
 	TOP_FREE = 2,
 	TOP_REFILL_MARK = 3, /* mm_page_alloc_zone_locked, percpu_refill=1 */
 	TOP_DRAIN_MARK = 4,  /* mm_page_pcpu_drain */
+	TOP_FREE_OLD = 5,    /* free of a page allocated before the trace */
 };
 
 /* 16 bytes, little-endian on disk (docs/trace-format.md). */
@@ -239,12 +240,16 @@ static int import_line(char *line, struct trace *t, struct pfn_map *live,
 		return 0;
 	} else if (!strncmp(ev, "mm_page_free:", 13)) {
 		e.id = pm_take(live, pfn);
-		if (!e.id) {
-			st->pre_trace_frees++;
-			return 0;
-		}
 		e.op = TOP_FREE;
-		st->frees++;
+		if (!e.id) {
+			/* Allocated before the trace: the replay allocates it
+			 * up front, so this free can still happen. */
+			e.id = (*next_id)++;
+			e.op = TOP_FREE_OLD;
+			st->pre_trace_frees++;
+		} else {
+			st->frees++;
+		}
 	} else if (!strncmp(ev, "mm_page_pcpu_drain:", 19)) {
 		e.op = TOP_DRAIN_MARK;
 		st->drain_marks++;
@@ -367,14 +372,14 @@ int wl_import_main(int argc, char **argv)
 	fclose(f);
 	if (!rc)
 		rc = write_trace(out, &t);
-	printf("import: %llu lines: %llu allocs, %llu frees, %llu refill markers, %llu drain markers; skipped %llu failed allocs, %llu frees of pages allocated before the trace, %llu free_batched annotations, %llu other lines, %llu malformed\n",
+	printf("import: %llu lines: %llu allocs, %llu frees, %llu frees of pages allocated before the trace, %llu refill markers, %llu drain markers; skipped %llu failed allocs, %llu free_batched annotations, %llu other lines, %llu malformed\n",
 	       (unsigned long long)st.lines, (unsigned long long)st.allocs,
 	       (unsigned long long)st.frees,
+	       (unsigned long long)st.pre_trace_frees,
 	       (unsigned long long)st.refill_marks,
 	       (unsigned long long)st.drain_marks,
-	       (unsigned long long)st.failed,
-	       (unsigned long long)st.pre_trace_frees,
-	       (unsigned long long)st.batched, (unsigned long long)st.unknown,
+	       (unsigned long long)st.failed, (unsigned long long)st.batched,
+	       (unsigned long long)st.unknown,
 	       (unsigned long long)st.malformed);
 	free(t.ev);
 	free(live.key);
@@ -389,7 +394,7 @@ int wl_import_main(int argc, char **argv)
 
 int wl_trace_info_main(int argc, char **argv)
 {
-	uint64_t ops[5] = { 0 }, orders[11] = { 0 }, mts[3] = { 0 }, cross = 0;
+	uint64_t ops[6] = { 0 }, orders[11] = { 0 }, mts[3] = { 0 }, cross = 0;
 	uint64_t *cpus;
 	uint16_t *alloc_cpu;
 	struct trace t;
@@ -417,7 +422,7 @@ int wl_trace_info_main(int argc, char **argv)
 	for (i = 0; i < t.n; i++) {
 		struct trace_event *e = &t.ev[i];
 
-		ops[e->op < 5 ? e->op : 0]++;
+		ops[e->op < 6 ? e->op : 0]++;
 		cpus[e->cpu]++;
 		if (e->op == TOP_ALLOC) {
 			orders[e->info & 15]++;
@@ -433,9 +438,10 @@ int wl_trace_info_main(int argc, char **argv)
 	       t.h.nr_cpus, t.n,
 	       t.n ? (double)(t.ev[t.n - 1].time_ns - t.ev[0].time_ns) * 1e-9
 		   : 0);
-	printf("ops: alloc %llu free %llu refill_marker %llu drain_marker %llu\n",
+	printf("ops: alloc %llu free %llu free_old %llu refill_marker %llu drain_marker %llu\n",
 	       (unsigned long long)ops[TOP_ALLOC],
 	       (unsigned long long)ops[TOP_FREE],
+	       (unsigned long long)ops[TOP_FREE_OLD],
 	       (unsigned long long)ops[TOP_REFILL_MARK],
 	       (unsigned long long)ops[TOP_DRAIN_MARK]);
 	printf("alloc orders:");
@@ -488,6 +494,22 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 	}
 	for (i = 0; i < t.n + 2; i++)
 		pfn_of[i] = -1;
+	/* Pages the trace frees but never allocated exist before it starts:
+	 * allocate them on the freeing CPU, then start from a clean slate. */
+	for (i = 0; i < t.n; i++) {
+		struct trace_event *e = &t.ev[i];
+
+		if (e->op == TOP_FREE_OLD && e->id <= t.n) {
+			long pfn = pcpb_alloc_pages_cpu(inst, e->cpu % cpus,
+							e->info & 15,
+							PCPB_MT_MOVABLE, 0);
+
+			pfn_of[e->id] = pfn;
+			enomem += pfn < 0;
+		}
+	}
+	pcpb_drain_all(inst);
+	pcpb_stats_reset(inst);
 	start = wl_now();
 	/* Simulation: one thread drives every CPU in trace order. */
 	for (i = 0; i < t.n; i++) {
@@ -507,8 +529,8 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 			pfn_of[e->id] = pfn;
 			allocs++;
 			pages += 1UL << order;
-		} else if (e->op == TOP_FREE && e->id <= t.n &&
-			   pfn_of[e->id] >= 0) {
+		} else if ((e->op == TOP_FREE || e->op == TOP_FREE_OLD) &&
+			   e->id <= t.n && pfn_of[e->id] >= 0) {
 			pcpb_free_pages_cpu(
 				inst, cpu, (unsigned long)pfn_of[e->id], order);
 			pfn_of[e->id] = -1;

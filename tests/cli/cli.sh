@@ -220,11 +220,18 @@ assert all(x['report']['check']['ok'] for x in r['results'])"; then ok; else bad
 # import: every prefix style, and each trap counted as the notes say.
 "$bin" import ftrace tests/data/kmem-samples.txt -o "$tmp/s.trace" >"$tmp/imp.txt" 2>"$tmp/err"
 if [ $? -eq 0 ] &&
-   grep -q '^import: 27 lines: 5 allocs, 1 frees, 5 refill markers, 2 drain markers; skipped 1 failed allocs, 3 frees of pages allocated before the trace, 4 free_batched annotations, 1 other lines, 1 malformed$' "$tmp/imp.txt" &&
+   grep -q '^import: 27 lines: 5 allocs, 1 frees, 3 frees of pages allocated before the trace, 5 refill markers, 2 drain markers; skipped 1 failed allocs, 4 free_batched annotations, 1 other lines, 1 malformed$' "$tmp/imp.txt" &&
    grep -q 'kmem-samples.txt:27: malformed' "$tmp/err"; then ok; else bad "import ftrace samples"; cat "$tmp/imp.txt" "$tmp/err" >&2; fi
 "$bin" trace info "$tmp/s.trace" >"$tmp/info.txt" 2>&1
-if grep -q '^ops: alloc 5 free 1 refill_marker 5 drain_marker 2$' "$tmp/info.txt" &&
+if grep -q '^ops: alloc 5 free 1 free_old 3 refill_marker 5 drain_marker 2$' "$tmp/info.txt" &&
    grep -q '^alloc orders: 0:4 9:1$' "$tmp/info.txt"; then ok; else bad "trace info"; cat "$tmp/info.txt" >&2; fi
+# replay frees the 3 pre-trace pages too: 1 + 3 traced frees, then the 4
+# pages still live at the end; nothing is left allocated.
+"$bin" replay "$tmp/s.trace" --json >"$tmp/rs.json" 2>"$tmp/err"
+if [ $? -eq 0 ] && $py -c "
+import json; r = json.load(open('$tmp/rs.json'))
+assert r['ops']['free'] == 8, r['ops']
+assert r['check']['ok'] and r['check']['pages_allocated'] == 0, r['check']"; then ok; else bad "replay of pre-trace frees"; cat "$tmp/err" >&2; fi
 # replay in simulation is the same work every time.
 a=$("$bin" replay "$tmp/s.trace" --config policy=owner --json | $py -c "import json,sys; r=json.load(sys.stdin); print(r['work'], r['pcp'], r['locks']['zone']['acquisitions'])")
 b=$("$bin" replay "$tmp/s.trace" --config policy=owner --json | $py -c "import json,sys; r=json.load(sys.stdin); print(r['work'], r['pcp'], r['locks']['zone']['acquisitions'])")
