@@ -130,9 +130,9 @@ static void *vmstat_worker(void *arg)
 			continue;
 		if (inst->vmstat_stop)
 			break;
-		pthread_mutex_unlock(&inst->vmstat_mutex);
+		/* Under vmstat_mutex, so pcpb_set_event_hook() never lands
+		 * in the middle of a tick's event. */
 		pcpb_vmstat_tick(inst);
-		pthread_mutex_lock(&inst->vmstat_mutex);
 	}
 	pthread_mutex_unlock(&inst->vmstat_mutex);
 	return NULL;
@@ -386,6 +386,33 @@ static unsigned long get_page_from_freelist(struct pcpb *inst, int cpu,
 	return PFN_NONE;
 }
 
+static void drain_all_pages(struct pcpb *inst)
+{
+	int cpu, n;
+
+	pthread_mutex_lock(&inst->drain_mutex);
+	for (n = 0; n < inst->nr_nodes; n++)
+		for (cpu = 0; cpu < inst->nr_cpus; cpu++)
+			drain_pages_zone(inst->zones[n], cpu);
+	pthread_mutex_unlock(&inst->drain_mutex);
+}
+
+void pcpb_set_event_hook(struct pcpb *inst, pcpb_event_fn fn, void *ctx)
+{
+	/* The vmstat thread ticks under vmstat_mutex. */
+	pthread_mutex_lock(&inst->vmstat_mutex);
+	inst->event_ctx = ctx;
+	inst->event_fn = fn;
+	pthread_mutex_unlock(&inst->vmstat_mutex);
+}
+
+static long alloc_event(struct pcpb *inst, int cpu, unsigned long pfn,
+			unsigned int order, int migratetype, unsigned int flags)
+{
+	inst_event(inst, PCPB_EV_ALLOC, cpu, pfn, order, migratetype, flags);
+	return (long)pfn;
+}
+
 long pcpb_alloc_pages_cpu(struct pcpb *inst, int cpu, unsigned int order,
 			  int migratetype, unsigned int flags)
 {
@@ -403,12 +430,12 @@ long pcpb_alloc_pages_cpu(struct pcpb *inst, int cpu, unsigned int order,
 	pfn = get_page_from_freelist(inst, cpu, order, migratetype, flags,
 				     WMARK_LOW);
 	if (likely(pfn != PFN_NONE))
-		return (long)pfn;
+		return alloc_event(inst, cpu, pfn, order, migratetype, flags);
 	/* The slow path: no reclaim to do, so min watermark, then drain. */
 	pfn = get_page_from_freelist(inst, cpu, order, migratetype, flags,
 				     WMARK_MIN);
 	if (pfn == PFN_NONE && !(flags & PCPB_GFP_NORETRY)) {
-		pcpb_drain_all(inst);
+		drain_all_pages(inst);
 		pfn = get_page_from_freelist(inst, cpu, order, migratetype,
 					     flags, WMARK_MIN);
 	}
@@ -416,7 +443,7 @@ long pcpb_alloc_pages_cpu(struct pcpb *inst, int cpu, unsigned int order,
 		atomic_add(&inst->alloc_failed, 1);
 		return -ENOMEM;
 	}
-	return (long)pfn;
+	return alloc_event(inst, cpu, pfn, order, migratetype, flags);
 }
 
 long pcpb_alloc_pages(struct pcpb *inst, unsigned int order, int migratetype,
@@ -445,6 +472,7 @@ int pcpb_free_pages_cpu(struct pcpb *inst, int cpu, unsigned long pfn,
 	if (unlikely(READ_ONCE(page->state) != PS_ALLOC ||
 		     READ_ONCE(page->order) != order))
 		goto einval;
+	inst_event(inst, PCPB_EV_FREE, cpu, pfn, order, -1, 0);
 	free_frozen_pages(pfn_zone(inst, pfn), cpu, pfn, order);
 	return 0;
 einval:
@@ -488,6 +516,32 @@ long pcpb_addr_to_pfn(struct pcpb *inst, const void *addr)
 	return (long)((size_t)(p - inst->backing) >> PCPB_PAGE_SHIFT);
 }
 
+/*
+ * The bulk PCP path with an event per new page.  FILL_NULL leaves populated
+ * slots alone, so which slots are new is known only against a copy.
+ */
+static long bulk_pcp_with_events(struct pcpb *inst, struct zone *zone, int cpu,
+				 int mt, unsigned int flags, unsigned long nr,
+				 long *array, unsigned long filled,
+				 bool fill_null)
+{
+	long *before = malloc((nr - filled) * sizeof(*before));
+	unsigned long i;
+	long ret;
+
+	if (before)
+		memcpy(before, array + filled, (nr - filled) * sizeof(*before));
+	ret = before ? alloc_pages_bulk_pcp(zone, cpu, mt, nr, array, filled,
+					    fill_null)
+		     : -EAGAIN;
+	for (i = filled; ret > 0 && i < (unsigned long)ret; i++)
+		if (!fill_null || before[i - filled] == PCPB_NO_PAGE)
+			alloc_event(inst, cpu, (unsigned long)array[i], 0, mt,
+				    flags);
+	free(before);
+	return ret;
+}
+
 long pcpb_alloc_pages_bulk_cpu(struct pcpb *inst, int cpu, int migratetype,
 			       unsigned int flags, unsigned long nr,
 			       long *array, enum pcpb_bulk_contract contract)
@@ -523,8 +577,12 @@ long pcpb_alloc_pages_bulk_cpu(struct pcpb *inst, int cpu, int migratetype,
 			       wmark_pages(zone, WMARK_LOW) + (nr - filled),
 			       migratetype == MIGRATE_MOVABLE))
 		goto single;
-	ret = alloc_pages_bulk_pcp(zone, cpu, migratetype, nr, array, filled,
-				   fill_null);
+	if (unlikely(inst->event_fn))
+		ret = bulk_pcp_with_events(inst, zone, cpu, migratetype, flags,
+					   nr, array, filled, fill_null);
+	else
+		ret = alloc_pages_bulk_pcp(zone, cpu, migratetype, nr, array,
+					   filled, fill_null);
 	if (ret < 0)
 		goto single;
 	return fill_null ? ret : ret - (long)start;
@@ -582,19 +640,15 @@ void pcpb_set_reclaim_active(struct pcpb *inst, int node, bool on)
 
 void pcpb_drain_all(struct pcpb *inst)
 {
-	int cpu, n;
-
-	pthread_mutex_lock(&inst->drain_mutex);
-	for (n = 0; n < inst->nr_nodes; n++)
-		for (cpu = 0; cpu < inst->nr_cpus; cpu++)
-			drain_pages_zone(inst->zones[n], cpu);
-	pthread_mutex_unlock(&inst->drain_mutex);
+	inst_event(inst, PCPB_EV_DRAIN_ALL, 0, 0, 0, -1, 0);
+	drain_all_pages(inst);
 }
 
 void pcpb_vmstat_tick(struct pcpb *inst)
 {
 	int cpu, n;
 
+	inst_event(inst, PCPB_EV_VMSTAT_TICK, 0, 0, 0, -1, 0);
 	for (cpu = 0; cpu < inst->nr_cpus; cpu++)
 		for (n = 0; n < inst->nr_nodes; n++)
 			decay_pcp_high(inst->zones[n], inst_pcp(inst, cpu, n));

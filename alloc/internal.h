@@ -38,6 +38,8 @@ struct pcpb {
 	struct per_cpu_pages *pcps;
 
 	uint64_t einval, alloc_failed; /* atomic */
+	pcpb_event_fn event_fn;	       /* set while single-threaded */
+	void *event_ctx;
 
 	pthread_mutex_t drain_mutex;
 	pthread_mutex_t vmstat_mutex;
@@ -45,6 +47,15 @@ struct pcpb {
 	pthread_t vmstat_thread;
 	bool vmstat_running, vmstat_stop;
 };
+
+/* The event hook (pcpb_set_event_hook()): nothing but a test when unset. */
+static inline void inst_event(struct pcpb *inst, enum pcpb_event ev, int cpu,
+			      unsigned long pfn, unsigned int order, int mt,
+			      unsigned int flags)
+{
+	if (unlikely(inst->event_fn))
+		inst->event_fn(inst->event_ctx, ev, cpu, pfn, order, mt, flags);
+}
 
 static inline struct zone *pfn_zone(const struct pcpb *inst, unsigned long pfn)
 {

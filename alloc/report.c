@@ -276,6 +276,7 @@ void pcpb_stats_reset(struct pcpb *inst)
 	size_t i, nr_pcps = (size_t)inst->nr_cpus * (size_t)inst->nr_nodes;
 	int n;
 
+	inst_event(inst, PCPB_EV_STATS_RESET, 0, 0, 0, -1, 0);
 	inst_lock_all(inst);
 	for (n = 0; n < inst->nr_nodes; n++) {
 		memset(&inst->zones[n]->stats, 0, sizeof(struct zone_stats));

@@ -215,6 +215,30 @@ PCPB_API int pcpb_set_thread_cpu(int cpu);
 /* The CPU the calling thread acts as on @inst. */
 PCPB_API int pcpb_current_cpu(struct pcpb *inst);
 
+enum pcpb_event {
+	PCPB_EV_ALLOC = 1,
+	PCPB_EV_FREE = 2,
+	PCPB_EV_DRAIN_ALL = 3,	 /* a pcpb_drain_all() call */
+	PCPB_EV_STATS_RESET = 4, /* a pcpb_stats_reset() call */
+	PCPB_EV_VMSTAT_TICK = 5, /* a pcpb_vmstat_tick(), the timer's too */
+};
+/* @migratetype is -1 and @flags 0 for frees; the last three carry only @ev. */
+typedef void (*pcpb_event_fn)(void *ctx, enum pcpb_event ev, int cpu,
+			      unsigned long pfn, unsigned int order,
+			      int migratetype, unsigned int flags);
+/**
+ * pcpb_set_event_hook - call @fn, on the acting thread, after every
+ * successful allocation (bulk pages one by one, as order 0) and before every
+ * valid free, and on the calls that change state besides them: what
+ * 'pcpbuddy run DRIVER --record' writes traces from.  A free's event comes
+ * before any allocation can return that pfn again; the allocator's own
+ * drain on allocation failure is not an event (a replay repeats it).
+ * Context: while no other thread uses @inst; @fn NULL removes it.  @fn runs
+ * concurrently on several threads and must not call back into @inst.
+ */
+PCPB_API void pcpb_set_event_hook(struct pcpb *inst, pcpb_event_fn fn,
+				  void *ctx);
+
 PCPB_API unsigned long pcpb_nr_pages(const struct pcpb *inst);
 /* Return: the address of @pfn's bytes, or NULL when not backed/foreign. */
 PCPB_API void *pcpb_pfn_to_addr(struct pcpb *inst, unsigned long pfn);

@@ -103,6 +103,7 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 	o->hog = 0.5;
 	o->pressure = NULL;
 	o->fmt = PCPB_FMT_TEXT;
+	o->record = NULL;
 	pcpb_config_init(&o->cfg);
 
 	for (i = 1; i < argc; i++) {
@@ -111,6 +112,11 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(usage, stdout);
+			fputs("\nEvery driver also takes:\n"
+			      "  --memory-pressure   a hog, a page cache and kswapd (--hog F, default 0.5)\n"
+			      "  --record FILE       write a trace of every allocation and free\n"
+			      "                      (docs/trace-format.md) for 'pcpbuddy replay'\n",
+			      stdout);
 			return 1;
 		} else if (!strcmp(a, "--json")) {
 			o->fmt = PCPB_FMT_JSON;
@@ -118,6 +124,11 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 			o->fmt = PCPB_FMT_CSV;
 		} else if (!strcmp(a, "--memory-pressure")) {
 			o->memory_pressure = true;
+		} else if (!strcmp(a, "--record")) {
+			if (i + 1 >= argc || !argv[i + 1][0])
+				return wl_usage_error(prog,
+						      "--record needs a file");
+			o->record = argv[++i];
 		} else if (!strcmp(a, "--hog")) {
 			if (i + 1 >= argc ||
 			    parse_double(argv[i + 1], 0, 0.9, &v))

@@ -488,6 +488,9 @@ int wl_compare_main(int argc, char **argv)
 		return 1;
 	}
 	rc = wl_prepare(w, nrest, rest, &o, priv);
+	if (!rc && o.record)
+		rc = wl_usage_error("pcpbuddy compare",
+				    "--record is for 'pcpbuddy run'");
 	if (rc) {
 		free(rest);
 		free(priv);
@@ -738,6 +741,9 @@ int wl_sweep_main(int argc, char **argv)
 	}
 	priv = calloc(1, w->priv_size ? w->priv_size : 1);
 	rc = priv ? wl_prepare(w, nrest, rest, &base, priv) : 1;
+	if (!rc && base.record)
+		rc = wl_usage_error("pcpbuddy sweep",
+				    "--record is for 'pcpbuddy run'");
 	if (rc) {
 		free(rest);
 		free(priv);

@@ -69,6 +69,7 @@ int wl_run_with_pressure(const struct workload *w, struct pcpb *inst,
 int wl_run_main(const struct workload *w, int argc, char **argv)
 {
 	struct pcpb_check_result check;
+	struct wl_recorder *rec = NULL;
 	struct wl_result res;
 	struct wl_opts o;
 	struct pcpb *inst;
@@ -90,10 +91,29 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 		free(priv);
 		return 1;
 	}
+	if (o.record) {
+		rec = wl_record_start(inst, o.record, w->name);
+		if (!rec) {
+			fprintf(stderr, "%s: --record %s: %s\n", argv[0],
+				o.record, strerror(errno));
+			pcpb_destroy(inst);
+			free(priv);
+			return 1;
+		}
+	}
 	memset(&res, 0, sizeof(res));
 	rc = wl_run_with_pressure(w, inst, &o, priv, &res, pressure_line,
 				  sizeof(pressure_line));
 	free(priv);
+	if (rec) {
+		int wrc = wl_record_finish(rec, inst);
+
+		if (wrc) {
+			fprintf(stderr, "%s: --record %s: %s\n", argv[0],
+				o.record, strerror(-wrc));
+			rc = rc ? rc : wrc;
+		}
+	}
 	if (rc) {
 		fprintf(stderr, "%s: %s\n", argv[0], strerror(-rc));
 		pcpb_destroy(inst);

@@ -2,7 +2,8 @@
 /*
  * trace.c - page allocation traces: the binary format (docs/trace-format.md),
  * 'pcpbuddy import ftrace' for kernel kmem: tracepoint text, 'pcpbuddy
- * trace info', and the deterministic 'replay' workload.
+ * trace info', the --record event hook of every driver, and the
+ * deterministic 'replay' workload.
  *
  * Import rules (../shared/docs/toolchain-notes.md section 6): pages are keyed
  * by pfn= (page= is a hashed pointer in tracefs); mm_page_free_batched fires
@@ -13,9 +14,11 @@
  *
  * Invariants: an alloc event's id is unique among live allocations; a free
  * event names the id of a live allocation.
- * Locking: single-threaded.
+ * Locking: single-threaded, except the recorder, whose event callback runs
+ * on every driver thread and appends under its one mutex.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +33,11 @@ enum trace_op {
 	TOP_REFILL_MARK = 3, /* mm_page_alloc_zone_locked, percpu_refill=1 */
 	TOP_DRAIN_MARK = 4,  /* mm_page_pcpu_drain */
 	TOP_FREE_OLD = 5,    /* free of a page allocated before the trace */
+	/* --record only: the instance-wide calls a driver made */
+	TOP_DRAIN_ALL = 6,
+	TOP_STATS_RESET = 7,
+	TOP_VMSTAT_TICK = 8,
+	NR_TRACE_OPS
 };
 
 /* 16 bytes, little-endian on disk (docs/trace-format.md). */
@@ -41,6 +49,7 @@ struct trace_event {
 	uint8_t info; /* order (bits 0-3), migratetype (4-5), accounted (6) */
 };
 _Static_assert(sizeof(struct trace_event) == 16, "16-byte events");
+#define TRACE_ACCOUNTED (1U << 6)
 
 struct trace_header {
 	char magic[8];
@@ -229,7 +238,7 @@ static int import_line(char *line, struct trace *t, struct pfn_map *live,
 			return 0;
 		}
 		if (strstr(ev, "ACCOUNT"))
-			e.info |= 1 << 6;
+			e.info |= TRACE_ACCOUNTED;
 		e.op = TOP_ALLOC;
 		e.id = (*next_id)++;
 		if (pm_put(live, pfn, e.id))
@@ -260,13 +269,11 @@ static int import_line(char *line, struct trace *t, struct pfn_map *live,
 	return trace_push(t, e);
 }
 
-static int write_trace(const char *path, struct trace *t)
+/* Writes @t to @f and closes it. */
+static int write_trace_file(FILE *f, struct trace *t)
 {
-	FILE *f = fopen(path, "wb");
 	int ok;
 
-	if (!f)
-		return -errno;
 	memcpy(t->h.magic, TRACE_MAGIC, 8);
 	t->h.version = 1;
 	t->h.nr_events = t->n;
@@ -274,6 +281,98 @@ static int write_trace(const char *path, struct trace *t)
 	     fwrite(t->ev, sizeof(*t->ev), t->n, f) == t->n;
 	ok &= fclose(f) == 0;
 	return ok ? 0 : -EIO;
+}
+
+static int write_trace(const char *path, struct trace *t)
+{
+	FILE *f = fopen(path, "wb");
+
+	return f ? write_trace_file(f, t) : -errno;
+}
+
+/* ---- --record: a trace of what a driver asked the allocator ------------- */
+
+struct wl_recorder {
+	pthread_mutex_t lock; /* one order for all threads' events */
+	struct trace t;
+	uint32_t *id_of; /* by pfn: the live allocation's id, 0 when free */
+	uint32_t next_id;
+	double start;
+	int err;
+	FILE *out;
+};
+
+static void record_event(void *ctx, enum pcpb_event ev, int cpu,
+			 unsigned long pfn, unsigned int order, int mt,
+			 unsigned int flags)
+{
+	struct wl_recorder *r = ctx;
+	struct trace_event e = { .cpu = (uint16_t)cpu, .info = order };
+
+	pthread_mutex_lock(&r->lock);
+	e.time_ns = (uint64_t)((wl_now() - r->start) * 1e9);
+	if (ev == PCPB_EV_ALLOC) {
+		e.op = TOP_ALLOC;
+		e.id = r->id_of[pfn] = r->next_id++;
+		e.info |= (uint8_t)(mt << 4);
+		if (flags & PCPB_GFP_ACCOUNT)
+			e.info |= TRACE_ACCOUNTED;
+	} else if (ev == PCPB_EV_FREE) {
+		e.op = TOP_FREE;
+		e.id = r->id_of[pfn];
+		r->id_of[pfn] = 0;
+	} else {
+		e.op = TOP_DRAIN_ALL + (ev - PCPB_EV_DRAIN_ALL);
+		e.info = 0;
+	}
+	if (!r->err)
+		r->err = trace_push(&r->t, e);
+	pthread_mutex_unlock(&r->lock);
+}
+
+struct wl_recorder *wl_record_start(struct pcpb *inst, const char *path,
+				    const char *source)
+{
+	struct wl_recorder *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->id_of = calloc(pcpb_nr_pages(inst), sizeof(*r->id_of));
+	r->out = fopen(path, "wb");
+	if (!r->id_of || !r->out) {
+		int err = errno;
+
+		if (r->out)
+			fclose(r->out);
+		free(r->id_of);
+		free(r);
+		errno = err;
+		return NULL;
+	}
+	pthread_mutex_init(&r->lock, NULL);
+	r->next_id = 1;
+	r->t.h.nr_cpus = (uint32_t)pcpb_get_config(inst)->nr_cpus;
+	snprintf(r->t.h.source, sizeof(r->t.h.source), "record:%s", source);
+	r->start = wl_now();
+	pcpb_set_event_hook(inst, record_event, r);
+	return r;
+}
+
+int wl_record_finish(struct wl_recorder *r, struct pcpb *inst)
+{
+	int rc;
+
+	pcpb_set_event_hook(inst, NULL, NULL);
+	rc = r->err;
+	if (rc)
+		fclose(r->out);
+	else
+		rc = write_trace_file(r->out, &r->t);
+	pthread_mutex_destroy(&r->lock);
+	free(r->t.ev);
+	free(r->id_of);
+	free(r);
+	return rc;
 }
 
 static int read_trace(const char *path, struct trace *t, char *err, size_t len)
@@ -394,7 +493,8 @@ int wl_import_main(int argc, char **argv)
 
 int wl_trace_info_main(int argc, char **argv)
 {
-	uint64_t ops[6] = { 0 }, orders[11] = { 0 }, mts[3] = { 0 }, cross = 0;
+	uint64_t ops[NR_TRACE_OPS] = { 0 }, orders[11] = { 0 }, mts[3] = { 0 },
+		 cross = 0;
 	uint64_t *cpus;
 	uint16_t *alloc_cpu;
 	struct trace t;
@@ -422,7 +522,7 @@ int wl_trace_info_main(int argc, char **argv)
 	for (i = 0; i < t.n; i++) {
 		struct trace_event *e = &t.ev[i];
 
-		ops[e->op < 6 ? e->op : 0]++;
+		ops[e->op < NR_TRACE_OPS ? e->op : 0]++;
 		cpus[e->cpu]++;
 		if (e->op == TOP_ALLOC) {
 			orders[e->info & 15]++;
@@ -438,12 +538,15 @@ int wl_trace_info_main(int argc, char **argv)
 	       t.h.nr_cpus, t.n,
 	       t.n ? (double)(t.ev[t.n - 1].time_ns - t.ev[0].time_ns) * 1e-9
 		   : 0);
-	printf("ops: alloc %llu free %llu free_old %llu refill_marker %llu drain_marker %llu\n",
+	printf("ops: alloc %llu free %llu free_old %llu refill_marker %llu drain_marker %llu drain_all %llu stats_reset %llu vmstat_tick %llu\n",
 	       (unsigned long long)ops[TOP_ALLOC],
 	       (unsigned long long)ops[TOP_FREE],
 	       (unsigned long long)ops[TOP_FREE_OLD],
 	       (unsigned long long)ops[TOP_REFILL_MARK],
-	       (unsigned long long)ops[TOP_DRAIN_MARK]);
+	       (unsigned long long)ops[TOP_DRAIN_MARK],
+	       (unsigned long long)ops[TOP_DRAIN_ALL],
+	       (unsigned long long)ops[TOP_STATS_RESET],
+	       (unsigned long long)ops[TOP_VMSTAT_TICK]);
 	printf("alloc orders:");
 	for (i = 0; i < 11; i++)
 		if (orders[i])
@@ -520,7 +623,8 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 		if (e->op == TOP_ALLOC && e->id <= t.n) {
 			long pfn = pcpb_alloc_pages_cpu(
 				inst, cpu, order, (e->info >> 4) & 3,
-				(e->info >> 6) & 1 ? PCPB_GFP_ACCOUNT : 0);
+				e->info & TRACE_ACCOUNTED ? PCPB_GFP_ACCOUNT
+							  : 0);
 
 			if (pfn < 0) {
 				enomem++;
@@ -534,6 +638,12 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 			pcpb_free_pages_cpu(
 				inst, cpu, (unsigned long)pfn_of[e->id], order);
 			pfn_of[e->id] = -1;
+		} else if (e->op == TOP_DRAIN_ALL) {
+			pcpb_drain_all(inst);
+		} else if (e->op == TOP_STATS_RESET) {
+			pcpb_stats_reset(inst);
+		} else if (e->op == TOP_VMSTAT_TICK) {
+			pcpb_vmstat_tick(inst);
 		}
 	}
 	res->seconds = wl_now() - start;

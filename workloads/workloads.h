@@ -33,6 +33,7 @@ struct wl_opts {
 	double hog;	      /* --hog: the hog's share of memory */
 	struct wl_pressure *pressure; /* set while a run has pressure on */
 	enum pcpb_format fmt;
+	const char *record; /* --record FILE: write a trace of the run */
 };
 
 /* xoshiro-style generator seeded by splitmix64: cheap and repeatable. */
@@ -115,6 +116,13 @@ int wl_plot_main(int argc, char **argv);
 
 /* pressure.c: the --memory-pressure environment */
 struct wl_pressure;
+
+/* --record: a trace of every allocation and free made on @inst. */
+struct wl_recorder;
+struct wl_recorder *wl_record_start(struct pcpb *inst, const char *path,
+				    const char *source);
+/* Stops recording and writes the trace.  Return: 0 or -errno. */
+int wl_record_finish(struct wl_recorder *r, struct pcpb *inst);
 struct wl_pressure *wl_pressure_start(struct pcpb *inst, double hog,
 				      int hog_cpu, int kswapd_cpu);
 void wl_pressure_stop(struct wl_pressure *p, char *line, size_t len);

@@ -223,7 +223,7 @@ if [ $? -eq 0 ] &&
    grep -q '^import: 27 lines: 5 allocs, 1 frees, 3 frees of pages allocated before the trace, 5 refill markers, 2 drain markers; skipped 1 failed allocs, 4 free_batched annotations, 1 other lines, 1 malformed$' "$tmp/imp.txt" &&
    grep -q 'kmem-samples.txt:27: malformed' "$tmp/err"; then ok; else bad "import ftrace samples"; cat "$tmp/imp.txt" "$tmp/err" >&2; fi
 "$bin" trace info "$tmp/s.trace" >"$tmp/info.txt" 2>&1
-if grep -q '^ops: alloc 5 free 1 free_old 3 refill_marker 5 drain_marker 2$' "$tmp/info.txt" &&
+if grep -q '^ops: alloc 5 free 1 free_old 3 refill_marker 5 drain_marker 2 drain_all 0 stats_reset 0 vmstat_tick 0$' "$tmp/info.txt" &&
    grep -q '^alloc orders: 0:4 9:1$' "$tmp/info.txt"; then ok; else bad "trace info"; cat "$tmp/info.txt" >&2; fi
 # replay frees the 3 pre-trace pages too: 1 + 3 traced frees, then the 4
 # pages still live at the end; nothing is left allocated.
@@ -242,6 +242,29 @@ expect_exit 2 "needs TRACE --batch" -- fidelity "$tmp/s.trace"
 expect_exit 2 "needs: ftrace FILE -o TRACE" -- import ftrace
 expect_exit 1 "No such file" -- import ftrace /nonexistent -o /tmp/x.trace
 expect_exit 2 "not a pcpbuddy trace" -- trace info tests/data/kmem-samples.txt
+# --record, then replay: a single-threaded run with a fixed op count is
+# deterministic, so the replay must do exactly the same work, including the
+# drains and the statistics reset the drivers make between phases.
+for w in mixed fragment purge exit; do
+	"$bin" run $w --threads 1 --ops 3000 --config vmstat_ms=0,cpus=2 \
+		--record "$tmp/rec.trace" --json >"$tmp/rec-run.json" 2>"$tmp/err" &&
+	"$bin" replay "$tmp/rec.trace" --config vmstat_ms=0,cpus=2 --json \
+		>"$tmp/rec-replay.json" 2>>"$tmp/err"
+	if [ $? -eq 0 ] && $py -c "
+import json
+a = json.load(open('$tmp/rec-run.json')); b = json.load(open('$tmp/rec-replay.json'))
+assert a['work']['freelist_ops'] > 0
+for k in ('work', 'pcp', 'ops', 'fragmentation'):
+    assert a[k] == b[k], (k, a[k], b[k])
+assert a['locks']['zone']['acquisitions'] == b['locks']['zone']['acquisitions']
+assert b['check']['ok']"; then ok; else bad "record then replay $w"; cat "$tmp/err" >&2; fi
+done
+"$bin" trace info "$tmp/rec.trace" >"$tmp/info.txt" 2>&1
+if grep -q '^trace: record:exit, 2 CPUs' "$tmp/info.txt" &&
+   grep -q 'stats_reset 1 ' "$tmp/info.txt"; then ok; else bad "trace info of a recording"; cat "$tmp/info.txt" >&2; fi
+expect_exit 1 "--record /nonexistent/x.trace" -- run mixed --ops 10 --record /nonexistent/x.trace
+expect_exit 2 "--record is for 'pcpbuddy run'" -- compare mixed --ops 10 --record "$tmp/x.trace" --configs policy=classic policy=owner
+expect_exit 0 "--record FILE" -- run mixed --help
 expect_exit 2 "not a pcpbuddy trace" -- replay tests/data/kmem-samples.txt
 expect_exit 2 "No such file" -- replay /nonexistent.trace
 

@@ -171,3 +171,62 @@ Test(bulk, bad_arguments_are_rejected)
 	for (int i = 0; i < 4; i++)
 		cr_assert_eq(arr[i], PCPB_NO_PAGE);
 }
+
+/* What --record sees: one event per page this call took, none for slots
+ * that already held a page, and frees before they happen. */
+struct seen {
+	int allocs, frees, other;
+	long pfns[64];
+};
+
+static void note_event(void *ctx, enum pcpb_event ev, int cpu,
+		       unsigned long pfn, unsigned int order, int mt,
+		       unsigned int flags)
+{
+	struct seen *s = ctx;
+
+	(void)cpu;
+	(void)flags;
+	if (ev == PCPB_EV_ALLOC) {
+		cr_assert_eq(order, 0);
+		cr_assert_eq(mt, PCPB_MT_MOVABLE);
+		s->pfns[s->allocs++ % 64] = (long)pfn;
+	} else if (ev == PCPB_EV_FREE) {
+		s->frees++;
+	} else {
+		s->other++;
+	}
+}
+
+Test(bulk, event_hook_sees_each_new_page_once)
+{
+	struct seen s = { 0 };
+	long arr[16];
+	int i, j;
+
+	inst = make_inst("memory=64M,vmstat_ms=0");
+	for (i = 0; i < 16; i++)
+		arr[i] = PCPB_NO_PAGE;
+	arr[3] = pcpb_alloc_pages_cpu(inst, 0, 0, PCPB_MT_MOVABLE, 0);
+	arr[9] = pcpb_alloc_pages_cpu(inst, 0, 0, PCPB_MT_MOVABLE, 0);
+	pcpb_set_event_hook(inst, note_event, &s);
+	cr_assert_eq(pcpb_alloc_pages_bulk_cpu(inst, 0, PCPB_MT_MOVABLE, 0, 16,
+					       arr, PCPB_BULK_FILL_NULL),
+		     16);
+	cr_assert_eq(s.allocs, 14, "the two pre-filled slots are not new");
+	for (i = 0; i < 16; i++) {
+		bool found = false;
+
+		for (j = 0; j < s.allocs; j++)
+			found |= s.pfns[j] == arr[i];
+		cr_assert_eq(found, i != 3 && i != 9, "slot %d", i);
+	}
+	free_all(arr, 16);
+	cr_assert_eq(s.frees, 16);
+	pcpb_drain_all(inst);
+	pcpb_stats_reset(inst);
+	cr_assert_eq(s.other, 2, "drain_all and stats_reset are events");
+	pcpb_set_event_hook(inst, NULL, NULL);
+	pcpb_drain_all(inst);
+	cr_assert_eq(s.other, 2, "a removed hook sees nothing");
+}
