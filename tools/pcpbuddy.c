@@ -33,6 +33,9 @@ static const char usage[] =
 	"                           the model against the kernel's PCP markers\n"
 	"  replay TRACE [--configs A B ...]\n"
 	"                           replay a trace in simulation\n"
+	"  sim MODEL --cpus N1,N2,... [--configs A B ...] [-o FILE]\n"
+	"                           mixed, purge or exit on N virtual CPUs,\n"
+	"                           one thread, swept over N\n"
 	"  config [--config k=v]    print the effective configuration\n"
 	"  help                     this text\n"
 	"\n"
@@ -215,6 +218,61 @@ static int cmd_replay(int argc, char **argv)
 	return rc;
 }
 
+/*
+ * 'pcpbuddy sim MODEL --cpus N1,N2,... [--configs ...]' is 'sweep sim
+ * --model MODEL --param cpus=N1,N2,...', on classic, chunky and owner
+ * unless --configs says otherwise; without --cpus it is one run.
+ */
+static int cmd_sim(int argc, char **argv)
+{
+	static char sweep[] = "sweep", sim[] = "sim", model[] = "--model",
+		    param[] = "--param", configs[] = "--configs",
+		    classic[] = "policy=classic", chunky[] = "policy=chunky",
+		    owner[] = "policy=owner";
+	char **args = calloc((size_t)argc + 10, sizeof(char *));
+	char *cpus = NULL;
+	bool has_configs = false;
+	int i, n = 0, rc;
+
+	if (!args)
+		return 1;
+	if (argc < 2 || argv[1][0] == '-') {
+		free(args);
+		return wl_run_main(wl_find("sim"), argc, argv); /* --help */
+	}
+	args[n++] = sweep;
+	args[n++] = sim;
+	args[n++] = model;
+	args[n++] = argv[1];
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--cpus") && i + 1 < argc) {
+			cpus = malloc(strlen(argv[i + 1]) + 6);
+			if (!cpus)
+				break;
+			sprintf(cpus, "cpus=%s", argv[++i]);
+			args[n++] = param;
+			args[n++] = cpus;
+			continue;
+		}
+		has_configs |= !strcmp(argv[i], "--configs");
+		args[n++] = argv[i];
+	}
+	if (!cpus) {
+		rc = wl_run_main(wl_find("sim"), n - 1, args + 1);
+	} else {
+		if (!has_configs) {
+			args[n++] = configs;
+			args[n++] = classic;
+			args[n++] = chunky;
+			args[n++] = owner;
+		}
+		rc = wl_sweep_main(n, args);
+	}
+	free(cpus);
+	free(args);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -243,6 +301,8 @@ int main(int argc, char **argv)
 		return cmd_replay(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "fidelity"))
 		return wl_fidelity_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "sim"))
+		return cmd_sim(argc - 1, argv + 1);
 	/* 'pcpbuddy pipe ...' is 'pcpbuddy run pipe ...'. */
 	if (wl_find(argv[1]))
 		return wl_run_main(wl_find(argv[1]), argc - 1, argv + 1);

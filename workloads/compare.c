@@ -28,6 +28,9 @@
 #define COMPARE_METRICS(X)						\
 	X(throughput, "ops/s", 0)					\
 	X(zone_acq_per_1k_pages, "zone acq/1k pages", 2)		\
+	X(zone_moved_per_1k_pages, "moved/1k pages", 0)		\
+	X(pfn_scan_per_1k_pages, "scan/1k pages", 1)		\
+	X(freelist_ops_per_1k_pages, "list ops/1k pages", 0)	\
 	X(zone_hold_p50, "hold p50", 0)				\
 	X(zone_hold_p99, "hold p99", 0)				\
 	X(zone_hold_max, "hold max", 0)				\
@@ -91,6 +94,17 @@ static void metrics_of(struct pcpb *inst, const struct wl_result *res,
 		res->seconds > 0 ? (double)res->ops / res->seconds : 0;
 	m[M_zone_acq_per_1k_pages] =
 		pages ? 1000.0 * (double)st.zone_lock.all.acquisitions / pages
+		      : 0;
+	m[M_zone_moved_per_1k_pages] =
+		pages ? 1000.0 * (double)st.work[PCPB_WORK_pages_moved_zone] /
+				pages
+		      : 0;
+	m[M_pfn_scan_per_1k_pages] =
+		pages ? 1000.0 * (double)st.work[PCPB_WORK_pfn_scan_steps] /
+				pages
+		      : 0;
+	m[M_freelist_ops_per_1k_pages] =
+		pages ? 1000.0 * (double)st.work[PCPB_WORK_freelist_ops] / pages
 		      : 0;
 	m[M_zone_hold_p50] = (double)st.zone_lock.all.hold_ns.p50;
 	m[M_zone_hold_p99] = (double)st.zone_lock.all.hold_ns.p99;

@@ -9,8 +9,8 @@
 #include "workloads.h"
 
 const struct workload *const wl_registry[] = {
-	&wl_mixed, &wl_purge, &wl_fragment, &wl_exit,
-	&wl_bulk,  &wl_pipe,  &wl_replay,   NULL,
+	&wl_mixed, &wl_purge,  &wl_fragment, &wl_exit, &wl_bulk,
+	&wl_pipe,  &wl_replay, &wl_sim,	     NULL,
 };
 
 const struct workload *wl_find(const char *name)

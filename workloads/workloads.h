@@ -142,7 +142,7 @@ struct mixed_result {
 int wl_mixed_run(struct pcpb *inst, const struct wl_opts *o,
 		 struct mixed_result *res);
 extern const struct workload wl_mixed, wl_purge, wl_fragment, wl_exit, wl_bulk,
-	wl_pipe, wl_replay;
+	wl_pipe, wl_replay, wl_sim;
 /* trace.c: 'pcpbuddy import ftrace ...' and 'pcpbuddy trace info ...' */
 int wl_import_main(int argc, char **argv);
 int wl_trace_info_main(int argc, char **argv);

@@ -326,5 +326,24 @@ if [ $? -eq 0 ] && grep -q 'showcase' "$tmp/default" &&
    grep -q '^policy=owner ' "$tmp/default" && grep -q '^fallback=cached ' "$tmp/default"; then ok
 else bad "no-argument default run"; fi
 
+# sim: one thread plays 256 virtual CPUs; two runs do the same work, and
+# the sweep over CPU counts has every configuration at every count.
+for m in mixed purge exit; do
+	a=$("$bin" run sim --model $m --ops 40 --config cpus=256 --json | $py -c "import json,sys; r=json.load(sys.stdin); assert r['check']['ok']; assert r['ops']['free'] > 0; print(r['work'], r['pcp'], r['locks']['zone']['acquisitions'])")
+	b=$("$bin" run sim --model $m --ops 40 --config cpus=256 --json | $py -c "import json,sys; r=json.load(sys.stdin); print(r['work'], r['pcp'], r['locks']['zone']['acquisitions'])")
+	if [ -n "$a" ] && [ "$a" = "$b" ]; then ok; else bad "sim $m is not deterministic"; fi
+done
+"$bin" sim exit --cpus 4,64 --ops 30 -o "$tmp/sim.json" 2>"$tmp/err"
+if [ $? -eq 0 ] && $py -c "
+import json; r = json.load(open('$tmp/sim.json'))
+assert r['param'] == 'cpus'
+assert [c['config'] for c in r['results']] == ['policy=classic', 'policy=chunky', 'policy=owner']
+m = r['metrics'].index('alloc_pages')
+for c in r['results']:
+    assert [p['value'] for p in c['points']] == [4, 64]
+    assert [p['median'][m] for p in c['points']] == [120, 1920], c"; then ok; else bad "sim sweep over cpus"; cat "$tmp/err" >&2; fi
+expect_exit 2 "not mixed, purge or exit" -- sim nosuch --cpus 4
+expect_exit 0 "usage: pcpbuddy run sim" -- sim --help
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
