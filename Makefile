@@ -49,7 +49,7 @@ UNIT_BIN := $(BUILD)/tests/unit
 STRESS_BIN := $(patsubst tests/stress/%.c,$(BUILD)/tests/stress-%,$(STRESS_SRC))
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all run test check bench format format-check tidy clean deps \
+.PHONY: all run test check bench bench-trace format format-check tidy clean deps \
 	unit stress run-unit run-stress
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -119,6 +119,10 @@ test: $(DEPS_STAMP)
 
 # Microbenchmarks (release), medians of BENCH_REPS runs: build/bench.json.
 BENCH_REPS ?= 5
+bench-trace: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory MODE=release build/release/pcpbuddy
+	sh bench/trace-speed.sh build/release/pcpbuddy
+
 bench: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory MODE=release build/release/pcpbuddy-bench
 	build/release/pcpbuddy-bench --benchmark_repetitions=$(BENCH_REPS) \

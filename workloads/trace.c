@@ -662,9 +662,10 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 	res->pages = pages;
 	snprintf(
 		res->line, sizeof(res->line),
-		"replay: %s (%u CPUs traced, replayed on %d): %zu events, %llu allocs, %llu ENOMEM",
+		"replay: %s (%u CPUs traced, replayed on %d): %zu events, %llu allocs, %llu ENOMEM; %.3f s, %.2f M events/s",
 		t.h.source, t.h.nr_cpus, cpus, t.n, (unsigned long long)allocs,
-		(unsigned long long)enomem);
+		(unsigned long long)enomem, res->seconds,
+		res->seconds > 0 ? (double)t.n / res->seconds * 1e-6 : 0);
 	free(pfn_of);
 	free(t.ev);
 	return 0;
