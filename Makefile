@@ -26,8 +26,11 @@ mode_debug := -O1 -g -DPCPB_DEBUG=2
 mode_asan := -O1 -g -fno-omit-frame-pointer -DPCPB_DEBUG=1 \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 mode_tsan := -O1 -g -DPCPB_DEBUG=1 -fsanitize=thread
+# clang only (CC=clang, as the fuzz target sets): libFuzzer instrumentation.
+mode_fuzz := -O1 -g -fno-omit-frame-pointer -DPCPB_DEBUG=1 \
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
 ifeq ($(origin mode_$(MODE)),undefined)
-$(error MODE must be release, debug, asan or tsan)
+$(error MODE must be release, debug, asan, tsan or fuzz)
 endif
 SAN := $(filter -fsanitize=%,$(mode_$(MODE)))
 
@@ -50,7 +53,7 @@ STRESS_BIN := $(patsubst tests/stress/%.c,$(BUILD)/tests/stress-%,$(STRESS_SRC))
 DEPS_STAMP := build/.deps-ok
 
 .PHONY: all run test check bench bench-trace format format-check tidy clean deps \
-	unit stress run-unit run-stress
+	unit stress run-unit run-stress fuzz
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -85,6 +88,17 @@ stress: $(STRESS_BIN)
 $(BUILD)/tests/stress-%: $(BUILD)/obj/tests/stress/%.o $(BUILD)/libpcpbuddy.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# libFuzzer on the trace readers for FUZZ_SECONDS (make check runs it).
+FUZZ_SECONDS ?= 30
+$(BUILD)/fuzz-trace: $(call obj,tests/fuzz/trace.c) $(WL_OBJ) $(BUILD)/libpcpbuddy.a
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+fuzz: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory MODE=fuzz CC=clang WERROR=0 build/fuzz/fuzz-trace
+	@mkdir -p build/fuzz/corpus
+	@cp tests/fuzz/seeds/* build/fuzz/corpus/
+	build/fuzz/fuzz-trace -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=3 \
+		-max_len=4096 build/fuzz/corpus
 
 BENCH_OBJ := $(call obj,$(wildcard bench/*.c)) $(BUILD)/obj/bench/cbench.o
 $(BUILD)/obj/bench/cbench.o: bench/cbench.cc bench/cbench.h | $(DEPS_STAMP)
@@ -136,6 +150,7 @@ check: $(DEPS_STAMP)
 	@sh tests/cli/cli.sh build/asan/pcpbuddy
 	@$(MAKE) --no-print-directory MODE=tsan run-stress all
 	@sh tests/stress/drivers.sh build/tsan/pcpbuddy
+	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory test
 
 FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null)

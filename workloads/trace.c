@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "workloads.h"
 
@@ -197,7 +198,7 @@ static int import_line(char *line, struct trace *t, struct pfn_map *live,
 	colon = ev;
 	while (colon > end && colon[-1] != ':')
 		colon--; /* the ':' after the timestamp, skipping "kmem:" */
-	if (colon > end && !strncmp(colon - 5, "kmem:", 5))
+	if (colon - end >= 5 && !strncmp(colon - 5, "kmem:", 5))
 		colon -= 5;
 	while (colon > end && (colon[-1] == ' ' || colon[-1] == ':'))
 		colon--;
@@ -205,7 +206,8 @@ static int import_line(char *line, struct trace *t, struct pfn_map *live,
 	while (p > end && (p[-1] == '.' || (p[-1] >= '0' && p[-1] <= '9')))
 		p--;
 	ts = strtod(p, &end);
-	if (end == p || end != colon)
+	/* Found by the fuzzer: a timestamp past 2^64 ns does not convert. */
+	if (end == p || end != colon || !(ts >= 0 && ts < 1.8e10))
 		return -EINVAL;
 	e.time_ns = (uint64_t)(ts * 1e9);
 	e.cpu = (uint16_t)cpu;
@@ -378,6 +380,7 @@ int wl_record_finish(struct wl_recorder *r, struct pcpb *inst)
 static int read_trace(const char *path, struct trace *t, char *err, size_t len)
 {
 	FILE *f = fopen(path, "rb");
+	struct stat sb;
 
 	memset(t, 0, sizeof(*t));
 	if (!f) {
@@ -393,6 +396,18 @@ static int read_trace(const char *path, struct trace *t, char *err, size_t len)
 		return -EINVAL;
 	}
 	t->n = t->cap = (size_t)t->h.nr_events;
+	/* Found by the fuzzer: trust the header's count only as far as the
+	 * file's size backs it, or a bad header asks for 64 GiB. */
+	if (fstat(fileno(f), &sb) ||
+	    (uint64_t)sb.st_size != sizeof(t->h) + t->n * sizeof(*t->ev)) {
+		fclose(f);
+		snprintf(err, len, "%s: %s", path,
+			 (uint64_t)sb.st_size <
+					 sizeof(t->h) + t->n * sizeof(*t->ev)
+				 ? "truncated"
+				 : "longer than its header says");
+		return -EINVAL;
+	}
 	t->ev = malloc((t->n ? t->n : 1) * sizeof(*t->ev));
 	if (!t->ev || fread(t->ev, sizeof(*t->ev), t->n, f) != t->n) {
 		fclose(f);

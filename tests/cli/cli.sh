@@ -242,6 +242,14 @@ expect_exit 2 "needs TRACE --batch" -- fidelity "$tmp/s.trace"
 expect_exit 2 "needs: ftrace FILE -o TRACE" -- import ftrace
 expect_exit 1 "No such file" -- import ftrace /nonexistent -o /tmp/x.trace
 expect_exit 2 "not a pcpbuddy trace" -- trace info tests/data/kmem-samples.txt
+# What the fuzzer found: a header's event count the file does not back, and
+# a timestamp past 2^64 ns.
+head -c 100 "$tmp/s.trace" >"$tmp/short.trace"
+expect_exit 2 "short.trace: truncated" -- trace info "$tmp/short.trace"
+cat "$tmp/s.trace" "$tmp/s.trace" >"$tmp/long.trace"
+expect_exit 2 "longer than its header says" -- trace info "$tmp/long.trace"
+tail -c +2 tests/fuzz/seeds/kmem-huge-ts >"$tmp/huge-ts.txt"
+expect_exit 0 "huge-ts.txt:1: malformed" -- import ftrace "$tmp/huge-ts.txt" -o "$tmp/huge-ts.trace"
 # --record, then replay: a single-threaded run with a fixed op count is
 # deterministic, so the replay must do exactly the same work, including the
 # drains and the statistics reset the drivers make between phases.
