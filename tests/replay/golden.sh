@@ -1,42 +1,62 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only OR MIT
-# Golden replay: import the shipped real trace (a tar | gzip pipeline on
-# this project's VM, captured with scripts/capture-kmem.sh), replay it in
-# simulation on classic and owner, and compare the deterministic counters
-# with tests/replay/tar-kmem.expected.  --update rewrites the expectation
-# (do that only when the model changed on purpose, and say so).
+# Golden simulation results: the deterministic counters must equal the
+# expectations exactly.
+#   tar-kmem.expected: the shipped real trace (a tar | gzip pipeline on this
+#     project's VM, captured with scripts/capture-kmem.sh) imported and
+#     replayed on classic and owner, and its fidelity table;
+#   sim.expected: 'run sim' (mixed, purge, exit) on 256 virtual CPUs on
+#     classic, chunky and owner.
+# --update rewrites the expectations (do that only when the model changed on
+# purpose, and say so in the commit).
 #   tests/replay/golden.sh PCPBUDDY [--update]
 set -eu
 bin=$1
 dir=$(dirname "$0")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+# One line of the counters that repeat exactly, from a --json report.
+summary() {
+	/usr/bin/python3 -c "
+import json, sys
+r = json.load(sys.stdin)
+w, p, o = r['work'], r['pcp'], r['owner']
+print('$1', 'allocs', r['ops']['alloc'], 'zone_acq', r['locks']['zone']['acquisitions'],
+      'pcp_refills', p['refills'], 'pcp_drains', p['drains'], 'freelist_ops', w['freelist_ops'],
+      'merges', w['merges'], 'fallback_searches', w['fallback_searches'],
+      'blocks_claimed', o['blocks_claimed'], 'check', r['check']['ok'])"
+}
+
 gzip -dc "$dir/../data/tar-kmem.txt.gz" > "$tmp/tar.txt"
 "$bin" import ftrace "$tmp/tar.txt" -o "$tmp/tar.trace" > "$tmp/import.txt"
 {
 	sed 's/^import: //' "$tmp/import.txt"
 	for cfg in policy=classic policy=owner policy=owner,remote_free=llist; do
-		"$bin" replay "$tmp/tar.trace" --config "$cfg" --json |
-			/usr/bin/python3 -c "
-import json, sys
-r = json.load(sys.stdin)
-w, p, o = r['work'], r['pcp'], r['owner']
-print('$cfg', 'allocs', r['ops']['alloc'], 'zone_acq', r['locks']['zone']['acquisitions'],
-      'pcp_refills', p['refills'], 'pcp_drains', p['drains'], 'freelist_ops', w['freelist_ops'],
-      'merges', w['merges'], 'fallback_searches', w['fallback_searches'],
-      'blocks_claimed', o['blocks_claimed'], 'check', r['check']['ok'])"
+		"$bin" replay "$tmp/tar.trace" --config "$cfg" --json | summary "$cfg"
 	done
 	"$bin" fidelity "$tmp/tar.trace" --batch 63 --high-min 3133 \
 		--high-max 20480 --memory 1280M
-} > "$tmp/got"
-if [ "${2:-}" = "--update" ]; then
-	cp "$tmp/got" "$dir/tar-kmem.expected"
-	echo "golden: updated $dir/tar-kmem.expected"
-	exit 0
-fi
-if diff -u "$dir/tar-kmem.expected" "$tmp/got"; then
-	echo "golden replay: 1 passed, 0 failed"
-else
-	echo "golden replay: 0 passed, 1 failed"
-	exit 1
-fi
+} > "$tmp/tar-kmem.expected"
+
+for model in mixed purge exit; do
+	for cfg in policy=classic policy=chunky policy=owner; do
+		"$bin" run sim --model $model --ops 200 \
+			--config "cpus=256,$cfg" --json | summary "$model,$cfg"
+	done
+done > "$tmp/sim.expected"
+
+pass=0 failed=0
+for f in tar-kmem.expected sim.expected; do
+	if [ "${2:-}" = "--update" ]; then
+		cp "$tmp/$f" "$dir/$f"
+		echo "golden: updated $dir/$f"
+	elif diff -u "$dir/$f" "$tmp/$f"; then
+		pass=$((pass + 1))
+	else
+		failed=$((failed + 1))
+	fi
+done
+[ "${2:-}" = "--update" ] && exit 0
+echo "golden replay: $pass passed, $failed failed"
+[ "$failed" -eq 0 ]
