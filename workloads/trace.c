@@ -19,10 +19,12 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "workloads.h"
 
@@ -586,102 +588,226 @@ int wl_trace_info_main(int argc, char **argv)
 
 struct replay_params {
 	char path[512];
+	bool threaded, paced; /* --threaded, --paced */
+	int cpus;	      /* --cpus N, 0: the trace's */
 };
+
+/* pfn_of[] states besides a live pfn (>= 0). */
+#define REPLAY_PENDING (-1L) /* not allocated yet */
+#define REPLAY_FAILED (-2L)  /* its allocation failed */
+#define REPLAY_GONE (-3L)    /* freed */
+
+struct replay_ctx {
+	struct pcpb *inst;
+	struct trace *t;
+	long *pfn_of; /* by id; atomic in threaded mode */
+	int cpus;
+	bool threaded, paced;
+	double start;
+};
+
+struct replay_thread {
+	struct replay_ctx *c;
+	pthread_t tid;
+	int cpu;
+	uint64_t allocs, pages, enomem;
+};
+
+/*
+ * Drops what a replay cannot do safely: an alloc reusing an id, a free
+ * with no earlier alloc of its id, a second free.  Imported and recorded
+ * traces have none; a damaged one would otherwise free someone else's
+ * page, or in threaded mode wait forever.
+ */
+static int replay_sanitize(struct trace *t)
+{
+	uint8_t *seen = calloc(t->n + 2, 1); /* 1 allocated, 2 freed */
+	size_t i;
+
+	if (!seen)
+		return -ENOMEM;
+	for (i = 0; i < t->n; i++) {
+		struct trace_event *e = &t->ev[i];
+		bool is_free = e->op == TOP_FREE || e->op == TOP_FREE_OLD;
+
+		if (e->op != TOP_ALLOC && !is_free)
+			continue;
+		if (e->id > t->n || e->id == 0 ||
+		    seen[e->id] != (e->op == TOP_FREE ? 1 : 0)) {
+			e->op = 0;
+			continue;
+		}
+		seen[e->id] = is_free ? 2 : 1;
+	}
+	free(seen);
+	return 0;
+}
+
+static void replay_event(struct replay_ctx *c, const struct trace_event *e,
+			 int cpu, struct replay_thread *cnt)
+{
+	unsigned int order = e->info & 15;
+	long pfn;
+
+	switch (e->op) {
+	case TOP_ALLOC:
+		pfn = pcpb_alloc_pages_cpu(
+			c->inst, cpu, order, (e->info >> 4) & 3,
+			e->info & TRACE_ACCOUNTED ? PCPB_GFP_ACCOUNT : 0);
+		if (pfn < 0) {
+			cnt->enomem++;
+			pfn = REPLAY_FAILED;
+		} else {
+			cnt->allocs++;
+			cnt->pages += 1UL << order;
+		}
+		__atomic_store_n(&c->pfn_of[e->id], pfn, __ATOMIC_RELEASE);
+		break;
+	case TOP_FREE:
+	case TOP_FREE_OLD:
+		/* Threaded: the alloc is earlier in the trace, on a thread
+		 * that is never waiting on us, so this wait ends. */
+		while ((pfn = __atomic_load_n(&c->pfn_of[e->id],
+					      __ATOMIC_ACQUIRE)) ==
+		       REPLAY_PENDING)
+			sched_yield();
+		if (pfn >= 0) {
+			pcpb_free_pages_cpu(c->inst, cpu, (unsigned long)pfn,
+					    order);
+			__atomic_store_n(&c->pfn_of[e->id], REPLAY_GONE,
+					 __ATOMIC_RELAXED);
+		}
+		break;
+	case TOP_DRAIN_ALL:
+		pcpb_drain_all(c->inst);
+		break;
+	case TOP_STATS_RESET:
+		pcpb_stats_reset(c->inst);
+		break;
+	case TOP_VMSTAT_TICK:
+		pcpb_vmstat_tick(c->inst);
+		break;
+	}
+}
+
+/* --threaded: one thread per replayed CPU, its events in trace order. */
+static void *replay_thread_fn(void *arg)
+{
+	struct replay_thread *th = arg;
+	struct replay_ctx *c = th->c;
+	uint64_t t0 = c->t->n ? c->t->ev[0].time_ns : 0;
+	size_t i;
+
+	pcpb_set_thread_cpu(th->cpu);
+	for (i = 0; i < c->t->n; i++) {
+		const struct trace_event *e = &c->t->ev[i];
+
+		if (e->cpu % c->cpus != th->cpu)
+			continue;
+		if (c->paced) {
+			double due =
+				c->start + (double)(e->time_ns - t0) * 1e-9;
+			double now = wl_now();
+
+			if (due > now)
+				usleep((useconds_t)((due - now) * 1e6));
+		}
+		replay_event(c, e, th->cpu, th);
+	}
+	return NULL;
+}
 
 static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 		      struct wl_result *res)
 {
 	const struct replay_params *p = priv;
-	int cpus = pcpb_get_config(inst)->nr_cpus;
-	uint64_t enomem = 0, allocs = 0, pages = 0;
+	struct replay_thread sum = { 0 }, *th = NULL;
+	struct replay_ctx c = { .inst = inst, .paced = p->paced };
 	struct trace t;
-	long *pfn_of;
 	char err[256];
-	double start;
 	size_t i;
+	int cpu;
 
 	(void)o;
+	c.cpus = pcpb_get_config(inst)->nr_cpus;
+	c.threaded = p->threaded || p->paced;
 	if (read_trace(p->path, &t, err, sizeof(err))) {
 		fprintf(stderr, "replay: %s\n", err);
 		return -EINVAL;
 	}
-	pfn_of = malloc((t.n + 2) * sizeof(long));
-	if (!pfn_of) {
+	c.t = &t;
+	c.pfn_of = malloc((t.n + 2) * sizeof(long));
+	if (c.threaded)
+		th = calloc((size_t)c.cpus, sizeof(*th));
+	if (!c.pfn_of || (c.threaded && !th) || replay_sanitize(&t)) {
+		free(th);
+		free(c.pfn_of);
 		free(t.ev);
 		return -ENOMEM;
 	}
 	for (i = 0; i < t.n + 2; i++)
-		pfn_of[i] = -1;
+		c.pfn_of[i] = REPLAY_PENDING;
 	/* Pages the trace frees but never allocated exist before it starts:
 	 * allocate them on the freeing CPU, then start from a clean slate. */
 	for (i = 0; i < t.n; i++) {
 		struct trace_event *e = &t.ev[i];
 
-		if (e->op == TOP_FREE_OLD && e->id <= t.n) {
-			long pfn = pcpb_alloc_pages_cpu(inst, e->cpu % cpus,
+		if (e->op == TOP_FREE_OLD) {
+			long pfn = pcpb_alloc_pages_cpu(inst, e->cpu % c.cpus,
 							e->info & 15,
 							PCPB_MT_MOVABLE, 0);
 
-			pfn_of[e->id] = pfn;
-			enomem += pfn < 0;
+			c.pfn_of[e->id] = pfn < 0 ? REPLAY_FAILED : pfn;
+			sum.enomem += pfn < 0;
 		}
 	}
 	pcpb_drain_all(inst);
 	pcpb_stats_reset(inst);
-	start = wl_now();
-	/* Simulation: one thread drives every CPU in trace order. */
-	for (i = 0; i < t.n; i++) {
-		struct trace_event *e = &t.ev[i];
-		unsigned int order = e->info & 15;
-		int cpu = e->cpu % cpus;
-
-		if (e->op == TOP_ALLOC && e->id <= t.n) {
-			long pfn = pcpb_alloc_pages_cpu(
-				inst, cpu, order, (e->info >> 4) & 3,
-				e->info & TRACE_ACCOUNTED ? PCPB_GFP_ACCOUNT
-							  : 0);
-
-			if (pfn < 0) {
-				enomem++;
-				continue;
-			}
-			pfn_of[e->id] = pfn;
-			allocs++;
-			pages += 1UL << order;
-		} else if ((e->op == TOP_FREE || e->op == TOP_FREE_OLD) &&
-			   e->id <= t.n && pfn_of[e->id] >= 0) {
-			pcpb_free_pages_cpu(
-				inst, cpu, (unsigned long)pfn_of[e->id], order);
-			pfn_of[e->id] = -1;
-		} else if (e->op == TOP_DRAIN_ALL) {
-			pcpb_drain_all(inst);
-		} else if (e->op == TOP_STATS_RESET) {
-			pcpb_stats_reset(inst);
-		} else if (e->op == TOP_VMSTAT_TICK) {
-			pcpb_vmstat_tick(inst);
+	c.start = wl_now();
+	if (!c.threaded) {
+		/* Simulation: one thread drives every CPU in trace order. */
+		for (i = 0; i < t.n; i++)
+			replay_event(&c, &t.ev[i], t.ev[i].cpu % c.cpus, &sum);
+	} else {
+		for (cpu = 0; cpu < c.cpus; cpu++) {
+			th[cpu] = (struct replay_thread){ .c = &c, .cpu = cpu };
+			if (pthread_create(&th[cpu].tid, NULL, replay_thread_fn,
+					   &th[cpu]))
+				break;
+		}
+		while (cpu-- > 0) {
+			pthread_join(th[cpu].tid, NULL);
+			sum.allocs += th[cpu].allocs;
+			sum.pages += th[cpu].pages;
+			sum.enomem += th[cpu].enomem;
 		}
 	}
-	res->seconds = wl_now() - start;
+	res->seconds = wl_now() - c.start;
 	/* Pages still live at the end of the trace go back, on CPU 0. */
 	for (i = 0; i < t.n; i++) {
 		struct trace_event *e = &t.ev[i];
 
-		if (e->op == TOP_ALLOC && e->id <= t.n && pfn_of[e->id] >= 0) {
+		if (e->op == TOP_ALLOC && c.pfn_of[e->id] >= 0) {
 			pcpb_free_pages_cpu(inst, 0,
-					    (unsigned long)pfn_of[e->id],
+					    (unsigned long)c.pfn_of[e->id],
 					    e->info & 15);
-			pfn_of[e->id] = -1;
+			c.pfn_of[e->id] = REPLAY_GONE;
 		}
 	}
-	res->ops = allocs;
-	res->pages = pages;
+	res->ops = sum.allocs;
+	res->pages = sum.pages;
 	snprintf(
 		res->line, sizeof(res->line),
-		"replay: %s (%u CPUs traced, replayed on %d): %zu events, %llu allocs, %llu ENOMEM; %.3f s, %.2f M events/s",
-		t.h.source, t.h.nr_cpus, cpus, t.n, (unsigned long long)allocs,
-		(unsigned long long)enomem, res->seconds,
+		"replay%s: %s (%u CPUs traced, replayed on %d): %zu events, %llu allocs, %llu ENOMEM; %.3f s, %.2f M events/s",
+		c.paced	     ? " (paced threads)"
+		: c.threaded ? " (threads)"
+			     : "",
+		t.h.source, t.h.nr_cpus, c.cpus, t.n,
+		(unsigned long long)sum.allocs, (unsigned long long)sum.enomem,
+		res->seconds,
 		res->seconds > 0 ? (double)t.n / res->seconds * 1e-6 : 0);
-	free(pfn_of);
+	free(th);
+	free(c.pfn_of);
 	free(t.ev);
 	return 0;
 }
@@ -704,8 +830,28 @@ static int replay_parse(int argc, char **argv, void *priv)
 	int i;
 
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--sim"))
-			continue; /* the only mode so far */
+		if (!strcmp(argv[i], "--sim")) {
+			p->threaded = p->paced = false;
+			continue;
+		}
+		if (!strcmp(argv[i], "--threaded") ||
+		    !strcmp(argv[i], "--paced")) {
+			p->threaded = true;
+			p->paced = !strcmp(argv[i], "--paced");
+			continue;
+		}
+		if (!strcmp(argv[i], "--cpus") && i + 1 < argc) {
+			char *end;
+			long n = strtol(argv[++i], &end, 10);
+
+			if (*end || n < 1 || n > PCPB_MAX_CPUS)
+				return wl_usage_error(
+					argv[0],
+					"--cpus: '%s' is not a CPU count",
+					argv[i]);
+			p->cpus = (int)n;
+			continue;
+		}
 		if (i + 1 < argc && !replay_set(priv, argv[i], argv[i + 1])) {
 			i++;
 			continue;
@@ -735,6 +881,8 @@ static int replay_nr_cpus(const struct wl_opts *o, const void *priv)
 	int n = 1;
 
 	(void)o;
+	if (p->cpus)
+		return p->cpus;
 	if (!read_trace(p->path, &t, err, sizeof(err))) {
 		n = t.h.nr_cpus ? (int)t.h.nr_cpus : 1;
 		free(t.ev);
@@ -743,14 +891,19 @@ static int replay_nr_cpus(const struct wl_opts *o, const void *priv)
 }
 
 static const char replay_usage[] =
-	"usage: pcpbuddy replay TRACE [--sim] [--configs A B ...] [--config k=v,...]\n"
-	"       pcpbuddy run replay --trace TRACE [--sim] [...]\n"
+	"usage: pcpbuddy replay TRACE [--sim|--threaded|--paced] [--cpus N]\n"
+	"                       [--configs A B ...] [--config k=v,...]\n"
+	"       pcpbuddy run replay --trace TRACE [...]\n"
 	"\n"
-	"Replays a pcpbuddy trace (from 'pcpbuddy import ftrace') in simulation:\n"
-	"one thread drives the traced CPUs in trace order, so the work counters\n"
-	"and fragmentation figures are the same on every run.  CPUs default to\n"
-	"the trace's; --config cpus=N folds them onto N (cpu modulo N).  With\n"
-	"--configs it is a compare of those configurations.\n"
+	"Replays a pcpbuddy trace (from 'pcpbuddy import ftrace' or --record).\n"
+	"  --sim       (default) one thread drives the CPUs in trace order: the\n"
+	"              work counters and fragmentation are the same every run\n"
+	"  --threaded  one thread per CPU, each its events in trace order as\n"
+	"              fast as it can; a free waits for its allocation\n"
+	"  --paced     --threaded, each event at its timestamp\n"
+	"  --cpus N    fold the traced CPUs onto N (cpu modulo N); the default\n"
+	"              is the trace's count (--config cpus=N wins over it)\n"
+	"With --configs it is a compare of those configurations.\n"
 	"Exit: 0 ok, 1 check failed, 2 bad arguments or trace.\n";
 
 /* Simulated time has no vmstat timer: decays would make runs differ. */
@@ -791,7 +944,7 @@ static const char fidelity_usage[] =
 
 int wl_fidelity_main(int argc, char **argv)
 {
-	struct replay_params rp = { { 0 } };
+	struct replay_params rp = { .path = { 0 } };
 	struct wl_opts o = { 0 };
 	struct wl_result res = { 0 };
 	struct pcpb_check_result check;

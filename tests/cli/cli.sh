@@ -270,6 +270,20 @@ done
 "$bin" trace info "$tmp/rec.trace" >"$tmp/info.txt" 2>&1
 if grep -q '^trace: record:exit, 2 CPUs' "$tmp/info.txt" &&
    grep -q 'stats_reset 1 ' "$tmp/info.txt"; then ok; else bad "trace info of a recording"; cat "$tmp/info.txt" >&2; fi
+# Every replay mode does each of the trace's allocations and frees once and
+# gives every page back; --cpus folds the CPUs.
+"$bin" run mixed --threads 3 --ops 2000 --record "$tmp/rec3.trace" >/dev/null 2>&1
+n=$("$bin" trace info "$tmp/rec3.trace" | sed -n 's/^ops: alloc \([0-9]*\) .*/\1/p')
+for mode in --sim --threaded --paced "--threaded --cpus 2"; do
+	# shellcheck disable=SC2086
+	"$bin" replay "$tmp/rec3.trace" $mode --json >"$tmp/thr.json" 2>"$tmp/err"
+	if [ $? -eq 0 ] && [ -n "$n" ] && $py -c "
+import json; r = json.load(open('$tmp/thr.json'))
+assert r['ops']['alloc'] == $n and r['ops']['free'] == $n, r['ops']
+assert r['check']['ok'] and r['check']['pages_allocated'] == 0
+assert r['instance']['cpus'] == (2 if '--cpus' in '$mode' else 3), r['instance']"; then ok; else bad "replay $mode"; cat "$tmp/err" >&2; fi
+done
+expect_exit 2 "--cpus: 'x' is not a CPU count" -- replay "$tmp/rec3.trace" --cpus x
 expect_exit 1 "--record /nonexistent/x.trace" -- run mixed --ops 10 --record /nonexistent/x.trace
 expect_exit 2 "--record is for 'pcpbuddy run'" -- compare mixed --ops 10 --record "$tmp/x.trace" --configs policy=classic policy=owner
 expect_exit 0 "--record FILE" -- run mixed --help

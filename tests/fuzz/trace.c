@@ -30,12 +30,11 @@ static int write_file(const char *path, const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char in[64], out[64], import[] = "import", ftrace[] = "ftrace",
-				     dash_o[] = "-o", trace[] = "trace",
-				     info[] = "info", replay[] = "replay",
-				     dash_trace[] = "--trace",
-				     config[] = "--config",
-				     small[] = "memory=8M,cpus=2,vmstat_ms=0";
+	static char in[64], out[64],
+		import[] = "import", ftrace[] = "ftrace", dash_o[] = "-o",
+		trace[] = "trace", info[] = "info", replay[] = "replay",
+		dash_trace[] = "--trace", config[] = "--config",
+		small[] = "memory=8M,cpus=2,vmstat_ms=0";
 
 	if (!in[0]) {
 		snprintf(in, sizeof(in), "/dev/shm/pcpb-fuzz-%d.in", getpid());

@@ -8,17 +8,21 @@ bin=$1
 pass=0
 fail=0
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-while read -r args; do
-	# shellcheck disable=SC2086
-	if TSAN_OPTIONS="halt_on_error=1" "$bin" $args >"$out" 2>&1 &&
+rec=$(mktemp)
+trap 'rm -f "$out" "$rec"' EXIT
+run_one() {
+	if TSAN_OPTIONS="halt_on_error=1" "$bin" "$@" >"$out" 2>&1 &&
 	   ! grep -q 'ThreadSanitizer\|AddressSanitizer\|runtime error' "$out"; then
 		pass=$((pass + 1))
 	else
-		echo "FAILED: $bin $args" >&2
+		echo "FAILED: $bin $*" >&2
 		tail -20 "$out" >&2
 		fail=$((fail + 1))
 	fi
+}
+while read -r args; do
+	# shellcheck disable=SC2086
+	run_one $args
 done <<'RUNS'
 run mixed --threads 3 --seconds 0.5 --config memory=64M,policy=owner,remote_free=llist
 run purge --threads 2 --seconds 0.5 --memory-pressure --config memory=64M,policy=owner
@@ -32,5 +36,10 @@ run pipe -w 2 -r 3 -d 0.3 --mode prealloc --memory-pressure --config memory=128M
 run pipe -w 2 -r 1 -d 0.3 --mode prealloc-bulk --memcg
 run bulk --ops 200 --memcg
 RUNS
+# The recorder's hook on three threads, then a threaded replay of what it
+# wrote (frees wait for their allocations on other threads).
+run_one run mixed --threads 3 --ops 3000 --config memory=64M --record "$rec"
+run_one replay "$rec" --threaded --config memory=64M,policy=owner,remote_free=llist
+run_one replay "$rec" --threaded --cpus 2 --config memory=64M
 echo "drivers: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
