@@ -282,7 +282,7 @@ static int write_trace_file(FILE *f, struct trace *t)
 	t->h.version = 1;
 	t->h.nr_events = t->n;
 	ok = fwrite(&t->h, sizeof(t->h), 1, f) == 1 &&
-	     fwrite(t->ev, sizeof(*t->ev), t->n, f) == t->n;
+	     (!t->n || fwrite(t->ev, sizeof(*t->ev), t->n, f) == t->n);
 	ok &= fclose(f) == 0;
 	return ok ? 0 : -EIO;
 }
