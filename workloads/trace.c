@@ -383,6 +383,7 @@ static int read_trace(const char *path, struct trace *t, char *err, size_t len)
 {
 	FILE *f = fopen(path, "rb");
 	struct stat sb;
+	size_t i;
 
 	memset(t, 0, sizeof(*t));
 	if (!f) {
@@ -391,7 +392,7 @@ static int read_trace(const char *path, struct trace *t, char *err, size_t len)
 	}
 	if (fread(&t->h, sizeof(t->h), 1, f) != 1 ||
 	    memcmp(t->h.magic, TRACE_MAGIC, 8) || t->h.version != 1 ||
-	    t->h.nr_events > (1ULL << 32)) {
+	    t->h.nr_events > (1ULL << 32) || t->h.nr_cpus > 65536) {
 		fclose(f);
 		snprintf(err, len, "%s: not a pcpbuddy trace (version 1)",
 			 path);
@@ -418,6 +419,23 @@ static int read_trace(const char *path, struct trace *t, char *err, size_t len)
 		return -EINVAL;
 	}
 	fclose(f);
+	/* Found by the fuzzer: every reader indexes by these fields. */
+	for (i = 0; i < t->n; i++) {
+		const struct trace_event *e = &t->ev[i];
+
+		if (e->cpu >= t->h.nr_cpus || !e->op || e->op >= NR_TRACE_OPS ||
+		    (e->info & 15) > PCPB_MAX_PAGE_ORDER ||
+		    ((e->info >> 4) & 3) > PCPB_MT_RECLAIMABLE) {
+			snprintf(
+				err, len,
+				"%s: event %zu: cpu %u of %u, op %u, order %u, type %u out of range",
+				path, i, e->cpu, t->h.nr_cpus, e->op,
+				e->info & 15, (e->info >> 4) & 3);
+			free(t->ev);
+			t->ev = NULL;
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 
