@@ -32,7 +32,7 @@ static const char usage[] =
 	"  fidelity TRACE --batch B --high-min H --high-max H\n"
 	"                           the model against the kernel's PCP markers\n"
 	"  replay TRACE [--configs A B ...]\n"
-	"                           replay a trace in simulation\n"
+	"                           replay a trace: simulated, threaded or paced\n"
 	"  sim MODEL --cpus N1,N2,... [--configs A B ...] [-o FILE]\n"
 	"                           mixed, purge or exit on N virtual CPUs,\n"
 	"                           one thread, swept over N\n"

@@ -934,7 +934,7 @@ static void replay_adjust(struct wl_opts *o, const void *priv)
 const struct workload wl_replay = {
 	.name = "replay",
 	.summary =
-		"replay a pcpbuddy trace (imported kernel kmem events) in simulation",
+		"replay a pcpbuddy trace (imported or recorded): simulated or threaded",
 	.usage = replay_usage,
 	.priv_size = sizeof(struct replay_params),
 	.parse = replay_parse,
