@@ -89,7 +89,8 @@ Test(import, each_prefix_style_gives_the_same_alloc)
 	int s;
 
 	for (s = 0; s < 3; s++) {
-		cr_assert_eq(import_text(alloc_styles[s], ev), 1, "style %d", s);
+		cr_assert_eq(import_text(alloc_styles[s], ev), 1, "style %d",
+			     s);
 		cr_assert_eq(ev[0].op, 1, "an alloc");
 		cr_assert_eq(ev[0].cpu, 1);
 		cr_assert_eq(ev[0].time_ns, 428672325000ULL);
