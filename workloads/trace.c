@@ -552,8 +552,12 @@ int wl_trace_info_main(int argc, char **argv)
 	}
 	cpus = calloc(t.h.nr_cpus + 1, sizeof(*cpus));
 	alloc_cpu = calloc((size_t)t.n + 2, sizeof(*alloc_cpu));
-	if (!cpus || !alloc_cpu)
+	if (!cpus || !alloc_cpu) {
+		free(cpus);
+		free(alloc_cpu);
+		free(t.ev);
 		return 1;
+	}
 	for (i = 0; i < t.n; i++) {
 		struct trace_event *e = &t.ev[i];
 
