@@ -648,11 +648,25 @@ static void text_report(FILE *f, struct pcpb *inst, const struct pcpb_stats *st,
 		res->ok ? "" : res->msg);
 }
 
+static void report(struct pcpb *inst, const struct pcpb_stats *st,
+		   const struct pcpb_check_result *res, FILE *out,
+		   enum pcpb_format fmt)
+{
+	struct emit e = { .f = out, .json = fmt == PCPB_FMT_JSON };
+
+	if (fmt == PCPB_FMT_TEXT) {
+		text_report(out, inst, st, res);
+		return;
+	}
+	if (!e.json)
+		fputs("key,value\n", out);
+	emit_report(&e, inst, st, res);
+}
+
 int pcpb_report(struct pcpb *inst, FILE *out, enum pcpb_format fmt)
 {
 	struct pcpb_check_result res;
 	struct pcpb_stats *st;
-	struct emit e = { .f = out };
 	int err;
 
 	if (!inst || !out || (unsigned)fmt > PCPB_FMT_CSV)
@@ -661,18 +675,20 @@ int pcpb_report(struct pcpb *inst, FILE *out, enum pcpb_format fmt)
 	if (!st)
 		return -ENOMEM;
 	err = snapshot(inst, st, &res);
-	if (err) {
-		free(st);
-		return err;
-	}
-	if (fmt == PCPB_FMT_TEXT) {
-		text_report(out, inst, st, &res);
-	} else {
-		e.json = fmt == PCPB_FMT_JSON;
-		if (!e.json)
-			fputs("key,value\n", out);
-		emit_report(&e, inst, st, &res);
-	}
+	if (!err)
+		report(inst, st, &res, out, fmt);
 	free(st);
+	return err;
+}
+
+int pcpb_report_stats(struct pcpb *inst, const struct pcpb_stats *st, FILE *out,
+		      enum pcpb_format fmt)
+{
+	struct pcpb_check_result res;
+
+	if (!inst || !st || !out || (unsigned)fmt > PCPB_FMT_CSV)
+		return -EINVAL;
+	pcpb_check(inst, &res);
+	report(inst, st, &res, out, fmt);
 	return 0;
 }

@@ -413,6 +413,13 @@ PCPB_API int pcpb_check(struct pcpb *inst, struct pcpb_check_result *res);
 enum pcpb_format { PCPB_FMT_TEXT, PCPB_FMT_JSON, PCPB_FMT_CSV };
 /* Return: 0, or -EINVAL for a bad format. JSON keys: README "Report". */
 PCPB_API int pcpb_report(struct pcpb *inst, FILE *out, enum pcpb_format fmt);
+/*
+ * pcpb_report_stats - the same report of counters read earlier with
+ * pcpb_stats_read(), with the check as of now: a workload reports its
+ * measured phase without the teardown that gave its pages back.
+ */
+PCPB_API int pcpb_report_stats(struct pcpb *inst, const struct pcpb_stats *st,
+			       FILE *out, enum pcpb_format fmt);
 
 /* Name tables, for reports and CLIs. */
 PCPB_API const char *pcpb_migratetype_name(int mt);

@@ -7,6 +7,7 @@
  *
  * Invariants: none.  Locking: single-threaded until a driver starts.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,7 +194,8 @@ static int showcase(void)
 static int cmd_replay(int argc, char **argv)
 {
 	char **args = calloc((size_t)argc + 4, sizeof(char *));
-	static char cmp[] = "compare", rep[] = "replay", trace[] = "--trace";
+	static char cmp[] = "compare", rep[] = "replay", trace[] = "--trace",
+		    threaded[] = "--threaded";
 	bool configs = false;
 	int i, n = 0, rc;
 
@@ -210,8 +212,22 @@ static int cmd_replay(int argc, char **argv)
 	args[n++] = rep;
 	args[n++] = trace;
 	args[n++] = argv[1];
-	for (i = 2; i < argc; i++)
+	for (i = 2; i < argc; i++) {
+		/* Here --threads is the mode, as in --sim|--threads: the
+		 * thread count is the trace's CPU count (or --cpus N). */
+		if (!strcmp(argv[i], "--threads")) {
+			if (i + 1 < argc &&
+			    isdigit((unsigned char)argv[i + 1][0])) {
+				fprintf(stderr,
+					"pcpbuddy replay: --threads takes no count: one thread replays each CPU; --cpus N sets how many\n");
+				free(args);
+				return 2;
+			}
+			args[n++] = threaded;
+			continue;
+		}
 		args[n++] = argv[i];
+	}
 	rc = configs ? wl_compare_main(n, args)
 		     : wl_run_main(wl_find("replay"), n, args);
 	free(args);

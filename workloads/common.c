@@ -64,6 +64,16 @@ void wl_progress_done(double total)
 		fputs("\r\033[K", stderr);
 }
 
+void wl_measure_end(struct pcpb *inst, struct wl_result *res)
+{
+	if (res->stats)
+		return; /* the first end counts */
+	res->stats = malloc(sizeof(*res->stats));
+	if (res->stats)
+		pcpb_stats_read(inst, res->stats);
+	wl_record_mark(inst);
+}
+
 int wl_usage_error(const char *prog, const char *fmt, ...)
 {
 	va_list ap;

@@ -88,7 +88,10 @@ static void metrics_of(struct pcpb *inst, const struct wl_result *res,
 	struct pcpb_stats st;
 	double pages;
 
-	pcpb_stats_read(inst, &st);
+	if (res->stats)
+		st = *res->stats;
+	else
+		pcpb_stats_read(inst, &st);
 	pages = (double)(res->pages ? res->pages : st.ops[PCPB_OP_alloc_pages]);
 	m[M_throughput] =
 		res->seconds > 0 ? (double)res->ops / res->seconds : 0;
@@ -122,13 +125,9 @@ static void metrics_of(struct pcpb *inst, const struct wl_result *res,
 	m[M_refill_cost_max] = (double)st.work[PCPB_WORK_refill_cost_max];
 	m[M_phase0_scan_max] = (double)st.owner[PCPB_OWN_phase0_scan_max];
 	m[M_blocks_claimed] = (double)st.owner[PCPB_OWN_blocks_claimed];
-	m[M_mixed_pageblocks] = (double)(res->have_frag ? res->mixed_pageblocks
-							: st.mixed_pageblocks);
-	m[M_free_pages_order9] =
-		(double)(res->have_frag
-				 ? res->free_pages_order9
-				 : st.free_blocks_by_order[9] * 512 +
-					   st.free_blocks_by_order[10] * 1024);
+	m[M_mixed_pageblocks] = (double)st.mixed_pageblocks;
+	m[M_free_pages_order9] = (double)(st.free_blocks_by_order[9] * 512 +
+					  st.free_blocks_by_order[10] * 1024);
 	m[M_alloc_pages] = pages;
 }
 
@@ -155,7 +154,7 @@ static void summarize_runs(struct config_runs *c, int runs)
 	}
 }
 
-static char *report_json(struct pcpb *inst)
+static char *report_json(struct pcpb *inst, const struct pcpb_stats *st)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -163,7 +162,10 @@ static char *report_json(struct pcpb *inst)
 
 	if (!f)
 		return NULL;
-	pcpb_report(inst, f, PCPB_FMT_JSON);
+	if (st)
+		pcpb_report_stats(inst, st, f, PCPB_FMT_JSON);
+	else
+		pcpb_report(inst, f, PCPB_FMT_JSON);
 	fclose(f);
 	/* Drop the trailing newline: the report nests in our JSON. */
 	if (len && buf[len - 1] == '\n')
@@ -288,8 +290,9 @@ static int run_one(const struct workload *w, const struct wl_opts *base,
 	}
 	if (!rc && keep_report) {
 		free(c->report);
-		c->report = report_json(inst);
+		c->report = report_json(inst, res.stats);
 	}
+	free(res.stats);
 	pcpb_destroy(inst);
 	return rc ? 1 : 0;
 }
@@ -507,14 +510,14 @@ int wl_compare_main(int argc, char **argv)
 				    "--record is for 'pcpbuddy run'");
 	if (rc) {
 		free(rest);
-		free(priv);
+		wl_free_priv(w, priv);
 		return rc == 1 ? 0 : rc;
 	}
 	/* Validate every entry before running any: a bad one changes nothing. */
 	i = validate_configs(w, &o.cfg, priv, cs, n, err, sizeof(err));
 	if (i >= 0) {
 		free(rest);
-		free(priv);
+		wl_free_priv(w, priv);
 		return wl_usage_error("pcpbuddy compare", "--configs '%s': %s",
 				      cs[i].kv, err);
 	}
@@ -540,7 +543,7 @@ int wl_compare_main(int argc, char **argv)
 	}
 	for (i = 0; i < n; i++)
 		free(cs[i].report);
-	free(priv);
+	wl_free_priv(w, priv);
 	free(rest);
 	return rc;
 }
@@ -760,14 +763,14 @@ int wl_sweep_main(int argc, char **argv)
 				    "--record is for 'pcpbuddy run'");
 	if (rc) {
 		free(rest);
-		free(priv);
+		wl_free_priv(w, priv);
 		return rc == 1 ? 0 : rc;
 	}
 	/* Check every configuration and value before running anything. */
 	i = validate_configs(w, &base.cfg, priv, cs, n, err, sizeof(err));
 	if (i >= 0) {
 		free(rest);
-		free(priv);
+		wl_free_priv(w, priv);
 		return wl_usage_error("pcpbuddy sweep", "--configs '%s': %s",
 				      cs[i].kv, err);
 	}
@@ -790,7 +793,7 @@ int wl_sweep_main(int argc, char **argv)
 		free(probe_priv);
 		if (bad) {
 			free(rest);
-			free(priv);
+			wl_free_priv(w, priv);
 			return wl_usage_error("pcpbuddy sweep",
 					      "--param %s: bad value '%s'",
 					      param, values[v]);
@@ -800,7 +803,7 @@ int wl_sweep_main(int argc, char **argv)
 		fprintf(stderr, "pcpbuddy sweep: -o %s: %s\n", out,
 			strerror(errno));
 		free(rest);
-		free(priv);
+		wl_free_priv(w, priv);
 		return 2;
 	}
 	for (v = 0; v < nv && !rc; v++) {
@@ -840,7 +843,7 @@ int wl_sweep_main(int argc, char **argv)
 	}
 	if (out)
 		fclose(f);
-	free(priv);
+	wl_free_priv(w, priv);
 	free(rest);
 	return rc;
 }

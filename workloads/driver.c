@@ -24,6 +24,13 @@ int wl_no_options(int argc, char **argv, void *priv)
 	return 0;
 }
 
+void wl_free_priv(const struct workload *w, void *priv)
+{
+	if (priv && w->fini)
+		w->fini(priv);
+	free(priv);
+}
+
 int wl_prepare(const struct workload *w, int argc, char **argv,
 	       struct wl_opts *o, void *priv)
 {
@@ -81,14 +88,14 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 		return 1;
 	rc = wl_prepare(w, argc, argv, &o, priv);
 	if (rc) {
-		free(priv);
+		wl_free_priv(w, priv);
 		return rc == 1 ? 0 : rc;
 	}
 	rc = pcpb_create(&o.cfg, &inst);
 	if (rc) {
 		fprintf(stderr, "%s: cannot create the instance: %s\n", argv[0],
 			strerror(-rc));
-		free(priv);
+		wl_free_priv(w, priv);
 		return 1;
 	}
 	if (o.record) {
@@ -97,14 +104,14 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 			fprintf(stderr, "%s: --record %s: %s\n", argv[0],
 				o.record, strerror(errno));
 			pcpb_destroy(inst);
-			free(priv);
+			wl_free_priv(w, priv);
 			return 1;
 		}
 	}
 	memset(&res, 0, sizeof(res));
 	rc = wl_run_with_pressure(w, inst, &o, priv, &res, pressure_line,
 				  sizeof(pressure_line));
-	free(priv);
+	wl_free_priv(w, priv);
 	if (rec) {
 		int wrc = wl_record_finish(rec, inst);
 
@@ -116,6 +123,7 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 	}
 	if (rc) {
 		fprintf(stderr, "%s: %s\n", argv[0], strerror(-rc));
+		free(res.stats);
 		pcpb_destroy(inst);
 		return 1;
 	}
@@ -123,7 +131,11 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 		printf("%s\n%s%s%s", res.line, res.table ? res.table : "",
 		       pressure_line, pressure_line[0] ? "\n" : "");
 	free(res.table);
-	pcpb_report(inst, stdout, o.fmt);
+	if (res.stats)
+		pcpb_report_stats(inst, res.stats, stdout, o.fmt);
+	else
+		pcpb_report(inst, stdout, o.fmt);
+	free(res.stats);
 	rc = pcpb_check(inst, &check) || check.pages_allocated ? 1 : 0;
 	if (rc)
 		fprintf(stderr, "%s: check failed: %s (allocated %llu)\n",

@@ -149,13 +149,12 @@ static void *reclaimer(void *arg)
 	return NULL;
 }
 
-/* Slab blocks with pinned pages and holes; Return: the pinned pages. */
-static long *build_slab(struct pcpb *inst, const struct fragment_params *p,
-			size_t *nr_pinned)
+long *wl_build_slab(struct pcpb *inst, double slab_fraction,
+		    unsigned int hole_order, size_t *nr_pinned)
 {
-	size_t want = (size_t)((double)pcpb_nr_pages(inst) * p->slab_fraction);
-	long *pfns = malloc(want * sizeof(long));
-	unsigned long hole = 1UL << p->hole_order;
+	size_t want = (size_t)((double)pcpb_nr_pages(inst) * slab_fraction);
+	long *pfns = malloc((want ? want : 1) * sizeof(long));
+	unsigned long hole = 1UL << hole_order;
 	size_t i, n = 0, kept = 0;
 
 	if (!pfns)
@@ -195,7 +194,7 @@ static int fragment_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 	double start;
 	int n = o->threads;
 
-	slab = build_slab(inst, p, &nr_slab);
+	slab = wl_build_slab(inst, p->slab_fraction, p->hole_order, &nr_slab);
 	if (!slab)
 		return -ENOMEM;
 	pcpb_stats_read(inst, &st);
@@ -252,12 +251,10 @@ static int fragment_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 	res->seconds = wl_now() - start;
 	res->ops = c.allocs;
 
-	/* Read the run's figures before teardown frees everything. */
+	/* Read the run's figures before teardown frees everything: they
+	 * are the report's, or the 2 M frees of teardown would swamp them. */
 	pcpb_stats_read(inst, &st);
-	res->have_frag = true;
-	res->mixed_pageblocks = st.mixed_pageblocks;
-	res->free_pages_order9 = st.free_blocks_by_order[9] * 512 +
-				 st.free_blocks_by_order[10] * 1024;
+	wl_measure_end(inst, res);
 	snprintf(
 		res->line, sizeof(res->line),
 		"fragment: %d readers, %.2f s: %llu page cache allocs (%.0f/s), %llu reclaimed, %llu ENOMEM; %zu slab pages pinned, cache %zu pages; worst refill hold %llu ns",

@@ -13,12 +13,19 @@
  *          a purge frees half of each CPU's pages on the CPU half-way
  *          round (jemalloc's background thread), so frees are remote;
  *   exit   every CPU builds --ops pages (default 200) interleaved,
- *          statistics reset, then all free at once on their own CPUs.
+ *          statistics reset, then all free at once on their own CPUs;
+ *   fragment  fragment's setup (half of memory slab with holes, page
+ *          cache filling the movable blocks to 64 free pages per CPU), then each
+ *          step a random reader CPU allocates a page cache page and the
+ *          last CPU, the reclaimer (kswapd), frees the oldest: movable
+ *          refills keep falling back into the slab holes.  (With inline
+ *          reclaim every CPU's PCP would feed itself and the fallback go
+ *          cold after the first refill.)
  * Timing figures (throughput, lock hold times) are one thread's and mean
  * little here; the work counters and lock acquisitions are the result.
  *
- * Invariants: a block is live in exactly one CPU's ring; all are freed
- * before the run returns.
+ * Invariants: a block is live in exactly one CPU's ring or in the page
+ * cache FIFO; all are freed before the run returns.
  * Locking: single-threaded.
  */
 #include <errno.h>
@@ -28,8 +35,18 @@
 
 #include "workloads.h"
 
-enum sim_model { SIM_MIXED, SIM_PURGE, SIM_EXIT };
-static const char *const sim_model_names[] = { "mixed", "purge", "exit" };
+enum sim_model { SIM_MIXED, SIM_PURGE, SIM_EXIT, SIM_FRAGMENT };
+static const char *const sim_model_names[] = { "mixed", "purge", "exit",
+					       "fragment" };
+
+/*
+ * fragment's defaults (--slab 0.5 --hole-order 5), but a movable slack that
+ * grows with the CPUs: with fragment's fixed 256 pages, 255 CPUs' PCPs
+ * outgrow free memory and every allocation ends in drain_all_pages().
+ */
+#define SIM_SLAB_FRACTION 0.5
+#define SIM_HOLE_ORDER 5
+#define SIM_SLACK_PER_CPU 64
 
 /* Live blocks per CPU, small enough for 1024 CPUs in 1 GiB; exit's: --ops */
 #define SIM_RING_MIXED 64
@@ -49,10 +66,17 @@ struct sim_cpu {
 	unsigned int head, count; /* oldest at head */
 };
 
+/* fragment's page cache: one FIFO of order-0 pages, oldest at head. */
+struct sim_lru {
+	long *pfn;
+	size_t head, nr, cap, target;
+};
+
 struct sim_state {
 	struct pcpb *inst;
 	struct sim_cpu *cpus;
 	struct sim_block *blocks;
+	struct sim_lru lru;
 	unsigned int cap;
 	int nr_cpus;
 	uint64_t allocs, pages, enomem;
@@ -112,6 +136,67 @@ static void sim_mixed_step(struct sim_state *s, struct wl_rng *r)
 	}
 }
 
+/* Frees up to @max of the oldest page cache pages above the target. */
+static void sim_reclaim(struct sim_state *s, int cpu, unsigned int max)
+{
+	struct sim_lru *l = &s->lru;
+
+	while (max-- && l->nr > l->target) {
+		pcpb_free_pages_cpu(s->inst, cpu,
+				    (unsigned long)l->pfn[l->head], 0);
+		l->head = (l->head + 1) % l->cap;
+		l->nr--;
+	}
+}
+
+static void sim_fragment_step(struct sim_state *s, struct wl_rng *r)
+{
+	int reclaimer = s->nr_cpus - 1;
+	int cpu = reclaimer ? (int)wl_rng_below(r, (uint32_t)reclaimer) : 0;
+	long pfn = pcpb_alloc_pages_cpu(s->inst, cpu, 0, PCPB_MT_MOVABLE, 0);
+
+	if (pfn < 0) {
+		s->enomem++;
+		sim_reclaim(s, reclaimer, 32);
+		return;
+	}
+	s->allocs++;
+	s->pages++;
+	s->lru.pfn[(s->lru.head + s->lru.nr++) % s->lru.cap] = pfn;
+	sim_reclaim(s, reclaimer, 1);
+}
+
+/* fragment's setup; Return: the pinned slab pages, NULL without memory. */
+static long *sim_fragment_setup(struct sim_state *s, size_t *nr_slab)
+{
+	long *slab = wl_build_slab(s->inst, SIM_SLAB_FRACTION, SIM_HOLE_ORDER,
+				   nr_slab);
+	struct pcpb_stats st;
+	size_t fill, slack;
+	long pfn;
+
+	if (!slab)
+		return NULL;
+	s->lru.cap = pcpb_nr_pages(s->inst);
+	s->lru.pfn = malloc(s->lru.cap * sizeof(long));
+	if (!s->lru.pfn) {
+		free(slab);
+		return NULL;
+	}
+	pcpb_stats_read(s->inst, &st);
+	slack = SIM_SLACK_PER_CPU * (size_t)s->nr_cpus;
+	fill = st.free_pages_by_mt[PCPB_MT_MOVABLE] > slack
+		       ? st.free_pages_by_mt[PCPB_MT_MOVABLE] - slack
+		       : 0;
+	while (fill-- &&
+	       (pfn = pcpb_alloc_pages_cpu(s->inst, 0, 0, PCPB_MT_MOVABLE,
+					   PCPB_GFP_NORETRY)) >= 0)
+		s->lru.pfn[s->lru.nr++] = pfn;
+	s->lru.target = s->lru.nr;
+	pcpb_drain_all(s->inst);
+	return slab;
+}
+
 static void sim_purge_round(struct sim_state *s)
 {
 	int cpu, n;
@@ -131,6 +216,8 @@ static int sim_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 	struct sim_state s = { .inst = inst };
 	uint64_t ops = o->ops ? o->ops : p->model == SIM_EXIT ? 200 : 2000;
 	uint64_t i, steps;
+	size_t nr_slab = 0;
+	long *slab = NULL;
 	struct wl_rng r;
 	double start;
 	int cpu;
@@ -149,6 +236,15 @@ static int sim_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 	}
 	for (cpu = 0; cpu < s.nr_cpus; cpu++)
 		s.cpus[cpu].ring = s.blocks + (size_t)cpu * s.cap;
+	if (p->model == SIM_FRAGMENT) {
+		slab = sim_fragment_setup(&s, &nr_slab);
+		if (!slab) {
+			free(s.cpus);
+			free(s.blocks);
+			return -ENOMEM;
+		}
+		pcpb_stats_reset(inst); /* the report is the churn */
+	}
 	wl_rng_seed(&r, o->seed);
 	steps = ops * (uint64_t)s.nr_cpus;
 	start = wl_now();
@@ -169,12 +265,25 @@ static int sim_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 			sim_alloc(&s, (int)(i % (uint64_t)s.nr_cpus), 0,
 				  PCPB_MT_MOVABLE);
 			break;
+		case SIM_FRAGMENT:
+			sim_fragment_step(&s, &r);
+			break;
 		}
 		if ((i & 0xffff) == 0)
 			wl_progress("sim", wl_now() - start, 0, i);
 	}
 	if (p->model == SIM_EXIT)
 		pcpb_stats_reset(inst); /* the report is the avalanche */
+	if (p->model == SIM_FRAGMENT) {
+		/* The churn's figures are the report's, not teardown's. */
+		wl_measure_end(inst, res);
+		s.lru.target = 0;
+		sim_reclaim(&s, 0, UINT32_MAX);
+		for (i = 0; i < nr_slab; i++)
+			pcpb_free_pages_cpu(inst, 0, (unsigned long)slab[i], 0);
+		free(slab);
+		free(s.lru.pfn);
+	}
 	/* The avalanche, and the end of the other models: round-robin. */
 	for (;;) {
 		bool any = false;
@@ -206,7 +315,7 @@ static int sim_set_model(struct sim_params *p, const char *v)
 {
 	int m;
 
-	for (m = 0; m <= SIM_EXIT; m++)
+	for (m = 0; m <= SIM_FRAGMENT; m++)
 		if (!strcmp(v, sim_model_names[m])) {
 			p->model = (enum sim_model)m;
 			return 0;
@@ -225,7 +334,7 @@ static int sim_parse(int argc, char **argv, void *priv)
 		if (sim_set_model(priv, argv[++i]))
 			return wl_usage_error(
 				argv[0],
-				"--model: '%s' is not mixed, purge or exit",
+				"--model: '%s' is not mixed, purge, exit or fragment",
 				argv[i]);
 	}
 	return 0;
@@ -253,7 +362,8 @@ static void sim_adjust(struct wl_opts *o, const void *priv)
 }
 
 static const char sim_usage[] =
-	"usage: pcpbuddy run sim [--model mixed|purge|exit] [--ops N] [--seed X]\n"
+	"usage: pcpbuddy run sim [--model mixed|purge|exit|fragment] [--ops N]\n"
+	"                        [--seed X]\n"
 	"                        [--config k=v,...] [--json|--csv]\n"
 	"       pcpbuddy sim MODEL --cpus N1,N2,... --configs A B ... [-o FILE]\n"
 	"\n"
@@ -262,9 +372,13 @@ static const char sim_usage[] =
 	"(random orders and types, a quarter of frees remote), purge (faults\n"
 	"everywhere, purges free half of each CPU's pages on the CPU half-way\n"
 	"round), exit (every CPU builds N pages, then all free at once; the\n"
-	"report is the avalanche).  The vmstat timer is off.\n"
+	"report is the avalanche), fragment (fragment's slab holes and full\n"
+	"page cache, then random CPUs allocate page cache and the last CPU\n"
+	"reclaims the oldest; the report is the churn).  The vmstat timer is\n"
+	"off.\n"
 	"\n"
-	"  --model M   mixed, purge or exit (default mixed); in --configs: model=M\n"
+	"  --model M   mixed, purge, exit or fragment (default mixed); in\n"
+	"              --configs: model=M\n"
 	"  --ops N     steps per virtual CPU (default 2000; exit: pages, 200)\n"
 	"  --cpus ...  ('pcpbuddy sim') the CPU counts to sweep\n"
 	"Exit: 0 ok, 1 invariant check failed, 2 bad arguments.\n";

@@ -40,6 +40,7 @@ enum trace_op {
 	TOP_DRAIN_ALL = 6,
 	TOP_STATS_RESET = 7,
 	TOP_VMSTAT_TICK = 8,
+	TOP_REPORT_MARK = 9, /* the driver's measured phase ended here */
 	NR_TRACE_OPS
 };
 
@@ -334,6 +335,24 @@ static void record_event(void *ctx, enum pcpb_event ev, int cpu,
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* The one recording of this process ('run' only), for wl_record_mark(). */
+static struct wl_recorder *active_recorder;
+static struct pcpb *active_recorder_inst;
+
+void wl_record_mark(struct pcpb *inst)
+{
+	struct wl_recorder *r = active_recorder;
+	struct trace_event e = { .op = TOP_REPORT_MARK };
+
+	if (!r || active_recorder_inst != inst)
+		return;
+	pthread_mutex_lock(&r->lock);
+	e.time_ns = (uint64_t)((wl_now() - r->start) * 1e9);
+	if (!r->err)
+		r->err = trace_push(&r->t, e);
+	pthread_mutex_unlock(&r->lock);
+}
+
 struct wl_recorder *wl_record_start(struct pcpb *inst, const char *path,
 				    const char *source)
 {
@@ -359,6 +378,8 @@ struct wl_recorder *wl_record_start(struct pcpb *inst, const char *path,
 	snprintf(r->t.h.source, sizeof(r->t.h.source), "record:%s", source);
 	r->start = wl_now();
 	pcpb_set_event_hook(inst, record_event, r);
+	active_recorder = r;
+	active_recorder_inst = inst;
 	return r;
 }
 
@@ -367,6 +388,8 @@ int wl_record_finish(struct wl_recorder *r, struct pcpb *inst)
 	int rc;
 
 	pcpb_set_event_hook(inst, NULL, NULL);
+	active_recorder = NULL;
+	active_recorder_inst = NULL;
 	rc = r->err;
 	if (rc)
 		fclose(r->out);
@@ -460,6 +483,7 @@ int wl_import_main(int argc, char **argv)
 	struct trace t = { 0 };
 	const char *in = NULL, *out = NULL;
 	uint32_t next_id = 1;
+	bool gzipped = false;
 	char line[4096];
 	FILE *f;
 	int i, rc = 0;
@@ -488,6 +512,21 @@ int wl_import_main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
+	/* Captures are often shipped gzipped: read those through gzip.
+	 * The path goes in the environment, so no quoting can break. */
+	if (fgetc(f) == 0x1f && fgetc(f) == 0x8b) {
+		fclose(f);
+		setenv("PCPB_IMPORT_GZ", in, 1);
+		f = popen("exec gzip -dc -- \"$PCPB_IMPORT_GZ\"", "r");
+		gzipped = true;
+		if (!f) {
+			fprintf(stderr, "pcpbuddy import: %s: gzip: %s\n", in,
+				strerror(errno));
+			return 1;
+		}
+	} else {
+		rewind(f);
+	}
 	snprintf(t.h.source, sizeof(t.h.source), "ftrace:%s",
 		 strrchr(in, '/') ? strrchr(in, '/') + 1 : in);
 	while (fgets(line, sizeof(line), f)) {
@@ -503,9 +542,17 @@ int wl_import_main(int argc, char **argv)
 			rc = 0;
 		}
 	}
-	fclose(f);
-	if (!rc)
-		rc = write_trace(out, &t);
+	if (rc == -ENOMEM)
+		fprintf(stderr, "pcpbuddy import: %s: out of memory\n", in);
+	if (gzipped && pclose(f) && !rc) {
+		fprintf(stderr, "pcpbuddy import: %s: gzip -dc failed\n", in);
+		rc = -EIO;
+	} else if (!gzipped) {
+		fclose(f);
+	}
+	if (!rc && (rc = write_trace(out, &t)))
+		fprintf(stderr, "pcpbuddy import: %s: %s\n", out,
+			strerror(-rc));
 	printf("import: %llu lines: %llu allocs, %llu frees, %llu frees of pages allocated before the trace, %llu refill markers, %llu drain markers; skipped %llu failed allocs, %llu free_batched annotations, %llu other lines, %llu malformed\n",
 	       (unsigned long long)st.lines, (unsigned long long)st.allocs,
 	       (unsigned long long)st.frees,
@@ -518,9 +565,6 @@ int wl_import_main(int argc, char **argv)
 	free(t.ev);
 	free(live.key);
 	free(live.val);
-	if (rc)
-		fprintf(stderr, "pcpbuddy import: %s: %s\n", out,
-			strerror(-rc));
 	return rc ? 1 : 0;
 }
 
@@ -577,7 +621,7 @@ int wl_trace_info_main(int argc, char **argv)
 	       t.h.nr_cpus, t.n,
 	       t.n ? (double)(t.ev[t.n - 1].time_ns - t.ev[0].time_ns) * 1e-9
 		   : 0);
-	printf("ops: alloc %llu free %llu free_old %llu refill_marker %llu drain_marker %llu drain_all %llu stats_reset %llu vmstat_tick %llu\n",
+	printf("ops: alloc %llu free %llu free_old %llu refill_marker %llu drain_marker %llu drain_all %llu stats_reset %llu vmstat_tick %llu report_mark %llu\n",
 	       (unsigned long long)ops[TOP_ALLOC],
 	       (unsigned long long)ops[TOP_FREE],
 	       (unsigned long long)ops[TOP_FREE_OLD],
@@ -585,7 +629,8 @@ int wl_trace_info_main(int argc, char **argv)
 	       (unsigned long long)ops[TOP_DRAIN_MARK],
 	       (unsigned long long)ops[TOP_DRAIN_ALL],
 	       (unsigned long long)ops[TOP_STATS_RESET],
-	       (unsigned long long)ops[TOP_VMSTAT_TICK]);
+	       (unsigned long long)ops[TOP_VMSTAT_TICK],
+	       (unsigned long long)ops[TOP_REPORT_MARK]);
 	printf("alloc orders:");
 	for (i = 0; i < 11; i++)
 		if (orders[i])
@@ -612,6 +657,11 @@ struct replay_params {
 	char path[512];
 	bool threaded, paced; /* --threaded, --paced */
 	int cpus;	      /* --cpus N, 0: the trace's */
+	/* The trace of @path as parse read and sanitized it, so that a
+	 * compare of R runs reads the file once, not R + 2 times; the
+	 * per-run copies of the params share it read-only. */
+	struct trace *loaded;
+	char loaded_path[512];
 };
 
 /* pfn_of[] states besides a live pfn (>= 0). */
@@ -621,8 +671,9 @@ struct replay_params {
 
 struct replay_ctx {
 	struct pcpb *inst;
-	struct trace *t;
+	const struct trace *t;
 	long *pfn_of; /* by id; atomic in threaded mode */
+	struct wl_result *res;
 	int cpus;
 	bool threaded, paced;
 	double start;
@@ -709,6 +760,12 @@ static void replay_event(struct replay_ctx *c, const struct trace_event *e,
 	case TOP_VMSTAT_TICK:
 		pcpb_vmstat_tick(c->inst);
 		break;
+	case TOP_REPORT_MARK:
+		/* Threads: the others are elsewhere in the trace, so there
+		 * is no point to mark; the report is of the whole replay. */
+		if (!c->threaded)
+			wl_measure_end(c->inst, c->res);
+		break;
 	}
 }
 
@@ -744,8 +801,8 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 {
 	const struct replay_params *p = priv;
 	struct replay_thread sum = { 0 }, *th = NULL;
-	struct replay_ctx c = { .inst = inst, .paced = p->paced };
-	struct trace t;
+	struct replay_ctx c = { .inst = inst, .paced = p->paced, .res = res };
+	struct trace own = { .ev = NULL }, *tp = p->loaded;
 	char err[256];
 	size_t i;
 	int cpu;
@@ -753,18 +810,28 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 	(void)o;
 	c.cpus = pcpb_get_config(inst)->nr_cpus;
 	c.threaded = p->threaded || p->paced;
-	if (read_trace(p->path, &t, err, sizeof(err))) {
-		fprintf(stderr, "replay: %s\n", err);
-		return -EINVAL;
+	/* A --configs trace=... differs from the one parse loaded. */
+	if (!tp || strcmp(p->loaded_path, p->path)) {
+		if (read_trace(p->path, &own, err, sizeof(err))) {
+			fprintf(stderr, "replay: %s\n", err);
+			return -EINVAL;
+		}
+		if (replay_sanitize(&own)) {
+			free(own.ev);
+			return -ENOMEM;
+		}
+		tp = &own;
 	}
+	const struct trace t = *tp;
+
 	c.t = &t;
 	c.pfn_of = malloc((t.n + 2) * sizeof(long));
 	if (c.threaded)
 		th = calloc((size_t)c.cpus, sizeof(*th));
-	if (!c.pfn_of || (c.threaded && !th) || replay_sanitize(&t)) {
+	if (!c.pfn_of || (c.threaded && !th)) {
 		free(th);
 		free(c.pfn_of);
-		free(t.ev);
+		free(own.ev);
 		return -ENOMEM;
 	}
 	for (i = 0; i < t.n + 2; i++)
@@ -772,7 +839,7 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 	/* Pages the trace frees but never allocated exist before it starts:
 	 * allocate them on the freeing CPU, then start from a clean slate. */
 	for (i = 0; i < t.n; i++) {
-		struct trace_event *e = &t.ev[i];
+		const struct trace_event *e = &t.ev[i];
 
 		if (e->op == TOP_FREE_OLD) {
 			long pfn = pcpb_alloc_pages_cpu(inst, e->cpu % c.cpus,
@@ -807,7 +874,7 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 	res->seconds = wl_now() - c.start;
 	/* Pages still live at the end of the trace go back, on CPU 0. */
 	for (i = 0; i < t.n; i++) {
-		struct trace_event *e = &t.ev[i];
+		const struct trace_event *e = &t.ev[i];
 
 		if (e->op == TOP_ALLOC && c.pfn_of[e->id] >= 0) {
 			pcpb_free_pages_cpu(inst, 0,
@@ -830,7 +897,7 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 		res->seconds > 0 ? (double)t.n / res->seconds * 1e-6 : 0);
 	free(th);
 	free(c.pfn_of);
-	free(t.ev);
+	free(own.ev);
 	return 0;
 }
 
@@ -885,44 +952,60 @@ static int replay_parse(int argc, char **argv, void *priv)
 		return wl_usage_error(argv[0], "needs --trace TRACE");
 	{
 		/* A bad trace is bad input: say so before creating anything. */
-		struct trace t;
+		struct trace *t = calloc(1, sizeof(*t));
 		char err[600];
 
-		if (read_trace(p->path, &t, err, sizeof(err)))
+		if (!t)
+			return wl_usage_error(argv[0], "out of memory");
+		if (read_trace(p->path, t, err, sizeof(err))) {
+			free(t);
 			return wl_usage_error(argv[0], "--trace: %s", err);
-		free(t.ev);
+		}
+		if (replay_sanitize(t)) {
+			free(t->ev);
+			free(t);
+			return wl_usage_error(argv[0], "out of memory");
+		}
+		p->loaded = t;
+		strcpy(p->loaded_path, p->path);
 	}
 	return 0;
+}
+
+static void replay_fini(void *priv)
+{
+	struct replay_params *p = priv;
+
+	if (p->loaded)
+		free(p->loaded->ev);
+	free(p->loaded);
+	p->loaded = NULL;
 }
 
 static int replay_nr_cpus(const struct wl_opts *o, const void *priv)
 {
 	const struct replay_params *p = priv;
-	struct trace t;
-	char err[256];
-	int n = 1;
 
 	(void)o;
 	if (p->cpus)
 		return p->cpus;
-	if (!read_trace(p->path, &t, err, sizeof(err))) {
-		n = t.h.nr_cpus ? (int)t.h.nr_cpus : 1;
-		free(t.ev);
-	}
-	return n;
+	return p->loaded && p->loaded->h.nr_cpus ? (int)p->loaded->h.nr_cpus
+						 : 1;
 }
 
 static const char replay_usage[] =
-	"usage: pcpbuddy replay TRACE [--sim|--threaded|--paced] [--cpus N]\n"
+	"usage: pcpbuddy replay TRACE [--sim|--threads|--paced] [--cpus N]\n"
 	"                       [--configs A B ...] [--config k=v,...]\n"
 	"       pcpbuddy run replay --trace TRACE [...]\n"
 	"\n"
 	"Replays a pcpbuddy trace (from 'pcpbuddy import ftrace' or --record).\n"
 	"  --sim       (default) one thread drives the CPUs in trace order: the\n"
 	"              work counters and fragmentation are the same every run\n"
-	"  --threaded  one thread per CPU, each its events in trace order as\n"
+	"  --threads   one thread per CPU, each its events in trace order as\n"
 	"              fast as it can; a free waits for its allocation\n"
-	"  --paced     --threaded, each event at its timestamp\n"
+	"              (--threaded under 'run replay', where --threads N is\n"
+	"              the common option and is ignored)\n"
+	"  --paced     --threads, each event at its timestamp\n"
 	"  --cpus N    fold the traced CPUs onto N (cpu modulo N); the default\n"
 	"              is the trace's count (--config cpus=N wins over it)\n"
 	"With --configs it is a compare of those configurations.\n"
@@ -946,6 +1029,7 @@ const struct workload wl_replay = {
 	.set = replay_set,
 	.adjust = replay_adjust,
 	.run = replay_run,
+	.fini = replay_fini,
 };
 
 /* ---- fidelity: the model against the kernel's own markers ---------------- */
@@ -1016,8 +1100,14 @@ int wl_fidelity_main(int argc, char **argv)
 	}
 	k_refill = calloc(t.h.nr_cpus + 1, sizeof(*k_refill));
 	k_drain = calloc(t.h.nr_cpus + 1, sizeof(*k_drain));
-	if (!k_refill || !k_drain)
+	if (!k_refill || !k_drain || replay_sanitize(&t)) {
+		free(k_refill);
+		free(k_drain);
+		free(t.ev);
 		return 1;
+	}
+	rp.loaded = &t; /* replay_run() reuses it; freed here, not by fini */
+	strcpy(rp.loaded_path, rp.path);
 	for (i = 0; i < t.n; i++) {
 		uint64_t pages = 1ULL << (t.ev[i].info & 15);
 
@@ -1031,10 +1121,20 @@ int wl_fidelity_main(int argc, char **argv)
 		kv, sizeof(kv),
 		"policy=classic,memory=%s,cpus=%u,batch=%ld,high_min=%ld,high_max=%ld,vmstat_ms=0,cpu_mode=explicit",
 		mem, t.h.nr_cpus ? t.h.nr_cpus : 1, batch, hmin, hmax);
-	if (pcpb_config_parse(&o.cfg, kv, err, sizeof(err)) ||
-	    pcpb_create(&o.cfg, &inst)) {
+	if (pcpb_config_parse(&o.cfg, kv, err, sizeof(err))) {
 		fprintf(stderr, "pcpbuddy fidelity: %s\n", err);
-		return 2;
+		rc = 2;
+	} else if ((rc = pcpb_create(&o.cfg, &inst))) {
+		fprintf(stderr,
+			"pcpbuddy fidelity: cannot create the instance: %s\n",
+			strerror(-rc));
+		rc = 1;
+	}
+	if (rc) {
+		free(k_refill);
+		free(k_drain);
+		free(t.ev);
+		return rc;
 	}
 	rc = replay_run(inst, &o, &rp, &res);
 	if (json)

@@ -51,6 +51,15 @@ static inline uint32_t wl_rng_below(struct wl_rng *r, uint32_t n)
 double wl_now(void);
 /* A progress line on stderr, only for long runs on a terminal. */
 void wl_progress(const char *name, double elapsed, double total, uint64_t ops);
+/*
+ * fragment's setup, shared with sim: @slab_fraction of memory as order-0
+ * unmovable and reclaimable pages on CPU 0, then each slab block frees an
+ * aligned 2^@hole_order hole and every eighth page, so that it stays less
+ * than half free and a claim of it fails.  Return: the pinned pages
+ * (*@nr_pinned of them; free them, then the array), NULL without memory.
+ */
+long *wl_build_slab(struct pcpb *inst, double slab_fraction,
+		    unsigned int hole_order, size_t *nr_pinned);
 void wl_progress_done(double total);
 
 /*
@@ -69,9 +78,10 @@ struct wl_result {
 	char line[320]; /* one human line: what happened */
 	uint64_t pages; /* pages moved, when not the allocated pages (exit) */
 	char *table;	/* optional: a driver's own table, malloc()ed */
-	/* Fragmentation while the workload still held its pages. */
-	bool have_frag;
-	uint64_t mixed_pageblocks, free_pages_order9;
+	/* The measured phase's counters and fragmentation, while the
+	 * workload still held its pages (wl_measure_end()), malloc()ed;
+	 * NULL: the report reads them after the run. */
+	struct pcpb_stats *stats;
 };
 
 /*
@@ -94,10 +104,15 @@ struct workload {
 	int (*set)(void *priv, const char *key, const char *value);
 	int (*run)(struct pcpb *inst, const struct wl_opts *o, void *priv,
 		   struct wl_result *res);
+	/* Frees what parse loaded into the prototype @priv; the per-run
+	 * copies share it and are never passed here. */
+	void (*fini)(void *priv);
 };
 extern const struct workload *const wl_registry[];
 const struct workload *wl_find(const char *name);
 int wl_no_options(int argc, char **argv, void *priv);
+/* Frees a prototype priv from wl_prepare(), through w->fini. */
+void wl_free_priv(const struct workload *w, void *priv);
 
 /*
  * wl_prepare - parse argv for @w: common options, then the driver's.
@@ -123,6 +138,14 @@ struct wl_recorder *wl_record_start(struct pcpb *inst, const char *path,
 				    const char *source);
 /* Stops recording and writes the trace.  Return: 0 or -errno. */
 int wl_record_finish(struct wl_recorder *r, struct pcpb *inst);
+/* Records that the measured phase ended, if @inst is being recorded. */
+void wl_record_mark(struct pcpb *inst);
+/*
+ * wl_measure_end - the run's report is of now, not of after its teardown:
+ * keeps a snapshot in @res->stats and marks the point in a recording, so
+ * that a replay reports the same phase.
+ */
+void wl_measure_end(struct pcpb *inst, struct wl_result *res);
 struct wl_pressure *wl_pressure_start(struct pcpb *inst, double hog,
 				      int hog_cpu, int kswapd_cpu);
 void wl_pressure_stop(struct wl_pressure *p, char *line, size_t len);

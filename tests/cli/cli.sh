@@ -223,7 +223,7 @@ if [ $? -eq 0 ] &&
    grep -q '^import: 27 lines: 5 allocs, 1 frees, 3 frees of pages allocated before the trace, 5 refill markers, 2 drain markers; skipped 1 failed allocs, 4 free_batched annotations, 1 other lines, 1 malformed$' "$tmp/imp.txt" &&
    grep -q 'kmem-samples.txt:27: malformed' "$tmp/err"; then ok; else bad "import ftrace samples"; cat "$tmp/imp.txt" "$tmp/err" >&2; fi
 "$bin" trace info "$tmp/s.trace" >"$tmp/info.txt" 2>&1
-if grep -q '^ops: alloc 5 free 1 free_old 3 refill_marker 5 drain_marker 2 drain_all 0 stats_reset 0 vmstat_tick 0$' "$tmp/info.txt" &&
+if grep -q '^ops: alloc 5 free 1 free_old 3 refill_marker 5 drain_marker 2 drain_all 0 stats_reset 0 vmstat_tick 0 report_mark 0$' "$tmp/info.txt" &&
    grep -q '^alloc orders: 0:4 9:1$' "$tmp/info.txt"; then ok; else bad "trace info"; cat "$tmp/info.txt" >&2; fi
 # replay frees the 3 pre-trace pages too: 1 + 3 traced frees, then the 4
 # pages still live at the end; nothing is left allocated.
@@ -277,7 +277,7 @@ if grep -q '^trace: record:exit, 2 CPUs' "$tmp/info.txt" &&
 # gives every page back; --cpus folds the CPUs.
 "$bin" run mixed --threads 3 --ops 2000 --record "$tmp/rec3.trace" >/dev/null 2>&1
 n=$("$bin" trace info "$tmp/rec3.trace" | sed -n 's/^ops: alloc \([0-9]*\) .*/\1/p')
-for mode in --sim --threaded --paced "--threaded --cpus 2"; do
+for mode in --sim --threads --threaded --paced "--threads --cpus 2"; do
 	# shellcheck disable=SC2086
 	"$bin" replay "$tmp/rec3.trace" $mode --json >"$tmp/thr.json" 2>"$tmp/err"
 	if [ $? -eq 0 ] && [ -n "$n" ] && $py -c "
@@ -287,6 +287,17 @@ assert r['check']['ok'] and r['check']['pages_allocated'] == 0
 assert r['instance']['cpus'] == (2 if '--cpus' in '$mode' else 3), r['instance']"; then ok; else bad "replay $mode"; cat "$tmp/err" >&2; fi
 done
 expect_exit 2 "--cpus: 'x' is not a CPU count" -- replay "$tmp/rec3.trace" --cpus x
+expect_exit 2 "--threads takes no count" -- replay "$tmp/rec3.trace" --threads 2
+# A gzipped capture imports to the same trace as its text; a damaged one
+# fails and writes nothing.
+gzip -c tests/data/kmem-samples.txt >"$tmp/s.txt.gz"
+"$bin" import ftrace "$tmp/s.txt.gz" -o "$tmp/sgz.trace" >/dev/null 2>&1
+# (the 56-byte header names the source file: compare the events)
+if [ -s "$tmp/sgz.trace" ] &&
+   cmp -s -i 56 "$tmp/s.trace" "$tmp/sgz.trace"; then ok; else bad "import of a gzipped capture"; fi
+printf '\037\213junk' >"$tmp/bad.gz"
+expect_exit 1 "gzip -dc failed" -- import ftrace "$tmp/bad.gz" -o "$tmp/badgz.trace"
+if [ ! -e "$tmp/badgz.trace" ]; then ok; else bad "a failed import wrote a trace"; fi
 expect_exit 1 "--record /nonexistent/x.trace" -- run mixed --ops 10 --record /nonexistent/x.trace
 expect_exit 2 "--record is for 'pcpbuddy run'" -- compare mixed --ops 10 --record "$tmp/x.trace" --configs policy=classic policy=owner
 expect_exit 0 "--record FILE" -- run mixed --help
@@ -353,7 +364,7 @@ else bad "no-argument default run"; fi
 
 # sim: one thread plays 256 virtual CPUs; two runs do the same work, and
 # the sweep over CPU counts has every configuration at every count.
-for m in mixed purge exit; do
+for m in mixed purge exit fragment; do
 	a=$("$bin" run sim --model $m --ops 40 --config cpus=256 --json | $py -c "import json,sys; r=json.load(sys.stdin); assert r['check']['ok']; assert r['ops']['free'] > 0; print(r['work'], r['pcp'], r['locks']['zone']['acquisitions'])")
 	b=$("$bin" run sim --model $m --ops 40 --config cpus=256 --json | $py -c "import json,sys; r=json.load(sys.stdin); print(r['work'], r['pcp'], r['locks']['zone']['acquisitions'])")
 	if [ -n "$a" ] && [ "$a" = "$b" ]; then ok; else bad "sim $m is not deterministic"; fi
@@ -367,7 +378,21 @@ m = r['metrics'].index('alloc_pages')
 for c in r['results']:
     assert [p['value'] for p in c['points']] == [4, 64]
     assert [p['median'][m] for p in c['points']] == [120, 1920], c"; then ok; else bad "sim sweep over cpus"; cat "$tmp/err" >&2; fi
-expect_exit 2 "not mixed, purge or exit" -- sim nosuch --cpus 4
+expect_exit 2 "not mixed, purge, exit or fragment" -- sim nosuch --cpus 4
+# fragment (simulated and threaded) reports the churn: its frees are the
+# reclaimer's, not the 2 M of teardown, the fallback is taken, and the
+# check after teardown still finds every page returned.
+if "$bin" run sim --model fragment --ops 200 --config cpus=64 --json | $py -c "
+import json, sys; r = json.load(sys.stdin)
+o, w = r['ops'], r['work']
+assert o['alloc'] == 64 * 200 and o['free'] <= o['alloc'], o
+assert w['fallback_searches'] > 0 and w['steals'] > 0, w
+assert r['check']['ok'] and r['check']['pages_allocated'] == 0, r['check']"; then ok; else bad "sim fragment report"; fi
+if "$bin" run fragment --threads 1 --ops 20000 --config memory=64M,vmstat_ms=0 --json >"$tmp/fr.json" 2>"$tmp/err" && $py -c "
+import json; r = json.load(open('$tmp/fr.json'))
+o = r['ops']
+assert o['alloc'] == 20000 and o['free'] <= 20000 + 64, o
+assert r['check']['ok'] and r['check']['pages_allocated'] == 0, r['check']"; then ok; else bad "fragment reports the churn, not the teardown"; cat "$tmp/err" >&2; fi
 expect_exit 0 "usage: pcpbuddy run sim" -- sim --help
 
 echo "cli: $pass passed, $fail failed"

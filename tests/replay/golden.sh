@@ -5,7 +5,7 @@
 #   tar-kmem.expected: the shipped real trace (a tar | gzip pipeline on this
 #     project's VM, captured with scripts/capture-kmem.sh) imported and
 #     replayed on classic and owner, and its fidelity table;
-#   sim.expected: 'run sim' (mixed, purge, exit) on 256 virtual CPUs on
+#   sim.expected: 'run sim' (mixed, purge, exit, fragment) on 256 virtual CPUs on
 #     classic, chunky and owner.
 # --update rewrites the expectations (do that only when the model changed on
 # purpose, and say so in the commit).
@@ -53,7 +53,7 @@ print('compare --sim twice:', 'identical' if a == b else 'DIFFERENT', len(a), 'c
 		--high-max 20480 --memory 1280M
 } > "$tmp/tar-kmem.expected"
 
-for model in mixed purge exit; do
+for model in mixed purge exit fragment; do
 	for cfg in policy=classic policy=chunky policy=owner; do
 		"$bin" run sim --model $model --ops 200 \
 			--config "cpus=256,$cfg" --json | summary "$model,$cfg"

@@ -394,3 +394,33 @@ Test(api, mixed_driver_frees_everything_it_allocated)
 	cr_assert_eq(res.allocs, res.frees);
 	cr_assert_gt(res.remote_frees, 0);
 }
+
+Test(api, report_stats_reports_the_snapshot_with_the_check_of_now)
+{
+	struct pcpb_stats st;
+	char *buf = NULL;
+	size_t len = 0, i;
+	long pfns[5];
+	FILE *f;
+
+	inst = make_inst(NULL);
+	for (i = 0; i < 5; i++)
+		pfns[i] = pcpb_alloc_pages_cpu(inst, 0, 0, PCPB_MT_MOVABLE, 0);
+	pcpb_stats_read(inst, &st);
+	/* The teardown: counted by the instance, not by the report. */
+	for (i = 0; i < 5; i++)
+		pcpb_free_pages_cpu(inst, 1, (unsigned long)pfns[i], 0);
+	cr_assert_eq(pcpb_report_stats(inst, NULL, stdout, PCPB_FMT_CSV),
+		     -EINVAL);
+	cr_assert_eq(pcpb_report_stats(inst, &st, stdout, (enum pcpb_format)7),
+		     -EINVAL);
+	f = open_memstream(&buf, &len);
+	cr_assert_eq(pcpb_report_stats(inst, &st, f, PCPB_FMT_CSV), 0);
+	fclose(f);
+	cr_assert(strstr(buf, "\nops.alloc,5\n") != NULL, "%s", buf);
+	cr_assert(strstr(buf, "\nops.free,0\n") != NULL);
+	expect_csv(buf, "locks.pcp.acquisitions", st.pcp_lock.all.acquisitions);
+	cr_assert(strstr(buf, "\ncheck.ok,true\n") != NULL);
+	cr_assert(strstr(buf, "\ncheck.pages_allocated,0\n") != NULL);
+	free(buf);
+}
