@@ -476,17 +476,82 @@ static const char import_usage[] =
 	"with their line numbers) and skipped.\n"
 	"Exit: 0 ok, 1 I/O error, 2 bad arguments.\n";
 
-int wl_import_main(int argc, char **argv)
+/*
+ * import_ftrace - kmem tracepoint text (or its gzip) at @in into @t.
+ * Malformed lines are counted in @st and the first ten named on stderr,
+ * after @who.  Return: 0, or -errno after a message.
+ */
+static int import_ftrace(const char *who, const char *in, struct trace *t,
+			 struct import_stats *st)
 {
-	struct import_stats st = { 0 };
 	struct pfn_map live = { 0 };
-	struct trace t = { 0 };
-	const char *in = NULL, *out = NULL;
 	uint32_t next_id = 1;
 	bool gzipped = false;
 	char line[4096];
+	int rc = 0;
 	FILE *f;
-	int i, rc = 0;
+
+	memset(t, 0, sizeof(*t));
+	f = fopen(in, "r");
+	if (!f) {
+		rc = -errno;
+		fprintf(stderr, "%s: %s: %s\n", who, in, strerror(errno));
+		return rc;
+	}
+	/* Captures are often shipped gzipped: read those through gzip.
+	 * The path goes in the environment, so no quoting can break. */
+	if (fgetc(f) == 0x1f && fgetc(f) == 0x8b) {
+		fclose(f);
+		setenv("PCPB_IMPORT_GZ", in, 1);
+		f = popen("exec gzip -dc -- \"$PCPB_IMPORT_GZ\"", "r");
+		gzipped = true;
+		if (!f) {
+			rc = -errno;
+			fprintf(stderr, "%s: %s: gzip: %s\n", who, in,
+				strerror(errno));
+			return rc;
+		}
+	} else {
+		rewind(f);
+	}
+	snprintf(t->h.source, sizeof(t->h.source), "ftrace:%s",
+		 strrchr(in, '/') ? strrchr(in, '/') + 1 : in);
+	while (fgets(line, sizeof(line), f)) {
+		st->lines++;
+		rc = import_line(line, t, &live, &next_id, st);
+		if (rc == -ENOMEM)
+			break;
+		if (rc) {
+			if (++st->malformed <= 10)
+				fprintf(stderr,
+					"%s: %s:%llu: malformed kmem line\n",
+					who, in, (unsigned long long)st->lines);
+			rc = 0;
+		}
+	}
+	if (rc == -ENOMEM)
+		fprintf(stderr, "%s: %s: out of memory\n", who, in);
+	if (gzipped && pclose(f) && !rc) {
+		fprintf(stderr, "%s: %s: gzip -dc failed\n", who, in);
+		rc = -EIO;
+	} else if (!gzipped) {
+		fclose(f);
+	}
+	free(live.key);
+	free(live.val);
+	if (rc) {
+		free(t->ev);
+		t->ev = NULL;
+	}
+	return rc;
+}
+
+int wl_import_main(int argc, char **argv)
+{
+	struct import_stats st = { 0 };
+	const char *in = NULL, *out = NULL;
+	struct trace t;
+	int i, rc;
 
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -506,50 +571,7 @@ int wl_import_main(int argc, char **argv)
 	if (argc < 2 || strcmp(argv[1], "ftrace") || !in || !out)
 		return wl_usage_error("pcpbuddy import",
 				      "needs: ftrace FILE -o TRACE");
-	f = fopen(in, "r");
-	if (!f) {
-		fprintf(stderr, "pcpbuddy import: %s: %s\n", in,
-			strerror(errno));
-		return 1;
-	}
-	/* Captures are often shipped gzipped: read those through gzip.
-	 * The path goes in the environment, so no quoting can break. */
-	if (fgetc(f) == 0x1f && fgetc(f) == 0x8b) {
-		fclose(f);
-		setenv("PCPB_IMPORT_GZ", in, 1);
-		f = popen("exec gzip -dc -- \"$PCPB_IMPORT_GZ\"", "r");
-		gzipped = true;
-		if (!f) {
-			fprintf(stderr, "pcpbuddy import: %s: gzip: %s\n", in,
-				strerror(errno));
-			return 1;
-		}
-	} else {
-		rewind(f);
-	}
-	snprintf(t.h.source, sizeof(t.h.source), "ftrace:%s",
-		 strrchr(in, '/') ? strrchr(in, '/') + 1 : in);
-	while (fgets(line, sizeof(line), f)) {
-		st.lines++;
-		rc = import_line(line, &t, &live, &next_id, &st);
-		if (rc == -ENOMEM)
-			break;
-		if (rc) {
-			if (++st.malformed <= 10)
-				fprintf(stderr,
-					"pcpbuddy import: %s:%llu: malformed kmem line\n",
-					in, (unsigned long long)st.lines);
-			rc = 0;
-		}
-	}
-	if (rc == -ENOMEM)
-		fprintf(stderr, "pcpbuddy import: %s: out of memory\n", in);
-	if (gzipped && pclose(f) && !rc) {
-		fprintf(stderr, "pcpbuddy import: %s: gzip -dc failed\n", in);
-		rc = -EIO;
-	} else if (!gzipped) {
-		fclose(f);
-	}
+	rc = import_ftrace("pcpbuddy import", in, &t, &st);
 	if (!rc && (rc = write_trace(out, &t)))
 		fprintf(stderr, "pcpbuddy import: %s: %s\n", out,
 			strerror(-rc));
@@ -563,9 +585,50 @@ int wl_import_main(int argc, char **argv)
 	       (unsigned long long)st.unknown,
 	       (unsigned long long)st.malformed);
 	free(t.ev);
-	free(live.key);
-	free(live.val);
 	return rc ? 1 : 0;
+}
+
+/*
+ * load_trace - a pcpbuddy trace, or kmem tracepoint text (plain or gzip)
+ * imported on the fly, so that replay and fidelity take a capture as it is.
+ * Return: 0, or -errno with @err set.
+ */
+static int load_trace(const char *who, const char *path, struct trace *t,
+		      char *err, size_t len)
+{
+	struct import_stats st = { 0 };
+	char magic[8] = { 0 };
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	int rc;
+
+	if (!f) {
+		rc = -errno;
+		snprintf(err, len, "%s: %s", path, strerror(errno));
+		return rc;
+	}
+	n = fread(magic, 1, sizeof(magic), f);
+	fclose(f);
+	/* Binary and not gzip: a pcpbuddy trace, or an error that says so. */
+	if ((n == sizeof(magic) && !memcmp(magic, TRACE_MAGIC, 8)) ||
+	    (magic[0] != 0x1f && memchr(magic, 0, n)))
+		return read_trace(path, t, err, len);
+	rc = import_ftrace(who, path, t, &st);
+	if (rc) {
+		snprintf(err, len, "%s: import: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (!st.allocs && !st.frees && !st.refill_marks && !st.drain_marks) {
+		free(t->ev);
+		t->ev = NULL;
+		snprintf(
+			err, len,
+			"%s: neither a pcpbuddy trace nor kmem tracepoint text (%llu lines, no kmem events)",
+			path, (unsigned long long)st.lines);
+		return -EINVAL;
+	}
+	t->h.nr_events = t->n;
+	return 0;
 }
 
 /* ---- trace info ------------------------------------------------------------ */
@@ -585,12 +648,13 @@ int wl_trace_info_main(int argc, char **argv)
 		    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 			printf("usage: pcpbuddy trace info TRACE\n"
 			       "Counts per op, order, migratetype and CPU, the cross-CPU free\n"
-			       "fraction and the duration of a pcpbuddy trace.\n");
+			       "fraction and the duration of a pcpbuddy trace (or of kmem\n"
+			       "tracepoint text, plain or gzipped, imported on the fly).\n");
 			return 0;
 		}
 		return wl_usage_error("pcpbuddy trace", "needs: info TRACE");
 	}
-	if (read_trace(argv[2], &t, err, sizeof(err))) {
+	if (load_trace("pcpbuddy trace", argv[2], &t, err, sizeof(err))) {
 		fprintf(stderr, "pcpbuddy trace: %s\n", err);
 		return 2;
 	}
@@ -812,7 +876,7 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 	c.threaded = p->threaded || p->paced;
 	/* A --configs trace=... differs from the one parse loaded. */
 	if (!tp || strcmp(p->loaded_path, p->path)) {
-		if (read_trace(p->path, &own, err, sizeof(err))) {
+		if (load_trace("replay", p->path, &own, err, sizeof(err))) {
 			fprintf(stderr, "replay: %s\n", err);
 			return -EINVAL;
 		}
@@ -957,7 +1021,7 @@ static int replay_parse(int argc, char **argv, void *priv)
 
 		if (!t)
 			return wl_usage_error(argv[0], "out of memory");
-		if (read_trace(p->path, t, err, sizeof(err))) {
+		if (load_trace("replay", p->path, t, err, sizeof(err))) {
 			free(t);
 			return wl_usage_error(argv[0], "--trace: %s", err);
 		}
@@ -998,7 +1062,8 @@ static const char replay_usage[] =
 	"                       [--configs A B ...] [--config k=v,...]\n"
 	"       pcpbuddy run replay --trace TRACE [...]\n"
 	"\n"
-	"Replays a pcpbuddy trace (from 'pcpbuddy import ftrace' or --record).\n"
+	"Replays a pcpbuddy trace (from 'pcpbuddy import ftrace' or --record),\n"
+	"or kmem tracepoint text (plain or gzipped), imported on the fly.\n"
 	"  --sim       (default) one thread drives the CPUs in trace order: the\n"
 	"              work counters and fragmentation are the same every run\n"
 	"  --threads   one thread per CPU, each its events in trace order as\n"
@@ -1038,7 +1103,8 @@ static const char fidelity_usage[] =
 	"usage: pcpbuddy fidelity TRACE --batch B --high-min H --high-max H\n"
 	"                         [--memory SIZE] [--json]\n"
 	"\n"
-	"Replays an imported kernel trace on policy=classic with the kernel's PCP\n"
+	"Replays a kernel trace (imported, or its kmem text as it is, plain or\n"
+	"gzipped) on policy=classic with the kernel's PCP\n"
 	"batch and high (read them from /proc/zoneinfo: pagesets batch, high_min,\n"
 	"high_max of the zone that served the trace) and compares, per CPU,\n"
 	"what the model predicts with what the kernel's markers show:\n"
@@ -1094,7 +1160,7 @@ int wl_fidelity_main(int argc, char **argv)
 		return wl_usage_error(
 			"pcpbuddy fidelity",
 			"needs TRACE --batch B --high-min H --high-max H (H from /proc/zoneinfo)");
-	if (read_trace(rp.path, &t, err, sizeof(err))) {
+	if (load_trace("pcpbuddy fidelity", rp.path, &t, err, sizeof(err))) {
 		fprintf(stderr, "pcpbuddy fidelity: %s\n", err);
 		return 2;
 	}

@@ -241,7 +241,7 @@ expect_exit 0 "usage: pcpbuddy fidelity" -- fidelity --help
 expect_exit 2 "needs TRACE --batch" -- fidelity "$tmp/s.trace"
 expect_exit 2 "needs: ftrace FILE -o TRACE" -- import ftrace
 expect_exit 1 "No such file" -- import ftrace /nonexistent -o /tmp/x.trace
-expect_exit 2 "not a pcpbuddy trace" -- trace info tests/data/kmem-samples.txt
+expect_exit 0 "trace: ftrace:kmem-samples.txt, 2 CPUs" -- trace info tests/data/kmem-samples.txt
 # What the fuzzer found: a header's event count the file does not back, and
 # a timestamp past 2^64 ns.
 head -c 100 "$tmp/s.trace" >"$tmp/short.trace"
@@ -288,6 +288,12 @@ assert r['instance']['cpus'] == (2 if '--cpus' in '$mode' else 3), r['instance']
 done
 expect_exit 2 "--cpus: 'x' is not a CPU count" -- replay "$tmp/rec3.trace" --cpus x
 expect_exit 2 "--threads takes no count" -- replay "$tmp/rec3.trace" --threads 2
+# replay, trace info and fidelity take kmem text as it is: the same work as
+# its imported trace; text without kmem events is refused, naming the file.
+a=$("$bin" replay tests/data/kmem-samples.txt --json 2>/dev/null | $py -c "import json,sys; r=json.load(sys.stdin); print(r['work'], r['pcp'], r['ops'])")
+b=$("$bin" replay "$tmp/s.trace" --json | $py -c "import json,sys; r=json.load(sys.stdin); print(r['work'], r['pcp'], r['ops'])")
+if [ -n "$a" ] && [ "$a" = "$b" ]; then ok; else bad "replay of kmem text differs from its import"; fi
+expect_exit 2 "README.md: neither a pcpbuddy trace nor kmem tracepoint text" -- replay README.md
 # A gzipped capture imports to the same trace as its text; a damaged one
 # fails and writes nothing.
 gzip -c tests/data/kmem-samples.txt >"$tmp/s.txt.gz"
@@ -301,7 +307,8 @@ if [ ! -e "$tmp/badgz.trace" ]; then ok; else bad "a failed import wrote a trace
 expect_exit 1 "--record /nonexistent/x.trace" -- run mixed --ops 10 --record /nonexistent/x.trace
 expect_exit 2 "--record is for 'pcpbuddy run'" -- compare mixed --ops 10 --record "$tmp/x.trace" --configs policy=classic policy=owner
 expect_exit 0 "--record FILE" -- run mixed --help
-expect_exit 2 "not a pcpbuddy trace" -- replay tests/data/kmem-samples.txt
+head -c 64 /dev/zero >"$tmp/zero.bin"
+expect_exit 2 "not a pcpbuddy trace" -- replay "$tmp/zero.bin"
 expect_exit 2 "No such file" -- replay /nonexistent.trace
 
 "$bin" run mixed --threads 1 --seconds 0.2 --csv >"$tmp/run.csv" 2>&1
