@@ -57,7 +57,8 @@ DEPS_STAMP := build/.deps-ok
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(BUILD)/libpcpbuddy.a $(BUILD)/libpcpbuddy.so $(BUILD)/pcpbuddy
+all: $(BUILD)/libpcpbuddy.a $(BUILD)/libpcpbuddy.so $(BUILD)/pcpbuddy \
+	$(BUILD)/libpcpbuddy-preload.so
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/deps.sh
@@ -77,6 +78,17 @@ $(BUILD)/libpcpbuddy.so: $(LIB_OBJ)
 
 $(BUILD)/pcpbuddy: $(call obj,tools/pcpbuddy.c) $(WL_OBJ) $(BUILD)/libpcpbuddy.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The LD_PRELOAD page-source backend.  It carries its own copy of the
+# allocator and the recorder; --exclude-libs keeps all but the hooks hidden.
+$(BUILD)/libpcpbuddy-workloads.a: $(WL_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+PRELOAD_OBJ := $(call obj,$(wildcard preload/*.c))
+$(BUILD)/libpcpbuddy-preload.so: $(PRELOAD_OBJ) $(BUILD)/libpcpbuddy-workloads.a \
+		$(BUILD)/libpcpbuddy.a
+	$(CC) -shared $(LDFLAGS) -Wl,--exclude-libs,ALL -Wl,-z,defs -o $@ $^ \
+		$(LDLIBS) -ldl
 
 # Criterion aborts under TSan (Snaipe/Criterion#274): unit tests never build there.
 unit: $(UNIT_BIN)

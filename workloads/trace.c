@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,14 +67,30 @@ struct trace {
 	struct trace_header h;
 	struct trace_event *ev;
 	size_t n, cap;
+	/* A recording's events live in mmap()ed memory, not malloc()ed:
+	 * under the LD_PRELOAD shim the event hook runs on its fault handler,
+	 * which must never touch memory malloc may have got from a served
+	 * range (preload/shim.h, S2). */
+	bool mapped;
 };
 
 static int trace_push(struct trace *t, struct trace_event e)
 {
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? 2 * t->cap : 4096;
-		struct trace_event *ev = realloc(t->ev, cap * sizeof(*ev));
+		struct trace_event *ev;
 
+		if (t->mapped) {
+			ev = t->ev ? mremap(t->ev, t->cap * sizeof(*ev),
+					    cap * sizeof(*ev), MREMAP_MAYMOVE)
+				   : mmap(NULL, cap * sizeof(*ev),
+					  PROT_READ | PROT_WRITE,
+					  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (ev == MAP_FAILED)
+				ev = NULL;
+		} else {
+			ev = realloc(t->ev, cap * sizeof(*ev));
+		}
 		if (!ev)
 			return -ENOMEM;
 		t->ev = ev;
@@ -374,6 +391,7 @@ struct wl_recorder *wl_record_start(struct pcpb *inst, const char *path,
 	}
 	pthread_mutex_init(&r->lock, NULL);
 	r->next_id = 1;
+	r->t.mapped = true;
 	r->t.h.nr_cpus = (uint32_t)pcpb_get_config(inst)->nr_cpus;
 	snprintf(r->t.h.source, sizeof(r->t.h.source), "record:%s", source);
 	r->start = wl_now();
@@ -396,7 +414,8 @@ int wl_record_finish(struct wl_recorder *r, struct pcpb *inst)
 	else
 		rc = write_trace_file(r->out, &r->t);
 	pthread_mutex_destroy(&r->lock);
-	free(r->t.ev);
+	if (r->t.ev)
+		munmap(r->t.ev, r->t.cap * sizeof(*r->t.ev));
 	free(r->id_of);
 	free(r);
 	return rc;

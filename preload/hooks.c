@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * hooks.c - libpcpbuddy-preload.so's interposition of mmap, mmap64,
+ * munmap, mremap and madvise, its configuration and its lifecycle.
+ *
+ *   LD_PRELOAD=/abs/libpcpbuddy-preload.so PCPBUDDY_REPORT=out.json ./prog
+ *
+ * Environment, read once by the constructor (a bad value prints one line
+ * and leaves the program untouched, every call passed through):
+ *   PCPBUDDY_CONFIG  the CLI's k=v,... (cpu_mode=thread|sched, cpus=, ...)
+ *   PCPBUDDY_MEM     the modelled memory (default 4G)
+ *   PCPBUDDY_MODE    fault (default where userfaultfd works) or eager
+ *   PCPBUDDY_THP     1: a fault in a 2 MiB-aligned extent takes order 9
+ *   PCPBUDDY_REPORT  where the report goes at exit: *.json is JSON
+ *   PCPBUDDY_TRACE   record a pcpbuddy trace of the run, for replay
+ *
+ * Robustness, after ../shared/docs/toolchain-notes.md section 5: the real
+ * functions are resolved lazily with dlsym(RTLD_NEXT), a raw syscall
+ * standing in while they are unresolved or while this thread is inside
+ * dlsym; a per-thread initial-exec TLS flag passes nested calls and the
+ * shim's own through untouched (S3); errno is the real call's; calls made
+ * before the constructor pass through; a fork child without exec passes
+ * everything through and writes no report (exec starts it clean).
+ *
+ * Invariants: S1-S3 of shim.h.  Locking: see shim.h; the hooks take
+ * space_lock around the real call only when the range is served.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../workloads/workloads.h"
+#include "shim.h"
+
+#define SHIM_API __attribute__((visibility("default")))
+
+struct shim shim;
+
+static __thread int in_shim __attribute__((tls_model("initial-exec")));
+static __thread int in_dlsym __attribute__((tls_model("initial-exec")));
+
+static void *(*p_mmap)(void *, size_t, int, int, int, off_t);
+static int (*p_munmap)(void *, size_t);
+static void *(*p_mremap)(void *, size_t, size_t, int, ...);
+static int (*p_madvise)(void *, size_t, int);
+
+static void *resolve(const char *name)
+{
+	void *p;
+
+	in_dlsym = 1;
+	p = dlsym(RTLD_NEXT, name);
+	in_dlsym = 0;
+	return p;
+}
+
+#define REAL(fn)             \
+	(p_##fn	    ? p_##fn \
+	 : in_dlsym ? NULL   \
+		    : (p_##fn = (__typeof__(p_##fn))resolve(#fn)))
+
+void *real_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	__typeof__(p_mmap) f = REAL(mmap);
+
+	if (f)
+		return f(addr, len, prot, flags, fd, off);
+	return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+}
+
+int real_munmap(void *addr, size_t len)
+{
+	__typeof__(p_munmap) f = REAL(munmap);
+
+	return f ? f(addr, len) : (int)syscall(SYS_munmap, addr, len);
+}
+
+void *real_mremap(void *old, size_t old_len, size_t new_len, int flags,
+		  void *new_addr)
+{
+	__typeof__(p_mremap) f = REAL(mremap);
+
+	if (f)
+		return f(old, old_len, new_len, flags, new_addr);
+	return (void *)syscall(SYS_mremap, old, old_len, new_len, flags,
+			       new_addr);
+}
+
+int real_madvise(void *addr, size_t len, int advice)
+{
+	__typeof__(p_madvise) f = REAL(madvise);
+
+	return f ? f(addr, len, advice)
+		 : (int)syscall(SYS_madvise, addr, len, advice);
+}
+
+void *raw_alloc(size_t len)
+{
+	void *p = (void *)syscall(SYS_mmap, NULL, len, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void raw_free(void *p, size_t len)
+{
+	if (p)
+		syscall(SYS_munmap, p, len);
+}
+
+static bool shim_active(void)
+{
+	return __atomic_load_n(&shim.ready, __ATOMIC_ACQUIRE) && !shim.disabled;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * The vmstat timer without a thread of its own (a hidden thread would
+ * outlive fork and show in the program): the first hook after each period
+ * runs the tick.
+ */
+static void maybe_tick(void)
+{
+	uint64_t due = __atomic_load_n(&shim.next_tick_ns, __ATOMIC_RELAXED);
+	uint64_t now;
+
+	if (!shim.vmstat_ms)
+		return;
+	now = now_ns();
+	if (now < due ||
+	    !__atomic_compare_exchange_n(
+		    &shim.next_tick_ns, &due, now + shim.vmstat_ms * 1000000ULL,
+		    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		return;
+	pcpb_vmstat_tick(shim.inst);
+}
+
+static void count_pass(enum shim_pass why)
+{
+	shim_add(&shim.st.passed[why], 1);
+}
+
+static void *hook_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		       off_t off)
+{
+	bool fixed = flags & MAP_FIXED;
+	int saved;
+	void *p;
+
+	if (in_shim || !shim_active()) {
+		if (!in_shim && !shim.disabled)
+			count_pass(PASS_NOT_READY);
+		else if (in_shim && shim.ready)
+			count_pass(PASS_NESTED);
+		return real_mmap(addr, len, prot, flags, fd, off);
+	}
+	in_shim = 1;
+	shim_add(&shim.st.calls_mmap, 1);
+	if (fixed && space_overlaps(addr, len)) {
+		/* The kernel replaces the served pages: their frames go. */
+		space_lock();
+		p = real_mmap(addr, len, prot, flags, fd, off);
+		saved = errno;
+		if (p != MAP_FAILED)
+			space_unmapped(p, len, FREE_FIXED);
+		space_unlock();
+	} else {
+		p = real_mmap(addr, len, prot, flags, fd, off);
+		saved = errno;
+		if (p != MAP_FAILED && fixed) {
+			count_pass(PASS_FIXED);
+			goto out;
+		}
+	}
+	if (p != MAP_FAILED)
+		space_mapped(p, len, prot, flags);
+out:
+	maybe_tick();
+	in_shim = 0;
+	errno = saved;
+	return p;
+}
+
+SHIM_API void *mmap(void *addr, size_t len, int prot, int flags, int fd,
+		    off_t off)
+{
+	return hook_mmap(addr, len, prot, flags, fd, off);
+}
+
+/* Python (and anything built with _FILE_OFFSET_BITS=64) calls mmap64. */
+SHIM_API void *mmap64(void *addr, size_t len, int prot, int flags, int fd,
+		      off_t off)
+{
+	return hook_mmap(addr, len, prot, flags, fd, off);
+}
+
+SHIM_API int munmap(void *addr, size_t len)
+{
+	int rc, saved;
+
+	if (in_shim || !shim_active() || !space_overlaps(addr, len))
+		return real_munmap(addr, len);
+	in_shim = 1;
+	shim_add(&shim.st.calls_munmap, 1);
+	space_lock();
+	rc = real_munmap(addr, len);
+	saved = errno;
+	if (!rc)
+		space_unmapped(addr, len, FREE_MUNMAP);
+	space_unlock();
+	maybe_tick();
+	in_shim = 0;
+	errno = saved;
+	return rc;
+}
+
+SHIM_API int madvise(void *addr, size_t len, int advice)
+{
+	enum shim_free_call why;
+	int rc, saved, real_advice = advice;
+
+	switch (advice) {
+	case MADV_DONTNEED:
+		why = FREE_DONTNEED;
+		break;
+	case MADV_FREE:
+		/*
+		 * One of the outcomes MADV_FREE allows is DONTNEED's (the
+		 * kernel reclaimed the pages before the next write); it is
+		 * the one whose next touch faults, so the reuse is seen.
+		 */
+		why = FREE_FREE;
+		if (shim.mode == SHIM_FAULT)
+			real_advice = MADV_DONTNEED;
+		break;
+	case MADV_REMOVE:
+		why = FREE_REMOVE;
+		break;
+	default:
+		return real_madvise(addr, len, advice);
+	}
+	if (in_shim || !shim_active() || !space_overlaps(addr, len))
+		return real_madvise(addr, len, advice);
+	in_shim = 1;
+	shim_add(&shim.st.calls_madvise, 1);
+	space_lock();
+	rc = real_madvise(addr, len, real_advice);
+	saved = errno;
+	if (!rc)
+		space_purged(addr, len, why);
+	space_unlock();
+	maybe_tick();
+	in_shim = 0;
+	errno = saved;
+	return rc;
+}
+
+SHIM_API void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+	void *new_addr = NULL, *p;
+	int saved;
+
+	if (flags & MREMAP_FIXED) {
+		va_list ap;
+
+		va_start(ap, flags);
+		new_addr = va_arg(ap, void *);
+		va_end(ap);
+	}
+	if (in_shim || !shim_active() || !old_len ||
+	    !space_overlaps(old, old_len))
+		return real_mremap(old, old_len, new_len, flags, new_addr);
+	in_shim = 1;
+	shim_add(&shim.st.calls_mremap, 1);
+	/* Under the lock, or an mmap elsewhere could take the old
+	 * addresses in the table before the frames leave them. */
+	space_lock();
+	p = real_mremap(old, old_len, new_len, flags, new_addr);
+	saved = errno;
+	if (p != MAP_FAILED)
+		space_remapped(old, old_len, p, new_len);
+	space_unlock();
+	in_shim = 0;
+	errno = saved;
+	return p;
+}
+
+/* ---- configuration and lifecycle ----------------------------------------- */
+
+__attribute__((format(printf, 1, 2))) static void shim_refuse(const char *fmt,
+							      ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "libpcpbuddy-preload: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "; running the program untouched\n");
+	shim.disabled = true;
+}
+
+static void after_fork_child(void)
+{
+	/* Its served ranges are ordinary memory now (no EVENT_FORK), and a
+	 * report would repeat the parent's counters: pass everything. */
+	shim.disabled = true;
+	space_after_fork_child();
+}
+
+static int shim_configure(struct pcpb_config *cfg)
+{
+	const char *mode = getenv("PCPBUDDY_MODE"),
+		   *thp = getenv("PCPBUDDY_THP");
+	const char *mem = getenv("PCPBUDDY_MEM"),
+		   *kv = getenv("PCPBUDDY_CONFIG");
+	const char *report = getenv("PCPBUDDY_REPORT");
+	const char *trace = getenv("PCPBUDDY_TRACE");
+	char err[256], memkv[64];
+
+	pcpb_config_init(cfg);
+	cfg->nr_cpus = 16;
+	shim.mode = SHIM_FAULT;
+	if (mode && !strcmp(mode, "eager")) {
+		shim.mode = SHIM_EAGER;
+		snprintf(shim.why_eager, sizeof(shim.why_eager),
+			 "PCPBUDDY_MODE=eager");
+	} else if (mode && strcmp(mode, "fault")) {
+		shim_refuse("PCPBUDDY_MODE='%s' is not fault or eager", mode);
+		return -EINVAL;
+	}
+	if (thp && strcmp(thp, "0") && strcmp(thp, "1")) {
+		shim_refuse("PCPBUDDY_THP='%s' is not 0 or 1", thp);
+		return -EINVAL;
+	}
+	shim.thp = thp && !strcmp(thp, "1");
+	snprintf(memkv, sizeof(memkv), "memory=%s", mem ? mem : "4G");
+	if (strlen(mem ? mem : "") > 32 ||
+	    pcpb_config_parse(cfg, memkv, err, sizeof(err))) {
+		shim_refuse("PCPBUDDY_MEM='%s' is not a size", mem);
+		return -EINVAL;
+	}
+	if (kv && pcpb_config_parse(cfg, kv, err, sizeof(err))) {
+		shim_refuse("PCPBUDDY_CONFIG: %s", err);
+		return -EINVAL;
+	}
+	if ((report && strlen(report) >= sizeof(shim.report_path)) ||
+	    (trace && strlen(trace) >= sizeof(shim.trace_path))) {
+		shim_refuse("PCPBUDDY_REPORT or PCPBUDDY_TRACE is too long");
+		return -EINVAL;
+	}
+	strcpy(shim.report_path, report ? report : "");
+	strcpy(shim.trace_path, trace ? trace : "");
+	/* Faults arrive on the handler thread: the shim names the CPU. */
+	shim.sched_cpus = cfg->cpu_mode == PCPB_CPU_SCHED;
+	cfg->cpu_mode = PCPB_CPU_EXPLICIT;
+	shim.vmstat_ms = cfg->vmstat_ms;
+	cfg->vmstat_ms = 0;
+	return 0;
+}
+
+__attribute__((constructor)) static void shim_init(void)
+{
+	struct pcpb_config cfg;
+	int rc;
+
+	in_shim = 1;
+	if (shim_configure(&cfg))
+		goto out;
+	rc = pcpb_create(&cfg, &shim.inst);
+	if (rc) {
+		fprintf(stderr,
+			"libpcpbuddy-preload: cannot create the instance: %s; running the program untouched\n",
+			strerror(-rc));
+		shim.disabled = true;
+		goto out;
+	}
+	shim.nr_cpus = cfg.nr_cpus;
+	if (space_init()) {
+		shim.disabled = true;
+		goto out;
+	}
+	if (shim.trace_path[0]) {
+		shim.recorder =
+			wl_record_start(shim.inst, shim.trace_path, "preload");
+		if (!shim.recorder)
+			fprintf(stderr,
+				"libpcpbuddy-preload: PCPBUDDY_TRACE=%s: %s; not recording\n",
+				shim.trace_path, strerror(errno));
+	}
+	pthread_atfork(NULL, NULL, after_fork_child);
+	shim.next_tick_ns = now_ns() + shim.vmstat_ms * 1000000ULL;
+	__atomic_store_n(&shim.ready, true, __ATOMIC_RELEASE);
+out:
+	in_shim = 0;
+}
+
+__attribute__((destructor)) static void shim_fini(void)
+{
+	if (!__atomic_load_n(&shim.ready, __ATOMIC_ACQUIRE) || shim.disabled)
+		return;
+	in_shim = 1;
+	/* From here every call passes through; the handler keeps serving
+	 * faults (other threads may still run) but the report is final. */
+	__atomic_store_n(&shim.ready, false, __ATOMIC_RELEASE);
+	shim_report();
+	if (shim.recorder) {
+		int rc = wl_record_finish(shim.recorder, shim.inst);
+
+		shim.recorder = NULL;
+		if (rc)
+			fprintf(stderr,
+				"libpcpbuddy-preload: PCPBUDDY_TRACE=%s: %s\n",
+				shim.trace_path, strerror(-rc));
+	}
+	in_shim = 0;
+}

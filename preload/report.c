@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * report.c - the shim's report at exit: pcpbuddy's report (the JSON
+ * contract of every driver: locks, work, PCP, fragmentation, check) and a
+ * "preload" section: mappings served and passed through (and why), faults,
+ * frees by call, the cross-thread free fraction, the top threads.
+ *
+ * Invariants: runs once, from the destructor, after which every hook
+ * passes through.  Locking: reads relaxed counters; pcpb_report() takes
+ * every lock of the instance.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+static const char *const pass_names[NR_PASS] = {
+	"not_anon",  "prot_none", "stack",  "populate",	     "fixed_foreign",
+	"no_memory", "not_ready", "nested", "uffd_register",
+};
+static const char *const free_names[NR_FREE_CALLS] = {
+	"munmap", "dontneed", "free", "remove", "mremap", "fixed",
+};
+
+#define TOP_THREADS 8
+
+/* The @n busiest slots by allocations (@by_frees: by frees), into @top. */
+static int top_threads(int *top, int n, bool by_frees)
+{
+	uint64_t last = UINT64_MAX;
+	int k, s;
+
+	for (k = 0; k < n; k++) {
+		uint64_t best_v = 0;
+		int best = 0;
+
+		/* The next below the previous pick (ties: by slot order). */
+		for (s = 1; s < SHIM_MAX_THREADS; s++) {
+			const struct shim_thread *t = &shim.threads[s];
+			uint64_t v = by_frees ? t->frees : t->allocs;
+			bool taken = false;
+			int j;
+
+			for (j = 0; j < k; j++)
+				taken |= top[j] == s;
+			if (!taken && v > best_v && v <= last) {
+				best_v = v;
+				best = s;
+			}
+		}
+		if (!best)
+			break;
+		top[k] = best;
+		last = best_v;
+	}
+	return k;
+}
+
+/* A thread that never named itself through a hook: ask /proc. */
+static void fill_name(struct shim_thread *t)
+{
+	char path[64];
+	FILE *f;
+
+	if (t->name[0])
+		return;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)t->tid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(t->name, sizeof(t->name), f))
+			t->name[strcspn(t->name, "\n")] = '\0';
+		fclose(f);
+	}
+	if (!t->name[0])
+		strcpy(t->name, "(exited)");
+}
+
+static void json_threads(FILE *f, const char *key, bool by_frees)
+{
+	int top[TOP_THREADS], n = top_threads(top, TOP_THREADS, by_frees), k;
+
+	fprintf(f, "    \"%s\": [", key);
+	for (k = 0; k < n; k++) {
+		struct shim_thread *t = &shim.threads[top[k]];
+
+		fill_name(t);
+		fprintf(f,
+			"%s\n      {\"tid\": %d, \"name\": \"%s\", \"vcpu\": %d, \"allocs\": %llu, \"frees\": %llu, \"frees_remote\": %llu}",
+			k ? "," : "", (int)t->tid, t->name, t->vcpu,
+			(unsigned long long)t->allocs,
+			(unsigned long long)t->frees,
+			(unsigned long long)t->frees_remote);
+	}
+	fprintf(f, "%s]", n ? "\n    " : "");
+}
+
+static uint64_t freed_pages(void)
+{
+	uint64_t n = 0;
+	int c;
+
+	for (c = 0; c < NR_FREE_CALLS; c++)
+		n += shim.st.free_pages[c];
+	return n;
+}
+
+static int threads_seen(void)
+{
+	int s, n = 0;
+
+	for (s = 1; s < SHIM_MAX_THREADS; s++)
+		n += shim.threads[s].tid != 0;
+	return n;
+}
+
+static void json_preload(FILE *f)
+{
+	const struct shim_stats *st = &shim.st;
+	uint64_t freed = freed_pages(), passed = 0;
+	int i;
+
+	for (i = 0; i < NR_PASS; i++)
+		passed += st->passed[i];
+	fprintf(f,
+		"  \"preload\": {\n    \"mode\": \"%s\", \"why_eager\": \"%s\", \"thp\": %s, \"cpu_mode\": \"%s\", \"cpus\": %d,\n",
+		shim.mode == SHIM_FAULT ? "fault" : "eager", shim.why_eager,
+		shim.thp ? "true" : "false",
+		shim.sched_cpus ? "sched" : "thread", shim.nr_cpus);
+	fprintf(f,
+		"    \"calls\": {\"mmap\": %llu, \"munmap\": %llu, \"mremap\": %llu, \"madvise\": %llu},\n",
+		(unsigned long long)st->calls_mmap,
+		(unsigned long long)st->calls_munmap,
+		(unsigned long long)st->calls_mremap,
+		(unsigned long long)st->calls_madvise);
+	fprintf(f,
+		"    \"mappings\": {\"served\": %llu, \"served_bytes\": %llu, \"passed\": %llu, \"passed_by_reason\": {",
+		(unsigned long long)st->served,
+		(unsigned long long)st->served_bytes,
+		(unsigned long long)passed);
+	for (i = 0; i < NR_PASS; i++)
+		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", pass_names[i],
+			(unsigned long long)st->passed[i]);
+	fprintf(f,
+		"}},\n    \"faults\": {\"faults\": %llu, \"thp_faults\": %llu, \"pages\": %llu, \"no_memory\": %llu, \"unserved\": %llu, \"retried\": %llu},\n    \"eager_pages\": %llu,\n    \"frees\": {",
+		(unsigned long long)st->faults,
+		(unsigned long long)st->thp_faults,
+		(unsigned long long)st->fault_pages,
+		(unsigned long long)st->fault_no_memory,
+		(unsigned long long)st->faults_unserved,
+		(unsigned long long)st->fault_retries,
+		(unsigned long long)st->eager_pages);
+	for (i = 0; i < NR_FREE_CALLS; i++)
+		fprintf(f, "%s\"%s\": {\"calls\": %llu, \"pages\": %llu}",
+			i ? ", " : "", free_names[i],
+			(unsigned long long)st->free_calls[i],
+			(unsigned long long)st->free_pages[i]);
+	fprintf(f,
+		"},\n    \"frees_remote_pages\": %llu, \"cross_thread_free_fraction\": %.4f,\n    \"mremap_moved_pages\": %llu, \"threads_seen\": %d,\n",
+		(unsigned long long)st->frees_remote,
+		freed ? (double)st->frees_remote / (double)freed : 0.0,
+		(unsigned long long)st->mremap_moved_pages, threads_seen());
+	json_threads(f, "top_threads_by_allocs", false);
+	fprintf(f, ",\n");
+	json_threads(f, "top_threads_by_frees", true);
+	fprintf(f, "\n  }\n");
+}
+
+static void text_preload(FILE *f)
+{
+	const struct shim_stats *st = &shim.st;
+	uint64_t freed = freed_pages();
+	int top[TOP_THREADS], n, i;
+
+	fprintf(f, "preload: mode %s%s%s%s, cpu_mode %s, %d CPUs\n",
+		shim.mode == SHIM_FAULT ? "fault" : "eager",
+		shim.why_eager[0] ? " (" : "", shim.why_eager,
+		shim.why_eager[0] ? ")" : "",
+		shim.sched_cpus ? "sched" : "thread", shim.nr_cpus);
+	fprintf(f, "  mappings: served %llu (%llu bytes); passed through:",
+		(unsigned long long)st->served,
+		(unsigned long long)st->served_bytes);
+	for (i = 0; i < NR_PASS; i++)
+		fprintf(f, " %s %llu", pass_names[i],
+			(unsigned long long)st->passed[i]);
+	fprintf(f,
+		"\n  faults %llu (thp %llu, %llu pages, no memory %llu, unserved %llu, retried %llu), eager pages %llu\n  frees (calls/pages):",
+		(unsigned long long)st->faults,
+		(unsigned long long)st->thp_faults,
+		(unsigned long long)st->fault_pages,
+		(unsigned long long)st->fault_no_memory,
+		(unsigned long long)st->faults_unserved,
+		(unsigned long long)st->fault_retries,
+		(unsigned long long)st->eager_pages);
+	for (i = 0; i < NR_FREE_CALLS; i++)
+		fprintf(f, " %s %llu/%llu", free_names[i],
+			(unsigned long long)st->free_calls[i],
+			(unsigned long long)st->free_pages[i]);
+	fprintf(f, "\n  cross-thread frees: %.4f (%llu of %llu pages)\n",
+		freed ? (double)st->frees_remote / (double)freed : 0.0,
+		(unsigned long long)st->frees_remote,
+		(unsigned long long)freed);
+	n = top_threads(top, TOP_THREADS, false);
+	fprintf(f, "  top threads (tid name vcpu allocs frees remote):\n");
+	for (i = 0; i < n; i++) {
+		struct shim_thread *t = &shim.threads[top[i]];
+
+		fill_name(t);
+		fprintf(f, "    %d %s %d %llu %llu %llu\n", (int)t->tid,
+			t->name, t->vcpu, (unsigned long long)t->allocs,
+			(unsigned long long)t->frees,
+			(unsigned long long)t->frees_remote);
+	}
+}
+
+/* PCPBUDDY_REPORT with each %p replaced by the pid: one report per process. */
+static void report_path(char *out, size_t len)
+{
+	const char *s = shim.report_path;
+	size_t n = 0;
+
+	for (; *s && n + 12 < len; s++) {
+		if (s[0] == '%' && s[1] == 'p') {
+			n += (size_t)snprintf(out + n, len - n, "%d",
+					      (int)getpid());
+			s++;
+		} else {
+			out[n++] = *s;
+		}
+	}
+	out[n] = '\0';
+}
+
+void shim_report(void)
+{
+	char path[600];
+	size_t len, blen = 0;
+	char *buf = NULL, *end;
+	FILE *out, *mem;
+	bool json;
+
+	report_path(path, sizeof(path));
+	len = strlen(path);
+	json = len > 5 && !strcmp(path + len - 5, ".json");
+	if (!len)
+		return;
+	out = fopen(path, "w");
+	if (!out) {
+		perror("libpcpbuddy-preload: PCPBUDDY_REPORT");
+		return;
+	}
+	if (!json) {
+		pcpb_report(shim.inst, out, PCPB_FMT_TEXT);
+		text_preload(out);
+		fclose(out);
+		return;
+	}
+	/* The instance's report, its closing brace replaced by ours. */
+	mem = open_memstream(&buf, &blen);
+	if (mem) {
+		pcpb_report(shim.inst, mem, PCPB_FMT_JSON);
+		fclose(mem);
+	}
+	end = buf ? strrchr(buf, '}') : NULL;
+	if (end) {
+		*end = '\0';
+		while (end > buf && (end[-1] == '\n' || end[-1] == ' '))
+			*--end = '\0';
+		fprintf(out, "%s,\n", buf);
+	} else {
+		fprintf(out, "{\n");
+	}
+	json_preload(out);
+	fprintf(out, "}\n");
+	free(buf);
+	fclose(out);
+}

@@ -1,0 +1,665 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * space.c - the served address space: a sorted table of served ranges,
+ * each page's frame (the pfn pcpbuddy gave it, and the thread that faulted
+ * it), the thread table, and the userfaultfd handler that allocates a frame
+ * for each first touch on the touching thread's CPU.
+ *
+ * Fault mode: a served range is registered with userfaultfd for missing
+ * faults.  The handler thread reads each fault with the faulting thread's
+ * id (UFFD_FEATURE_THREAD_ID), allocates a frame on that thread's virtual
+ * CPU (order 9 for a whole empty 2 MiB extent under PCPBUDDY_THP=1) and
+ * resolves the fault with UFFDIO_COPY of zeroes, under space_lock, so that
+ * a concurrent munmap or MADV_DONTNEED sees either no page and no frame or
+ * both.  munmap and madvise free the frames of the range on the calling
+ * thread's CPU; the next touch faults again.  mremap keeps the frames; a
+ * moved range loses its registration (no UFFD_FEATURE_EVENT_REMAP, whose
+ * event would make mremap wait for the handler while the hook holds the
+ * lock) and is registered again, under the same lock as the move.
+ * Eager mode: every page gets its frame at mmap time, on the mapping
+ * thread's CPU; munmap and madvise free them; reuse after a purge is not
+ * seen.
+ *
+ * Invariants: S1 and S2 of shim.h; ranges are page-aligned, sorted and
+ * disjoint; frames[] has one entry per page of its range.
+ * Locking: space_mutex (space_lock()) over all of it; the thread table's
+ * slots are claimed with a CAS and need no lock.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "shim.h"
+
+/* A frame entry: 0 none, else pfn + 1, the faulting thread's slot, THP. */
+#define FRAME_PFN_MASK ((1ULL << 40) - 1)
+#define FRAME_SLOT_SHIFT 40
+#define FRAME_THP (1ULL << 62)
+
+struct range {
+	uintptr_t start, end;
+	uint64_t *frames;
+};
+
+static pthread_mutex_t space_mutex = PTHREAD_MUTEX_INITIALIZER;
+static __thread sigset_t saved_mask __attribute__((tls_model("initial-exec")));
+static __thread int my_slot __attribute__((tls_model("initial-exec")));
+static struct range *ranges;
+static size_t nr_ranges, cap_ranges;
+static uint16_t *thp_live; /* by pfn >> 9: live subpages of a THP frame */
+static void *zero_src;	   /* SHIM_THP_BYTES of zeroes, never written */
+static int next_vcpu;
+
+static size_t frames_bytes(size_t npages)
+{
+	return (npages * sizeof(uint64_t) + SHIM_PAGE - 1) & ~(SHIM_PAGE - 1);
+}
+
+void space_lock(void)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &saved_mask);
+	pthread_mutex_lock(&space_mutex);
+}
+
+void space_unlock(void)
+{
+	pthread_mutex_unlock(&space_mutex);
+	pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
+}
+
+/* ---- threads --------------------------------------------------------------- */
+
+int shim_thread_slot(pid_t tid)
+{
+	unsigned int h =
+		((unsigned int)tid * 2654435761U) % (SHIM_MAX_THREADS - 2);
+	unsigned int i;
+
+	for (i = 0; i < SHIM_MAX_THREADS - 2; i++) {
+		unsigned int s = 1 + (h + i) % (SHIM_MAX_THREADS - 2);
+		struct shim_thread *t = &shim.threads[s];
+		pid_t cur = __atomic_load_n(&t->tid, __ATOMIC_ACQUIRE);
+
+		if (cur == tid)
+			return (int)s;
+		if (!cur) {
+			/* The vcpu first, so that a reader of tid sees it. */
+			int vcpu = __atomic_fetch_add(&next_vcpu, 1,
+						      __ATOMIC_RELAXED);
+
+			t->vcpu = vcpu % shim.nr_cpus;
+			if (__atomic_compare_exchange_n(&t->tid, &cur, tid,
+							false, __ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE))
+				return (int)s;
+			if (cur == tid)
+				return (int)s;
+		}
+	}
+	return SHIM_MAX_THREADS - 1; /* the overflow slot */
+}
+
+/* The CPU a thread last ran on, from /proc (cpu_mode=sched faults). */
+static int cpu_of_tid(pid_t tid)
+{
+	char path[64], buf[1024], *p;
+	int fd, field;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* comm may hold spaces */
+	for (field = 2; p && field < 39; field++)
+		p = strchr(p + 1, ' ');
+	return p ? atoi(p + 1) : 0;
+}
+
+int shim_vcpu_of(int slot, pid_t tid)
+{
+	if (shim.sched_cpus) {
+		int cpu = tid == (pid_t)syscall(SYS_gettid) ? sched_getcpu()
+							    : cpu_of_tid(tid);
+
+		return (cpu < 0 ? 0 : cpu) % shim.nr_cpus;
+	}
+	return shim.threads[slot].vcpu;
+}
+
+/* The calling application thread's slot, its name kept fresh. */
+static int self_slot(void)
+{
+	static const unsigned int refresh = 64;
+	struct shim_thread *t;
+
+	if (!my_slot)
+		my_slot = shim_thread_slot((pid_t)syscall(SYS_gettid));
+	t = &shim.threads[my_slot];
+	/* jemalloc names its background threads after their first call. */
+	if (!t->name[0] || (t->allocs + t->frees) % refresh == 0)
+		prctl(PR_GET_NAME, t->name);
+	return my_slot;
+}
+
+/* ---- the range table --------------------------------------------------------- */
+
+/* Return: the index of the first range ending above @addr. */
+static size_t find_from(uintptr_t addr)
+{
+	size_t lo = 0, hi = nr_ranges;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (ranges[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct range *find(uintptr_t addr)
+{
+	size_t i = find_from(addr);
+
+	return i < nr_ranges && ranges[i].start <= addr ? &ranges[i] : NULL;
+}
+
+bool space_overlaps(void *addr, size_t len)
+{
+	uintptr_t a = (uintptr_t)addr;
+	bool hit;
+	size_t i;
+
+	space_lock();
+	i = find_from(a);
+	hit = i < nr_ranges && ranges[i].start < a + len;
+	space_unlock();
+	return hit;
+}
+
+static int insert(uintptr_t start, uintptr_t end, uint64_t *frames)
+{
+	size_t i = find_from(start);
+
+	if (nr_ranges == cap_ranges) {
+		size_t cap = cap_ranges ? 2 * cap_ranges : 1024;
+		struct range *r = raw_alloc(cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		memcpy(r, ranges, nr_ranges * sizeof(*r));
+		raw_free(ranges, cap_ranges * sizeof(*r));
+		ranges = r;
+		cap_ranges = cap;
+	}
+	if (!frames) {
+		frames = raw_alloc(frames_bytes((end - start) / SHIM_PAGE));
+		if (!frames)
+			return -ENOMEM;
+	}
+	memmove(&ranges[i + 1], &ranges[i], (nr_ranges - i) * sizeof(*ranges));
+	ranges[i] = (struct range){ start, end, frames };
+	nr_ranges++;
+	return 0;
+}
+
+/* Gives one page's frame back on @cpu.  Return: the slot that faulted it. */
+static int release_frame(uint64_t *entry, int cpu)
+{
+	uint64_t f = *entry;
+	unsigned long pfn = (unsigned long)((f & FRAME_PFN_MASK) - 1);
+
+	*entry = 0;
+	if (f & FRAME_THP) {
+		/* The kernel would split the huge page; the model keeps the
+		 * order-9 block until its last subpage goes (design.md). */
+		if (--thp_live[pfn >> SHIM_THP_ORDER] == 0)
+			pcpb_free_pages_cpu(shim.inst, cpu, pfn,
+					    SHIM_THP_ORDER);
+	} else {
+		pcpb_free_pages_cpu(shim.inst, cpu, pfn, 0);
+	}
+	return (int)((f >> FRAME_SLOT_SHIFT) & (SHIM_MAX_THREADS - 1));
+}
+
+/* Frees one page's frame on @cpu, counted.  Return: 1 if it had one. */
+static unsigned int free_frame(uint64_t *entry, int cpu, int slot,
+			       enum shim_free_call why)
+{
+	int owner;
+
+	if (!*entry)
+		return 0;
+	owner = release_frame(entry, cpu);
+	shim_add(&shim.st.free_pages[why], 1);
+	shim_add(&shim.threads[slot].frees, 1);
+	if (owner != slot) {
+		shim_add(&shim.st.frees_remote, 1);
+		shim_add(&shim.threads[slot].frees_remote, 1);
+	}
+	return 1;
+}
+
+static void free_frames(struct range *r, uintptr_t from, uintptr_t to,
+			enum shim_free_call why)
+{
+	int slot = self_slot();
+	int cpu = shim_vcpu_of(slot, (pid_t)syscall(SYS_gettid));
+	size_t i;
+
+	for (i = (from - r->start) / SHIM_PAGE; i < (to - r->start) / SHIM_PAGE;
+	     i++)
+		free_frame(&r->frames[i], cpu, slot, why);
+}
+
+/*
+ * Cuts [start, end) out of the table; frees its frames unless @keep gets
+ * them (keep[i] for page start + i * SHIM_PAGE, zeroed by the caller).
+ */
+static void cut(uintptr_t start, uintptr_t end, enum shim_free_call why,
+		uint64_t *keep)
+{
+	size_t i = find_from(start);
+
+	while (i < nr_ranges && ranges[i].start < end) {
+		struct range r = ranges[i];
+		uintptr_t lo = r.start > start ? r.start : start;
+		uintptr_t hi = r.end < end ? r.end : end;
+		size_t npages = (r.end - r.start) / SHIM_PAGE;
+
+		if (keep) {
+			memcpy(&keep[(lo - start) / SHIM_PAGE],
+			       &r.frames[(lo - r.start) / SHIM_PAGE],
+			       (hi - lo) / SHIM_PAGE * sizeof(uint64_t));
+			memset(&r.frames[(lo - r.start) / SHIM_PAGE], 0,
+			       (hi - lo) / SHIM_PAGE * sizeof(uint64_t));
+		} else {
+			free_frames(&r, lo, hi, why);
+		}
+		memmove(&ranges[i], &ranges[i + 1],
+			(nr_ranges - i - 1) * sizeof(*ranges));
+		nr_ranges--;
+		/* The remnants get frame arrays of their own. */
+		if (r.start < lo && !insert(r.start, lo, NULL)) {
+			memcpy(find(r.start)->frames, r.frames,
+			       (lo - r.start) / SHIM_PAGE * sizeof(uint64_t));
+			i++;
+		}
+		if (hi < r.end && !insert(hi, r.end, NULL)) {
+			memcpy(find(hi)->frames,
+			       &r.frames[(hi - r.start) / SHIM_PAGE],
+			       (r.end - hi) / SHIM_PAGE * sizeof(uint64_t));
+			i++;
+		}
+		raw_free(r.frames, frames_bytes(npages));
+	}
+}
+
+/* ---- allocation ------------------------------------------------------------ */
+
+/*
+ * Gives page @i of @r a frame (the whole 2 MiB extent when @thp), on the
+ * CPU of thread @slot.  Return: the pages covered, 0 without memory.
+ */
+static unsigned int give_frame(struct range *r, size_t i, int slot, int cpu,
+			       bool thp)
+{
+	uint64_t tag = (uint64_t)slot << FRAME_SLOT_SHIFT;
+	unsigned int n = thp ? 1U << SHIM_THP_ORDER : 1, k;
+	long pfn = pcpb_alloc_pages_cpu(
+		shim.inst, cpu, thp ? SHIM_THP_ORDER : 0, PCPB_MT_MOVABLE, 0);
+
+	if (pfn < 0)
+		return 0;
+	if (thp) {
+		thp_live[pfn >> SHIM_THP_ORDER] = (uint16_t)n;
+		tag |= FRAME_THP;
+	}
+	for (k = 0; k < n; k++)
+		r->frames[i + k] = tag | ((uint64_t)pfn + 1);
+	shim_add(&shim.threads[slot].allocs, n);
+	return n;
+}
+
+/* Whether page @i's 2 MiB extent lies in @r with no frame yet. */
+static bool thp_extent_free(const struct range *r, size_t i, size_t *first)
+{
+	uintptr_t a = r->start + i * SHIM_PAGE;
+	uintptr_t ext = a & ~(SHIM_THP_BYTES - 1);
+	size_t j, k;
+
+	if (ext < r->start || ext + SHIM_THP_BYTES > r->end)
+		return false;
+	j = (ext - r->start) / SHIM_PAGE;
+	for (k = 0; k < SHIM_THP_BYTES / SHIM_PAGE; k++)
+		if (r->frames[j + k])
+			return false;
+	*first = j;
+	return true;
+}
+
+static int eager_fill(struct range *r)
+{
+	int slot = self_slot();
+	int cpu = shim_vcpu_of(slot, (pid_t)syscall(SYS_gettid));
+	size_t npages = (r->end - r->start) / SHIM_PAGE, i = 0, first;
+
+	while (i < npages) {
+		bool thp =
+			shim.thp && thp_extent_free(r, i, &first) && first == i;
+		unsigned int n = give_frame(r, i, slot, cpu, thp);
+
+		if (!n && thp)
+			n = give_frame(r, i, slot, cpu, false);
+		if (!n)
+			return -ENOMEM;
+		i += n;
+	}
+	shim_add(&shim.st.eager_pages, npages);
+	return 0;
+}
+
+static int uffd_register(uintptr_t start, uintptr_t end)
+{
+	struct uffdio_register reg = {
+		.range = { .start = start, .len = end - start },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+
+	return ioctl(shim.uffd, UFFDIO_REGISTER, &reg) ? -errno : 0;
+}
+
+void space_mapped(void *addr, size_t len, int prot, int flags)
+{
+	uintptr_t start = (uintptr_t)addr;
+	uintptr_t end = (start + len + SHIM_PAGE - 1) & ~(SHIM_PAGE - 1);
+	enum shim_pass why = NR_PASS;
+	struct range *r;
+
+	if (!(flags & MAP_ANONYMOUS) || !(flags & MAP_PRIVATE) ||
+	    (flags & MAP_HUGETLB))
+		why = PASS_NOT_ANON;
+	else if (prot == PROT_NONE)
+		why = PASS_PROT_NONE;
+	else if (flags & (MAP_STACK | MAP_GROWSDOWN))
+		why = PASS_STACK;
+	else if (flags & MAP_POPULATE)
+		why = PASS_POPULATE;
+	else if ((end - start) / SHIM_PAGE > pcpb_nr_pages(shim.inst))
+		why = PASS_NO_MEMORY;
+	if (why != NR_PASS) {
+		shim_add(&shim.st.passed[why], 1);
+		return;
+	}
+	space_lock();
+	cut(start, end, FREE_FIXED, NULL); /* stale: unmapped behind our back */
+	if (insert(start, end, NULL)) {
+		why = PASS_NO_MEMORY;
+	} else if (shim.mode == SHIM_EAGER) {
+		r = find(start);
+		if (eager_fill(r)) {
+			free_frames(r, start, end, FREE_MUNMAP);
+			/* The frees above were the shim's, not the program's. */
+			why = PASS_NO_MEMORY;
+		}
+	} else if (uffd_register(start, end)) {
+		why = PASS_UFFD;
+	}
+	if (why != NR_PASS) {
+		cut(start, end, FREE_MUNMAP, NULL);
+		shim_add(&shim.st.passed[why], 1);
+	} else {
+		shim_add(&shim.st.served, 1);
+		shim_add(&shim.st.served_bytes, end - start);
+	}
+	space_unlock();
+}
+
+void space_unmapped(void *addr, size_t len, enum shim_free_call why)
+{
+	uintptr_t start = (uintptr_t)addr;
+
+	shim_add(&shim.st.free_calls[why], 1);
+	cut(start, (start + len + SHIM_PAGE - 1) & ~(SHIM_PAGE - 1), why, NULL);
+}
+
+void space_purged(void *addr, size_t len, enum shim_free_call why)
+{
+	uintptr_t start = (uintptr_t)addr & ~(SHIM_PAGE - 1);
+	uintptr_t end =
+		((uintptr_t)addr + len + SHIM_PAGE - 1) & ~(SHIM_PAGE - 1);
+	size_t i = find_from(start);
+
+	shim_add(&shim.st.free_calls[why], 1);
+	for (; i < nr_ranges && ranges[i].start < end; i++)
+		free_frames(&ranges[i],
+			    ranges[i].start > start ? ranges[i].start : start,
+			    ranges[i].end < end ? ranges[i].end : end, why);
+}
+
+void space_remapped(void *old, size_t old_len, void *new_addr, size_t new_len)
+{
+	uintptr_t o = (uintptr_t)old, n = (uintptr_t)new_addr;
+	size_t old_pages = (old_len + SHIM_PAGE - 1) / SHIM_PAGE;
+	size_t new_pages = (new_len + SHIM_PAGE - 1) / SHIM_PAGE;
+	size_t keep_pages = old_pages > new_pages ? old_pages : new_pages;
+	uint64_t *keep = raw_alloc(frames_bytes(keep_pages));
+	size_t i, moved = 0;
+
+	if (!keep)
+		return;
+	cut(o, o + old_pages * SHIM_PAGE, FREE_MREMAP, keep);
+	/* A shrink releases the tail; the frames of the rest move. */
+	if (new_pages < old_pages) {
+		struct range tail = { o + new_pages * SHIM_PAGE,
+				      o + old_pages * SHIM_PAGE,
+				      keep + new_pages };
+
+		shim_add(&shim.st.free_calls[FREE_MREMAP], 1);
+		free_frames(&tail, tail.start, tail.end, FREE_MREMAP);
+	}
+	cut(n, n + new_pages * SHIM_PAGE, FREE_FIXED, NULL);
+	if (insert(n, n + new_pages * SHIM_PAGE, NULL) ||
+	    (shim.mode == SHIM_FAULT &&
+	     uffd_register(n, n + new_pages * SHIM_PAGE))) {
+		struct range lost = { n, n + new_pages * SHIM_PAGE, keep };
+
+		cut(n, n + new_pages * SHIM_PAGE, FREE_MREMAP, NULL);
+		free_frames(&lost, lost.start, lost.end, FREE_MREMAP);
+	} else {
+		memcpy(find(n)->frames, keep, new_pages * sizeof(uint64_t));
+		for (i = 0; i < new_pages; i++)
+			moved += keep[i] != 0;
+	}
+	shim_add(&shim.st.mremap_moved_pages, moved);
+	raw_free(keep, frames_bytes(keep_pages));
+}
+
+/* ---- the userfaultfd handler ------------------------------------------------ */
+
+static bool uffd_copy(uintptr_t dst, size_t len)
+{
+	struct uffdio_copy c = { .dst = dst,
+				 .src = (uintptr_t)zero_src,
+				 .len = len };
+
+	return !ioctl(shim.uffd, UFFDIO_COPY, &c);
+}
+
+static void uffd_wake(uintptr_t page)
+{
+	struct uffdio_range r = { .start = page, .len = SHIM_PAGE };
+
+	ioctl(shim.uffd, UFFDIO_WAKE, &r);
+}
+
+static void handle_fault(uintptr_t addr, pid_t ptid)
+{
+	uintptr_t page = addr & ~(SHIM_PAGE - 1);
+	struct range *r;
+	unsigned int n = 0;
+	size_t i, first = 0;
+	int slot, cpu;
+	bool thp;
+
+	space_lock();
+	r = find(page);
+	if (!r || r->frames[(page - r->start) / SHIM_PAGE]) {
+		/* Raced with an unmap or a mremap, or a second waiter on a
+		 * resolved page: resolve it, without a frame. */
+		if (!uffd_copy(page, SHIM_PAGE) && errno != EEXIST)
+			uffd_wake(page);
+		shim_add(&shim.st.faults_unserved, !r);
+		space_unlock();
+		return;
+	}
+	i = (page - r->start) / SHIM_PAGE;
+	slot = shim_thread_slot(ptid);
+	cpu = shim_vcpu_of(slot, ptid);
+	thp = shim.thp && thp_extent_free(r, i, &first);
+	if (thp)
+		n = give_frame(r, first, slot, cpu, true);
+	if (n) {
+		if (uffd_copy(r->start + first * SHIM_PAGE, SHIM_THP_BYTES)) {
+			shim_add(&shim.st.thp_faults, 1);
+			goto done;
+		}
+		/* Part of the extent is mapped after all: 4 KiB it is. */
+		for (; n; n--)
+			release_frame(&r->frames[first + n - 1], cpu);
+		shim_add(&shim.threads[slot].allocs,
+			 -(uint64_t)(1U << SHIM_THP_ORDER));
+	}
+	n = give_frame(r, i, slot, cpu, false);
+	if (!n)
+		shim_add(&shim.st.fault_no_memory, 1);
+	if (!uffd_copy(page, SHIM_PAGE)) {
+		/*
+		 * Not resolved by us: EAGAIN while a mremap elsewhere has
+		 * its event pending (the thread faults again after it), or
+		 * the page went or got mapped meanwhile.  No frame.
+		 */
+		if (n) {
+			release_frame(&r->frames[i], cpu);
+			shim_add(&shim.threads[slot].allocs, -(uint64_t)1);
+		}
+		if (errno != EEXIST)
+			uffd_wake(page);
+		shim_add(&shim.st.fault_retries, 1);
+		space_unlock();
+		return;
+	}
+done:
+	shim_add(&shim.st.faults, 1);
+	shim_add(&shim.st.fault_pages, n);
+	space_unlock();
+}
+
+static void *uffd_handler(void *arg)
+{
+	struct uffd_msg msg[16];
+	sigset_t all;
+
+	(void)arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	prctl(PR_SET_NAME, "pcpbuddy-uffd");
+	for (;;) {
+		ssize_t n = read(shim.uffd, msg, sizeof(msg)), k;
+
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return NULL;
+		}
+		for (k = 0; k < n / (ssize_t)sizeof(msg[0]); k++)
+			if (msg[k].event == UFFD_EVENT_PAGEFAULT)
+				handle_fault(
+					msg[k].arg.pagefault.address,
+					(pid_t)msg[k].arg.pagefault.feat.ptid);
+	}
+}
+
+static int uffd_open(void)
+{
+	struct uffdio_api api = {
+		.api = UFFD_API,
+		.features = UFFD_FEATURE_THREAD_ID,
+	};
+	pthread_t tid;
+	int fd, err;
+
+	/* Not UFFD_USER_MODE_ONLY: a read(2) into an untouched buffer
+	 * faults in the kernel, and must be served, not fail with EFAULT. */
+	fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, UFFDIO_API, &api)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	shim.uffd = fd;
+	zero_src = raw_alloc(SHIM_THP_BYTES);
+	if (!zero_src || pthread_create(&tid, NULL, uffd_handler, NULL)) {
+		close(fd);
+		return -ENOMEM;
+	}
+	pthread_detach(tid);
+	return 0;
+}
+
+int space_init(void)
+{
+	unsigned long blocks = pcpb_nr_pages(shim.inst) >> SHIM_THP_ORDER;
+	int err;
+
+	shim.threads = raw_alloc(SHIM_MAX_THREADS * sizeof(*shim.threads));
+	thp_live = raw_alloc((blocks + 1) * sizeof(*thp_live));
+	if (!shim.threads || !thp_live)
+		return -ENOMEM;
+	shim.uffd = -1;
+	if (shim.mode == SHIM_FAULT) {
+		err = uffd_open();
+		if (err) {
+			shim.mode = SHIM_EAGER;
+			snprintf(shim.why_eager, sizeof(shim.why_eager),
+				 "userfaultfd unavailable: %s", strerror(-err));
+		} else {
+			shim.uffd_ok = true;
+		}
+	}
+	return 0;
+}
+
+void space_after_fork_child(void)
+{
+	/* The child's copy of the lock may be held by a parent thread that
+	 * does not exist here; nothing in the child takes it again. */
+	if (shim.uffd >= 0)
+		close(shim.uffd);
+	shim.uffd = -1;
+	my_slot = 0;
+}
