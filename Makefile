@@ -53,7 +53,7 @@ STRESS_BIN := $(patsubst tests/stress/%.c,$(BUILD)/tests/stress-%,$(STRESS_SRC))
 DEPS_STAMP := build/.deps-ok
 
 .PHONY: all run test check bench bench-trace format format-check tidy clean deps \
-	unit stress run-unit run-stress fuzz
+	unit stress run-unit run-stress fuzz preload-tests
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -89,6 +89,22 @@ $(BUILD)/libpcpbuddy-preload.so: $(PRELOAD_OBJ) $(BUILD)/libpcpbuddy-workloads.a
 		$(BUILD)/libpcpbuddy.a
 	$(CC) -shared $(LDFLAGS) -Wl,--exclude-libs,ALL -Wl,-z,defs -o $@ $^ \
 		$(LDLIBS) -ldl
+
+# The programs tests/preload/run.sh runs under the shim: plain C, linked
+# with Debian's libjemalloc2, and with liburcu-bp.
+JEMALLOC_SO := /usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+PRELOAD_TESTS := $(BUILD)/tests/preload-prog $(BUILD)/tests/preload-jemalloc \
+	$(BUILD)/tests/preload-urcu-bp
+preload-tests: $(BUILD)/libpcpbuddy-preload.so $(PRELOAD_TESTS)
+$(BUILD)/tests/preload-prog: tests/preload/prog.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -O2 -g -pthread $(WARN) -o $@ $<
+$(BUILD)/tests/preload-jemalloc: tests/preload/jemalloc.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -O2 -g -pthread $(WARN) -o $@ $< $(JEMALLOC_SO)
+$(BUILD)/tests/preload-urcu-bp: tests/preload/urcu_bp.c | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -O2 -g -pthread $(WARN) -o $@ $< -lurcu-bp -lurcu-common
 
 # Criterion aborts under TSan (Snaipe/Criterion#274): unit tests never build there.
 unit: $(UNIT_BIN)
@@ -138,7 +154,7 @@ run: $(DEPS_STAMP)
 # The verdict of CI: debug unit tests (PCPB_DEBUG=2), stress under debug and
 # TSan, and the CLI contract tests on the release build.
 test: $(DEPS_STAMP)
-	@$(MAKE) --no-print-directory MODE=release all
+	@$(MAKE) --no-print-directory MODE=release all preload-tests
 	@$(MAKE) --no-print-directory MODE=debug unit stress
 	@$(MAKE) --no-print-directory MODE=tsan stress all
 	@sh tests/run-all.sh

@@ -398,6 +398,9 @@ void owner_splice_llist(struct zone *zone, struct per_cpu_pages *pcp)
 		n++;
 	}
 	pcp_owner_add(pcp, remote_free_llist, n);
+	/* A pushed free counts once it lands: until then it is in flight
+	 * (pcpb_check()'s pages_in_flight), not yet a free. */
+	pcp->ops[PCPB_OP_free] += n;
 }
 
 /*

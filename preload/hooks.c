@@ -116,6 +116,11 @@ void raw_free(void *p, size_t len)
 		syscall(SYS_munmap, p, len);
 }
 
+void shim_internal_thread(void)
+{
+	in_shim = 1; /* for good: everything it maps is the shim's (S3) */
+}
+
 static bool shim_active(void)
 {
 	return __atomic_load_n(&shim.ready, __ATOMIC_ACQUIRE) && !shim.disabled;
@@ -418,6 +423,9 @@ __attribute__((destructor)) static void shim_fini(void)
 	/* From here every call passes through; the handler keeps serving
 	 * faults (other threads may still run) but the report is final. */
 	__atomic_store_n(&shim.ready, false, __ATOMIC_RELEASE);
+	space_lock();
+	shim.final = true;
+	space_unlock();
 	shim_report();
 	if (shim.recorder) {
 		int rc = wl_record_finish(shim.recorder, shim.inst);

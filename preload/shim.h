@@ -93,6 +93,7 @@ struct shim {
 	struct pcpb *inst;
 	enum shim_mode mode;
 	bool thp, sched_cpus, ready, disabled, uffd_ok;
+	bool final; /* under space_lock: faults get no more frames */
 	int nr_cpus, uffd;
 	unsigned int vmstat_ms;
 	uint64_t next_tick_ns;
@@ -110,6 +111,8 @@ int real_munmap(void *addr, size_t len);
 void *real_mremap(void *old, size_t old_len, size_t new_len, int flags,
 		  void *new_addr);
 int real_madvise(void *addr, size_t len, int advice);
+/* The calling thread is the shim's: its calls all pass through. */
+void shim_internal_thread(void);
 /* Memory for the shim itself, straight from the kernel (S2). */
 void *raw_alloc(size_t len);
 void raw_free(void *p, size_t len);

@@ -526,7 +526,9 @@ static void handle_fault(uintptr_t addr, pid_t ptid)
 
 	space_lock();
 	r = find(page);
-	if (!r || r->frames[(page - r->start) / SHIM_PAGE]) {
+	/* After the report began (shim.final) the instance is the report's:
+	 * it may hold every lock while it allocates, and that may fault. */
+	if (!r || shim.final || r->frames[(page - r->start) / SHIM_PAGE]) {
 		/* Raced with an unmap or a mremap, or a second waiter on a
 		 * resolved page: resolve it, without a frame. */
 		if (!uffd_copy(page, SHIM_PAGE) && errno != EEXIST)
@@ -583,6 +585,7 @@ static void *uffd_handler(void *arg)
 	sigset_t all;
 
 	(void)arg;
+	shim_internal_thread(); /* the recorder mmaps from here */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	prctl(PR_SET_NAME, "pcpbuddy-uffd");

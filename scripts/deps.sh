@@ -7,7 +7,7 @@
 set -eu
 
 PKGS="build-essential pkg-config liburcu-dev libnuma-dev libcriterion-dev
-libbenchmark-dev gnuplot-nox clang-format python3"
+libbenchmark-dev gnuplot-nox clang-format python3 libjemalloc2"
 
 missing=""
 for p in $PKGS; do

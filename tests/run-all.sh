@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only OR MIT
 # make test's runner: unit tests (debug build), stress programs (debug and
-# TSan builds), CLI contract tests (release build).  Ends with one line
+# TSan builds), CLI contract tests, golden replays and the LD_PRELOAD shim's
+# programs (release build).  Ends with one line
 # "tests: N passed, N failed" counting the suites.
 pass=0
 fail=0
@@ -15,5 +16,6 @@ run sh tests/run-stress.sh tsan build/tsan/tests/stress-*
 run sh tests/stress/drivers.sh build/tsan/pcpbuddy
 run sh tests/cli/cli.sh build/release/pcpbuddy
 run sh tests/replay/golden.sh build/release/pcpbuddy
+run sh tests/preload/run.sh build/release
 echo "tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -1,0 +1,158 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only OR MIT
+# The LD_PRELOAD shim's tests: real programs run on libpcpbuddy-preload.so,
+# check their own bytes, and the shim's report must agree with what they did.
+#   tests/preload/run.sh BUILD_DIR     (e.g. build/release)
+# Each check has a timeout: a deadlock fails it instead of hanging CI.
+set -u
+b=$1
+lib=$(cd "$b" && pwd)/libpcpbuddy-preload.so
+pcpbuddy=$b/pcpbuddy
+py=/usr/bin/python3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+
+# under [ENV=V...] PROG...: PROG under the shim, killed after 120 s (the
+# timeout itself runs outside it).
+under() {
+	env LD_PRELOAD="$lib" "$@"
+}
+
+# prog in MODE: every count of the report equals the program's own.
+prog_exact() {
+	mode=$1
+	shift
+	under PCPBUDDY_MODE="$mode" PCPBUDDY_REPORT="$tmp/p.json" "$@" \
+		"$b/tests/preload-prog" --threads 4 --rounds 60 \
+		>"$tmp/p.out" 2>"$tmp/p.err"
+	rc=$?
+	if [ $rc -eq 0 ] && $py - "$mode" "$tmp/p.out" "$tmp/p.json" <<'EOF'; then ok; else bad "prog in $mode mode ($*): rc $rc"; cat "$tmp/p.err" >&2; fi
+import json, sys
+mode, a, r = sys.argv[1], json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+p = r['preload']
+assert a['bad_pages'] == 0, a
+assert p['mode'] == mode, p['mode']
+assert p['mappings']['served'] == a['mmaps'], (p['mappings'], a)
+assert p['calls']['mremap'] == a['mremap_calls']
+f = p['frees']
+assert f['dontneed'] == {'calls': a['dontneed_calls'], 'pages': a['dontneed_pages']}, f
+assert f['free'] == {'calls': a['free_calls'], 'pages': a['free_pages']}, f
+assert f['munmap']['calls'] == a['munmap_calls'], f
+if mode == 'fault':
+    # every first touch, and every touch after a purge, is one frame
+    assert p['faults']['pages'] == a['touched'], (p['faults'], a)
+    assert p['faults']['unserved'] == 0, p['faults']
+    assert f['munmap']['pages'] == a['munmap_pages'], (f, a)
+    assert p['frees_remote_pages'] == a['remote_pages'], (p, a)
+else:
+    # frames at mmap time; the reuse after a purge is not seen
+    assert p['eager_pages'] == a['mapped_pages'], (p, a)
+    assert f['munmap']['pages'] == (a['munmap_pages'] - a['dontneed_pages']
+        - a['free_pages'] - 4 * a['mremap_calls']), (f, a)
+# the allocator's side: every frame given back, the invariants hold
+# (remote_free=llist: some frees still wait on an owner's list)
+assert r['ops']['alloc_pages'] == r['ops']['free'] + r['check']['pages_in_flight'], (r['ops'], r['check'])
+assert r['check']['ok'] and r['check']['pages_allocated'] == 0, r['check']
+EOF
+}
+
+prog_exact fault
+prog_exact eager
+prog_exact fault PCPBUDDY_CONFIG=cpu_mode=sched,cpus=4
+# The RFC's policy with the lock-free remote frees (liburcu), and the
+# recorder's own mmaps inside the hooks: no deadlock, same counts.
+prog_exact fault PCPBUDDY_CONFIG=policy=owner,remote_free=llist \
+	PCPBUDDY_TRACE="$tmp/prog.trace"
+# ... and the recorded trace replays to the same allocations.
+n=$($py -c "import json; print(json.load(open('$tmp/p.json'))['preload']['faults']['pages'])")
+if "$pcpbuddy" trace info "$tmp/prog.trace" | grep -q "^ops: alloc $n " &&
+   "$pcpbuddy" replay "$tmp/prog.trace" --json | $py -c "
+import json, sys; r = json.load(sys.stdin)
+assert r['ops']['alloc'] == $n and r['check']['ok'], r['ops']"; then ok; else bad "PCPBUDDY_TRACE then replay"; fi
+
+# PCPBUDDY_THP=1: a 2 MiB-aligned extent faults in as one order-9 frame.
+under PCPBUDDY_THP=1 PCPBUDDY_REPORT="$tmp/thp.json" \
+	"$b/tests/preload-prog" --threads 4 --rounds 8 --big >"$tmp/t.out"
+if [ $? -eq 0 ] && $py - "$tmp/t.out" "$tmp/thp.json" <<'EOF'; then ok; else bad "PCPBUDDY_THP=1"; fi
+import json, sys
+a, r = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+p = r['preload']
+assert p['thp'] and p['faults']['thp_faults'] >= 4, p['faults']
+assert p['faults']['pages'] == a['touched'], (p['faults'], a)
+assert r['ops']['alloc'] < r['ops']['alloc_pages'], r['ops']  # order-9 allocations
+assert r['check']['ok'] and r['check']['pages_allocated'] == 0
+EOF
+
+# fork without exec: the child works, passed through, and writes no report;
+# fork then exec: the child starts clean and reports for itself (%p).
+under PCPBUDDY_REPORT="$tmp/r-%p.json" "$b/tests/preload-prog" \
+	--threads 2 --rounds 20 --fork --exec "$b/tests/preload-prog" >"$tmp/f.out"
+if [ $? -eq 0 ] && $py - "$tmp/f.out" "$tmp" <<'EOF'; then ok; else bad "fork and exec"; ls "$tmp" >&2; fi
+import glob, json, sys
+a = json.loads(open(sys.argv[1]).read().splitlines()[-1])  # the exec'd child's line first
+reports = [json.load(open(f)) for f in glob.glob(sys.argv[2] + '/r-*.json')]
+assert a['child_bad'] == 0 and a['bad_pages'] == 0, a
+assert len(reports) == 2, len(reports)  # the parent and the exec'd child
+served = sorted(r['preload']['mappings']['served'] for r in reports)
+assert served[1] == a['mmaps'] and 0 < served[0] < a['mmaps'], (served, a)
+assert all(r['check']['ok'] for r in reports)
+EOF
+
+# Python calls mmap64: its arenas are served, its result is right, in both
+# modes; eager maps every page of an arena at mmap time.
+for mode in fault eager; do
+	under PCPBUDDY_MODE=$mode PCPBUDDY_REPORT="$tmp/py.json" \
+		$py tests/preload/alloc_heavy.py 2 >"$tmp/py.out"
+	if [ $? -eq 0 ] && $py -c "
+import json
+a = json.load(open('$tmp/py.out')); p = json.load(open('$tmp/py.json'))['preload']
+assert a['ok'] and p['mappings']['served'] > 10, p['mappings']
+assert (p['faults']['pages'] if '$mode' == 'fault' else p['eager_pages']) > 1000, p
+assert p['frees']['munmap']['pages'] > 1000, p['frees']"; then ok; else bad "python in $mode mode"; fi
+done
+
+# jemalloc's background threads purge what the workers faulted: the frees
+# run on other threads (jemalloc_bg_thd), on classic and on owner.
+for policy in classic owner; do
+	under MALLOC_CONF=background_thread:true,dirty_decay_ms:100,muzzy_decay_ms:100 \
+		PCPBUDDY_CONFIG=policy=$policy PCPBUDDY_REPORT="$tmp/je.json" \
+		"$b/tests/preload-jemalloc" --threads 4 --waves 4 >"$tmp/je.out"
+	if [ $? -eq 0 ] && $py -c "
+import json
+a = json.load(open('$tmp/je.out')); r = json.load(open('$tmp/je.json')); p = r['preload']
+assert a['bad_pages'] == 0
+purged = p['frees']['free']['pages'] + p['frees']['dontneed']['pages']
+assert purged > 1000 and p['frees_remote_pages'] > purged // 2, p['frees']
+assert any(t['name'] == 'jemalloc_bg_thd' and t['frees_remote'] > 0
+           for t in p['top_threads_by_frees']), p['top_threads_by_frees']
+assert ',policy=$policy,' in r['config'] and r['check']['ok']"; then ok; else bad "jemalloc purge on $policy"; fi
+done
+
+# liburcu-bp registers threads by mmapping with signals blocked and its
+# mutex held: the hooks must not deadlock it.
+under PCPBUDDY_REPORT="$tmp/u.json" "$b/tests/preload-urcu-bp" >/dev/null
+if [ $? -eq 0 ]; then ok; else bad "liburcu-bp under the shim"; fi
+
+# A bad value: one line on stderr, the program untouched, no report.
+for kv in PCPBUDDY_MODE=bogus PCPBUDDY_MEM=lots PCPBUDDY_CONFIG=policy=nope PCPBUDDY_THP=2; do
+	rm -f "$tmp/bad.json"
+	under "$kv" PCPBUDDY_REPORT="$tmp/bad.json" \
+		"$b/tests/preload-prog" --threads 2 --rounds 4 >/dev/null 2>"$tmp/bad.err"
+	if [ $? -eq 0 ] && [ ! -e "$tmp/bad.json" ] && [ "$(wc -l <"$tmp/bad.err")" -eq 1 ] &&
+	   grep -q "running the program untouched" "$tmp/bad.err"; then ok; else bad "bad value $kv"; cat "$tmp/bad.err" >&2; fi
+done
+
+# Out of modelled memory: the program still runs right; the shim counts it.
+for mode in fault eager; do
+	under PCPBUDDY_MODE=$mode PCPBUDDY_MEM=4M PCPBUDDY_REPORT="$tmp/oom.json" \
+		"$b/tests/preload-prog" --threads 2 --rounds 20 --big >/dev/null
+	if [ $? -eq 0 ] && $py -c "
+import json; p = json.load(open('$tmp/oom.json'))['preload']
+assert p['faults']['no_memory'] + p['mappings']['passed_by_reason']['no_memory'] > 0, p"; then ok; else bad "out of memory in $mode mode"; fi
+done
+
+echo "preload: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
