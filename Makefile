@@ -52,7 +52,7 @@ UNIT_BIN := $(BUILD)/tests/unit
 STRESS_BIN := $(patsubst tests/stress/%.c,$(BUILD)/tests/stress-%,$(STRESS_SRC))
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all run test check bench bench-trace format format-check tidy clean deps \
+.PHONY: all run test check bench bench-trace bench-preload format format-check tidy clean deps \
 	unit stress run-unit run-stress fuzz preload-tests
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -164,6 +164,11 @@ BENCH_REPS ?= 5
 bench-trace: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory MODE=release build/release/pcpbuddy
 	sh bench/trace-speed.sh build/release/pcpbuddy
+
+# The LD_PRELOAD shim's cost to a C program and a Python script.
+bench-preload: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory MODE=release all preload-tests
+	sh bench/preload-overhead.sh build/release
 
 bench: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory MODE=release build/release/pcpbuddy-bench

@@ -176,6 +176,7 @@ static void *hook_mmap(void *addr, size_t len, int prot, int flags, int fd,
 	}
 	in_shim = 1;
 	shim_add(&shim.st.calls_mmap, 1);
+	shim_self_slot(); /* names the thread while it is alive */
 	if (fixed && space_overlaps(addr, len)) {
 		/* The kernel replaces the served pages: their frames go. */
 		space_lock();

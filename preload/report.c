@@ -171,7 +171,7 @@ static void text_preload(FILE *f)
 {
 	const struct shim_stats *st = &shim.st;
 	uint64_t freed = freed_pages();
-	int top[TOP_THREADS], n, i;
+	int top[TOP_THREADS], n, i, by;
 
 	fprintf(f, "preload: mode %s%s%s%s, cpu_mode %s, %d CPUs\n",
 		shim.mode == SHIM_FAULT ? "fault" : "eager",
@@ -201,16 +201,20 @@ static void text_preload(FILE *f)
 		freed ? (double)st->frees_remote / (double)freed : 0.0,
 		(unsigned long long)st->frees_remote,
 		(unsigned long long)freed);
-	n = top_threads(top, TOP_THREADS, false);
-	fprintf(f, "  top threads (tid name vcpu allocs frees remote):\n");
-	for (i = 0; i < n; i++) {
-		struct shim_thread *t = &shim.threads[top[i]];
+	for (by = 0; by < 2; by++) {
+		n = top_threads(top, TOP_THREADS, by);
+		fprintf(f,
+			"  top threads by %s (tid name vcpu allocs frees remote):\n",
+			by ? "frees" : "allocations");
+		for (i = 0; i < n; i++) {
+			struct shim_thread *t = &shim.threads[top[i]];
 
-		fill_name(t);
-		fprintf(f, "    %d %s %d %llu %llu %llu\n", (int)t->tid,
-			t->name, t->vcpu, (unsigned long long)t->allocs,
-			(unsigned long long)t->frees,
-			(unsigned long long)t->frees_remote);
+			fill_name(t);
+			fprintf(f, "    %d %s %d %llu %llu %llu\n", (int)t->tid,
+				t->name, t->vcpu, (unsigned long long)t->allocs,
+				(unsigned long long)t->frees,
+				(unsigned long long)t->frees_remote);
+		}
 	}
 }
 
@@ -240,6 +244,12 @@ void shim_report(void)
 	FILE *out, *mem;
 	bool json;
 
+	/* A process that never called a hook (a wrapper such as timeout(1)
+	 * or a shell, which LD_PRELOAD reaches too) would only overwrite the
+	 * real program's report with an empty one. */
+	if (!shim.st.calls_mmap && !shim.st.calls_munmap &&
+	    !shim.st.calls_madvise && !shim.st.calls_mremap)
+		return;
 	report_path(path, sizeof(path));
 	len = strlen(path);
 	json = len > 5 && !strcmp(path + len - 5, ".json");

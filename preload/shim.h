@@ -120,6 +120,8 @@ void raw_free(void *p, size_t len);
 /* space.c */
 int space_init(void); /* after the instance exists; 0 or -errno */
 int shim_thread_slot(pid_t tid);
+/* The calling application thread's slot; keeps its name fresh. */
+int shim_self_slot(void);
 int shim_vcpu_of(int slot, pid_t tid);
 /* The mmap hook's decision and bookkeeping for a mapping it made. */
 void space_mapped(void *addr, size_t len, int prot, int flags);

@@ -147,7 +147,7 @@ int shim_vcpu_of(int slot, pid_t tid)
 }
 
 /* The calling application thread's slot, its name kept fresh. */
-static int self_slot(void)
+int shim_self_slot(void)
 {
 	static const unsigned int refresh = 64;
 	struct shim_thread *t;
@@ -265,7 +265,7 @@ static unsigned int free_frame(uint64_t *entry, int cpu, int slot,
 static void free_frames(struct range *r, uintptr_t from, uintptr_t to,
 			enum shim_free_call why)
 {
-	int slot = self_slot();
+	int slot = shim_self_slot();
 	int cpu = shim_vcpu_of(slot, (pid_t)syscall(SYS_gettid));
 	size_t i;
 
@@ -362,7 +362,7 @@ static bool thp_extent_free(const struct range *r, size_t i, size_t *first)
 
 static int eager_fill(struct range *r)
 {
-	int slot = self_slot();
+	int slot = shim_self_slot();
 	int cpu = shim_vcpu_of(slot, (pid_t)syscall(SYS_gettid));
 	size_t npages = (r->end - r->start) / SHIM_PAGE, i = 0, first;
 
