@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
  * hooks.c - libpcpbuddy-preload.so's interposition of mmap, mmap64,
- * munmap, mremap and madvise, its configuration and its lifecycle.
+ * munmap, mremap, madvise and mprotect (which opens PROT_NONE
+ * reservations), its configuration and its lifecycle.
  *
  *   LD_PRELOAD=/abs/libpcpbuddy-preload.so PCPBUDDY_REPORT=out.json ./prog
  *
@@ -51,6 +52,7 @@ static void *(*p_mmap)(void *, size_t, int, int, int, off_t);
 static int (*p_munmap)(void *, size_t);
 static void *(*p_mremap)(void *, size_t, size_t, int, ...);
 static int (*p_madvise)(void *, size_t, int);
+static int (*p_mprotect)(void *, size_t, int);
 
 static void *resolve(const char *name)
 {
@@ -100,6 +102,14 @@ int real_madvise(void *addr, size_t len, int advice)
 
 	return f ? f(addr, len, advice)
 		 : (int)syscall(SYS_madvise, addr, len, advice);
+}
+
+int real_mprotect(void *addr, size_t len, int prot)
+{
+	__typeof__(p_mprotect) f = REAL(mprotect);
+
+	return f ? f(addr, len, prot)
+		 : (int)syscall(SYS_mprotect, addr, len, prot);
 }
 
 void *raw_alloc(size_t len)
@@ -304,6 +314,27 @@ SHIM_API void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 	in_shim = 0;
 	errno = saved;
 	return p;
+}
+
+/* A PROT_NONE reservation becomes served when it becomes accessible. */
+SHIM_API int mprotect(void *addr, size_t len, int prot)
+{
+	int rc, saved;
+
+	if (in_shim || !shim_active() || prot == PROT_NONE ||
+	    !space_overlaps(addr, len))
+		return real_mprotect(addr, len, prot);
+	in_shim = 1;
+	shim_add(&shim.st.calls_mprotect, 1);
+	space_lock();
+	rc = real_mprotect(addr, len, prot);
+	saved = errno;
+	if (!rc)
+		space_opened(addr, len);
+	space_unlock();
+	in_shim = 0;
+	errno = saved;
+	return rc;
 }
 
 /* ---- configuration and lifecycle ----------------------------------------- */

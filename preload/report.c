@@ -129,15 +129,17 @@ static void json_preload(FILE *f)
 		shim.thp ? "true" : "false",
 		shim.sched_cpus ? "sched" : "thread", shim.nr_cpus);
 	fprintf(f,
-		"    \"calls\": {\"mmap\": %llu, \"munmap\": %llu, \"mremap\": %llu, \"madvise\": %llu},\n",
+		"    \"calls\": {\"mmap\": %llu, \"munmap\": %llu, \"mremap\": %llu, \"madvise\": %llu, \"mprotect\": %llu},\n",
 		(unsigned long long)st->calls_mmap,
 		(unsigned long long)st->calls_munmap,
 		(unsigned long long)st->calls_mremap,
-		(unsigned long long)st->calls_madvise);
+		(unsigned long long)st->calls_madvise,
+		(unsigned long long)st->calls_mprotect);
 	fprintf(f,
-		"    \"mappings\": {\"served\": %llu, \"served_bytes\": %llu, \"passed\": %llu, \"passed_by_reason\": {",
+		"    \"mappings\": {\"served\": %llu, \"served_bytes\": %llu, \"reservations_opened\": %llu, \"passed\": %llu, \"passed_by_reason\": {",
 		(unsigned long long)st->served,
 		(unsigned long long)st->served_bytes,
+		(unsigned long long)st->reservations_opened,
 		(unsigned long long)passed);
 	for (i = 0; i < NR_PASS; i++)
 		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", pass_names[i],
@@ -178,9 +180,11 @@ static void text_preload(FILE *f)
 		shim.why_eager[0] ? " (" : "", shim.why_eager,
 		shim.why_eager[0] ? ")" : "",
 		shim.sched_cpus ? "sched" : "thread", shim.nr_cpus);
-	fprintf(f, "  mappings: served %llu (%llu bytes); passed through:",
+	fprintf(f,
+		"  mappings: served %llu (%llu bytes, %llu opened reservations); passed through:",
 		(unsigned long long)st->served,
-		(unsigned long long)st->served_bytes);
+		(unsigned long long)st->served_bytes,
+		(unsigned long long)st->reservations_opened);
 	for (i = 0; i < NR_PASS; i++)
 		fprintf(f, " %s %llu", pass_names[i],
 			(unsigned long long)st->passed[i]);

@@ -46,7 +46,7 @@ enum shim_mode { SHIM_FAULT, SHIM_EAGER };
 /* Why a mapping was not served. */
 enum shim_pass {
 	PASS_NOT_ANON,	/* file-backed, shared, hugetlb */
-	PASS_PROT_NONE, /* a reservation */
+	PASS_PROT_NONE, /* a reservation (served once mprotect opens it) */
 	PASS_STACK,	/* MAP_STACK / MAP_GROWSDOWN: a hook may run on it */
 	PASS_POPULATE,	/* MAP_POPULATE: the kernel fills it before we see it */
 	PASS_FIXED,	/* MAP_FIXED over a range the shim does not serve */
@@ -87,6 +87,9 @@ struct shim_stats {
 	uint64_t
 		frees_remote; /* pages freed by a thread that did not fault them */
 	uint64_t mremap_moved_pages;
+	uint64_t
+		reservations_opened; /* PROT_NONE ranges served after mprotect */
+	uint64_t calls_mprotect;
 };
 
 struct shim {
@@ -111,6 +114,7 @@ int real_munmap(void *addr, size_t len);
 void *real_mremap(void *old, size_t old_len, size_t new_len, int flags,
 		  void *new_addr);
 int real_madvise(void *addr, size_t len, int advice);
+int real_mprotect(void *addr, size_t len, int prot);
 /* The calling thread is the shim's: its calls all pass through. */
 void shim_internal_thread(void);
 /* Memory for the shim itself, straight from the kernel (S2). */
@@ -125,6 +129,8 @@ int shim_self_slot(void);
 int shim_vcpu_of(int slot, pid_t tid);
 /* The mmap hook's decision and bookkeeping for a mapping it made. */
 void space_mapped(void *addr, size_t len, int prot, int flags);
+/* mprotect made [addr, addr+len) accessible: serve what was reserved. */
+void space_opened(void *addr, size_t len);
 /* Frees the frames of [addr, addr+len) and forgets the range. */
 void space_unmapped(void *addr, size_t len, enum shim_free_call why);
 /* Frees the frames of [addr, addr+len); the range stays served. */

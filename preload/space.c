@@ -50,6 +50,7 @@
 struct range {
 	uintptr_t start, end;
 	uint64_t *frames;
+	bool reserved; /* PROT_NONE: not served until mprotect opens it */
 };
 
 static pthread_mutex_t space_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -220,7 +221,7 @@ static int insert(uintptr_t start, uintptr_t end, uint64_t *frames)
 			return -ENOMEM;
 	}
 	memmove(&ranges[i + 1], &ranges[i], (nr_ranges - i) * sizeof(*ranges));
-	ranges[i] = (struct range){ start, end, frames };
+	ranges[i] = (struct range){ start, end, frames, false };
 	nr_ranges++;
 	return 0;
 }
@@ -305,12 +306,14 @@ static void cut(uintptr_t start, uintptr_t end, enum shim_free_call why,
 		if (r.start < lo && !insert(r.start, lo, NULL)) {
 			memcpy(find(r.start)->frames, r.frames,
 			       (lo - r.start) / SHIM_PAGE * sizeof(uint64_t));
+			find(r.start)->reserved = r.reserved;
 			i++;
 		}
 		if (hi < r.end && !insert(hi, r.end, NULL)) {
 			memcpy(find(hi)->frames,
 			       &r.frames[(hi - r.start) / SHIM_PAGE],
 			       (r.end - hi) / SHIM_PAGE * sizeof(uint64_t));
+			find(hi)->reserved = r.reserved;
 			i++;
 		}
 		raw_free(r.frames, frames_bytes(npages));
@@ -401,20 +404,27 @@ void space_mapped(void *addr, size_t len, int prot, int flags)
 	if (!(flags & MAP_ANONYMOUS) || !(flags & MAP_PRIVATE) ||
 	    (flags & MAP_HUGETLB))
 		why = PASS_NOT_ANON;
-	else if (prot == PROT_NONE)
-		why = PASS_PROT_NONE;
 	else if (flags & (MAP_STACK | MAP_GROWSDOWN))
 		why = PASS_STACK;
 	else if (flags & MAP_POPULATE)
 		why = PASS_POPULATE;
 	else if ((end - start) / SHIM_PAGE > pcpb_nr_pages(shim.inst))
 		why = PASS_NO_MEMORY;
-	if (why != NR_PASS) {
+	else if (prot == PROT_NONE)
+		why = PASS_PROT_NONE; /* remembered: mprotect may open it */
+	if (why != NR_PASS && why != PASS_PROT_NONE) {
 		shim_add(&shim.st.passed[why], 1);
 		return;
 	}
 	space_lock();
 	cut(start, end, FREE_FIXED, NULL); /* stale: unmapped behind our back */
+	if (why == PASS_PROT_NONE) {
+		if (!insert(start, end, NULL))
+			find(start)->reserved = true;
+		shim_add(&shim.st.passed[why], 1);
+		space_unlock();
+		return;
+	}
 	if (insert(start, end, NULL)) {
 		why = PASS_NO_MEMORY;
 	} else if (shim.mode == SHIM_EAGER) {
@@ -435,6 +445,41 @@ void space_mapped(void *addr, size_t len, int prot, int flags)
 		shim_add(&shim.st.served_bytes, end - start);
 	}
 	space_unlock();
+}
+
+void space_opened(void *addr, size_t len)
+{
+	uintptr_t start = (uintptr_t)addr & ~(SHIM_PAGE - 1);
+	uintptr_t end =
+		((uintptr_t)addr + len + SHIM_PAGE - 1) & ~(SHIM_PAGE - 1);
+	size_t i = find_from(start);
+
+	while (i < nr_ranges && ranges[i].start < end) {
+		uintptr_t lo, hi;
+		struct range *r;
+
+		if (!ranges[i].reserved) {
+			i++;
+			continue;
+		}
+		lo = ranges[i].start > start ? ranges[i].start : start;
+		hi = ranges[i].end < end ? ranges[i].end : end;
+		/* The opened part becomes a served range of its own. */
+		cut(lo, hi, FREE_FIXED, NULL);
+		if (insert(lo, hi, NULL))
+			return;
+		r = find(lo);
+		if (shim.mode == SHIM_EAGER ? eager_fill(r)
+					    : uffd_register(lo, hi)) {
+			free_frames(r, lo, hi, FREE_MUNMAP);
+			r->reserved = true; /* stays a reservation, unserved */
+		} else {
+			shim_add(&shim.st.served, 1);
+			shim_add(&shim.st.served_bytes, hi - lo);
+			shim_add(&shim.st.reservations_opened, 1);
+		}
+		i = find_from(hi);
+	}
 }
 
 void space_unmapped(void *addr, size_t len, enum shim_free_call why)
@@ -467,24 +512,30 @@ void space_remapped(void *old, size_t old_len, void *new_addr, size_t new_len)
 	size_t keep_pages = old_pages > new_pages ? old_pages : new_pages;
 	uint64_t *keep = raw_alloc(frames_bytes(keep_pages));
 	size_t i, moved = 0;
+	bool reserved;
 
 	if (!keep)
 		return;
+	reserved = find(o) && find(o)->reserved;
 	cut(o, o + old_pages * SHIM_PAGE, FREE_MREMAP, keep);
 	/* A shrink releases the tail; the frames of the rest move. */
 	if (new_pages < old_pages) {
 		struct range tail = { o + new_pages * SHIM_PAGE,
 				      o + old_pages * SHIM_PAGE,
-				      keep + new_pages };
+				      keep + new_pages, false };
 
 		shim_add(&shim.st.free_calls[FREE_MREMAP], 1);
 		free_frames(&tail, tail.start, tail.end, FREE_MREMAP);
 	}
 	cut(n, n + new_pages * SHIM_PAGE, FREE_FIXED, NULL);
-	if (insert(n, n + new_pages * SHIM_PAGE, NULL) ||
-	    (shim.mode == SHIM_FAULT &&
-	     uffd_register(n, n + new_pages * SHIM_PAGE))) {
-		struct range lost = { n, n + new_pages * SHIM_PAGE, keep };
+	if (reserved) {
+		if (!insert(n, n + new_pages * SHIM_PAGE, NULL))
+			find(n)->reserved = true;
+	} else if (insert(n, n + new_pages * SHIM_PAGE, NULL) ||
+		   (shim.mode == SHIM_FAULT &&
+		    uffd_register(n, n + new_pages * SHIM_PAGE))) {
+		struct range lost = { n, n + new_pages * SHIM_PAGE, keep,
+				      false };
 
 		cut(n, n + new_pages * SHIM_PAGE, FREE_MREMAP, NULL);
 		free_frames(&lost, lost.start, lost.end, FREE_MREMAP);
@@ -526,6 +577,8 @@ static void handle_fault(uintptr_t addr, pid_t ptid)
 
 	space_lock();
 	r = find(page);
+	if (r && r->reserved)
+		r = NULL; /* cannot happen: reservations are not registered */
 	/* After the report began (shim.final) the instance is the report's:
 	 * it may hold every lock while it allocates, and that may fault. */
 	if (!r || shim.final || r->frames[(page - r->start) / SHIM_PAGE]) {

@@ -36,7 +36,7 @@
 struct counts {
 	uint64_t mmaps, mapped_pages, touched, dontneed_calls, dontneed_pages,
 		free_calls, free_pages, munmap_calls, munmap_pages,
-		remote_pages, mremap_calls, bad;
+		remote_pages, mremap_calls, reserves_opened, bad;
 };
 
 struct handoff {
@@ -210,6 +210,27 @@ static void *worker(void *arg)
 
 	for (r = 0; r < rounds; r++) {
 		one_round(me, r, &c);
+		if (r == 0) {
+			/* A PROT_NONE reservation, a quarter opened by
+			 * mprotect: only that quarter is served. */
+			char *res = mmap(NULL, 64 * PAGE, PROT_NONE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			if (res == MAP_FAILED ||
+			    mprotect(res, 16 * PAGE, PROT_READ | PROT_WRITE)) {
+				c.bad++;
+			} else {
+				fill(res, 0, 16, (unsigned int)me);
+				c.touched += 16;
+				c.bad += check(res, 0, 16, (unsigned int)me,
+					       false);
+				c.reserves_opened++;
+				c.munmap_calls++;
+				c.munmap_pages += 16; /* the served quarter */
+				if (munmap(res, 64 * PAGE))
+					c.bad++;
+			}
+		}
 		if (big && r == 0) {
 			/* 4 MiB hold at least one aligned 2 MiB extent (THP). */
 			char *p = map(1024, &c);
@@ -239,6 +260,7 @@ static void *worker(void *arg)
 	total.munmap_pages += c.munmap_pages;
 	total.remote_pages += c.remote_pages;
 	total.mremap_calls += c.mremap_calls;
+	total.reserves_opened += c.reserves_opened;
 	total.bad += c.bad;
 	pthread_mutex_unlock(&total_lock);
 	return NULL;
@@ -310,6 +332,15 @@ int main(int argc, char **argv)
 		signal(SIGALRM, on_alarm);
 		setitimer(ITIMER_REAL, &it, NULL);
 	}
+	/* The shim keeps the real call's errno. */
+	errno = 0;
+	if (munmap((void *)1, PAGE) != -1 || errno != EINVAL ||
+	    madvise(NULL, PAGE, 12345) != -1 || errno != EINVAL ||
+	    mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE, -1, 0) != MAP_FAILED ||
+	    errno != EBADF) {
+		fprintf(stderr, "prog: errno not preserved: %d\n", errno);
+		total.bad++;
+	}
 	slots = calloc((size_t)nr_threads, sizeof(*slots));
 	tid = calloc((size_t)nr_threads, sizeof(*tid));
 	for (i = 0; i < nr_threads; i++) {
@@ -331,7 +362,7 @@ int main(int argc, char **argv)
 		child_bad |= fork_child();
 	if (exec_path)
 		child_bad |= exec_child(exec_path);
-	printf("{\"mmaps\": %llu, \"mapped_pages\": %llu, \"touched\": %llu, \"dontneed_calls\": %llu, \"dontneed_pages\": %llu, \"free_calls\": %llu, \"free_pages\": %llu, \"munmap_calls\": %llu, \"munmap_pages\": %llu, \"remote_pages\": %llu, \"mremap_calls\": %llu, \"bad_pages\": %llu, \"child_bad\": %d}\n",
+	printf("{\"mmaps\": %llu, \"mapped_pages\": %llu, \"touched\": %llu, \"dontneed_calls\": %llu, \"dontneed_pages\": %llu, \"free_calls\": %llu, \"free_pages\": %llu, \"munmap_calls\": %llu, \"munmap_pages\": %llu, \"remote_pages\": %llu, \"mremap_calls\": %llu, \"reserves_opened\": %llu, \"bad_pages\": %llu, \"child_bad\": %d}\n",
 	       (unsigned long long)total.mmaps,
 	       (unsigned long long)total.mapped_pages,
 	       (unsigned long long)total.touched,
@@ -343,6 +374,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)total.munmap_pages,
 	       (unsigned long long)total.remote_pages,
 	       (unsigned long long)total.mremap_calls,
+	       (unsigned long long)total.reserves_opened,
 	       (unsigned long long)total.bad, child_bad);
 	free(slots);
 	free(tid);
