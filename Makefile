@@ -128,7 +128,9 @@ fuzz: $(DEPS_STAMP)
 	build/fuzz/fuzz-trace -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=3 \
 		-max_len=4096 build/fuzz/corpus
 
-BENCH_OBJ := $(call obj,$(wildcard bench/*.c)) $(BUILD)/obj/bench/cbench.o
+BENCH_OBJ := $(call obj,bench/bench_alloc.c) $(BUILD)/obj/bench/cbench.o
+$(BUILD)/rand-put-report: $(call obj,bench/rand_put_report.c) $(BUILD)/libpcpbuddy.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/obj/bench/cbench.o: bench/cbench.cc bench/cbench.h | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CXX) -O2 -std=c++17 -Wall -Wextra $(SAN) -c $< -o $@

@@ -2,18 +2,32 @@
 /*
  * bench_alloc.c - allocator microbenchmarks through the public API only.
  * Each pattern runs on several configurations in the same process, the
- * pcp=off boot pageset being the naive baseline.  Names follow
- * BM_<pattern>/<params>/<config>[/lockstat_off].
+ * pcp=off boot pageset (high 0, batch 1: every operation takes zone->lock)
+ * being the naive baseline.  Names: BM_<pattern>/<params>/<config>, with
+ * /lockstat_off for the same configuration without lock statistics.
+ *
+ *   BM_repeat/order:N     allocate and free one block, steady state
+ *   BM_bulk_get, _put     half of a 4 GiB instance page by page, then back
+ *   BM_rand_put/threads:2 pages of both CPUs, shuffled, freed by both
+ *                         threads on their own CPUs (half the frees remote)
+ *   BM_bulk_api/32        pcpb_alloc_pages_bulk() of 32 pages, then free
+ *   BM_create/NGiB        instance setup and teardown; memmap bytes per page
  *
  * Invariants: every benchmark frees what it allocated; each instance is
  * checked with pcpb_check() before it is destroyed.
- * Locking: single-threaded benchmarks act as CPU 0.
+ * Locking: single-threaded benchmarks act as CPU 0; rand_put's threads as
+ * CPUs 0 and 1.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "../include/pcpbuddy.h"
 #include "cbench.h"
+
+#define GIB (1ULL << 30)
 
 struct variant {
 	const char *name, *config;
@@ -21,23 +35,26 @@ struct variant {
 
 static const struct variant variants[] = {
 	{ "classic", "policy=classic" },
+	{ "owner", "policy=owner" },
 	{ "pcp_off", "pcp=off" },
 	{ "classic/lockstat_off", "policy=classic,lockstat=off" },
+	{ "owner/lockstat_off", "policy=owner,lockstat=off" },
 };
+#define NR_VARIANTS (sizeof(variants) / sizeof(variants[0]))
 
-struct repeat_arg {
-	unsigned int order;
+struct bench_arg {
+	unsigned int param;
 	const struct variant *v;
 };
 
-static struct pcpb *make(const char *kv)
+static struct pcpb *make(const char *kv, unsigned long long bytes)
 {
 	struct pcpb_config cfg;
 	struct pcpb *inst;
 	char err[256];
 
 	pcpb_config_init(&cfg);
-	cfg.memory_bytes = 4ULL << 30;
+	cfg.memory_bytes = bytes;
 	cfg.nr_cpus = 2;
 	cfg.cpu_mode = PCPB_CPU_EXPLICIT;
 	cfg.vmstat_ms = 0;
@@ -54,47 +71,256 @@ static void finish(struct pcpb *inst)
 	struct pcpb_check_result res;
 
 	if (pcpb_check(inst, &res) || res.pages_allocated) {
-		fprintf(stderr, "bench: check failed: %s\n", res.msg);
+		fprintf(stderr, "bench: check failed: %s (allocated %llu)\n",
+			res.msg, (unsigned long long)res.pages_allocated);
 		exit(1);
 	}
 	pcpb_destroy(inst);
 }
 
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* The instance's memmap bytes per page, as its report states them. */
+static double memmap_bytes_per_page(struct pcpb *inst)
+{
+	char *buf = NULL, *p;
+	size_t len = 0;
+	double v = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return 0;
+	pcpb_report(inst, f, PCPB_FMT_JSON);
+	fclose(f);
+	p = strstr(buf, "\"memmap_bytes_per_page\": ");
+	if (p)
+		v = atof(p + strlen("\"memmap_bytes_per_page\": "));
+	free(buf);
+	return v;
+}
+
 /* Steady state: allocate and free one block on the same CPU. */
 static void bm_repeat(cbench_state *st, void *user)
 {
-	const struct repeat_arg *a = user;
-	struct pcpb *inst = make(a->v->config);
+	const struct bench_arg *a = user;
+	struct pcpb *inst = make(a->v->config, 4 * GIB);
 	long pfn;
 
-	pfn = pcpb_alloc_pages_cpu(inst, 0, a->order, PCPB_MT_MOVABLE, 0);
-	pcpb_free_pages_cpu(inst, 0, (unsigned long)pfn, a->order);
+	pfn = pcpb_alloc_pages_cpu(inst, 0, a->param, PCPB_MT_MOVABLE, 0);
+	pcpb_free_pages_cpu(inst, 0, (unsigned long)pfn, a->param);
 	while (cbench_keep_running(st)) {
-		pfn = pcpb_alloc_pages_cpu(inst, 0, a->order, PCPB_MT_MOVABLE,
+		pfn = pcpb_alloc_pages_cpu(inst, 0, a->param, PCPB_MT_MOVABLE,
 					   0);
 		cbench_do_not_optimize(pfn);
-		pcpb_free_pages_cpu(inst, 0, (unsigned long)pfn, a->order);
+		pcpb_free_pages_cpu(inst, 0, (unsigned long)pfn, a->param);
 	}
 	cbench_set_ns_per_item(st, "ns_per_pair",
 			       (double)cbench_iterations(st));
 	finish(inst);
 }
 
+/* Half of 4 GiB page by page; param 0 times the gets, 1 the puts. */
+static void bm_bulk(cbench_state *st, void *user)
+{
+	const struct bench_arg *a = user;
+	struct pcpb *inst = make(a->v->config, 4 * GIB);
+	unsigned long n = pcpb_nr_pages(inst) / 2, i;
+	long *pfn = malloc(n * sizeof(*pfn));
+	double pages = 0;
+
+	if (!pfn)
+		exit(1);
+	while (cbench_keep_running(st)) {
+		if (a->param)
+			cbench_pause(st);
+		for (i = 0; i < n; i++)
+			pfn[i] = pcpb_alloc_pages_cpu(inst, 0, 0,
+						      PCPB_MT_MOVABLE, 0);
+		if (a->param)
+			cbench_resume(st);
+		else
+			cbench_pause(st);
+		for (i = 0; i < n; i++)
+			pcpb_free_pages_cpu(inst, 0, (unsigned long)pfn[i], 0);
+		if (!a->param)
+			cbench_resume(st);
+		pages += (double)n;
+	}
+	cbench_set_ns_per_item(st, "ns_per_page", pages);
+	free(pfn);
+	finish(inst);
+}
+
+/* rand_put: shared between its two threads; thread 0 sets up and tears
+ * down outside the loop, the start and stop barriers order the rest. */
+static struct {
+	struct pcpb *inst;
+	long *pfn;
+	unsigned long n;
+} rp;
+
+#define RAND_PUT_PAGES (1UL << 19) /* half of 4 GiB */
+
+static void bm_rand_put(cbench_state *st, void *user)
+{
+	const struct bench_arg *a = user;
+	int me = cbench_thread_index(st);
+	unsigned long i, next;
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	double t0 = 0;
+
+	if (me == 0) {
+		rp.inst = make(a->v->config, 4 * GIB);
+		rp.n = RAND_PUT_PAGES;
+		rp.pfn = malloc(rp.n * sizeof(*rp.pfn));
+		if (!rp.pfn)
+			exit(1);
+		/* Both CPUs allocate, interleaved; then a fixed shuffle. */
+		for (i = 0; i < rp.n; i++)
+			rp.pfn[i] = pcpb_alloc_pages_cpu(rp.inst, (int)(i & 1),
+							 0, PCPB_MT_MOVABLE, 0);
+		for (i = rp.n - 1; i > 0; i--) {
+			unsigned long j;
+			long t;
+
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			j = (unsigned long)(x % (i + 1));
+			t = rp.pfn[i], rp.pfn[i] = rp.pfn[j], rp.pfn[j] = t;
+		}
+	}
+	next = (unsigned long)me * (RAND_PUT_PAGES / 2);
+	/* The clock starts after the start barrier (thread 0's setup). */
+	if (cbench_keep_running(st)) {
+		t0 = now_ns();
+		do
+			pcpb_free_pages_cpu(rp.inst, me,
+					    (unsigned long)rp.pfn[next++], 0);
+		while (cbench_keep_running(st));
+	}
+	/* Each thread's wall time per put, averaged over the threads. */
+	cbench_set_counter(st, "ns_per_put",
+			   (now_ns() - t0) / (double)cbench_iterations(st),
+			   CBENCH_AVG_THREADS);
+	if (me == 0) {
+		finish(rp.inst);
+		free(rp.pfn);
+	}
+}
+
+static void bm_bulk_api(cbench_state *st, void *user)
+{
+	const struct bench_arg *a = user;
+	struct pcpb *inst = make(a->v->config, 4 * GIB);
+	long pfn[64];
+	unsigned int i;
+
+	while (cbench_keep_running(st)) {
+		for (i = 0; i < a->param; i++)
+			pfn[i] = PCPB_NO_PAGE;
+		if (pcpb_alloc_pages_bulk_cpu(
+			    inst, 0, PCPB_MT_MOVABLE, 0, a->param, pfn,
+			    PCPB_BULK_FILL_NULL) != (long)a->param) {
+			cbench_skip_with_error(st, "bulk allocation failed");
+			break;
+		}
+		for (i = 0; i < a->param; i++)
+			pcpb_free_pages_cpu(inst, 0, (unsigned long)pfn[i], 0);
+	}
+	cbench_set_ns_per_item(st, "ns_per_page",
+			       (double)cbench_iterations(st) * a->param);
+	finish(inst);
+}
+
+static long rss_bytes(void)
+{
+	long pages = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f) {
+		if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+			rss = 0;
+		fclose(f);
+	}
+	return rss * sysconf(_SC_PAGESIZE);
+}
+
+static void bm_create(cbench_state *st, void *user)
+{
+	const struct bench_arg *a = user;
+	double rss_per_page = 0, memmap = 0;
+
+	while (cbench_keep_running(st)) {
+		long before = rss_bytes();
+		struct pcpb *inst = make("policy=classic",
+					 (unsigned long long)a->param * GIB);
+
+		/* What creation touched, and what the memmap reserves. */
+		rss_per_page = (double)(rss_bytes() - before) /
+			       (double)pcpb_nr_pages(inst);
+		cbench_pause(st);
+		memmap = memmap_bytes_per_page(inst);
+		pcpb_destroy(inst);
+		cbench_resume(st);
+	}
+	cbench_set_counter(st, "memmap_bytes_per_page", memmap, 0);
+	cbench_set_counter(st, "rss_bytes_per_page", rss_per_page, 0);
+}
+
 int main(int argc, char **argv)
 {
-	static struct repeat_arg args[2 * 3];
-	static char names[2 * 3][96];
-	static const unsigned int orders[] = { 0, 9 };
-	int i, k, n = 0;
+	static struct bench_arg args[64];
+	static char names[64][96];
+	static const unsigned int orders[] = { 0, 9 }, gib[] = { 4, 16 };
+	static const struct variant owner_llist = {
+		"owner_llist", "policy=owner,remote_free=llist"
+	};
+	unsigned int i, k;
+	int n = 0;
+
+#define ADD(fn, arg, ...)                                          \
+	do {                                                       \
+		args[n] = arg;                                     \
+		snprintf(names[n], sizeof(names[n]), __VA_ARGS__); \
+		last = cbench_register(names[n], fn, &args[n]);    \
+		n++;                                               \
+	} while (0)
+	cbench_bench *last;
 
 	for (i = 0; i < 2; i++)
-		for (k = 0; k < 3; k++, n++) {
-			args[n] =
-				(struct repeat_arg){ orders[i], &variants[k] };
-			snprintf(names[n], sizeof(names[n]),
-				 "BM_repeat/order:%u/%s", orders[i],
-				 variants[k].name);
-			cbench_register(names[n], bm_repeat, &args[n]);
-		}
+		for (k = 0; k < NR_VARIANTS; k++)
+			ADD(bm_repeat,
+			    ((struct bench_arg){ orders[i], &variants[k] }),
+			    "BM_repeat/order:%u/%s", orders[i],
+			    variants[k].name);
+	for (k = 0; k < NR_VARIANTS; k++) {
+		ADD(bm_bulk, ((struct bench_arg){ 0, &variants[k] }),
+		    "BM_bulk_get/%s", variants[k].name);
+		ADD(bm_bulk, ((struct bench_arg){ 1, &variants[k] }),
+		    "BM_bulk_put/%s", variants[k].name);
+	}
+	for (k = 0; k < NR_VARIANTS; k++) {
+		ADD(bm_rand_put, ((struct bench_arg){ 2, &variants[k] }),
+		    "BM_rand_put/%s", variants[k].name);
+		cbench_set_threads(last, 2);
+		cbench_set_iterations(last, RAND_PUT_PAGES / 2);
+	}
+	ADD(bm_rand_put, ((struct bench_arg){ 2, &owner_llist }),
+	    "BM_rand_put/owner_llist");
+	cbench_set_threads(last, 2);
+	cbench_set_iterations(last, RAND_PUT_PAGES / 2);
+	for (k = 0; k < NR_VARIANTS; k++)
+		ADD(bm_bulk_api, ((struct bench_arg){ 32, &variants[k] }),
+		    "BM_bulk_api/32/%s", variants[k].name);
+	for (i = 0; i < 2; i++) {
+		ADD(bm_create, ((struct bench_arg){ gib[i], NULL }),
+		    "BM_create/%uGiB", gib[i]);
+		cbench_set_iterations(last, 3);
+	}
 	return cbench_main(argc, argv);
 }

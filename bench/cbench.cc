@@ -35,6 +35,21 @@ extern "C" void cbench_set_min_time(cbench_bench *b, double seconds)
 	reinterpret_cast<benchmark::internal::Benchmark *>(b)->MinTime(seconds);
 }
 
+extern "C" void cbench_set_iterations(cbench_bench *b, int64_t n)
+{
+	reinterpret_cast<benchmark::internal::Benchmark *>(b)->Iterations(n);
+}
+
+extern "C" void cbench_pause(cbench_state *st)
+{
+	S(st).PauseTiming();
+}
+
+extern "C" void cbench_resume(cbench_state *st)
+{
+	S(st).ResumeTiming();
+}
+
 extern "C" bool cbench_keep_running(cbench_state *st)
 {
 	return S(st).KeepRunning();
@@ -59,6 +74,8 @@ extern "C" void cbench_set_counter(cbench_state *st, const char *name,
 		f = benchmark::Counter::kIsRate;
 	if (flags & CBENCH_AVG_ITERATIONS)
 		f = benchmark::Counter::kAvgIterations;
+	if (flags & CBENCH_AVG_THREADS)
+		f = benchmark::Counter::kAvgThreads;
 	S(st).counters[name] = benchmark::Counter(v, f);
 }
 

@@ -22,11 +22,21 @@ typedef struct cbench_state cbench_state;
 typedef struct cbench_bench cbench_bench;
 typedef void (*cbench_fn)(cbench_state *st, void *user);
 
-enum { CBENCH_DEFAULT = 0, CBENCH_RATE = 1, CBENCH_AVG_ITERATIONS = 2 };
+enum {
+	CBENCH_DEFAULT = 0,
+	CBENCH_RATE = 1,
+	CBENCH_AVG_ITERATIONS = 2,
+	CBENCH_AVG_THREADS = 4
+};
 
 cbench_bench *cbench_register(const char *name, cbench_fn fn, void *user);
 void cbench_set_threads(cbench_bench *b, int threads);
 void cbench_set_min_time(cbench_bench *b, double seconds);
+/* A fixed iteration count (per thread), for patterns with a set size. */
+void cbench_set_iterations(cbench_bench *b, int64_t n);
+/* Setup inside the loop that the timing must not count. */
+void cbench_pause(cbench_state *st);
+void cbench_resume(cbench_state *st);
 
 bool cbench_keep_running(cbench_state *st);
 int cbench_thread_index(cbench_state *st);
