@@ -277,8 +277,11 @@ int main(int argc, char **argv)
 	static struct bench_arg args[64];
 	static char names[64][96];
 	static const unsigned int orders[] = { 0, 9 }, gib[] = { 4, 16 };
-	static const struct variant owner_llist = {
-		"owner_llist", "policy=owner,remote_free=llist"
+	static const struct variant extra_put[] = {
+		{ "owner_llist", "policy=owner,remote_free=llist" },
+		{ "owner_llist_merge_free",
+		  "policy=owner,remote_free=llist,owner_merge=free" },
+		{ "owner_merge_free", "policy=owner,owner_merge=free" },
 	};
 	unsigned int i, k;
 	int n = 0;
@@ -310,10 +313,12 @@ int main(int argc, char **argv)
 		cbench_set_threads(last, 2);
 		cbench_set_iterations(last, RAND_PUT_PAGES / 2);
 	}
-	ADD(bm_rand_put, ((struct bench_arg){ 2, &owner_llist }),
-	    "BM_rand_put/owner_llist");
-	cbench_set_threads(last, 2);
-	cbench_set_iterations(last, RAND_PUT_PAGES / 2);
+	for (k = 0; k < sizeof(extra_put) / sizeof(extra_put[0]); k++) {
+		ADD(bm_rand_put, ((struct bench_arg){ 2, &extra_put[k] }),
+		    "BM_rand_put/%s", extra_put[k].name);
+		cbench_set_threads(last, 2);
+		cbench_set_iterations(last, RAND_PUT_PAGES / 2);
+	}
 	for (k = 0; k < NR_VARIANTS; k++)
 		ADD(bm_bulk_api, ((struct bench_arg){ 32, &variants[k] }),
 		    "BM_bulk_api/32/%s", variants[k].name);

@@ -121,6 +121,10 @@ struct pcpb_config {
 	unsigned int phase0_scan_limit;	   /* the N of scan_limit:N: 4 */
 	bool owned_per_mt;		   /* owned_lists: single */
 	uint64_t cma_bytes;		   /* cma_bytes: 0; CMA pageblocks */
+	/* owner_merge: drain (the RFC: a bottom-up pass over the whole PCP
+	 * on each drain) or free (merge each freed page with its buddies as
+	 * it lands; the drain then only hands complete blocks over). */
+	bool owner_merge_on_free;
 };
 
 struct pcpb;

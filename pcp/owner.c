@@ -373,6 +373,38 @@ unsigned long policy_pop_slow(struct zone *zone, struct per_cpu_pages *pcp,
 }
 
 /*
+ * owner_merge_on_free - owner_merge=free: merge a PCPBuddy page arriving on
+ * @pcp with its buddies there, bottom-up, up to the pageblock, by the same
+ * rule as the drain's merge pass (same order, PCPBuddy, this PCP).  The
+ * caller adds the result to the PCP.  Return: the merged block's pfn
+ * (*@order raised to its order).  Context: pcp->lock held.
+ */
+unsigned long owner_merge_on_free(struct zone *zone, struct per_cpu_pages *pcp,
+				  unsigned long pfn, unsigned int *order)
+{
+	unsigned int o = *order;
+
+	while (o < zone->pageblock_order) {
+		unsigned long buddy = find_buddy_pfn(pfn, o);
+		struct page *bp = &zone->memmap[buddy];
+		unsigned long merged = pfn & buddy;
+
+		if (READ_ONCE(bp->state) != PS_PCP_BUDDY || bp->order != o ||
+		    bp->private != (uint32_t)pcp->cpu)
+			break;
+		pfn_list_del_stride(zone->memmap, sizeof(struct page),
+				    &pcp->lists[bp->pindex], (uint32_t)buddy);
+		WRITE_ONCE(zone->memmap[merged ^ (1UL << o)].state, PS_TAIL);
+		pcp->merges_by_order[o + 1]++;
+		pcp_owner_add(pcp, pcp_merges, 1);
+		pfn = merged;
+		o++;
+	}
+	*order = o;
+	return pfn;
+}
+
+/*
  * owner_splice_llist - take in the pages other CPUs pushed to this PCP.
  * Context: pcp->lock held (the single consumer of the stack).
  */
@@ -390,10 +422,15 @@ void owner_splice_llist(struct zone *zone, struct per_cpu_pages *pcp)
 	{
 		struct page *page = caa_container_of(node, struct page, lfs);
 		unsigned long pfn = (unsigned long)(page - zone->memmap);
-		unsigned int order = page->order;
+		unsigned int order = page->order, merged_order = order;
 		int mt = get_pfnblock_migratetype(zone, pfn);
+		unsigned long block = pfn;
 
-		pcp_list_add(zone, pcp, pfn, order, mt, PS_PCP_BUDDY, false);
+		if (zone->owner_merge_on_free)
+			block = owner_merge_on_free(zone, pcp, pfn,
+						    &merged_order);
+		pcp_list_add(zone, pcp, block, merged_order, mt, PS_PCP_BUDDY,
+			     false);
 		pcp->count += 1 << order;
 		n++;
 	}
@@ -465,6 +502,8 @@ static void merge_pass(struct zone *zone, struct per_cpu_pages *pcp,
 	unsigned int pb = zone->pageblock_order, o, i;
 	int mt;
 
+	/* owner_merge=free merged every page as it landed: what is left to
+	 * do is hand complete blocks over, without walking the low orders. */
 	/* Owned pageblock-order pages are complete already. */
 	for (i = NR_LOWORDER_PCP_LISTS; i < NR_PCP_LISTS; i++) {
 		uint32_t pfn, next;
@@ -479,6 +518,8 @@ static void merge_pass(struct zone *zone, struct per_cpu_pages *pcp,
 				zone->memmap, sizeof(struct page), done, pfn);
 		}
 	}
+	if (zone->owner_merge_on_free)
+		return;
 	for (o = 0; o < pb; o++)
 		for (mt = 0; mt < MIGRATE_PCPTYPES; mt++) {
 			struct pfn_list *list =

@@ -387,7 +387,16 @@ bool free_frozen_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
 	bool free_high = false;
 
 	pcp->alloc_factor >>= 1;
-	pcp_list_add(zone, pcp, pfn, order, mt, state, false);
+	if (state == PS_PCP_BUDDY && zone->owner_merge_on_free) {
+		/* The tuning below sees the page as freed, not as merged. */
+		unsigned int merged_order = order;
+		unsigned long head =
+			owner_merge_on_free(zone, pcp, pfn, &merged_order);
+
+		pcp_list_add(zone, pcp, head, merged_order, mt, state, false);
+	} else {
+		pcp_list_add(zone, pcp, pfn, order, mt, state, false);
+	}
 	pcp->count += 1 << order;
 	pcp->ops[PCPB_OP_free]++;
 

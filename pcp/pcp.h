@@ -149,6 +149,8 @@ unsigned long policy_pop_slow(struct zone *zone, struct per_cpu_pages *pcp,
 void owner_free(struct zone *zone, int cpu, unsigned long pfn,
 		unsigned int order, int mt);
 void owner_splice_llist(struct zone *zone, struct per_cpu_pages *pcp);
+unsigned long owner_merge_on_free(struct zone *zone, struct per_cpu_pages *pcp,
+				  unsigned long pfn, unsigned int *order);
 void owner_free_pcppages_bulk(struct zone *zone, int count,
 			      struct per_cpu_pages *pcp);
 void free_frozen_pages(struct zone *zone, int cpu, unsigned long pfn,

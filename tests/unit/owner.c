@@ -162,6 +162,39 @@ Test(owner, merge_pass_rebuilds_the_block_and_disowns_it)
 }
 
 /*
+ * owner_merge=free: the same merges happen as each page lands, so the PCP
+ * holds the whole block before any drain, and the drain (which no longer
+ * walks the low orders) only hands it over.
+ */
+Test(owner, merge_on_free_rebuilds_the_block_before_the_drain)
+{
+	struct pcpb_stats st;
+	long pfns[512];
+	int i, o;
+
+	inst = make_inst("policy=owner,memory=64M,high_min=4096,high_max=4096,"
+			 "owner_merge=free,remote_free=llist");
+	for (i = 0; i < 512; i++)
+		pfns[i] = alloc_on(0, 0, PCPB_MT_MOVABLE);
+	for (i = 0; i < 511; i++)
+		free_on(i & 1, pfns[i], 0); /* half remotely, via the llist */
+	/* The owner's own last free splices the llist and merges it all. */
+	free_on(0, pfns[511], 0);
+	st = stats();
+	for (o = 1; o <= 9; o++)
+		cr_assert_eq(st.pcp_merges_by_order[o], 512UL >> o,
+			     "merges into order %d before any drain", o);
+	cr_assert_eq(page_of(pfns[0] & ~511L)->state, PS_PCP_BUDDY);
+	cr_assert_eq(page_of(pfns[0] & ~511L)->order, 9, "one order-9 block");
+	cr_assert_eq(inst_pcp(inst, 0, 0)->count, 512);
+	pcpb_drain_all(inst);
+	st = stats();
+	cr_assert_eq(st.owner[PCPB_OWN_pcp_merges], 511, "no merge twice");
+	cr_assert_eq(st.owner[PCPB_OWN_blocks_disowned], 1);
+	cr_assert_eq(zone_page_state_free(zone0(inst)), pcpb_nr_pages(inst));
+}
+
+/*
  * CPU 0 owns a block whose odd pages stay allocated; its 256 even pages
  * went back to the zone buddy as single-page fragments.
  */
