@@ -369,16 +369,23 @@ static unsigned long get_page_from_freelist(struct pcpb *inst, int cpu,
 		struct zone *zone = inst->zones[inst->zonelist[node][i]];
 		unsigned long pfn;
 
-		/* Detect "below high" here, off the hotter free path. */
-		if (!(READ_ONCE(zone->flags) & ZONE_BELOW_HIGH) &&
-		    !zone_watermark_ok(zone, order,
-				       wmark_pages(zone, WMARK_HIGH),
-				       alloc_cma))
+		/*
+		 * Detect "below high" here, off the hotter free path.  Above
+		 * high, the zone is above every lower mark too: try it, as
+		 * the kernel does, without a second check.
+		 */
+		if (!(READ_ONCE(zone->flags) & ZONE_BELOW_HIGH)) {
+			if (zone_watermark_ok(zone, order,
+					      wmark_pages(zone, WMARK_HIGH),
+					      alloc_cma))
+				goto try_this_zone;
 			__atomic_fetch_or(&zone->flags, ZONE_BELOW_HIGH,
 					  __ATOMIC_RELAXED);
+		}
 		if (!zone_watermark_ok(zone, order, wmark_pages(zone, wmark),
 				       alloc_cma))
 			continue;
+try_this_zone:
 		pfn = rmqueue(zone, cpu, order, mt);
 		if (pfn != PFN_NONE)
 			return pfn;
