@@ -385,7 +385,7 @@ static unsigned long get_page_from_freelist(struct pcpb *inst, int cpu,
 		if (!zone_watermark_ok(zone, order, wmark_pages(zone, wmark),
 				       alloc_cma))
 			continue;
-try_this_zone:
+	try_this_zone:
 		pfn = rmqueue(zone, cpu, order, mt);
 		if (pfn != PFN_NONE)
 			return pfn;

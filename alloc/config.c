@@ -43,7 +43,7 @@ void pcpb_config_init(struct pcpb_config *cfg)
 static const char *const policy_names[] = { "classic", "owner", "chunky" };
 static const char *const remote_free_names[] = { "lock", "trylock", "llist" };
 static const char *const owned_lists_names[] = { "single", "per_migratetype" };
-static const char *const owner_merge_names[] = { "drain", "free" };
+static const char *const owner_merge_names[] = { "drain", "drain_new", "free" };
 static const char *const fallback_names[] = { "legacy", "hygiene", "smallest",
 					      "cached" };
 static const char *const cpu_mode_names[] = { "thread", "sched", "explicit" };
@@ -238,11 +238,11 @@ int pcpb_config_set(struct pcpb_config *cfg, const char *key, const char *value)
 			return -EINVAL;
 		cfg->owned_per_mt = e == 1;
 	} else if (!strcmp(key, "owner_merge")) {
-		int e = parse_enum(value, owner_merge_names, 2);
+		int e = parse_enum(value, owner_merge_names, 3);
 
 		if (e < 0)
 			return -EINVAL;
-		cfg->owner_merge_on_free = e == 1;
+		cfg->owner_merge = (enum pcpb_owner_merge)e;
 	} else if (!strcmp(key, "cma_bytes")) {
 		uint64_t sz;
 
@@ -384,6 +384,5 @@ int pcpb_config_format(const struct pcpb_config *cfg, char *buf, size_t len)
 		cfg->vmstat_ms, remote_free_names[cfg->remote_free], p0 + 1,
 		owned_lists_names[cfg->owned_per_mt],
 		(unsigned long long)(cfg->cma_bytes >> 20),
-		cfg->memcg ? "on" : "off",
-		owner_merge_names[cfg->owner_merge_on_free]);
+		cfg->memcg ? "on" : "off", owner_merge_names[cfg->owner_merge]);
 }

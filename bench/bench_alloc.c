@@ -277,11 +277,20 @@ int main(int argc, char **argv)
 	static struct bench_arg args[64];
 	static char names[64][96];
 	static const unsigned int orders[] = { 0, 9 }, gib[] = { 4, 16 };
+	/* Where owner merges (docs/performance.md): the put patterns, and
+	 * the repeat pattern merging on free pessimises. */
 	static const struct variant extra_put[] = {
 		{ "owner_llist", "policy=owner,remote_free=llist" },
+		{ "owner_drain_new", "policy=owner,owner_merge=drain_new" },
+		{ "owner_llist_drain_new",
+		  "policy=owner,remote_free=llist,owner_merge=drain_new" },
+		{ "owner_merge_free", "policy=owner,owner_merge=free" },
 		{ "owner_llist_merge_free",
 		  "policy=owner,remote_free=llist,owner_merge=free" },
-		{ "owner_merge_free", "policy=owner,owner_merge=free" },
+	};
+	static const struct variant merge_free = {
+		"owner_merge_free/lockstat_off",
+		"policy=owner,owner_merge=free,lockstat=off"
 	};
 	unsigned int i, k;
 	int n = 0;
@@ -301,6 +310,8 @@ int main(int argc, char **argv)
 			    ((struct bench_arg){ orders[i], &variants[k] }),
 			    "BM_repeat/order:%u/%s", orders[i],
 			    variants[k].name);
+	ADD(bm_repeat, ((struct bench_arg){ 0, &merge_free }),
+	    "BM_repeat/order:0/%s", merge_free.name);
 	for (k = 0; k < NR_VARIANTS; k++) {
 		ADD(bm_bulk, ((struct bench_arg){ 0, &variants[k] }),
 		    "BM_bulk_get/%s", variants[k].name);

@@ -99,6 +99,20 @@ enum pcpb_backing {
  * pcpb_config_init() fills the defaults written beside each field; the
  * same names are accepted as "key=value" by pcpb_config_set().
  */
+/*
+ * Where policy=owner merges PCPBuddy pages (owner_merge=):
+ *  drain      the RFC: a bottom-up pass over the whole PCP on each drain;
+ *  drain_new  the same pass, visiting only the pages that came onto the
+ *             PCP since the last one (the same merges, at the same time);
+ *  free       each page merges with its buddies as it lands; the drain
+ *             only hands complete blocks over.
+ */
+enum pcpb_owner_merge {
+	PCPB_MERGE_DRAIN,
+	PCPB_MERGE_DRAIN_NEW,
+	PCPB_MERGE_FREE,
+};
+
 struct pcpb_config {
 	uint64_t memory_bytes; /* memory: 1 GiB; rounded down to 4 MiB/node */
 	int nodes;	       /* nodes: 1; 0 = the real nodes via libnuma */
@@ -121,10 +135,7 @@ struct pcpb_config {
 	unsigned int phase0_scan_limit;	   /* the N of scan_limit:N: 4 */
 	bool owned_per_mt;		   /* owned_lists: single */
 	uint64_t cma_bytes;		   /* cma_bytes: 0; CMA pageblocks */
-	/* owner_merge: drain (the RFC: a bottom-up pass over the whole PCP
-	 * on each drain) or free (merge each freed page with its buddies as
-	 * it lands; the drain then only hands complete blocks over). */
-	bool owner_merge_on_free;
+	enum pcpb_owner_merge owner_merge; /* owner_merge: drain */
 };
 
 struct pcpb;

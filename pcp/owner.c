@@ -426,7 +426,7 @@ void owner_splice_llist(struct zone *zone, struct per_cpu_pages *pcp)
 		int mt = get_pfnblock_migratetype(zone, pfn);
 		unsigned long block = pfn;
 
-		if (zone->owner_merge_on_free)
+		if (zone->owner_merge == PCPB_MERGE_FREE)
 			block = owner_merge_on_free(zone, pcp, pfn,
 						    &merged_order);
 		pcp_list_add(zone, pcp, block, merged_order, mt, PS_PCP_BUDDY,
@@ -492,6 +492,72 @@ void owner_free(struct zone *zone, int cpu, unsigned long pfn,
 		spin_unlock(&pcp->lock);
 }
 
+/* The migratetype of a low-order or chunk list (not a pageblock one). */
+static int pcp_list_mt(unsigned int pindex)
+{
+	return (int)((pindex < NR_PCP_LISTS ? pindex : pindex - NR_PCP_LISTS) %
+		     MIGRATE_PCPTYPES);
+}
+
+/*
+ * owner_merge=drain_new: merge_pass() visiting only the pages that came
+ * onto the PCP since the last pass.  A pair with neither of them new was
+ * there at that pass, which merged it if it could; so the same merges
+ * happen, in O(new pages) instead of O(PCP).  Merged blocks are new
+ * themselves (pcp_list_add() notes them) and are visited in turn.
+ * Context: pcp->lock held.
+ */
+static void merge_fresh(struct zone *zone, struct per_cpu_pages *pcp,
+			struct pfn_list *done)
+{
+	unsigned int pb = zone->pageblock_order, k;
+
+	for (k = 0; k < pcp->nr_fresh; k++) {
+		uint32_t pfn = pcp->fresh[k], buddy;
+		struct page *page = &zone->memmap[pfn], *bp;
+		unsigned long merged;
+		unsigned int o;
+		int mt;
+
+		/*
+		 * Stale: allocated, merged, pushed or drained since it was
+		 * noted, or its block changed hands.  A PCPBuddy page of a
+		 * block this CPU owns is on this PCP (O1), under our lock.
+		 */
+		if (READ_ONCE(page->state) != PS_PCP_BUDDY ||
+		    pageblock_owner(zone, pfn) != pcp->cpu ||
+		    page->private != (uint32_t)pcp->cpu)
+			continue;
+		o = page->order;
+		if (o >= pb)
+			continue;
+		buddy = (uint32_t)find_buddy_pfn(pfn, o);
+		bp = &zone->memmap[buddy];
+		if (READ_ONCE(bp->state) != PS_PCP_BUDDY || bp->order != o ||
+		    bp->private != (uint32_t)pcp->cpu)
+			continue;
+		mt = pcp_list_mt(page->pindex);
+		merged = pfn & buddy;
+		pfn_list_del_stride(zone->memmap, sizeof(struct page),
+				    &pcp->lists[page->pindex], pfn);
+		pfn_list_del_stride(zone->memmap, sizeof(struct page),
+				    &pcp->lists[bp->pindex], buddy);
+		WRITE_ONCE(zone->memmap[merged ^ (1UL << o)].state, PS_TAIL);
+		pcp->merges_by_order[o + 1]++;
+		pcp_owner_add(pcp, pcp_merges, 1);
+		if (o + 1 < pb) {
+			pcp_list_add(zone, pcp, merged, o + 1, mt, PS_PCP_BUDDY,
+				     true);
+			if (pcp->fresh_overflow)
+				return; /* the next pass walks everything */
+			continue;
+		}
+		WRITE_ONCE(zone->memmap[merged].order, (uint8_t)pb);
+		pfn_list_add_tail_stride(zone->memmap, sizeof(struct page),
+					 done, (uint32_t)merged);
+	}
+}
+
 /*
  * Bottom-up merge of this PCP's PCPBuddy pages, outside zone->lock.  Blocks
  * that merge whole go on @done.  Context: pcp->lock held.
@@ -518,8 +584,13 @@ static void merge_pass(struct zone *zone, struct per_cpu_pages *pcp,
 				zone->memmap, sizeof(struct page), done, pfn);
 		}
 	}
-	if (zone->owner_merge_on_free)
+	if (zone->owner_merge == PCPB_MERGE_FREE)
 		return;
+	if (pcp->fresh && !pcp->fresh_overflow) {
+		merge_fresh(zone, pcp, done);
+		pcp->nr_fresh = 0;
+		return;
+	}
 	for (o = 0; o < pb; o++)
 		for (mt = 0; mt < MIGRATE_PCPTYPES; mt++) {
 			struct pfn_list *list =
@@ -565,6 +636,11 @@ static void merge_pass(struct zone *zone, struct per_cpu_pages *pcp,
 					(uint32_t)merged);
 			}
 		}
+	/* Everything was visited: nothing is new any more. */
+	if (pcp->fresh) {
+		pcp->nr_fresh = 0;
+		pcp->fresh_overflow = false;
+	}
 }
 
 /*

@@ -82,11 +82,20 @@ int pcp_init(struct per_cpu_pages *pcp, struct zone *zone, int cpu,
 	__cds_lfs_init(&pcp->llist);
 	for (i = 0; i < NR_PCP_ALL_LISTS; i++)
 		pfn_list_init(&pcp->lists[i]);
+	if (zone->policy == PCPB_POLICY_OWNER &&
+	    zone->owner_merge == PCPB_MERGE_DRAIN_NEW) {
+		pcp->fresh = malloc(PCP_FRESH_MAX * sizeof(*pcp->fresh));
+		if (!pcp->fresh) {
+			lock_destroy(&pcp->lock);
+			return -ENOMEM;
+		}
+	}
 	return 0;
 }
 
 void pcp_destroy(struct per_cpu_pages *pcp)
 {
+	free(pcp->fresh);
 	lock_destroy(&pcp->lock);
 }
 
@@ -143,6 +152,12 @@ void pcp_list_add(struct zone *zone, struct per_cpu_pages *pcp,
 	page->private = (uint32_t)pcp->cpu;
 	WRITE_ONCE(page->order, (uint8_t)order);
 	WRITE_ONCE(page->state, state);
+	if (state == PS_PCP_BUDDY && pcp->fresh) {
+		if (pcp->nr_fresh < PCP_FRESH_MAX)
+			pcp->fresh[pcp->nr_fresh++] = (uint32_t)pfn;
+		else
+			pcp->fresh_overflow = true;
+	}
 	if (tail)
 		pfn_list_add_tail_stride(zone->memmap, sizeof(struct page),
 					 &pcp->lists[pindex], (uint32_t)pfn);
@@ -387,7 +402,7 @@ bool free_frozen_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
 	bool free_high = false;
 
 	pcp->alloc_factor >>= 1;
-	if (state == PS_PCP_BUDDY && zone->owner_merge_on_free) {
+	if (state == PS_PCP_BUDDY && zone->owner_merge == PCPB_MERGE_FREE) {
 		/* The tuning below sees the page as freed, not as merged. */
 		unsigned int merged_order = order;
 		unsigned long head =

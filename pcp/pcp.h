@@ -69,7 +69,14 @@ struct per_cpu_pages {
 	uint64_t merges_by_order[NR_PAGE_ORDERS];
 	struct __cds_lfs_stack llist; /* remote frees to splice */
 	struct pfn_list lists[NR_PCP_ALL_LISTS];
+	/* owner_merge=drain_new: PCPBuddy pages that came onto the lists
+	 * since the last merge pass (stale entries are skipped then). */
+	uint32_t *fresh;
+	unsigned int nr_fresh;
+	bool fresh_overflow; /* more than PCP_FRESH_MAX: walk everything */
 } __cacheline_aligned;
+
+#define PCP_FRESH_MAX 4096
 
 #define pcp_stat_inc(p, item) ((p)->stats[PCPB_PCP_##item]++)
 #define pcp_stat_add(p, item, n) ((p)->stats[PCPB_PCP_##item] += (n))
@@ -132,6 +139,7 @@ int nr_pcp_alloc(struct per_cpu_pages *pcp, struct zone *zone,
 		 unsigned int order);
 long alloc_pages_bulk_pcp(struct zone *zone, int cpu, int mt, unsigned long nr,
 			  long *arr, unsigned long filled, bool fill_null);
+/* Also notes a PCPBuddy page for owner_merge=drain_new's next pass. */
 void pcp_list_add(struct zone *zone, struct per_cpu_pages *pcp,
 		  unsigned long pfn, unsigned int order, int mt, uint8_t state,
 		  bool tail);

@@ -30,6 +30,7 @@ for bin in "$@"; do
 3 8000 policy=owner,phase0_bound=cycle_lock+free_counter+scan_limit:2
 3 8000 policy=owner,remote_free=llist,cpu_mode=sched,cma_bytes=8M
 3 8000 policy=owner,remote_free=trylock,owner_merge=free
+3 8000 policy=owner,remote_free=llist,owner_merge=drain_new
 CONFIGS
 done
 echo "stress ($build): $pass passed, $fail failed"

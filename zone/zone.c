@@ -41,7 +41,7 @@ int zone_init(struct zone *zone, struct page *memmap,
 	zone->phase0_bound = p->cfg->phase0_bound;
 	zone->phase0_scan_limit = p->cfg->phase0_scan_limit;
 	zone->owned_per_mt = p->cfg->owned_per_mt;
-	zone->owner_merge_on_free = p->cfg->owner_merge_on_free;
+	zone->owner_merge = p->cfg->owner_merge;
 	err = lock_init(&zone->lock, p->lockstat);
 	if (err)
 		return err;

@@ -176,7 +176,7 @@ struct zone {
 	enum pcpb_remote_free remote_free;
 	unsigned int phase0_bound, phase0_scan_limit;
 	bool owned_per_mt;
-	bool owner_merge_on_free; /* owner_merge=free */
+	enum pcpb_owner_merge owner_merge;
 	/*
 	 * Per owner CPU, its blocks with fragments in this zone's buddy:
 	 * owned_blocks[cpu * MIGRATE_PCPTYPES + (per_mt ? mt : 0)], links in

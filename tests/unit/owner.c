@@ -134,13 +134,13 @@ Test(owner, zone_owned_pages_stay_local_and_inert)
 	free_on(0, pfn, 3);
 }
 
-Test(owner, merge_pass_rebuilds_the_block_and_disowns_it)
+static void merge_pass_rebuilds_the_block(const char *kv)
 {
 	struct pcpb_stats st;
 	long pfns[512];
 	int i, o;
 
-	inst = make_inst("policy=owner,memory=64M,high_min=4096,high_max=4096");
+	inst = make_inst(kv);
 	for (i = 0; i < 512; i++)
 		pfns[i] = alloc_on(0, 0, PCPB_MT_MOVABLE);
 	st = stats();
@@ -159,6 +159,68 @@ Test(owner, merge_pass_rebuilds_the_block_and_disowns_it)
 	cr_assert_eq(st.owner[PCPB_OWN_blocks_disowned], 1);
 	cr_assert_eq(st.owned_pageblocks, 0);
 	cr_assert_eq(zone_page_state_free(zone0(inst)), pcpb_nr_pages(inst));
+}
+
+Test(owner, merge_pass_rebuilds_the_block_and_disowns_it)
+{
+	merge_pass_rebuilds_the_block(
+		"policy=owner,memory=64M,high_min=4096,high_max=4096");
+}
+
+/* drain_new visits only the new pages, and makes the very same merges. */
+Test(owner, merge_pass_over_new_pages_makes_the_same_merges)
+{
+	merge_pass_rebuilds_the_block(
+		"policy=owner,memory=64M,high_min=4096,high_max=4096,"
+		"owner_merge=drain_new");
+}
+
+/*
+ * Merges across passes: even pages wait on the PCP through one merge pass
+ * (a partial drain of one page), then their odd buddies arrive.  The pass
+ * over new pages must find what the full pass finds: identical merges.
+ */
+static void merges_across_passes(const char *kv, uint64_t *merges)
+{
+	struct per_cpu_pages *pcp;
+	long pfns[512];
+	int i;
+
+	inst = make_inst(kv);
+	pcp = inst_pcp(inst, 0, 0);
+	for (i = 0; i < 512; i++)
+		pfns[i] = alloc_on(0, 0, PCPB_MT_MOVABLE);
+	for (i = 0; i < 512; i += 2)
+		free_on(0, pfns[i], 0);
+	spin_lock_quiet(&pcp->lock);
+	owner_free_pcppages_bulk(zone0(inst), 1, pcp); /* a pass, 1 page out */
+	spin_unlock_quiet(&pcp->lock);
+	cr_assert_eq(stats().owner[PCPB_OWN_pcp_merges], 0, "no buddies yet");
+	for (i = 1; i < 512; i += 2)
+		free_on(0, pfns[i], 0);
+	spin_lock_quiet(&pcp->lock);
+	owner_free_pcppages_bulk(zone0(inst), 1, pcp);
+	spin_unlock_quiet(&pcp->lock);
+	memcpy(merges, stats().pcp_merges_by_order,
+	       sizeof(stats().pcp_merges_by_order));
+	cr_assert_gt(merges[1], 200, "odd pages merged with older even ones");
+}
+
+Test(owner, merge_pass_over_new_pages_merges_with_older_pages)
+{
+	uint64_t full[PCPB_NR_PAGE_ORDERS], fresh[PCPB_NR_PAGE_ORDERS];
+	int o;
+
+	merges_across_passes("policy=owner,memory=64M,high_min=4096,"
+			     "high_max=4096,owner_merge=drain",
+			     full);
+	assert_check(inst);
+	pcpb_destroy(inst);
+	merges_across_passes("policy=owner,memory=64M,high_min=4096,"
+			     "high_max=4096,owner_merge=drain_new",
+			     fresh);
+	for (o = 0; o < PCPB_NR_PAGE_ORDERS; o++)
+		cr_assert_eq(fresh[o], full[o], "merges into order %d", o);
 }
 
 /*
