@@ -77,6 +77,28 @@ static void fill_name(struct shim_thread *t)
 		strcpy(t->name, "(exited)");
 }
 
+struct field {
+	const char *name;
+	uint64_t value;
+};
+
+/* The fault counters, in the order both formats print them. */
+static int fault_fields(struct field *out)
+{
+	const struct shim_stats *st = &shim.st;
+	const struct field f[] = {
+		{ "faults", st->faults },
+		{ "thp_faults", st->thp_faults },
+		{ "pages", st->fault_pages },
+		{ "no_memory", st->fault_no_memory },
+		{ "unserved", st->faults_unserved },
+		{ "retried", st->fault_retries },
+	};
+
+	memcpy(out, f, sizeof(f));
+	return (int)(sizeof(f) / sizeof(f[0]));
+}
+
 static void json_threads(FILE *f, const char *key, bool by_frees)
 {
 	int top[TOP_THREADS], n = top_threads(top, TOP_THREADS, by_frees), k;
@@ -119,7 +141,8 @@ static void json_preload(FILE *f)
 {
 	const struct shim_stats *st = &shim.st;
 	uint64_t freed = freed_pages(), passed = 0;
-	int i;
+	struct field fields[8];
+	int i, nf;
 
 	for (i = 0; i < NR_PASS; i++)
 		passed += st->passed[i];
@@ -144,14 +167,12 @@ static void json_preload(FILE *f)
 	for (i = 0; i < NR_PASS; i++)
 		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", pass_names[i],
 			(unsigned long long)st->passed[i]);
-	fprintf(f,
-		"}},\n    \"faults\": {\"faults\": %llu, \"thp_faults\": %llu, \"pages\": %llu, \"no_memory\": %llu, \"unserved\": %llu, \"retried\": %llu},\n    \"eager_pages\": %llu,\n    \"frees\": {",
-		(unsigned long long)st->faults,
-		(unsigned long long)st->thp_faults,
-		(unsigned long long)st->fault_pages,
-		(unsigned long long)st->fault_no_memory,
-		(unsigned long long)st->faults_unserved,
-		(unsigned long long)st->fault_retries,
+	fprintf(f, "}},\n    \"faults\": {");
+	nf = fault_fields(fields);
+	for (i = 0; i < nf; i++)
+		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", fields[i].name,
+			(unsigned long long)fields[i].value);
+	fprintf(f, "},\n    \"eager_pages\": %llu,\n    \"frees\": {",
 		(unsigned long long)st->eager_pages);
 	for (i = 0; i < NR_FREE_CALLS; i++)
 		fprintf(f, "%s\"%s\": {\"calls\": %llu, \"pages\": %llu}",
@@ -173,7 +194,8 @@ static void text_preload(FILE *f)
 {
 	const struct shim_stats *st = &shim.st;
 	uint64_t freed = freed_pages();
-	int top[TOP_THREADS], n, i, by;
+	int top[TOP_THREADS], n, i, by, nf;
+	struct field fields[8];
 
 	fprintf(f, "preload: mode %s%s%s%s, cpu_mode %s, %d CPUs\n",
 		shim.mode == SHIM_FAULT ? "fault" : "eager",
@@ -188,14 +210,12 @@ static void text_preload(FILE *f)
 	for (i = 0; i < NR_PASS; i++)
 		fprintf(f, " %s %llu", pass_names[i],
 			(unsigned long long)st->passed[i]);
-	fprintf(f,
-		"\n  faults %llu (thp %llu, %llu pages, no memory %llu, unserved %llu, retried %llu), eager pages %llu\n  frees (calls/pages):",
-		(unsigned long long)st->faults,
-		(unsigned long long)st->thp_faults,
-		(unsigned long long)st->fault_pages,
-		(unsigned long long)st->fault_no_memory,
-		(unsigned long long)st->faults_unserved,
-		(unsigned long long)st->fault_retries,
+	fprintf(f, "\n ");
+	nf = fault_fields(fields);
+	for (i = 0; i < nf; i++)
+		fprintf(f, " %s %llu", fields[i].name,
+			(unsigned long long)fields[i].value);
+	fprintf(f, "; eager pages %llu\n  frees (calls/pages):",
 		(unsigned long long)st->eager_pages);
 	for (i = 0; i < NR_FREE_CALLS; i++)
 		fprintf(f, " %s %llu/%llu", free_names[i],
