@@ -377,7 +377,18 @@ static void em_str(struct emit *e, const char *key, const char *v)
 		fprintf(e->f, "\"%s\"", v);
 	} else {
 		em_csv_key(e, key);
-		fprintf(e->f, "%s\n", v);
+		/* RFC 4180: a value with a comma or a quote is quoted. */
+		if (strpbrk(v, ",\"\n")) {
+			fputc('"', e->f);
+			for (; *v; v++) {
+				if (*v == '"')
+					fputc('"', e->f);
+				fputc(*v, e->f);
+			}
+			fputs("\"\n", e->f);
+		} else {
+			fprintf(e->f, "%s\n", v);
+		}
 	}
 }
 

@@ -12,7 +12,7 @@
  *   PCPBUDDY_MEM     the modelled memory (default 4G)
  *   PCPBUDDY_MODE    fault (default where userfaultfd works) or eager
  *   PCPBUDDY_THP     1: a fault in a 2 MiB-aligned extent takes order 9
- *   PCPBUDDY_REPORT  where the report goes at exit: *.json is JSON
+ *   PCPBUDDY_REPORT  where the report goes at exit: *.json JSON, *.csv CSV
  *   PCPBUDDY_TRACE   record a pcpbuddy trace of the run, for replay
  *
  * Robustness, after ../shared/docs/toolchain-notes.md section 5: the real

@@ -242,6 +242,70 @@ static void text_preload(FILE *f)
 	}
 }
 
+/* The preload section as CSV key,value lines, the keys of its JSON. */
+static void csv_preload(FILE *f)
+{
+	const struct shim_stats *st = &shim.st;
+	static const char *const calls[] = { "mmap", "munmap", "mremap",
+					     "madvise", "mprotect" };
+	const uint64_t call_n[] = { st->calls_mmap, st->calls_munmap,
+				    st->calls_mremap, st->calls_madvise,
+				    st->calls_mprotect };
+	uint64_t freed = freed_pages();
+	struct field fields[8];
+	int top[TOP_THREADS], i, n, by;
+
+	fprintf(f,
+		"preload.mode,%s\npreload.thp,%s\npreload.cpu_mode,%s\npreload.cpus,%d\n",
+		shim.mode == SHIM_FAULT ? "fault" : "eager",
+		shim.thp ? "true" : "false",
+		shim.sched_cpus ? "sched" : "thread", shim.nr_cpus);
+	for (i = 0; i < 5; i++)
+		fprintf(f, "preload.calls.%s,%llu\n", calls[i],
+			(unsigned long long)call_n[i]);
+	fprintf(f,
+		"preload.mappings.served,%llu\npreload.mappings.served_bytes,%llu\npreload.mappings.reservations_opened,%llu\n",
+		(unsigned long long)st->served,
+		(unsigned long long)st->served_bytes,
+		(unsigned long long)st->reservations_opened);
+	for (i = 0; i < NR_PASS; i++)
+		fprintf(f, "preload.mappings.passed_by_reason.%s,%llu\n",
+			pass_names[i], (unsigned long long)st->passed[i]);
+	n = fault_fields(fields);
+	for (i = 0; i < n; i++)
+		fprintf(f, "preload.faults.%s,%llu\n", fields[i].name,
+			(unsigned long long)fields[i].value);
+	fprintf(f, "preload.eager_pages,%llu\n",
+		(unsigned long long)st->eager_pages);
+	for (i = 0; i < NR_FREE_CALLS; i++)
+		fprintf(f,
+			"preload.frees.%s.calls,%llu\npreload.frees.%s.pages,%llu\n",
+			free_names[i], (unsigned long long)st->free_calls[i],
+			free_names[i], (unsigned long long)st->free_pages[i]);
+	fprintf(f,
+		"preload.frees_remote_pages,%llu\npreload.cross_thread_free_fraction,%.4f\npreload.mremap_moved_pages,%llu\npreload.threads_seen,%d\n",
+		(unsigned long long)st->frees_remote,
+		freed ? (double)st->frees_remote / (double)freed : 0.0,
+		(unsigned long long)st->mremap_moved_pages, threads_seen());
+	for (by = 0; by < 2; by++) {
+		const char *key =
+			by ? "top_threads_by_frees" : "top_threads_by_allocs";
+
+		n = top_threads(top, TOP_THREADS, by);
+		for (i = 0; i < n; i++) {
+			struct shim_thread *t = &shim.threads[top[i]];
+
+			fill_name(t);
+			fprintf(f,
+				"preload.%s.%d.tid,%d\npreload.%s.%d.name,%s\npreload.%s.%d.allocs,%llu\npreload.%s.%d.frees,%llu\npreload.%s.%d.frees_remote,%llu\n",
+				key, i, (int)t->tid, key, i, t->name, key, i,
+				(unsigned long long)t->allocs, key, i,
+				(unsigned long long)t->frees, key, i,
+				(unsigned long long)t->frees_remote);
+		}
+	}
+}
+
 /* PCPBUDDY_REPORT with each %p replaced by the pid: one report per process. */
 static void report_path(char *out, size_t len)
 {
@@ -266,7 +330,7 @@ void shim_report(void)
 	size_t len, blen = 0;
 	char *buf = NULL, *end;
 	FILE *out, *mem;
-	bool json;
+	bool json, csv;
 
 	/* A process that never called a hook (a wrapper such as timeout(1)
 	 * or a shell, which LD_PRELOAD reaches too) would only overwrite the
@@ -277,6 +341,7 @@ void shim_report(void)
 	report_path(path, sizeof(path));
 	len = strlen(path);
 	json = len > 5 && !strcmp(path + len - 5, ".json");
+	csv = len > 4 && !strcmp(path + len - 4, ".csv");
 	if (!len)
 		return;
 	out = fopen(path, "w");
@@ -285,8 +350,11 @@ void shim_report(void)
 		return;
 	}
 	if (!json) {
-		pcpb_report(shim.inst, out, PCPB_FMT_TEXT);
-		text_preload(out);
+		pcpb_report(shim.inst, out, csv ? PCPB_FMT_CSV : PCPB_FMT_TEXT);
+		if (csv)
+			csv_preload(out);
+		else
+			text_preload(out);
 		fclose(out);
 		return;
 	}

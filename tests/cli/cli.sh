@@ -288,6 +288,12 @@ assert r['instance']['cpus'] == (2 if '--cpus' in '$mode' else 3), r['instance']
 done
 expect_exit 2 "--cpus: 'x' is not a CPU count" -- replay "$tmp/rec3.trace" --cpus x
 expect_exit 2 "--threads takes no count" -- replay "$tmp/rec3.trace" --threads 2
+# --csv is two columns a CSV reader can split: values with commas are quoted.
+if "$bin" run mixed --threads 1 --ops 100 --csv | $py -c "
+import csv, sys
+rows = list(csv.reader(sys.stdin))
+assert rows[0] == ['key', 'value'] and all(len(r) == 2 for r in rows), [r for r in rows if len(r) != 2][:2]
+d = dict(rows); assert d['config'].startswith('memory=') and ',policy=classic,' in d['config'], d['config']"; then ok; else bad "run --csv is not two columns"; fi
 # replay, trace info and fidelity take kmem text as it is: the same work as
 # its imported trace; text without kmem events is refused, naming the file.
 a=$("$bin" replay tests/data/kmem-samples.txt --json 2>/dev/null | $py -c "import json,sys; r=json.load(sys.stdin); print(r['work'], r['pcp'], r['ops'])")

@@ -137,6 +137,17 @@ done
 under PCPBUDDY_REPORT="$tmp/u.json" "$b/tests/preload-urcu-bp" >/dev/null
 if [ $? -eq 0 ]; then ok; else bad "liburcu-bp under the shim"; fi
 
+# PCPBUDDY_REPORT=*.csv: the same report as key,value rows.
+under PCPBUDDY_REPORT="$tmp/p.csv" "$b/tests/preload-prog" --threads 2 --rounds 10 >"$tmp/c.out"
+if [ $? -eq 0 ] && $py -c "
+import csv, json
+a = json.load(open('$tmp/c.out')); rows = list(csv.reader(open('$tmp/p.csv')))
+assert all(len(r) == 2 for r in rows)
+d = dict(rows)
+assert int(d['preload.faults.pages']) == a['touched'], (d['preload.faults.pages'], a)
+assert int(d['preload.mappings.served']) == a['mmaps'] + a['reserves_opened']
+assert d['check.ok'] == 'true'"; then ok; else bad "PCPBUDDY_REPORT as CSV"; fi
+
 # A bad value: one line on stderr, the program untouched, no report.
 for kv in PCPBUDDY_MODE=bogus PCPBUDDY_MEM=lots PCPBUDDY_CONFIG=policy=nope PCPBUDDY_THP=2; do
 	rm -f "$tmp/bad.json"
