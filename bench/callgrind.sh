@@ -7,7 +7,12 @@
 # iteration for the bulk patterns).
 # Usage: bench/callgrind.sh [BENCH_BINARY]   (make bench-callgrind)
 set -eu
+if ! command -v valgrind >/dev/null || ! command -v callgrind_annotate >/dev/null; then
+	echo "callgrind.sh: needs valgrind: apt-get install -y valgrind" >&2
+	exit 1
+fi
 bin=${1:-build/release/pcpbuddy-bench}
+[ -x "$bin" ] || make MODE=release "$bin" >&2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
