@@ -37,6 +37,9 @@ static const char usage[] =
 	"  sim MODEL --cpus N1,N2,... [--configs A B ...] [-o FILE]\n"
 	"                           mixed, purge or exit on N virtual CPUs,\n"
 	"                           one thread, swept over N\n"
+	"  exec [--configs A B ...] [--runs R] -- PROGRAM [ARGS...]\n"
+	"                           a real program under the LD_PRELOAD backend,\n"
+	"                           one table per configuration\n"
 	"  config [--config k=v]    print the effective configuration\n"
 	"  help                     this text\n"
 	"\n"
@@ -309,6 +312,8 @@ int main(int argc, char **argv)
 		return wl_sweep_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "plot"))
 		return wl_plot_main(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "exec"))
+		return wl_exec_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "import"))
 		return wl_import_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "trace"))

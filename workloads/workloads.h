@@ -128,6 +128,8 @@ int wl_compare_main(int argc, char **argv);
 int wl_sweep_main(int argc, char **argv);
 /* 'pcpbuddy plot SWEEP.json -o OUT.png'. */
 int wl_plot_main(int argc, char **argv);
+/* 'pcpbuddy exec [--configs ...] -- PROGRAM': a real program under the shim. */
+int wl_exec_main(int argc, char **argv);
 
 /* pressure.c: the --memory-pressure environment */
 struct wl_pressure;

@@ -288,6 +288,7 @@ assert r['instance']['cpus'] == (2 if '--cpus' in '$mode' else 3), r['instance']
 done
 expect_exit 2 "--cpus: 'x' is not a CPU count" -- replay "$tmp/rec3.trace" --cpus x
 expect_exit 2 "--threads takes no count" -- replay "$tmp/rec3.trace" --threads 2
+expect_exit 0 "usage: pcpbuddy exec" -- exec --help
 # --csv is two columns a CSV reader can split: values with commas are quoted.
 if "$bin" run mixed --threads 1 --ops 100 --csv | $py -c "
 import csv, sys

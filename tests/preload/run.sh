@@ -148,6 +148,30 @@ assert int(d['preload.faults.pages']) == a['touched'], (d['preload.faults.pages'
 assert int(d['preload.mappings.served']) == a['mmaps'] + a['reserves_opened']
 assert d['check.ok'] == 'true'"; then ok; else bad "PCPBUDDY_REPORT as CSV"; fi
 
+# pcpbuddy exec: the program once per configuration and run, one table;
+# --json carries every run, whose pages are the program's touches.
+"$pcpbuddy" exec --configs policy=classic policy=owner --runs 2 --json -- \
+	"$b/tests/preload-prog" --threads 2 --rounds 10 >"$tmp/exec.json" 2>"$tmp/exec.err"
+if [ $? -eq 0 ] && $py -c "
+import json
+r = json.load(open('$tmp/exec.json'))
+assert [x['config'] for x in r['results']] == ['policy=classic', 'policy=owner']
+for x in r['results']:
+    assert len(x['runs']) == 2
+    for run in x['runs']:
+        assert run['pages'] > 1000 and run['report']['check']['ok'], run['pages']
+        assert ',' + x['config'] + ',' in run['report']['config']"; then ok; else bad "pcpbuddy exec --json"; cat "$tmp/exec.err" >&2; fi
+"$pcpbuddy" exec --configs policy=classic policy=owner -- "$b/tests/preload-prog" --threads 2 --rounds 5 >"$tmp/exec.txt" 2>/dev/null
+if [ $? -eq 0 ] && grep -q '^policy=classic ' "$tmp/exec.txt" && grep -q '^policy=owner ' "$tmp/exec.txt"; then ok; else bad "pcpbuddy exec table"; fi
+"$pcpbuddy" exec -- false 2>/dev/null
+if [ $? -eq 1 ]; then ok; else bad "pcpbuddy exec of a failing program"; fi
+"$pcpbuddy" exec --mode bogus -- true 2>"$tmp/e.err"
+if [ $? -eq 2 ] && grep -q "not fault or eager" "$tmp/e.err"; then ok; else bad "pcpbuddy exec --mode bogus"; fi
+"$pcpbuddy" exec --configs policy=nope -- true 2>"$tmp/e.err"
+if [ $? -eq 2 ] && grep -q "policy=nope" "$tmp/e.err"; then ok; else bad "pcpbuddy exec bad config"; fi
+"$pcpbuddy" exec --runs 2 2>"$tmp/e.err"
+if [ $? -eq 2 ] && grep -q "needs -- PROGRAM" "$tmp/e.err"; then ok; else bad "pcpbuddy exec without a program"; fi
+
 # A bad value: one line on stderr, the program untouched, no report.
 for kv in PCPBUDDY_MODE=bogus PCPBUDDY_MEM=lots PCPBUDDY_CONFIG=policy=nope PCPBUDDY_THP=2; do
 	rm -f "$tmp/bad.json"
