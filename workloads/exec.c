@@ -43,8 +43,10 @@ enum exec_metric {
 };
 
 static const char *const metric_names[NR_EXEC_METRICS] = {
-	"seconds",	 "pages",	  "zone_acq",	   "zone_acq_per_1k_pages",
-	"zone_hold_p99", "zone_hold_max", "pcp_contended", "cross_thread_frees",
+	"seconds",	 "pages",
+	"zone_acq",	 "zone_acq_per_1k_pages",
+	"zone_hold_p99", "zone_hold_max",
+	"pcp_contended", "cross_thread_frees",
 };
 static const char *const metric_labels[NR_EXEC_METRICS] = {
 	"seconds",  "pages",	"zone acq",	 "acq/1k pages",
@@ -228,15 +230,17 @@ int wl_exec_main(int argc, char **argv)
 
 			runs = (int)strtol(v, &end, 10);
 			if (*end || runs < 1 || runs > EXEC_MAX_RUNS)
-				return wl_usage_error("pcpbuddy exec",
-						      "--runs: '%s' is not 1..%d",
-						      v, EXEC_MAX_RUNS);
+				return wl_usage_error(
+					"pcpbuddy exec",
+					"--runs: '%s' is not 1..%d", v,
+					EXEC_MAX_RUNS);
 			i++;
 		} else if (!strcmp(a, "--mode") && v) {
 			if (strcmp(v, "fault") && strcmp(v, "eager"))
 				return wl_usage_error(
 					"pcpbuddy exec",
-					"--mode: '%s' is not fault or eager", v);
+					"--mode: '%s' is not fault or eager",
+					v);
 			mode = argv[++i];
 		} else if (!strcmp(a, "--mem") && v) {
 			mem = argv[++i];
@@ -276,24 +280,25 @@ int wl_exec_main(int argc, char **argv)
 	}
 	for (r = 0; r < runs && !rc; r++)
 		for (c = 0; c < nc && !rc; c++) {
-			snprintf(path, sizeof(path), "%s/%d-%d.json", dir, c, r);
+			snprintf(path, sizeof(path), "%s/%d-%d.json", dir, c,
+				 r);
 			wl_progress("exec", (double)(r * nc + c),
 				    (double)(runs * nc), (uint64_t)r);
-			rc = run_one(lib, configs[c], argv + dash + 1, mode, mem,
-				     thp, path, m[c][r], &reports[c][r]);
+			rc = run_one(lib, configs[c], argv + dash + 1, mode,
+				     mem, thp, path, m[c][r], &reports[c][r]);
 		}
 	rmdir(dir);
 	if (!rc && json) {
-		printf("{\"program\": \"%s\", \"runs\": %d, \"results\": [", argv[dash + 1],
-		       runs);
+		printf("{\"program\": \"%s\", \"runs\": %d, \"results\": [",
+		       argv[dash + 1], runs);
 		for (c = 0; c < nc; c++) {
-			printf("%s\n  {\"config\": \"%s\", \"runs\": [", c ? "," : "",
-			       configs[c] ? configs[c] : "");
+			printf("%s\n  {\"config\": \"%s\", \"runs\": [",
+			       c ? "," : "", configs[c] ? configs[c] : "");
 			for (r = 0; r < runs; r++) {
 				printf("%s\n    {", r ? "," : "");
 				for (k = 0; k < NR_EXEC_METRICS; k++)
-					printf("\"%s\": %.6g, ", metric_names[k],
-					       m[c][r][k]);
+					printf("\"%s\": %.6g, ",
+					       metric_names[k], m[c][r][k]);
 				printf("\"report\": %s}", reports[c][r]);
 			}
 			printf("]}");
@@ -307,7 +312,8 @@ int wl_exec_main(int argc, char **argv)
 			printf(" %14s", metric_labels[k]);
 		printf("\n");
 		for (c = 0; c < nc; c++) {
-			printf("%-40.40s", configs[c] ? configs[c] : "(default)");
+			printf("%-40.40s",
+			       configs[c] ? configs[c] : "(default)");
 			for (k = 0; k < NR_EXEC_METRICS; k++) {
 				double v[EXEC_MAX_RUNS], med;
 
@@ -316,7 +322,9 @@ int wl_exec_main(int argc, char **argv)
 				qsort(v, (size_t)runs, sizeof(double),
 				      cmp_double);
 				med = runs % 2 ? v[runs / 2]
-					       : (v[runs / 2 - 1] + v[runs / 2]) / 2;
+					       : (v[runs / 2 - 1] +
+						  v[runs / 2]) /
+							 2;
 				printf(k == EM_seconds || k == EM_remote ||
 						       k == EM_acq_per_1k
 					       ? " %14.3f"
