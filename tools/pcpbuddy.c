@@ -35,7 +35,7 @@ static const char usage[] =
 	"  replay TRACE [--configs A B ...]\n"
 	"                           replay a trace: simulated, threaded or paced\n"
 	"  sim MODEL --cpus N1,N2,... [--configs A B ...] [-o FILE]\n"
-	"                           mixed, purge or exit on N virtual CPUs,\n"
+	"                           mixed, purge, exit or fragment on N CPUs,\n"
 	"                           one thread, swept over N\n"
 	"  exec [--configs A B ...] [--runs R] -- PROGRAM [ARGS...]\n"
 	"                           a real program under the LD_PRELOAD backend,\n"
