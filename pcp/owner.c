@@ -373,6 +373,65 @@ unsigned long policy_pop_slow(struct zone *zone, struct per_cpu_pages *pcp,
 }
 
 /*
+ * The merge rule of every owner_merge mode: @pfn's order-@o buddy is a
+ * PCPBuddy page of the same order on this PCP.  Return: its pfn, PFN_NIL.
+ * Context: pcp->lock held; the buddy may be anywhere, so its state is
+ * read once, and its other fields only when it is ours.
+ */
+static uint32_t pcp_mergeable_buddy(struct zone *zone,
+				    struct per_cpu_pages *pcp,
+				    unsigned long pfn, unsigned int o)
+{
+	uint32_t buddy = (uint32_t)find_buddy_pfn(pfn, o);
+	struct page *bp = &zone->memmap[buddy];
+
+	if (READ_ONCE(bp->state) != PS_PCP_BUDDY || bp->order != o ||
+	    bp->private != (uint32_t)pcp->cpu)
+		return PFN_NIL;
+	return buddy;
+}
+
+/* Takes @buddy off its list and joins it with @pfn (on no list).  Return:
+ * the merged block's pfn, order @o + 1. */
+static unsigned long pcp_merge_with(struct zone *zone,
+				    struct per_cpu_pages *pcp,
+				    unsigned long pfn, uint32_t buddy,
+				    unsigned int o)
+{
+	unsigned long merged = pfn & buddy;
+
+	pfn_list_del_stride(zone->memmap, sizeof(struct page),
+			    &pcp->lists[zone->memmap[buddy].pindex], buddy);
+	WRITE_ONCE(zone->memmap[merged ^ (1UL << o)].state, PS_TAIL);
+	pcp->merges_by_order[o + 1]++;
+	pcp_owner_add(pcp, pcp_merges, 1);
+	return merged;
+}
+
+/*
+ * A drain pass merges list page @pfn with @buddy: the result goes back on
+ * the PCP to be picked up at order @o + 1, or, a whole block, on @done.
+ */
+static void pass_merge(struct zone *zone, struct per_cpu_pages *pcp,
+		       uint32_t pfn, uint32_t buddy, unsigned int o, int mt,
+		       struct pfn_list *done)
+{
+	unsigned int pb = zone->pageblock_order;
+	unsigned long merged;
+
+	pfn_list_del_stride(zone->memmap, sizeof(struct page),
+			    &pcp->lists[zone->memmap[pfn].pindex], pfn);
+	merged = pcp_merge_with(zone, pcp, pfn, buddy, o);
+	if (o + 1 < pb) {
+		pcp_list_add(zone, pcp, merged, o + 1, mt, PS_PCP_BUDDY, true);
+		return;
+	}
+	WRITE_ONCE(zone->memmap[merged].order, (uint8_t)pb);
+	pfn_list_add_tail_stride(zone->memmap, sizeof(struct page), done,
+				 (uint32_t)merged);
+}
+
+/*
  * owner_merge_on_free - owner_merge=free: merge a PCPBuddy page arriving on
  * @pcp with its buddies there, bottom-up, up to the pageblock, by the same
  * rule as the drain's merge pass (same order, PCPBuddy, this PCP).  The
@@ -383,23 +442,11 @@ unsigned long owner_merge_on_free(struct zone *zone, struct per_cpu_pages *pcp,
 				  unsigned long pfn, unsigned int *order)
 {
 	unsigned int o = *order;
+	uint32_t buddy;
 
-	while (o < zone->pageblock_order) {
-		unsigned long buddy = find_buddy_pfn(pfn, o);
-		struct page *bp = &zone->memmap[buddy];
-		unsigned long merged = pfn & buddy;
-
-		if (READ_ONCE(bp->state) != PS_PCP_BUDDY || bp->order != o ||
-		    bp->private != (uint32_t)pcp->cpu)
-			break;
-		pfn_list_del_stride(zone->memmap, sizeof(struct page),
-				    &pcp->lists[bp->pindex], (uint32_t)buddy);
-		WRITE_ONCE(zone->memmap[merged ^ (1UL << o)].state, PS_TAIL);
-		pcp->merges_by_order[o + 1]++;
-		pcp_owner_add(pcp, pcp_merges, 1);
-		pfn = merged;
-		o++;
-	}
+	while (o < zone->pageblock_order &&
+	       (buddy = pcp_mergeable_buddy(zone, pcp, pfn, o)) != PFN_NIL)
+		pfn = pcp_merge_with(zone, pcp, pfn, buddy, o++);
 	*order = o;
 	return pfn;
 }
@@ -510,14 +557,12 @@ static int pcp_list_mt(unsigned int pindex)
 static void merge_fresh(struct zone *zone, struct per_cpu_pages *pcp,
 			struct pfn_list *done)
 {
-	unsigned int pb = zone->pageblock_order, k;
+	unsigned int k;
 
 	for (k = 0; k < pcp->nr_fresh; k++) {
 		uint32_t pfn = pcp->fresh[k], buddy;
-		struct page *page = &zone->memmap[pfn], *bp;
-		unsigned long merged;
+		struct page *page = &zone->memmap[pfn];
 		unsigned int o;
-		int mt;
 
 		/*
 		 * Stale: allocated, merged, pushed or drained since it was
@@ -529,32 +574,15 @@ static void merge_fresh(struct zone *zone, struct per_cpu_pages *pcp,
 		    page->private != (uint32_t)pcp->cpu)
 			continue;
 		o = page->order;
-		if (o >= pb)
+		if (o >= zone->pageblock_order)
 			continue;
-		buddy = (uint32_t)find_buddy_pfn(pfn, o);
-		bp = &zone->memmap[buddy];
-		if (READ_ONCE(bp->state) != PS_PCP_BUDDY || bp->order != o ||
-		    bp->private != (uint32_t)pcp->cpu)
+		buddy = pcp_mergeable_buddy(zone, pcp, pfn, o);
+		if (buddy == PFN_NIL)
 			continue;
-		mt = pcp_list_mt(page->pindex);
-		merged = pfn & buddy;
-		pfn_list_del_stride(zone->memmap, sizeof(struct page),
-				    &pcp->lists[page->pindex], pfn);
-		pfn_list_del_stride(zone->memmap, sizeof(struct page),
-				    &pcp->lists[bp->pindex], buddy);
-		WRITE_ONCE(zone->memmap[merged ^ (1UL << o)].state, PS_TAIL);
-		pcp->merges_by_order[o + 1]++;
-		pcp_owner_add(pcp, pcp_merges, 1);
-		if (o + 1 < pb) {
-			pcp_list_add(zone, pcp, merged, o + 1, mt, PS_PCP_BUDDY,
-				     true);
-			if (pcp->fresh_overflow)
-				return; /* the next pass walks everything */
-			continue;
-		}
-		WRITE_ONCE(zone->memmap[merged].order, (uint8_t)pb);
-		pfn_list_add_tail_stride(zone->memmap, sizeof(struct page),
-					 done, (uint32_t)merged);
+		pass_merge(zone, pcp, pfn, buddy, o, pcp_list_mt(page->pindex),
+			   done);
+		if (pcp->fresh_overflow)
+			return; /* the next pass walks everything */
 	}
 }
 
@@ -568,8 +596,6 @@ static void merge_pass(struct zone *zone, struct per_cpu_pages *pcp,
 	unsigned int pb = zone->pageblock_order, o, i;
 	int mt;
 
-	/* owner_merge=free merged every page as it landed: what is left to
-	 * do is hand complete blocks over, without walking the low orders. */
 	/* Owned pageblock-order pages are complete already. */
 	for (i = NR_LOWORDER_PCP_LISTS; i < NR_PCP_LISTS; i++) {
 		uint32_t pfn, next;
@@ -584,6 +610,8 @@ static void merge_pass(struct zone *zone, struct per_cpu_pages *pcp,
 				zone->memmap, sizeof(struct page), done, pfn);
 		}
 	}
+	/* owner_merge=free merged every page as it landed: what is left to
+	 * do is hand complete blocks over, without walking the low orders. */
 	if (zone->owner_merge == PCPB_MERGE_FREE)
 		return;
 	if (pcp->fresh && !pcp->fresh_overflow) {
@@ -598,42 +626,18 @@ static void merge_pass(struct zone *zone, struct per_cpu_pages *pcp,
 			uint32_t pfn, next;
 
 			for (pfn = list->first; pfn != PFN_NIL; pfn = next) {
-				struct page *page = &zone->memmap[pfn];
-				uint32_t buddy =
-					(uint32_t)find_buddy_pfn(pfn, o);
-				struct page *bp = &zone->memmap[buddy];
-				unsigned long merged = pfn & buddy;
+				uint32_t buddy;
 
-				next = page->lru.next;
-				if (page->state != PS_PCP_BUDDY ||
-				    READ_ONCE(bp->state) != PS_PCP_BUDDY ||
-				    bp->order != o ||
-				    bp->private != (uint32_t)pcp->cpu)
+				next = zone->memmap[pfn].lru.next;
+				if (zone->memmap[pfn].state != PS_PCP_BUDDY)
+					continue;
+				buddy = pcp_mergeable_buddy(zone, pcp, pfn, o);
+				if (buddy == PFN_NIL)
 					continue;
 				if (buddy == next)
-					next = bp->lru.next;
-				pfn_list_del_stride(zone->memmap,
-						    sizeof(struct page), list,
-						    pfn);
-				pfn_list_del_stride(
-					zone->memmap, sizeof(struct page),
-					&pcp->lists[bp->pindex], buddy);
-				WRITE_ONCE(
-					zone->memmap[merged ^ (1UL << o)].state,
-					PS_TAIL);
-				pcp->merges_by_order[o + 1]++;
-				pcp_owner_add(pcp, pcp_merges, 1);
-				if (o + 1 < pb) {
-					/* Picked up again at order o + 1. */
-					pcp_list_add(zone, pcp, merged, o + 1,
-						     mt, PS_PCP_BUDDY, true);
-					continue;
-				}
-				WRITE_ONCE(zone->memmap[merged].order,
-					   (uint8_t)pb);
-				pfn_list_add_tail_stride(
-					zone->memmap, sizeof(struct page), done,
-					(uint32_t)merged);
+					next = zone->memmap[buddy].lru.next;
+				/* The result is picked up at order o + 1. */
+				pass_merge(zone, pcp, pfn, buddy, o, mt, done);
 			}
 		}
 	/* Everything was visited: nothing is new any more. */
