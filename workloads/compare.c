@@ -131,13 +131,6 @@ static void metrics_of(struct pcpb *inst, const struct wl_result *res,
 	m[M_alloc_pages] = pages;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static void summarize_runs(struct config_runs *c, int runs)
 {
 	double v[MAX_RUNS];
@@ -146,11 +139,9 @@ static void summarize_runs(struct config_runs *c, int runs)
 	for (k = 0; k < NR_METRICS; k++) {
 		for (r = 0; r < runs; r++)
 			v[r] = c->m[r][k];
-		qsort(v, (size_t)runs, sizeof(double), cmp_double);
+		c->median[k] = wl_median(v, runs);
 		c->lo[k] = v[0];
 		c->hi[k] = v[runs - 1];
-		c->median[k] = runs % 2 ? v[runs / 2]
-					: (v[runs / 2 - 1] + v[runs / 2]) / 2;
 	}
 }
 

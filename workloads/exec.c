@@ -91,26 +91,6 @@ static int preload_path(char *out, size_t len)
 	return access(out, R_OK) ? -errno : 0;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m;
-	int c;
-
-	if (!f)
-		return NULL;
-	m = open_memstream(&buf, &len);
-	if (m) {
-		while ((c = fgetc(f)) != EOF)
-			fputc(c, m);
-		fclose(m);
-	}
-	fclose(f);
-	return buf;
-}
-
 static double num(const struct json *j, const char *a, const char *b,
 		  const char *c)
 {
@@ -163,7 +143,7 @@ static int run_one(const char *lib, const char *config, char **prog,
 		unlink(report);
 		return -ECHILD;
 	}
-	text = slurp(report);
+	text = wl_slurp(report);
 	unlink(report);
 	j = text ? json_parse(text, err, sizeof(err)) : NULL;
 	if (!j) {
@@ -185,13 +165,6 @@ static int run_one(const char *lib, const char *config, char **prog,
 	json_free(j);
 	*json_out = text;
 	return 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 int wl_exec_main(int argc, char **argv)
@@ -319,12 +292,7 @@ int wl_exec_main(int argc, char **argv)
 
 				for (r = 0; r < runs; r++)
 					v[r] = m[c][r][k];
-				qsort(v, (size_t)runs, sizeof(double),
-				      cmp_double);
-				med = runs % 2 ? v[runs / 2]
-					       : (v[runs / 2 - 1] +
-						  v[runs / 2]) /
-							 2;
+				med = wl_median(v, runs);
 				printf(k == EM_seconds || k == EM_remote ||
 						       k == EM_acq_per_1k
 					       ? " %14.3f"

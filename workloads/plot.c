@@ -25,27 +25,6 @@ static const char plot_usage[] =
 	"parameter, error bars from min to max over the runs.\n"
 	"Exit: 0 ok, 1 gnuplot failed, 2 bad arguments or input.\n";
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *buf = NULL;
-	long len;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)len + 1))) {
-		if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[len] = '\0';
-		}
-	}
-	fclose(f);
-	return buf;
-}
-
 static int metric_index(const struct json *metrics, const char *name)
 {
 	int i;
@@ -95,7 +74,7 @@ int wl_plot_main(int argc, char **argv)
 	if (!in || !out)
 		return wl_usage_error("pcpbuddy plot",
 				      "needs SWEEP.json and -o OUT.png");
-	text = slurp(in);
+	text = wl_slurp(in);
 	if (!text) {
 		fprintf(stderr, "pcpbuddy plot: %s: %s\n", in, strerror(errno));
 		return 2;

@@ -148,6 +148,11 @@ void wl_record_mark(struct pcpb *inst);
  * that a replay reports the same phase.
  */
 void wl_measure_end(struct pcpb *inst, struct wl_result *res);
+/* The median of @v[0..@n-1], @n >= 1; sorts @v (so v[0] and v[n-1] are
+ * the extremes after). */
+double wl_median(double *v, int n);
+/* A whole file, NUL-terminated, malloc()ed; NULL if it cannot be read. */
+char *wl_slurp(const char *path);
 struct wl_pressure *wl_pressure_start(struct pcpb *inst, double hog,
 				      int hog_cpu, int kswapd_cpu);
 void wl_pressure_stop(struct wl_pressure *p, char *line, size_t len);
