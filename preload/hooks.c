@@ -187,9 +187,8 @@ static void *hook_mmap(void *addr, size_t len, int prot, int flags, int fd,
 	in_shim = 1;
 	shim_add(&shim.st.calls_mmap, 1);
 	shim_self_slot(); /* names the thread while it is alive */
-	if (fixed && space_overlaps(addr, len)) {
+	if (fixed && space_lock_if_served(addr, len)) {
 		/* The kernel replaces the served pages: their frames go. */
-		space_lock();
 		p = real_mmap(addr, len, prot, flags, fd, off);
 		saved = errno;
 		if (p != MAP_FAILED)
@@ -229,11 +228,10 @@ SHIM_API int munmap(void *addr, size_t len)
 {
 	int rc, saved;
 
-	if (in_shim || !shim_active() || !space_overlaps(addr, len))
+	if (in_shim || !shim_active() || !space_lock_if_served(addr, len))
 		return real_munmap(addr, len);
 	in_shim = 1;
 	shim_add(&shim.st.calls_munmap, 1);
-	space_lock();
 	rc = real_munmap(addr, len);
 	saved = errno;
 	if (!rc)
@@ -270,11 +268,10 @@ SHIM_API int madvise(void *addr, size_t len, int advice)
 	default:
 		return real_madvise(addr, len, advice);
 	}
-	if (in_shim || !shim_active() || !space_overlaps(addr, len))
+	if (in_shim || !shim_active() || !space_lock_if_served(addr, len))
 		return real_madvise(addr, len, advice);
 	in_shim = 1;
 	shim_add(&shim.st.calls_madvise, 1);
-	space_lock();
 	rc = real_madvise(addr, len, real_advice);
 	saved = errno;
 	if (!rc)
@@ -298,14 +295,13 @@ SHIM_API void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 		new_addr = va_arg(ap, void *);
 		va_end(ap);
 	}
+	/* Under the lock, or an mmap elsewhere could take the old
+	 * addresses in the table before the frames leave them. */
 	if (in_shim || !shim_active() || !old_len ||
-	    !space_overlaps(old, old_len))
+	    !space_lock_if_served(old, old_len))
 		return real_mremap(old, old_len, new_len, flags, new_addr);
 	in_shim = 1;
 	shim_add(&shim.st.calls_mremap, 1);
-	/* Under the lock, or an mmap elsewhere could take the old
-	 * addresses in the table before the frames leave them. */
-	space_lock();
 	p = real_mremap(old, old_len, new_len, flags, new_addr);
 	saved = errno;
 	if (p != MAP_FAILED)
@@ -322,11 +318,10 @@ SHIM_API int mprotect(void *addr, size_t len, int prot)
 	int rc, saved;
 
 	if (in_shim || !shim_active() || prot == PROT_NONE ||
-	    !space_overlaps(addr, len))
+	    !space_lock_if_served(addr, len))
 		return real_mprotect(addr, len, prot);
 	in_shim = 1;
 	shim_add(&shim.st.calls_mprotect, 1);
-	space_lock();
 	rc = real_mprotect(addr, len, prot);
 	saved = errno;
 	if (!rc)

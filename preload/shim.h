@@ -137,7 +137,10 @@ void space_unmapped(void *addr, size_t len, enum shim_free_call why);
 void space_purged(void *addr, size_t len, enum shim_free_call why);
 /* Moves the frames of a range mremap moved or resized. */
 void space_remapped(void *old, size_t old_len, void *new_addr, size_t new_len);
-bool space_overlaps(void *addr, size_t len);
+/* Takes space_lock and keeps it if [addr, addr+len) overlaps a range of
+ * the table (served or reserved): the check and the call it guards are
+ * one step.  Return: true with the lock held, false without. */
+bool space_lock_if_served(void *addr, size_t len);
 /* Blocks signals while space_lock is held (see Locking). */
 void space_lock(void);
 void space_unlock(void);

@@ -187,17 +187,17 @@ static struct range *find(uintptr_t addr)
 	return i < nr_ranges && ranges[i].start <= addr ? &ranges[i] : NULL;
 }
 
-bool space_overlaps(void *addr, size_t len)
+bool space_lock_if_served(void *addr, size_t len)
 {
 	uintptr_t a = (uintptr_t)addr;
-	bool hit;
 	size_t i;
 
 	space_lock();
 	i = find_from(a);
-	hit = i < nr_ranges && ranges[i].start < a + len;
+	if (i < nr_ranges && ranges[i].start < a + len)
+		return true;
 	space_unlock();
-	return hit;
+	return false;
 }
 
 static int insert(uintptr_t start, uintptr_t end, uint64_t *frames)
