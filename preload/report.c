@@ -26,7 +26,27 @@ static const char *const free_names[NR_FREE_CALLS] = {
 
 #define TOP_THREADS 8
 
-/* The @n busiest slots by allocations (@by_frees: by frees), into @top. */
+/* A thread that never named itself through a hook: ask /proc. */
+static void fill_name(struct shim_thread *t)
+{
+	char path[64];
+	FILE *f;
+
+	if (t->name[0])
+		return;
+	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)t->tid);
+	f = fopen(path, "r");
+	if (f) {
+		if (fgets(t->name, sizeof(t->name), f))
+			t->name[strcspn(t->name, "\n")] = '\0';
+		fclose(f);
+	}
+	if (!t->name[0])
+		strcpy(t->name, "(exited)");
+}
+
+/* The @n busiest slots by allocations (@by_frees: by frees), into @top,
+ * each with its name. */
 static int top_threads(int *top, int n, bool by_frees)
 {
 	uint64_t last = UINT64_MAX;
@@ -52,29 +72,11 @@ static int top_threads(int *top, int n, bool by_frees)
 		}
 		if (!best)
 			break;
+		fill_name(&shim.threads[best]);
 		top[k] = best;
 		last = best_v;
 	}
 	return k;
-}
-
-/* A thread that never named itself through a hook: ask /proc. */
-static void fill_name(struct shim_thread *t)
-{
-	char path[64];
-	FILE *f;
-
-	if (t->name[0])
-		return;
-	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)t->tid);
-	f = fopen(path, "r");
-	if (f) {
-		if (fgets(t->name, sizeof(t->name), f))
-			t->name[strcspn(t->name, "\n")] = '\0';
-		fclose(f);
-	}
-	if (!t->name[0])
-		strcpy(t->name, "(exited)");
 }
 
 struct field {
@@ -107,7 +109,6 @@ static void json_threads(FILE *f, const char *key, bool by_frees)
 	for (k = 0; k < n; k++) {
 		struct shim_thread *t = &shim.threads[top[k]];
 
-		fill_name(t);
 		fprintf(f,
 			"%s\n      {\"tid\": %d, \"name\": \"%s\", \"vcpu\": %d, \"allocs\": %llu, \"frees\": %llu, \"frees_remote\": %llu}",
 			k ? "," : "", (int)t->tid, t->name, t->vcpu,
@@ -233,7 +234,6 @@ static void text_preload(FILE *f)
 		for (i = 0; i < n; i++) {
 			struct shim_thread *t = &shim.threads[top[i]];
 
-			fill_name(t);
 			fprintf(f, "    %d %s %d %llu %llu %llu\n", (int)t->tid,
 				t->name, t->vcpu, (unsigned long long)t->allocs,
 				(unsigned long long)t->frees,
@@ -295,7 +295,6 @@ static void csv_preload(FILE *f)
 		for (i = 0; i < n; i++) {
 			struct shim_thread *t = &shim.threads[top[i]];
 
-			fill_name(t);
 			fprintf(f,
 				"preload.%s.%d.tid,%d\npreload.%s.%d.name,%s\npreload.%s.%d.allocs,%llu\npreload.%s.%d.frees,%llu\npreload.%s.%d.frees_remote,%llu\n",
 				key, i, (int)t->tid, key, i, t->name, key, i,
