@@ -98,12 +98,15 @@ char *wl_slurp(const char *path)
 	return buf;
 }
 
-void wl_measure_end(struct pcpb *inst, struct wl_result *res)
+void wl_measure_end(struct pcpb *inst, struct wl_result *res,
+		    const struct pcpb_stats *st)
 {
 	if (res->stats)
 		return; /* the first end counts */
 	res->stats = malloc(sizeof(*res->stats));
-	if (res->stats)
+	if (res->stats && st)
+		*res->stats = *st;
+	else if (res->stats)
 		pcpb_stats_read(inst, res->stats);
 	wl_record_mark(inst);
 }

@@ -254,7 +254,7 @@ static int fragment_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 	/* Read the run's figures before teardown frees everything: they
 	 * are the report's, or the 2 M frees of teardown would swamp them. */
 	pcpb_stats_read(inst, &st);
-	wl_measure_end(inst, res);
+	wl_measure_end(inst, res, &st);
 	snprintf(
 		res->line, sizeof(res->line),
 		"fragment: %d readers, %.2f s: %llu page cache allocs (%.0f/s), %llu reclaimed, %llu ENOMEM; %zu slab pages pinned, cache %zu pages; worst refill hold %llu ns",

@@ -276,7 +276,7 @@ static int sim_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 		pcpb_stats_reset(inst); /* the report is the avalanche */
 	if (p->model == SIM_FRAGMENT) {
 		/* The churn's figures are the report's, not teardown's. */
-		wl_measure_end(inst, res);
+		wl_measure_end(inst, res, NULL);
 		s.lru.target = 0;
 		sim_reclaim(&s, 0, UINT32_MAX);
 		for (i = 0; i < nr_slab; i++)

@@ -847,7 +847,7 @@ static void replay_event(struct replay_ctx *c, const struct trace_event *e,
 		/* Threads: the others are elsewhere in the trace, so there
 		 * is no point to mark; the report is of the whole replay. */
 		if (!c->threaded)
-			wl_measure_end(c->inst, c->res);
+			wl_measure_end(c->inst, c->res, NULL);
 		break;
 	}
 }

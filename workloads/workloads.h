@@ -144,10 +144,11 @@ int wl_record_finish(struct wl_recorder *r, struct pcpb *inst);
 void wl_record_mark(struct pcpb *inst);
 /*
  * wl_measure_end - the run's report is of now, not of after its teardown:
- * keeps a snapshot in @res->stats and marks the point in a recording, so
- * that a replay reports the same phase.
+ * keeps a snapshot in @res->stats (@st, if the caller just read one) and
+ * marks the point in a recording, so that a replay reports the same phase.
  */
-void wl_measure_end(struct pcpb *inst, struct wl_result *res);
+void wl_measure_end(struct pcpb *inst, struct wl_result *res,
+		    const struct pcpb_stats *st);
 /* The median of @v[0..@n-1], @n >= 1; sorts @v (so v[0] and v[n-1] are
  * the extremes after). */
 double wl_median(double *v, int n);
