@@ -245,6 +245,25 @@ static int release_frame(uint64_t *entry, int cpu)
 	return (int)((f >> FRAME_SLOT_SHIFT) & (SHIM_MAX_THREADS - 1));
 }
 
+/*
+ * Takes back frames the shim gave and could not use (a fault it could not
+ * resolve, a mapping it could not fill): entries @from..@from+@n-1 of @r,
+ * uncounted as frees, and no longer allocations of thread @slot.
+ */
+static void undo_frames(struct range *r, size_t from, size_t n, int cpu,
+			int slot)
+{
+	uint64_t undone = 0;
+	size_t k;
+
+	for (k = from; k < from + n; k++)
+		if (r->frames[k]) {
+			release_frame(&r->frames[k], cpu);
+			undone++;
+		}
+	shim_add(&shim.threads[slot].allocs, -undone);
+}
+
 /* Frees one page's frame on @cpu, counted.  Return: 1 if it had one. */
 static unsigned int free_frame(uint64_t *entry, int cpu, int slot,
 			       enum shim_free_call why)
@@ -363,6 +382,7 @@ static bool thp_extent_free(const struct range *r, size_t i, size_t *first)
 	return true;
 }
 
+/* Return: 0, or -ENOMEM with every frame it gave taken back. */
 static int eager_fill(struct range *r)
 {
 	int slot = shim_self_slot();
@@ -376,8 +396,10 @@ static int eager_fill(struct range *r)
 
 		if (!n && thp)
 			n = give_frame(r, i, slot, cpu, false);
-		if (!n)
+		if (!n) {
+			undo_frames(r, 0, i, cpu, slot);
 			return -ENOMEM;
+		}
 		i += n;
 	}
 	shim_add(&shim.st.eager_pages, npages);
@@ -399,7 +421,6 @@ void space_mapped(void *addr, size_t len, int prot, int flags)
 	uintptr_t start = (uintptr_t)addr;
 	uintptr_t end = (start + len + SHIM_PAGE - 1) & ~(SHIM_PAGE - 1);
 	enum shim_pass why = NR_PASS;
-	struct range *r;
 
 	if (!(flags & MAP_ANONYMOUS) || !(flags & MAP_PRIVATE) ||
 	    (flags & MAP_HUGETLB))
@@ -428,12 +449,8 @@ void space_mapped(void *addr, size_t len, int prot, int flags)
 	if (insert(start, end, NULL)) {
 		why = PASS_NO_MEMORY;
 	} else if (shim.mode == SHIM_EAGER) {
-		r = find(start);
-		if (eager_fill(r)) {
-			free_frames(r, start, end, FREE_MUNMAP);
-			/* The frees above were the shim's, not the program's. */
+		if (eager_fill(find(start)))
 			why = PASS_NO_MEMORY;
-		}
 	} else if (uffd_register(start, end)) {
 		why = PASS_UFFD;
 	}
@@ -471,7 +488,6 @@ void space_opened(void *addr, size_t len)
 		r = find(lo);
 		if (shim.mode == SHIM_EAGER ? eager_fill(r)
 					    : uffd_register(lo, hi)) {
-			free_frames(r, lo, hi, FREE_MUNMAP);
 			r->reserved = true; /* stays a reservation, unserved */
 		} else {
 			shim_add(&shim.st.served, 1);
@@ -602,24 +618,18 @@ static void handle_fault(uintptr_t addr, pid_t ptid)
 			goto done;
 		}
 		/* Part of the extent is mapped after all: 4 KiB it is. */
-		for (; n; n--)
-			release_frame(&r->frames[first + n - 1], cpu);
-		shim_add(&shim.threads[slot].allocs,
-			 -(uint64_t)(1U << SHIM_THP_ORDER));
+		undo_frames(r, first, n, cpu, slot);
 	}
 	n = give_frame(r, i, slot, cpu, false);
 	if (!n)
 		shim_add(&shim.st.fault_no_memory, 1);
 	if (!uffd_copy(page, SHIM_PAGE)) {
 		/*
-		 * Not resolved by us: EAGAIN while a mremap elsewhere has
-		 * its event pending (the thread faults again after it), or
-		 * the page went or got mapped meanwhile.  No frame.
+		 * Not resolved by us: EAGAIN (the mm is changing; the thread
+		 * faults again), or the page went or got mapped meanwhile.
+		 * No frame.
 		 */
-		if (n) {
-			release_frame(&r->frames[i], cpu);
-			shim_add(&shim.threads[slot].allocs, -(uint64_t)1);
-		}
+		undo_frames(r, i, n, cpu, slot);
 		if (errno != EEXIST)
 			uffd_wake(page);
 		shim_add(&shim.st.fault_retries, 1);
