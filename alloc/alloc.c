@@ -217,7 +217,9 @@ static int setup_zones_and_pcps(struct pcpb *inst)
 			struct per_cpu_pages *pcp = inst_pcp(inst, cpu, n);
 
 			err = pcp_init(pcp, inst->zones[n], cpu,
-				       inst->cfg.lockstat);
+				       inst->cfg.lockstat
+					       ? inst->cfg.lockstat_pcp_sample
+					       : 0);
 			if (err)
 				return err;
 			inst->zones[n]->per_cpu_pageset[cpu] = pcp;

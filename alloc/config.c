@@ -35,6 +35,7 @@ void pcpb_config_init(struct pcpb_config *cfg)
 	cfg->pageblock_order = 9;
 	cfg->backing = PCPB_BACKING_NONE;
 	cfg->lockstat = true;
+	cfg->lockstat_pcp_sample = 8;
 	cfg->vmstat_ms = 1000;
 	cfg->remote_free = PCPB_REMOTE_LOCK;
 	cfg->phase0_scan_limit = 4;
@@ -222,6 +223,12 @@ int pcpb_config_set(struct pcpb_config *cfg, const char *key, const char *value)
 		SET_ENUM(backing, backing_names);
 	} else if (!strcmp(key, "lockstat")) {
 		return parse_bool(value, &cfg->lockstat);
+	} else if (!strcmp(key, "lockstat_pcp_sample")) {
+		long n;
+
+		if (parse_long(value, 1, 1 << 15, &n) || (n & (n - 1)))
+			return -EINVAL;
+		cfg->lockstat_pcp_sample = (unsigned int)n;
 	} else if (!strcmp(key, "vmstat_ms")) {
 		SET_INT(vmstat_ms, 0, 60000);
 	} else if (!strcmp(key, "memcg")) {
@@ -372,7 +379,8 @@ int pcpb_config_format(const struct pcpb_config *cfg, char *buf, size_t len)
 		buf, len,
 		"memory=%lluM,nodes=%d,cpus=%d,cpu_mode=%s,policy=%s,"
 		"fallback=%s,pcp=%s,batch=%d,high_min=%d,high_max=%d,"
-		"pageblock_order=%u,backing=%s,lockstat=%s,vmstat_ms=%d,"
+		"pageblock_order=%u,backing=%s,lockstat=%s,"
+		"lockstat_pcp_sample=%u,vmstat_ms=%d,"
 		"remote_free=%s,phase0_bound=%s,owned_lists=%s,cma_bytes=%lluM,"
 		"memcg=%s,owner_merge=%s",
 		(unsigned long long)(cfg->memory_bytes >> 20), cfg->nodes,
@@ -381,7 +389,8 @@ int pcpb_config_format(const struct pcpb_config *cfg, char *buf, size_t len)
 		cfg->pcp_enabled ? "on" : "off", cfg->batch, cfg->high_min,
 		cfg->high_max, cfg->pageblock_order,
 		backing_names[cfg->backing], cfg->lockstat ? "on" : "off",
-		cfg->vmstat_ms, remote_free_names[cfg->remote_free], p0 + 1,
+		cfg->lockstat_pcp_sample, cfg->vmstat_ms,
+		remote_free_names[cfg->remote_free], p0 + 1,
 		owned_lists_names[cfg->owned_per_mt],
 		(unsigned long long)(cfg->cma_bytes >> 20),
 		cfg->memcg ? "on" : "off", owner_merge_names[cfg->owner_merge]);

@@ -637,6 +637,18 @@ static void text_report(FILE *f, struct pcpb *inst, const struct pcpb_stats *st,
 		"\nlocks (ns):  site      acquisitions  contended  hold_p50  hold_p99   hold_max  wait_p99   wait_max\n");
 	text_lock_class(f, "zone", &st->zone_lock);
 	text_lock_class(f, "pcp", &st->pcp_lock);
+	if (inst->cfg.lockstat && inst->cfg.lockstat_pcp_sample > 1)
+		fprintf(f,
+			"  (pcp alloc and free holds sampled: %llu of %llu timed, lockstat_pcp_sample=%u)\n",
+			(unsigned long long)(st->pcp_lock.sites[PCPB_SITE_alloc]
+						     .hold_ns.count +
+					     st->pcp_lock.sites[PCPB_SITE_free]
+						     .hold_ns.count),
+			(unsigned long long)(st->pcp_lock.sites[PCPB_SITE_alloc]
+						     .acquisitions +
+					     st->pcp_lock.sites[PCPB_SITE_free]
+						     .acquisitions),
+			inst->cfg.lockstat_pcp_sample);
 	fprintf(f, "buddyinfo (free blocks, order 0..10):");
 	for (k = 0; k < PCPB_NR_PAGE_ORDERS; k++)
 		fprintf(f, " %llu",

@@ -4,7 +4,9 @@
  * Each pattern runs on several configurations in the same process, the
  * pcp=off boot pageset (high 0, batch 1: every operation takes zone->lock)
  * being the naive baseline.  Names: BM_<pattern>/<params>/<config>, with
- * /lockstat_off for the same configuration without lock statistics.
+ * /lockstat_off for the same configuration without lock statistics, and
+ * /lockstat_every_hold with every pcp->lock hold timed (the default times
+ * about one alloc or free hold in 8).
  *
  *   BM_repeat/order:N     allocate and free one block, steady state
  *   BM_bulk_get, _put     half of a 4 GiB instance page by page, then back
@@ -40,7 +42,8 @@ static const struct variant variants[] = {
 	{ "classic/lockstat_off", "policy=classic,lockstat=off" },
 	{ "owner/lockstat_off", "policy=owner,lockstat=off" },
 };
-#define NR_VARIANTS (sizeof(variants) / sizeof(variants[0]))
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define NR_VARIANTS ARRAY_LEN(variants)
 
 struct bench_arg {
 	unsigned int param;
@@ -288,6 +291,13 @@ int main(int argc, char **argv)
 		{ "owner_llist_merge_free",
 		  "policy=owner,remote_free=llist,owner_merge=free" },
 	};
+	/* lockstat timing every pcp->lock hold, not the default 1 in 8. */
+	static const struct variant sampled[] = {
+		{ "classic/lockstat_every_hold",
+		  "policy=classic,lockstat_pcp_sample=1" },
+		{ "owner/lockstat_every_hold",
+		  "policy=owner,lockstat_pcp_sample=1" },
+	};
 	static const struct variant merge_free = {
 		"owner_merge_free/lockstat_off",
 		"policy=owner,owner_merge=free,lockstat=off"
@@ -310,6 +320,12 @@ int main(int argc, char **argv)
 			    ((struct bench_arg){ orders[i], &variants[k] }),
 			    "BM_repeat/order:%u/%s", orders[i],
 			    variants[k].name);
+	for (i = 0; i < 2; i++)
+		for (k = 0; k < ARRAY_LEN(sampled); k++)
+			ADD(bm_repeat,
+			    ((struct bench_arg){ orders[i], &sampled[k] }),
+			    "BM_repeat/order:%u/%s", orders[i],
+			    sampled[k].name);
 	ADD(bm_repeat, ((struct bench_arg){ 0, &merge_free }),
 	    "BM_repeat/order:0/%s", merge_free.name);
 	for (k = 0; k < NR_VARIANTS; k++) {
@@ -333,6 +349,9 @@ int main(int argc, char **argv)
 	for (k = 0; k < NR_VARIANTS; k++)
 		ADD(bm_bulk_api, ((struct bench_arg){ 32, &variants[k] }),
 		    "BM_bulk_api/32/%s", variants[k].name);
+	for (k = 0; k < ARRAY_LEN(sampled); k++)
+		ADD(bm_bulk_api, ((struct bench_arg){ 32, &sampled[k] }),
+		    "BM_bulk_api/32/%s", sampled[k].name);
 	for (i = 0; i < 2; i++) {
 		ADD(bm_create, ((struct bench_arg){ gib[i], NULL }),
 		    "BM_create/%uGiB", gib[i]);

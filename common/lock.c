@@ -54,14 +54,18 @@ acquired:
 			    cycles_to_ns(clock_cycles() - t0));
 }
 
-int lock_init(struct pcpb_lock *l, bool lockstat)
+int lock_init(struct pcpb_lock *l, unsigned int sample)
 {
 	unsigned int s;
 
 	memset(l, 0, sizeof(*l));
-	l->lockstat = lockstat;
-	if (!lockstat)
+	l->lockstat = sample > 0;
+	if (!sample)
 		return 0;
+	/* Gaps uniform in 1..2 * sample: a mean of about @sample. */
+	l->sample_mask = (uint16_t)(sample > 1 ? 2 * sample - 1 : 0);
+	l->sample_left = 1;
+	l->sample_rng = 2463534242U; /* any non-zero seed; runs repeat */
 	clock_init();
 	for (s = 0; s < PCPB_NR_LOCK_SITES; s++) {
 		l->sites[s].hold = calloc(2, sizeof(struct hist));

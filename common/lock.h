@@ -15,7 +15,8 @@
  *
  * Invariants:
  *   I1 state is 0 (free), 1 (held) or 2 (held, maybe waiters).
- *   I2 holder_site and hold_start are written only by the holder.
+ *   I2 holder_site, hold_start and sample_left are written only by the
+ *      holder; hold_start is non-zero exactly while a timed hold runs.
  *   I3 sites[s] counters change only under the lock itself, except
  *      nr_trylock_fail, which a failed trylock bumps atomically.
  *
@@ -43,13 +44,25 @@ struct pcpb_lock {
 	int state; /* futex word */
 	bool lockstat;
 	uint8_t holder_site;
-	uint64_t hold_start; /* cycles */
+	/*
+	 * Hold sampling, of the alloc and free fast-path sites only (every
+	 * other hold is timed): the next timed one is sample_left of their
+	 * acquisitions away, drawn uniformly from 1..sample_mask + 1 after
+	 * each, so each site's share of the timed holds is its share of the
+	 * acquisitions (a fixed period would time only the allocations of an
+	 * alloc/free loop).  A mask of 0 times every hold.
+	 */
+	uint16_t sample_mask;
+	uint32_t sample_left;
+	uint32_t sample_rng; /* xorshift32 state */
+	uint64_t hold_start; /* cycles; 0 when this hold is not timed */
 	struct lock_site_stats sites[PCPB_NR_LOCK_SITES];
 };
 
 typedef struct pcpb_lock spinlock_t;
 
-int lock_init(struct pcpb_lock *l, bool lockstat);
+/* @sample: 0 = no timing; time one hold in about @sample (a power of 2). */
+int lock_init(struct pcpb_lock *l, unsigned int sample);
 void lock_destroy(struct pcpb_lock *l);
 /* Contended path; @site == PCPB_NR_LOCK_SITES records nothing. */
 void lock_acquire_slow(struct pcpb_lock *l, unsigned int site);
@@ -68,7 +81,7 @@ static inline void lock_acquired(struct pcpb_lock *l, enum pcpb_lock_site site)
 {
 	l->holder_site = (uint8_t)site;
 	l->sites[site].nr_acquire++;
-	if (l->lockstat)
+	if (l->lockstat && (site > PCPB_SITE_free || --l->sample_left == 0))
 		l->hold_start = clock_cycles();
 }
 
@@ -93,11 +106,19 @@ static inline bool spin_trylock(struct pcpb_lock *l, enum pcpb_lock_site site)
 
 static inline void spin_unlock(struct pcpb_lock *l)
 {
-	if (l->lockstat) {
+	if (l->hold_start) {
 		struct lock_site_stats *s = &l->sites[l->holder_site];
+		uint64_t now = clock_cycles();
 
-		hist_record(s->hold,
-			    cycles_to_ns(clock_cycles() - l->hold_start));
+		hist_record(s->hold, cycles_to_ns(now - l->hold_start));
+		l->hold_start = 0;
+		if (!l->sample_left) {
+			/* Not the clock's bits: loop timing correlates them. */
+			l->sample_rng ^= l->sample_rng << 13;
+			l->sample_rng ^= l->sample_rng >> 17;
+			l->sample_rng ^= l->sample_rng << 5;
+			l->sample_left = 1 + (l->sample_rng & l->sample_mask);
+		}
 	}
 	if (unlikely(__atomic_exchange_n(&l->state, 0, __ATOMIC_RELEASE) == 2))
 		lock_wake(l);

@@ -127,6 +127,10 @@ struct pcpb_config {
 	unsigned int pageblock_order; /* pageblock_order: 9 */
 	enum pcpb_backing backing;    /* backing: none */
 	bool lockstat;		      /* lockstat: on (hold/wait histograms) */
+	/* lockstat_pcp_sample: 8; time one pcp->lock hold in about N (a
+	 * power of 2) at the alloc and free sites, every other hold; the
+	 * acquisition counts are always exact */
+	unsigned int lockstat_pcp_sample;
 	int vmstat_ms; /* vmstat_ms: 1000; PCP high decay period, 0 = off */
 	bool memcg;    /* memcg: off; memcg kmem accounting is enabled */
 	/* policy=owner knobs */

@@ -64,13 +64,13 @@ void zone_pageset_params(struct zone *zone, const struct pcp_params *p)
 }
 
 int pcp_init(struct per_cpu_pages *pcp, struct zone *zone, int cpu,
-	     bool lockstat)
+	     unsigned int lockstat_sample)
 {
 	unsigned int i;
 	int err;
 
 	memset(pcp, 0, sizeof(*pcp));
-	err = lock_init(&pcp->lock, lockstat);
+	err = lock_init(&pcp->lock, lockstat_sample);
 	if (err)
 		return err;
 	pcp->cpu = cpu;

@@ -130,7 +130,7 @@ int zone_highsize(const struct zone *zone, int batch, int fraction,
 		  int nr_node_cpus);
 void zone_pageset_params(struct zone *zone, const struct pcp_params *p);
 int pcp_init(struct per_cpu_pages *pcp, struct zone *zone, int cpu,
-	     bool lockstat);
+	     unsigned int lockstat_sample);
 void pcp_destroy(struct per_cpu_pages *pcp);
 
 unsigned long rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order,

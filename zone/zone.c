@@ -42,7 +42,7 @@ int zone_init(struct zone *zone, struct page *memmap,
 	zone->phase0_scan_limit = p->cfg->phase0_scan_limit;
 	zone->owned_per_mt = p->cfg->owned_per_mt;
 	zone->owner_merge = p->cfg->owner_merge;
-	err = lock_init(&zone->lock, p->lockstat);
+	err = lock_init(&zone->lock, p->lockstat ? 1 : 0);
 	if (err)
 		return err;
 	zone->owned_blocks = malloc((size_t)p->nr_cpus * MIGRATE_PCPTYPES *

@@ -121,6 +121,9 @@ Test(api, bad_config_is_rejected_and_changes_nothing)
 		"cma_bytes=600M",
 		"cma_bytes=lots",
 		"policy=owner,remote_free=",
+		"lockstat_pcp_sample=0",
+		"lockstat_pcp_sample=3",
+		"lockstat_pcp_sample=65536",
 	};
 	struct pcpb_config cfg, orig;
 	struct pcpb *tmp;
@@ -331,6 +334,58 @@ Test(api, report_fields_are_correct_in_every_format)
 	pcpb_free_pages_cpu(inst, 0, (unsigned long)pfns[3], 0);
 	pcpb_free_pages_cpu(inst, 0, (unsigned long)pfns[4], 0);
 	pcpb_free_pages_cpu(inst, 0, (unsigned long)pfns[0], 1);
+}
+
+static double acq_per_timed_hold(const struct pcpb_lock_site_stats *s)
+{
+	cr_assert_gt(s->hold_ns.count, 0);
+	return (double)s->acquisitions / (double)s->hold_ns.count;
+}
+
+/* Sampled pcp->lock holds (the default, about one in 8): every fast-path
+ * site in proportion; other sites, zone->lock and the acquisition counts
+ * stay exact.  lockstat_pcp_sample=1 times every hold. */
+Test(api, lockstat_pcp_sample_times_a_fair_share_of_pcp_holds)
+{
+	static const char *const kv[] = { NULL, "lockstat_pcp_sample=1" };
+	struct pcpb_stats st;
+	unsigned int k;
+	int i;
+
+	for (k = 0; k < ARRAY_SIZE(kv); k++) {
+		const struct pcpb_lock_class_stats *pcp = &st.pcp_lock;
+		/* Gaps uniform in 1..16: a mean of 8.5, +-0.2 at 3 sigma. */
+		double want = kv[k] ? 1.0 : 8.5;
+
+		inst = make_inst(kv[k]);
+		for (i = 0; i < 40000; i++) {
+			long pfn = pcpb_alloc_pages_cpu(inst, 0, 0,
+							MIGRATE_MOVABLE, 0);
+
+			cr_assert_geq(pfn, 0);
+			cr_assert_eq(pcpb_free_pages_cpu(inst, 0,
+							 (unsigned long)pfn, 0),
+				     0);
+		}
+		pcpb_drain_all(inst);
+		cr_assert_eq(pcpb_stats_read(inst, &st), 0);
+		cr_assert_geq(pcp->sites[PCPB_SITE_alloc].acquisitions, 40000);
+		cr_assert_float_eq(
+			acq_per_timed_hold(&pcp->sites[PCPB_SITE_alloc]), want,
+			0.6, "%s", kv[k] ? kv[k] : "default");
+		cr_assert_float_eq(
+			acq_per_timed_hold(&pcp->sites[PCPB_SITE_free]), want,
+			0.6, "%s", kv[k] ? kv[k] : "default");
+		cr_assert_gt(pcp->sites[PCPB_SITE_drain].acquisitions, 0);
+		cr_assert_eq(pcp->sites[PCPB_SITE_drain].hold_ns.count,
+			     pcp->sites[PCPB_SITE_drain].acquisitions);
+		cr_assert_gt(st.zone_lock.all.acquisitions, 0);
+		cr_assert_eq(st.zone_lock.all.hold_ns.count,
+			     st.zone_lock.all.acquisitions);
+		assert_check(inst);
+		if (!k)
+			pcpb_destroy(inst);
+	}
 }
 
 Test(api, backed_pages_have_addresses)
