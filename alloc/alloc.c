@@ -222,6 +222,8 @@ static int setup_zones_and_pcps(struct pcpb *inst)
 					       : 0);
 			if (err)
 				return err;
+			if (inst->cfg.pcp_fastpath == PCPB_FASTPATH_RSEQ)
+				lock_set_rseq_cpu(&pcp->lock, cpu);
 			inst->zones[n]->per_cpu_pageset[cpu] = pcp;
 		}
 	build_zonelists(inst);
@@ -236,6 +238,8 @@ int pcpb_create(const struct pcpb_config *cfg, struct pcpb **out)
 
 	if (!cfg || !out || config_validate(cfg, NULL, 0))
 		return -EINVAL;
+	if (cfg->pcp_fastpath == PCPB_FASTPATH_RSEQ && lock_rseq_supported())
+		return -EOPNOTSUPP;
 	inst = calloc(1, sizeof(*inst));
 	if (!inst)
 		return -ENOMEM;

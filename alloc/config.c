@@ -45,6 +45,7 @@ static const char *const policy_names[] = { "classic", "owner", "chunky" };
 static const char *const remote_free_names[] = { "lock", "trylock", "llist" };
 static const char *const owned_lists_names[] = { "single", "per_migratetype" };
 static const char *const owner_merge_names[] = { "drain", "drain_new", "free" };
+static const char *const pcp_fastpath_names[] = { "lock", "rseq" };
 static const char *const fallback_names[] = { "legacy", "hygiene", "smallest",
 					      "cached" };
 static const char *const cpu_mode_names[] = { "thread", "sched", "explicit" };
@@ -250,6 +251,8 @@ int pcpb_config_set(struct pcpb_config *cfg, const char *key, const char *value)
 		if (e < 0)
 			return -EINVAL;
 		cfg->owner_merge = (enum pcpb_owner_merge)e;
+	} else if (!strcmp(key, "pcp_fastpath")) {
+		SET_ENUM(pcp_fastpath, pcp_fastpath_names);
 	} else if (!strcmp(key, "cma_bytes")) {
 		uint64_t sz;
 
@@ -323,6 +326,7 @@ int config_validate(const struct pcpb_config *cfg, char *err, size_t len)
 	    (unsigned)cfg->cpu_mode >= ARRAY_SIZE(cpu_mode_names) ||
 	    (unsigned)cfg->backing >= ARRAY_SIZE(backing_names) ||
 	    (unsigned)cfg->remote_free >= ARRAY_SIZE(remote_free_names) ||
+	    (unsigned)cfg->pcp_fastpath >= ARRAY_SIZE(pcp_fastpath_names) ||
 	    cfg->phase0_bound > 7 || cfg->phase0_scan_limit < 1 ||
 	    cfg->batch < 0 || cfg->high_min < 0 || cfg->high_max < 0 ||
 	    cfg->vmstat_ms < 0) {
@@ -382,7 +386,7 @@ int pcpb_config_format(const struct pcpb_config *cfg, char *buf, size_t len)
 		"pageblock_order=%u,backing=%s,lockstat=%s,"
 		"lockstat_pcp_sample=%u,vmstat_ms=%d,"
 		"remote_free=%s,phase0_bound=%s,owned_lists=%s,cma_bytes=%lluM,"
-		"memcg=%s,owner_merge=%s",
+		"memcg=%s,owner_merge=%s,pcp_fastpath=%s",
 		(unsigned long long)(cfg->memory_bytes >> 20), cfg->nodes,
 		cfg->nr_cpus, cpu_mode_names[cfg->cpu_mode],
 		policy_names[cfg->policy], fallback_names[cfg->fallback],
@@ -393,5 +397,6 @@ int pcpb_config_format(const struct pcpb_config *cfg, char *buf, size_t len)
 		remote_free_names[cfg->remote_free], p0 + 1,
 		owned_lists_names[cfg->owned_per_mt],
 		(unsigned long long)(cfg->cma_bytes >> 20),
-		cfg->memcg ? "on" : "off", owner_merge_names[cfg->owner_merge]);
+		cfg->memcg ? "on" : "off", owner_merge_names[cfg->owner_merge],
+		pcp_fastpath_names[cfg->pcp_fastpath]);
 }

@@ -60,7 +60,8 @@ static inline void inst_event(struct pcpb *inst, enum pcpb_event ev, int cpu,
 static inline struct zone *pfn_zone(const struct pcpb *inst, unsigned long pfn)
 {
 	/* A division costs more than the rest of this lookup. */
-	return inst->zones[inst->nr_nodes == 1 ? 0 : pfn / inst->pages_per_node];
+	return inst
+		->zones[inst->nr_nodes == 1 ? 0 : pfn / inst->pages_per_node];
 }
 
 static inline struct per_cpu_pages *inst_pcp(const struct pcpb *inst, int cpu,

@@ -14,12 +14,16 @@
  *                         threads on their own CPUs (half the frees remote)
  *   BM_bulk_api/32        pcpb_alloc_pages_bulk() of 32 pages, then free
  *   BM_create/NGiB        instance setup and teardown; memmap bytes per page
+ *   BM_floor/lock:K       not the allocator: the pair on a bare list, under
+ *                         no lock, the kernel's spinlock, or our futex lock
  *
  * Invariants: every benchmark frees what it allocated; each instance is
  * checked with pcpb_check() before it is destroyed.
  * Locking: single-threaded benchmarks act as CPU 0; rand_put's threads as
  * CPUs 0 and 1.
  */
+#include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,21 +54,46 @@ struct bench_arg {
 	const struct variant *v;
 };
 
-static struct pcpb *make(const char *kv, unsigned long long bytes)
+static cpu_set_t all_cpus;
+
+/*
+ * A benchmark acting as CPU 0 runs on CPU 0 under pcp_fastpath=rseq,
+ * which is fast only there.  Return: NULL (and the benchmark skipped)
+ * where rseq or membarrier is missing, as under valgrind.
+ */
+static struct pcpb *make(cbench_state *st, const char *kv,
+			 unsigned long long bytes)
 {
 	struct pcpb_config cfg;
 	struct pcpb *inst;
-	char err[256];
+	char err[256] = "";
+	int rc;
 
 	pcpb_config_init(&cfg);
 	cfg.memory_bytes = bytes;
 	cfg.nr_cpus = 2;
 	cfg.cpu_mode = PCPB_CPU_EXPLICIT;
 	cfg.vmstat_ms = 0;
-	if (pcpb_config_parse(&cfg, kv, err, sizeof(err)) ||
-	    pcpb_create(&cfg, &inst)) {
+	if (pcpb_config_parse(&cfg, kv, err, sizeof(err))) {
 		fprintf(stderr, "bench: bad config '%s': %s\n", kv, err);
 		exit(1);
+	}
+	rc = pcpb_create(&cfg, &inst);
+	if (rc == -EOPNOTSUPP) {
+		cbench_skip_with_error(st,
+				       "pcp_fastpath=rseq unsupported here");
+		return NULL;
+	}
+	if (rc) {
+		fprintf(stderr, "bench: pcpb_create '%s': %d\n", kv, rc);
+		exit(1);
+	}
+	if (cfg.pcp_fastpath == PCPB_FASTPATH_RSEQ) {
+		cpu_set_t cpu0;
+
+		CPU_ZERO(&cpu0);
+		CPU_SET(0, &cpu0);
+		sched_setaffinity(0, sizeof(cpu0), &cpu0);
 	}
 	return inst;
 }
@@ -79,6 +108,7 @@ static void finish(struct pcpb *inst)
 		exit(1);
 	}
 	pcpb_destroy(inst);
+	sched_setaffinity(0, sizeof(all_cpus), &all_cpus);
 }
 
 static double now_ns(void)
@@ -112,9 +142,11 @@ static double memmap_bytes_per_page(struct pcpb *inst)
 static void bm_repeat(cbench_state *st, void *user)
 {
 	const struct bench_arg *a = user;
-	struct pcpb *inst = make(a->v->config, 4 * GIB);
+	struct pcpb *inst = make(st, a->v->config, 4 * GIB);
 	long pfn;
 
+	if (!inst)
+		return;
 	pfn = pcpb_alloc_pages_cpu(inst, 0, a->param, PCPB_MT_MOVABLE, 0);
 	pcpb_free_pages_cpu(inst, 0, (unsigned long)pfn, a->param);
 	while (cbench_keep_running(st)) {
@@ -132,11 +164,15 @@ static void bm_repeat(cbench_state *st, void *user)
 static void bm_bulk(cbench_state *st, void *user)
 {
 	const struct bench_arg *a = user;
-	struct pcpb *inst = make(a->v->config, 4 * GIB);
-	unsigned long n = pcpb_nr_pages(inst) / 2, i;
-	long *pfn = malloc(n * sizeof(*pfn));
+	struct pcpb *inst = make(st, a->v->config, 4 * GIB);
+	unsigned long n, i;
+	long *pfn;
 	double pages = 0;
 
+	if (!inst)
+		return;
+	n = pcpb_nr_pages(inst) / 2;
+	pfn = malloc(n * sizeof(*pfn));
 	if (!pfn)
 		exit(1);
 	while (cbench_keep_running(st)) {
@@ -179,7 +215,7 @@ static void bm_rand_put(cbench_state *st, void *user)
 	double t0 = 0;
 
 	if (me == 0) {
-		rp.inst = make(a->v->config, 4 * GIB);
+		rp.inst = make(st, a->v->config, 4 * GIB);
 		rp.n = RAND_PUT_PAGES;
 		rp.pfn = malloc(rp.n * sizeof(*rp.pfn));
 		if (!rp.pfn)
@@ -219,10 +255,12 @@ static void bm_rand_put(cbench_state *st, void *user)
 static void bm_bulk_api(cbench_state *st, void *user)
 {
 	const struct bench_arg *a = user;
-	struct pcpb *inst = make(a->v->config, 4 * GIB);
+	struct pcpb *inst = make(st, a->v->config, 4 * GIB);
 	long pfn[64];
 	unsigned int i;
 
+	if (!inst)
+		return;
 	while (cbench_keep_running(st)) {
 		for (i = 0; i < a->param; i++)
 			pfn[i] = PCPB_NO_PAGE;
@@ -238,6 +276,89 @@ static void bm_bulk_api(cbench_state *st, void *user)
 	cbench_set_ns_per_item(st, "ns_per_page",
 			       (double)cbench_iterations(st) * a->param);
 	finish(inst);
+}
+
+/*
+ * The floor under a locked PCP on this machine: an order-0 pair on a bare
+ * per-CPU list, the pop and the push each under its own lock hold, as
+ * rmqueue_pcplist() and free_frozen_pages() take pcp->lock.  The lock is
+ * none, a test-and-set spinlock (compare-exchange, release store: the
+ * kernel's pcp->lock), or the futex mutex's fast path (compare-exchange,
+ * exchange: common/lock.h's, which must know whether to wake a sleeper).
+ */
+enum floor_lock { FLOOR_NONE, FLOOR_SPIN, FLOOR_FUTEX };
+static const char *const floor_lock_names[] = { "none", "spin", "futex" };
+#define FLOOR_PAGES 1024
+
+struct floor_list {
+	int lock;
+	uint32_t head;
+	uint32_t next[FLOOR_PAGES];
+};
+
+static inline __attribute__((always_inline)) void
+floor_lock(struct floor_list *l, enum floor_lock kind)
+{
+	int expected = 0;
+
+	if (kind == FLOOR_NONE)
+		return;
+	while (!__atomic_compare_exchange_n(&l->lock, &expected, 1, false,
+					    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		expected = 0;
+}
+
+static inline __attribute__((always_inline)) void
+floor_unlock(struct floor_list *l, enum floor_lock kind)
+{
+	if (kind == FLOOR_SPIN)
+		__atomic_store_n(&l->lock, 0, __ATOMIC_RELEASE);
+	else if (kind == FLOOR_FUTEX)
+		cbench_do_not_optimize(
+			__atomic_exchange_n(&l->lock, 0, __ATOMIC_RELEASE));
+}
+
+static inline __attribute__((always_inline)) void
+floor_loop(cbench_state *st, struct floor_list *l, enum floor_lock kind)
+{
+	while (cbench_keep_running(st)) {
+		uint32_t pfn;
+
+		floor_lock(l, kind);
+		pfn = l->head;
+		l->head = l->next[pfn];
+		floor_unlock(l, kind);
+		cbench_do_not_optimize(pfn);
+		floor_lock(l, kind);
+		l->next[pfn] = l->head;
+		l->head = pfn;
+		floor_unlock(l, kind);
+	}
+}
+
+static void bm_floor(cbench_state *st, void *user)
+{
+	const struct bench_arg *a = user;
+	struct floor_list *l = calloc(1, sizeof(*l));
+	uint32_t i;
+
+	if (!l)
+		exit(1);
+	for (i = 0; i < FLOOR_PAGES; i++)
+		l->next[i] = (i + 1) % FLOOR_PAGES;
+	switch (a->param) {
+	case FLOOR_NONE:
+		floor_loop(st, l, FLOOR_NONE);
+		break;
+	case FLOOR_SPIN:
+		floor_loop(st, l, FLOOR_SPIN);
+		break;
+	default:
+		floor_loop(st, l, FLOOR_FUTEX);
+	}
+	cbench_set_ns_per_item(st, "ns_per_pair",
+			       (double)cbench_iterations(st));
+	free(l);
 }
 
 static long rss_bytes(void)
@@ -260,7 +381,7 @@ static void bm_create(cbench_state *st, void *user)
 
 	while (cbench_keep_running(st)) {
 		long before = rss_bytes();
-		struct pcpb *inst = make("policy=classic",
+		struct pcpb *inst = make(st, "policy=classic",
 					 (unsigned long long)a->param * GIB);
 
 		/* What creation touched, and what the memmap reserves. */
@@ -277,8 +398,8 @@ static void bm_create(cbench_state *st, void *user)
 
 int main(int argc, char **argv)
 {
-	static struct bench_arg args[64];
-	static char names[64][96];
+	static struct bench_arg args[96];
+	static char names[96][96];
 	static const unsigned int orders[] = { 0, 9 }, gib[] = { 4, 16 };
 	/* Where owner merges (docs/performance.md): the put patterns, and
 	 * the repeat pattern merging on free pessimises. */
@@ -297,6 +418,15 @@ int main(int argc, char **argv)
 		  "policy=classic,lockstat_pcp_sample=1" },
 		{ "owner/lockstat_every_hold",
 		  "policy=owner,lockstat_pcp_sample=1" },
+	};
+	/* The stretch goal's rseq fast path, acting as CPU 0 on CPU 0. */
+	static const struct variant rseq[] = {
+		{ "classic_rseq", "policy=classic,pcp_fastpath=rseq" },
+		{ "owner_rseq", "policy=owner,pcp_fastpath=rseq" },
+		{ "classic_rseq/lockstat_off",
+		  "policy=classic,pcp_fastpath=rseq,lockstat=off" },
+		{ "owner_rseq/lockstat_off",
+		  "policy=owner,pcp_fastpath=rseq,lockstat=off" },
 	};
 	static const struct variant merge_free = {
 		"owner_merge_free/lockstat_off",
@@ -326,6 +456,11 @@ int main(int argc, char **argv)
 			    ((struct bench_arg){ orders[i], &sampled[k] }),
 			    "BM_repeat/order:%u/%s", orders[i],
 			    sampled[k].name);
+	for (i = 0; i < 2; i++)
+		for (k = 0; k < ARRAY_LEN(rseq); k++)
+			ADD(bm_repeat,
+			    ((struct bench_arg){ orders[i], &rseq[k] }),
+			    "BM_repeat/order:%u/%s", orders[i], rseq[k].name);
 	ADD(bm_repeat, ((struct bench_arg){ 0, &merge_free }),
 	    "BM_repeat/order:0/%s", merge_free.name);
 	for (k = 0; k < NR_VARIANTS; k++) {
@@ -333,6 +468,12 @@ int main(int argc, char **argv)
 		    "BM_bulk_get/%s", variants[k].name);
 		ADD(bm_bulk, ((struct bench_arg){ 1, &variants[k] }),
 		    "BM_bulk_put/%s", variants[k].name);
+	}
+	for (k = 0; k < ARRAY_LEN(rseq); k++) {
+		ADD(bm_bulk, ((struct bench_arg){ 0, &rseq[k] }),
+		    "BM_bulk_get/%s", rseq[k].name);
+		ADD(bm_bulk, ((struct bench_arg){ 1, &rseq[k] }),
+		    "BM_bulk_put/%s", rseq[k].name);
 	}
 	for (k = 0; k < NR_VARIANTS; k++) {
 		ADD(bm_rand_put, ((struct bench_arg){ 2, &variants[k] }),
@@ -352,10 +493,17 @@ int main(int argc, char **argv)
 	for (k = 0; k < ARRAY_LEN(sampled); k++)
 		ADD(bm_bulk_api, ((struct bench_arg){ 32, &sampled[k] }),
 		    "BM_bulk_api/32/%s", sampled[k].name);
+	for (k = 0; k < ARRAY_LEN(rseq); k++)
+		ADD(bm_bulk_api, ((struct bench_arg){ 32, &rseq[k] }),
+		    "BM_bulk_api/32/%s", rseq[k].name);
+	for (i = 0; i < ARRAY_LEN(floor_lock_names); i++)
+		ADD(bm_floor, ((struct bench_arg){ i, NULL }),
+		    "BM_floor/lock:%s", floor_lock_names[i]);
 	for (i = 0; i < 2; i++) {
 		ADD(bm_create, ((struct bench_arg){ gib[i], NULL }),
 		    "BM_create/%uGiB", gib[i]);
 		cbench_set_iterations(last, 3);
 	}
+	sched_getaffinity(0, sizeof(all_cpus), &all_cpus);
 	return cbench_main(argc, argv);
 }

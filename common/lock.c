@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,7 @@ int lock_init(struct pcpb_lock *l, unsigned int sample)
 	unsigned int s;
 
 	memset(l, 0, sizeof(*l));
+	l->rseq_cpu = -1;
 	l->lockstat = sample > 0;
 	if (!sample)
 		return 0;
@@ -86,6 +88,86 @@ void lock_destroy(struct pcpb_lock *l)
 		free(l->sites[s].hold);
 		l->sites[s].hold = l->sites[s].wait = NULL;
 	}
+}
+
+int lock_rseq_supported(void)
+{
+	if (rseq_current_cpu() < 0)
+		return -EOPNOTSUPP;
+	/* Idempotent; needed before MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ. */
+	if (syscall(SYS_membarrier,
+		    MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ, 0, 0))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+void lock_set_rseq_cpu(struct pcpb_lock *l, int cpu)
+{
+	l->rseq_cpu = cpu;
+}
+
+/* Announce (I4); on return no rseq section can commit until we leave. */
+static void lock_shared_enter(struct pcpb_lock *l)
+{
+	int old = __atomic_fetch_add(&l->shared, 2, __ATOMIC_SEQ_CST);
+
+	if (old == 0) {
+		/* Sections that read shared == 0 restart or are done. */
+		if (syscall(SYS_membarrier,
+			    MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ, 0, 0))
+			pcpb_bug("membarrier(PRIVATE_EXPEDITED_RSEQ) failed",
+				 __FILE__, __LINE__, __func__);
+		__atomic_fetch_or(&l->shared, LOCK_FENCED, __ATOMIC_SEQ_CST);
+		return;
+	}
+	/* Another announcer may still be fencing. */
+	while (!(__atomic_load_n(&l->shared, __ATOMIC_ACQUIRE) & LOCK_FENCED))
+		__builtin_ia32_pause();
+}
+
+static void lock_shared_leave(struct pcpb_lock *l, bool resume)
+{
+	int expected = LOCK_FENCED;
+
+	__atomic_fetch_sub(&l->shared, 2, __ATOMIC_RELEASE);
+	if (resume)
+		__atomic_compare_exchange_n(&l->shared, &expected, 0, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+}
+
+bool lock_shared_trylock(struct pcpb_lock *l)
+{
+	lock_shared_enter(l);
+	if (lock_try_raw(l)) {
+		l->holder_shared = true;
+		return true;
+	}
+	lock_shared_leave(l, false);
+	return false;
+}
+
+void lock_shared_lock(struct pcpb_lock *l, unsigned int site)
+{
+	lock_shared_enter(l);
+	if (!lock_try_raw(l))
+		lock_acquire_slow(l, site);
+	l->holder_shared = true;
+}
+
+void lock_shared_unlock(struct pcpb_lock *l)
+{
+	bool resume = false;
+
+	/* Still the holder: rseq_resume is ours. */
+	if (rseq_current_cpu() != l->rseq_cpu) {
+		l->rseq_resume = 0;
+	} else if (++l->rseq_resume >= LOCK_RSEQ_RESUME) {
+		l->rseq_resume = 0;
+		resume = true;
+	}
+	if (__atomic_exchange_n(&l->state, 0, __ATOMIC_RELEASE) == 2)
+		lock_wake(l);
+	lock_shared_leave(l, resume);
 }
 
 void lock_stats_reset(struct pcpb_lock *l)

@@ -13,12 +13,23 @@
  * mutex), so it does not collapse when threads outnumber cores, as a pure
  * spinlock would under userspace preemption.
  *
+ * pcp_fastpath=rseq (lock_set_rseq_cpu()): a thread running on the lock's
+ * CPU takes and releases it with rseq sections (rseq.h), no atomic
+ * instruction.  Every other acquisition, and any while someone else is in
+ * it, goes through the shared protocol: announce in @shared, make sure a
+ * membarrier has fenced the rseq sections since @shared left 0, then use
+ * the atomic lock as usual.  A thread on the CPU that keeps finding the
+ * protocol in force after the others have left lowers the fence again.
+ *
  * Invariants:
  *   I1 state is 0 (free), 1 (held) or 2 (held, maybe waiters).
  *   I2 holder_site, hold_start and sample_left are written only by the
  *      holder; hold_start is non-zero exactly while a timed hold runs.
  *   I3 sites[s] counters change only under the lock itself, except
  *      nr_trylock_fail, which a failed trylock bumps atomically.
+ *   I4 (rseq) an rseq section commits only while shared == 0; shared is
+ *      2 x (threads in the protocol) | LOCK_FENCED, and no thread of the
+ *      protocol touches state before LOCK_FENCED is set.
  *
  * Locking: a lock protects its own statistics.
  */
@@ -32,6 +43,7 @@
 #include "clock.h"
 #include "compat.h"
 #include "hist.h"
+#include "rseq.h"
 
 struct lock_site_stats {
 	uint64_t nr_acquire;
@@ -56,8 +68,19 @@ struct pcpb_lock {
 	uint32_t sample_left;
 	uint32_t sample_rng; /* xorshift32 state */
 	uint64_t hold_start; /* cycles; 0 when this hold is not timed */
+	int rseq_cpu;	     /* < 0 unless pcp_fastpath=rseq */
+	int shared;	     /* atomic; I4 */
+	bool holder_shared;  /* this hold went through the protocol */
+	uint16_t
+		rseq_resume; /* protocol holds on rseq_cpu since a remote one */
 	struct lock_site_stats sites[PCPB_NR_LOCK_SITES];
 };
+
+#define LOCK_FENCED 1
+/* How many protocol holds on the lock's CPU, with nobody else in it,
+ * before its threads go back to the rseq path (and the next remote
+ * acquisition pays a membarrier). */
+#define LOCK_RSEQ_RESUME 64
 
 typedef struct pcpb_lock spinlock_t;
 
@@ -68,6 +91,23 @@ void lock_destroy(struct pcpb_lock *l);
 void lock_acquire_slow(struct pcpb_lock *l, unsigned int site);
 void lock_wake(struct pcpb_lock *l);
 void lock_stats_reset(struct pcpb_lock *l);
+/* pcp_fastpath=rseq: 0, or -EOPNOTSUPP when rseq or membarrier is missing. */
+int lock_rseq_supported(void);
+void lock_set_rseq_cpu(struct pcpb_lock *l, int cpu);
+/* The shared protocol (I4), out of line: it is the slow path. */
+bool lock_shared_trylock(struct pcpb_lock *l);
+void lock_shared_lock(struct pcpb_lock *l, unsigned int site);
+void lock_shared_unlock(struct pcpb_lock *l);
+
+/* The rseq fast path of a lock; tsan sees the edge by hand. */
+static inline bool lock_rseq_try(struct pcpb_lock *l)
+{
+	if (!rseq_lock_on_cpu(&l->state, &l->shared, l->rseq_cpu))
+		return false;
+	tsan_acquire(&l->state);
+	l->holder_shared = false;
+	return true;
+}
 
 static inline bool lock_try_raw(struct pcpb_lock *l)
 {
@@ -88,20 +128,46 @@ static inline void lock_acquired(struct pcpb_lock *l, enum pcpb_lock_site site)
 /* spin_lock(): blocks; the wait is recorded when there was one. */
 static inline void spin_lock(struct pcpb_lock *l, enum pcpb_lock_site site)
 {
-	if (unlikely(!lock_try_raw(l)))
+	if (l->rseq_cpu >= 0) {
+		if (!lock_rseq_try(l))
+			lock_shared_lock(l, site);
+	} else if (unlikely(!lock_try_raw(l))) {
 		lock_acquire_slow(l, site);
+	}
 	lock_acquired(l, site);
 }
 
 /* spin_trylock(): the kernel's pcp_spin_trylock() semantics. */
 static inline bool spin_trylock(struct pcpb_lock *l, enum pcpb_lock_site site)
 {
-	if (unlikely(!lock_try_raw(l))) {
+	bool ok;
+
+	if (l->rseq_cpu >= 0)
+		ok = lock_rseq_try(l) || lock_shared_trylock(l);
+	else
+		ok = lock_try_raw(l);
+	if (unlikely(!ok)) {
 		atomic_add(&l->sites[site].nr_trylock_fail, 1);
 		return false;
 	}
 	lock_acquired(l, site);
 	return true;
+}
+
+static inline void lock_release(struct pcpb_lock *l)
+{
+	if (l->rseq_cpu >= 0) {
+		if (l->holder_shared) {
+			lock_shared_unlock(l);
+			return;
+		}
+		tsan_release(&l->state);
+		if (rseq_unlock(&l->state, &l->shared))
+			return;
+		/* Someone announced (and may wait): the atomic way. */
+	}
+	if (unlikely(__atomic_exchange_n(&l->state, 0, __ATOMIC_RELEASE) == 2))
+		lock_wake(l);
 }
 
 static inline void spin_unlock(struct pcpb_lock *l)
@@ -120,8 +186,7 @@ static inline void spin_unlock(struct pcpb_lock *l)
 			l->sample_left = 1 + (l->sample_rng & l->sample_mask);
 		}
 	}
-	if (unlikely(__atomic_exchange_n(&l->state, 0, __ATOMIC_RELEASE) == 2))
-		lock_wake(l);
+	lock_release(l);
 }
 
 /* Time a section under a held lock as if it were a site (claim, steal). */
@@ -142,14 +207,15 @@ static inline void lock_section_end(struct pcpb_lock *l,
 /* Raw acquire for observers (stats, check): not counted in lockstat. */
 static inline void spin_lock_quiet(struct pcpb_lock *l)
 {
-	if (!lock_try_raw(l))
+	if (l->rseq_cpu >= 0)
+		lock_shared_lock(l, PCPB_NR_LOCK_SITES);
+	else if (!lock_try_raw(l))
 		lock_acquire_slow(l, PCPB_NR_LOCK_SITES);
 }
 
 static inline void spin_unlock_quiet(struct pcpb_lock *l)
 {
-	if (__atomic_exchange_n(&l->state, 0, __ATOMIC_RELEASE) == 2)
-		lock_wake(l);
+	lock_release(l);
 }
 
 static inline bool spin_is_locked(struct pcpb_lock *l)

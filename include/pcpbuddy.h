@@ -113,6 +113,17 @@ enum pcpb_owner_merge {
 	PCPB_MERGE_FREE,
 };
 
+/*
+ * How a thread takes its own CPU's pcp->lock (pcp_fastpath=):
+ *  lock  the atomic lock, as every other acquisition (the default);
+ *  rseq  a restartable sequence with plain stores when the thread runs on
+ *        the real CPU of the PCP's number; docs/design.md has the rules.
+ */
+enum pcpb_pcp_fastpath {
+	PCPB_FASTPATH_LOCK,
+	PCPB_FASTPATH_RSEQ,
+};
+
 struct pcpb_config {
 	uint64_t memory_bytes; /* memory: 1 GiB; rounded down to 4 MiB/node */
 	int nodes;	       /* nodes: 1; 0 = the real nodes via libnuma */
@@ -140,6 +151,7 @@ struct pcpb_config {
 	bool owned_per_mt;		   /* owned_lists: single */
 	uint64_t cma_bytes;		   /* cma_bytes: 0; CMA pageblocks */
 	enum pcpb_owner_merge owner_merge; /* owner_merge: drain */
+	enum pcpb_pcp_fastpath pcp_fastpath; /* pcp_fastpath: lock */
 };
 
 struct pcpb;
@@ -165,7 +177,9 @@ PCPB_API int pcpb_config_format(const struct pcpb_config *cfg, char *buf,
 
 /**
  * pcpb_create - build an instance.
- * Return: 0 and *@out, or -EINVAL (bad config) / -ENOMEM.
+ * Return: 0 and *@out, or -EINVAL (bad config) / -ENOMEM, or -EOPNOTSUPP
+ * for pcp_fastpath=rseq where glibc registered no rseq or membarrier
+ * refused MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ.
  */
 PCPB_API PCPB_MUST_CHECK int pcpb_create(const struct pcpb_config *cfg,
 					 struct pcpb **out);

@@ -6,6 +6,7 @@
  * nothing half-applied (the config is applied all or nothing).
  * Locking: none.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +110,15 @@ void wl_measure_end(struct pcpb *inst, struct wl_result *res,
 	else if (res->stats)
 		pcpb_stats_read(inst, res->stats);
 	wl_record_mark(inst);
+}
+
+const char *wl_create_strerror(int rc)
+{
+	if (rc == -EOPNOTSUPP)
+		return "pcp_fastpath=rseq needs rseq registered by glibc "
+		       "(>= 2.35, not disabled by glibc.pthread.rseq=0) and "
+		       "membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ)";
+	return strerror(-rc);
 }
 
 int wl_usage_error(const char *prog, const char *fmt, ...)

@@ -262,9 +262,15 @@ static int run_one(const struct workload *w, const struct wl_opts *base,
 	if (!priv)
 		return 1;
 	memcpy(priv, priv_proto, w->priv_size);
-	if (apply_kv(w, c->kv, &o.cfg, priv, err, sizeof(err)) ||
-	    pcpb_create(&o.cfg, &inst)) {
+	if (apply_kv(w, c->kv, &o.cfg, priv, err, sizeof(err))) {
 		fprintf(stderr, "compare: config '%s': %s\n", c->kv, err);
+		free(priv);
+		return 1;
+	}
+	rc = pcpb_create(&o.cfg, &inst);
+	if (rc) {
+		fprintf(stderr, "compare: config '%s': %s\n", c->kv,
+			wl_create_strerror(rc));
 		free(priv);
 		return 1;
 	}

@@ -94,7 +94,7 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 	rc = pcpb_create(&o.cfg, &inst);
 	if (rc) {
 		fprintf(stderr, "%s: cannot create the instance: %s\n", argv[0],
-			strerror(-rc));
+			wl_create_strerror(rc));
 		wl_free_priv(w, priv);
 		return 1;
 	}

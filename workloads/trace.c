@@ -1212,7 +1212,7 @@ int wl_fidelity_main(int argc, char **argv)
 	} else if ((rc = pcpb_create(&o.cfg, &inst))) {
 		fprintf(stderr,
 			"pcpbuddy fidelity: cannot create the instance: %s\n",
-			strerror(-rc));
+			wl_create_strerror(rc));
 		rc = 1;
 	}
 	if (rc) {

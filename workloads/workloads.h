@@ -68,6 +68,8 @@ void wl_progress_done(double total);
  */
 int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 		    int *argi);
+/* Why pcpb_create() failed with @rc, for a message. */
+const char *wl_create_strerror(int rc);
 int wl_usage_error(const char *prog, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

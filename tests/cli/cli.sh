@@ -348,6 +348,10 @@ expect_exit 2 "--hog" -- run purge --memory-pressure --hog 2
 expect_exit 0 "usage: pcpbuddy plot" -- plot --help
 expect_exit 2 "bad value 'x'" -- sweep mixed --param threads=1,x --configs policy=classic
 expect_exit 2 "needs --param" -- sweep mixed --configs policy=classic
+expect_exit 2 "bad value 'fast' for key 'pcp_fastpath'" -- run mixed --config pcp_fastpath=fast
+# Without rseq the instance cannot be built, and the message says why.
+GLIBC_TUNABLES=glibc.pthread.rseq=0 expect_exit 1 "pcp_fastpath=rseq needs rseq" -- run mixed --ops 10 --config pcp_fastpath=rseq
+expect_exit 0 "pcp_fastpath=rseq" -- run mixed --threads 2 --ops 20000 --config pcp_fastpath=rseq,cpu_mode=sched
 expect_exit 2 "needs SWEEP.json" -- plot
 expect_exit 2 "No such file" -- plot /nonexistent.json -o /tmp/x.png
 expect_exit 2 "two or more" -- compare mixed --configs policy=owner
