@@ -367,12 +367,15 @@ static unsigned long get_page_from_freelist(struct pcpb *inst, int cpu,
 					    unsigned int flags,
 					    enum zone_watermarks wmark)
 {
-	int node = inst->cpu_node[cpu];
+	int node = inst->nr_nodes == 1 ? 0 : inst->cpu_node[cpu];
 	int i, nr = (flags & PCPB_GFP_THISNODE) ? 1 : inst->nr_nodes;
 	bool alloc_cma = mt == MIGRATE_MOVABLE;
 
 	for (i = 0; i < nr; i++) {
-		struct zone *zone = inst->zones[inst->zonelist[node][i]];
+		/* One node: skip two dependent loads of the zonelist walk. */
+		struct zone *zone =
+			nr == 1 ? inst->zones[node]
+				: inst->zones[inst->zonelist[node][i]];
 		unsigned long pfn;
 
 		/*
@@ -381,15 +384,15 @@ static unsigned long get_page_from_freelist(struct pcpb *inst, int cpu,
 		 * the kernel does, without a second check.
 		 */
 		if (!(READ_ONCE(zone->flags) & ZONE_BELOW_HIGH)) {
-			if (zone_watermark_ok(zone, order,
-					      wmark_pages(zone, WMARK_HIGH),
-					      alloc_cma))
+			if (zone_watermark_fast(zone, order,
+						wmark_pages(zone, WMARK_HIGH),
+						alloc_cma))
 				goto try_this_zone;
 			__atomic_fetch_or(&zone->flags, ZONE_BELOW_HIGH,
 					  __ATOMIC_RELAXED);
 		}
-		if (!zone_watermark_ok(zone, order, wmark_pages(zone, wmark),
-				       alloc_cma))
+		if (!zone_watermark_fast(zone, order, wmark_pages(zone, wmark),
+					 alloc_cma))
 			continue;
 	try_this_zone:
 		pfn = rmqueue(zone, cpu, order, mt);

@@ -299,6 +299,20 @@ void zone_destroy(struct zone *zone);
 void setup_per_zone_wmarks(struct zone **zones, int nr_zones);
 bool zone_watermark_ok(struct zone *zone, unsigned int order,
 		       unsigned long mark, bool alloc_cma);
+
+/* zone_watermark_fast(): order 0 needs only the page count, inline. */
+static inline bool zone_watermark_fast(struct zone *zone, unsigned int order,
+				       unsigned long mark, bool alloc_cma)
+{
+	if (!order) {
+		long free_pages = READ_ONCE(zone->nr_free_pages);
+
+		if (!alloc_cma)
+			free_pages -= READ_ONCE(zone->nr_free_cma);
+		return free_pages > (long)mark;
+	}
+	return zone_watermark_ok(zone, order, mark, alloc_cma);
+}
 int zone_verify(struct zone *zone, uint8_t *seen, char *msg, size_t len);
 
 /* buddy.c: free lists, split, merge */
