@@ -56,6 +56,15 @@ struct bench_arg {
 
 static cpu_set_t all_cpus;
 
+static void pin_to_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
 /*
  * A benchmark acting as CPU 0 runs on CPU 0 under pcp_fastpath=rseq,
  * which is fast only there.  Return: NULL (and the benchmark skipped)
@@ -88,13 +97,8 @@ static struct pcpb *make(cbench_state *st, const char *kv,
 		fprintf(stderr, "bench: pcpb_create '%s': %d\n", kv, rc);
 		exit(1);
 	}
-	if (cfg.pcp_fastpath == PCPB_FASTPATH_RSEQ) {
-		cpu_set_t cpu0;
-
-		CPU_ZERO(&cpu0);
-		CPU_SET(0, &cpu0);
-		sched_setaffinity(0, sizeof(cpu0), &cpu0);
-	}
+	if (cfg.pcp_fastpath == PCPB_FASTPATH_RSEQ)
+		pin_to_cpu(0);
 	return inst;
 }
 
@@ -233,6 +237,9 @@ static void bm_rand_put(cbench_state *st, void *user)
 			t = rp.pfn[i], rp.pfn[i] = rp.pfn[j], rp.pfn[j] = t;
 		}
 	}
+	/* Thread 0 runs on CPU 0 from make(); a short-lived runner thread. */
+	if (me && strstr(a->v->config, "pcp_fastpath=rseq"))
+		pin_to_cpu(me);
 	next = (unsigned long)me * (RAND_PUT_PAGES / 2);
 	/* The clock starts after the start barrier (thread 0's setup). */
 	if (cbench_keep_running(st)) {
@@ -411,6 +418,10 @@ int main(int argc, char **argv)
 		{ "owner_merge_free", "policy=owner,owner_merge=free" },
 		{ "owner_llist_merge_free",
 		  "policy=owner,remote_free=llist,owner_merge=free" },
+		{ "classic_rseq", "policy=classic,pcp_fastpath=rseq" },
+		{ "owner_llist_drain_new_rseq",
+		  "policy=owner,remote_free=llist,owner_merge=drain_new,"
+		  "pcp_fastpath=rseq" },
 	};
 	/* lockstat timing every pcp->lock hold, not the default 1 in 8. */
 	static const struct variant sampled[] = {
