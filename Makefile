@@ -163,6 +163,7 @@ test: $(DEPS_STAMP)
 
 # Microbenchmarks (release), medians of BENCH_REPS runs: build/bench.json.
 BENCH_REPS ?= 5
+BENCH_ARGS ?= --benchmark_min_time=0.3
 bench-trace: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory MODE=release build/release/pcpbuddy
 	sh bench/trace-speed.sh build/release/pcpbuddy

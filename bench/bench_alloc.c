@@ -418,7 +418,6 @@ int main(int argc, char **argv)
 		{ "owner_merge_free", "policy=owner,owner_merge=free" },
 		{ "owner_llist_merge_free",
 		  "policy=owner,remote_free=llist,owner_merge=free" },
-		{ "classic_rseq", "policy=classic,pcp_fastpath=rseq" },
 		{ "owner_llist_drain_new_rseq",
 		  "policy=owner,remote_free=llist,owner_merge=drain_new,"
 		  "pcp_fastpath=rseq" },
@@ -432,8 +431,6 @@ int main(int argc, char **argv)
 	};
 	/* The stretch goal's rseq fast path, acting as CPU 0 on CPU 0. */
 	static const struct variant rseq[] = {
-		{ "classic_rseq", "policy=classic,pcp_fastpath=rseq" },
-		{ "owner_rseq", "policy=owner,pcp_fastpath=rseq" },
 		{ "classic_rseq/lockstat_off",
 		  "policy=classic,pcp_fastpath=rseq,lockstat=off" },
 		{ "owner_rseq/lockstat_off",
