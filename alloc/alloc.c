@@ -277,6 +277,12 @@ int pcpb_create(const struct pcpb_config *cfg, struct pcpb **out)
 		err = -ENOMEM;
 		goto err_destroy;
 	}
+	/*
+	 * Huge pages where the system allows, as the kernel maps its vmemmap
+	 * with PMDs: with 4 KiB pages, walks over the memmap missed the TLB
+	 * and their speed varied by 1.4x between identical instances.
+	 */
+	madvise(inst->memmap, inst->memmap_bytes, MADV_HUGEPAGE);
 	err = setup_backing(inst);
 	if (err)
 		goto err_destroy;
