@@ -131,6 +131,8 @@ fuzz: $(DEPS_STAMP)
 BENCH_OBJ := $(call obj,bench/bench_alloc.c) $(BUILD)/obj/bench/cbench.o
 $(BUILD)/rand-put-report: $(call obj,bench/rand_put_report.c) $(BUILD)/libpcpbuddy.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/pair-loop: $(call obj,bench/pair_loop.c) $(BUILD)/libpcpbuddy.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/obj/bench/cbench.o: bench/cbench.cc bench/cbench.h | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CXX) -O2 -std=c++17 -Wall -Wextra $(SAN) -c $< -o $@
