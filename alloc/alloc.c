@@ -224,6 +224,8 @@ static int setup_zones_and_pcps(struct pcpb *inst)
 				return err;
 			if (inst->cfg.pcp_fastpath == PCPB_FASTPATH_RSEQ)
 				lock_set_rseq_cpu(&pcp->lock, cpu);
+			else if (inst->cfg.pcp_fastpath == PCPB_FASTPATH_SPIN)
+				lock_set_spin(&pcp->lock);
 			inst->zones[n]->per_cpu_pageset[cpu] = pcp;
 		}
 	build_zonelists(inst);

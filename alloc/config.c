@@ -45,7 +45,7 @@ static const char *const policy_names[] = { "classic", "owner", "chunky" };
 static const char *const remote_free_names[] = { "lock", "trylock", "llist" };
 static const char *const owned_lists_names[] = { "single", "per_migratetype" };
 static const char *const owner_merge_names[] = { "drain", "drain_new", "free" };
-static const char *const pcp_fastpath_names[] = { "lock", "rseq" };
+static const char *const pcp_fastpath_names[] = { "spin", "mutex", "rseq" };
 static const char *const fallback_names[] = { "legacy", "hygiene", "smallest",
 					      "cached" };
 static const char *const cpu_mode_names[] = { "thread", "sched", "explicit" };

@@ -41,7 +41,8 @@ int main(int argc, char **argv)
 	cfg.nr_cpus = 2;
 	cfg.cpu_mode = PCPB_CPU_EXPLICIT;
 	cfg.vmstat_ms = 0;
-	if (argc > 3 || n < 1 || pcpb_config_parse(&cfg, kv, err, sizeof(err))) {
+	if (argc > 3 || n < 1 ||
+	    pcpb_config_parse(&cfg, kv, err, sizeof(err))) {
 		fprintf(stderr, "usage: pair-loop [CONFIG [N >= 1]]\n");
 		return 2;
 	}

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
  * lock.c - the slow paths of the instrumented lock (see lock.h): spin,
- * then futex wait; lockstat histogram storage.
+ * then futex wait (bounded for the spinlock); lockstat histogram storage.
  *
  * Invariants: those of lock.h.
  * Locking: lock_acquire_slow() returns with the lock held.
@@ -15,13 +15,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOCK_SPINS 100
 
-static void futex_wait(int *addr, int val)
+/* @ns 0: until woken. */
+static void futex_wait(int *addr, int val, long ns)
 {
-	syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+	struct timespec ts = { .tv_sec = ns / 1000000000,
+			       .tv_nsec = ns % 1000000000 };
+
+	syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, ns ? &ts : NULL, NULL,
+		0);
 }
 
 void lock_wake(struct pcpb_lock *l)
@@ -42,7 +48,8 @@ void lock_acquire_slow(struct pcpb_lock *l, unsigned int site)
 	/* Mark "waiters" before sleeping so the holder's unlock wakes us. */
 	c = __atomic_exchange_n(&l->state, 2, __ATOMIC_ACQUIRE);
 	while (c != 0) {
-		futex_wait(&l->state, 2);
+		/* A spinlock's unlock can miss the mark (lock.h): bounded. */
+		futex_wait(&l->state, 2, l->spin ? LOCK_SPIN_SLEEP_NS : 0);
 		c = __atomic_exchange_n(&l->state, 2, __ATOMIC_ACQUIRE);
 	}
 acquired:
@@ -101,9 +108,17 @@ int lock_rseq_supported(void)
 	return 0;
 }
 
+/* The rseq protocol's remote side is the mutex: never also lock_set_spin(). */
 void lock_set_rseq_cpu(struct pcpb_lock *l, int cpu)
 {
 	l->rseq_cpu = cpu;
+}
+
+/* Before the lock's first use. */
+void lock_set_spin(struct pcpb_lock *l)
+{
+	VM_BUG_ON(l->rseq_cpu >= 0);
+	l->spin = true;
 }
 
 /* Announce (I4); on return no rseq section can commit until we leave. */

@@ -9,9 +9,22 @@
  * and pcpb_stats_read() hold every lock, taking all PCPs (cpu, then zone
  * order) before all zones (node order).
  *
- * The lock spins briefly, then sleeps on a futex (Drepper's three-state
- * mutex), so it does not collapse when threads outnumber cores, as a pure
- * spinlock would under userspace preemption.
+ * Two kinds.  The mutex (zone->lock, and pcp->lock under
+ * pcp_fastpath=mutex) spins briefly, then sleeps on a futex (Drepper's
+ * three-state mutex), so it does not collapse when threads outnumber cores,
+ * as a pure spinlock would under userspace preemption.  Its unlock is an
+ * exchange, to learn whether a sleeper waits.
+ *
+ * The spinlock (lock_set_spin(): pcp->lock under the default
+ * pcp_fastpath=spin) has the kernel's fast path: compare-exchange to take,
+ * a plain release store to drop.  It is for locks whose hot acquisitions
+ * are trylocks (the kernel's pcp_spin_trylock() sites), so only drains,
+ * decay, remote frees and observers wait, and they wait as on the mutex.
+ * The unlock reads the word first and stores 0 over a 1; only a 2 (a
+ * sleeper's mark) takes the mutex's exchange and wake.  A waiter that marks
+ * the word between that read and the store is not woken, so its sleep is
+ * bounded by LOCK_SPIN_SLEEP_NS, after which it looks again.  The window is
+ * two instructions of the holder; a waiter needs a syscall to fall in it.
  *
  * pcp_fastpath=rseq (lock_set_rseq_cpu()): a thread running on the lock's
  * CPU takes and releases it with rseq sections (rseq.h), no atomic
@@ -54,6 +67,7 @@ struct lock_site_stats {
 
 struct pcpb_lock {
 	int state; /* futex word */
+	bool spin; /* the kernel's spinlock fast path: plain-store unlock */
 	bool lockstat;
 	uint8_t holder_site;
 	/*
@@ -77,6 +91,8 @@ struct pcpb_lock {
 };
 
 #define LOCK_FENCED 1
+/* The longest a spinlock sleeper can miss its wakeup (see above). */
+#define LOCK_SPIN_SLEEP_NS 1000000
 /* How many protocol holds on the lock's CPU, with nobody else in it,
  * before its threads go back to the rseq path (and the next remote
  * acquisition pays a membarrier). */
@@ -94,6 +110,7 @@ void lock_stats_reset(struct pcpb_lock *l);
 /* pcp_fastpath=rseq: 0, or -EOPNOTSUPP when rseq or membarrier is missing. */
 int lock_rseq_supported(void);
 void lock_set_rseq_cpu(struct pcpb_lock *l, int cpu);
+void lock_set_spin(struct pcpb_lock *l);
 /* The shared protocol (I4), out of line: it is the slow path. */
 bool lock_shared_trylock(struct pcpb_lock *l);
 void lock_shared_lock(struct pcpb_lock *l, unsigned int site);
@@ -156,7 +173,13 @@ static inline bool spin_trylock(struct pcpb_lock *l, enum pcpb_lock_site site)
 
 static inline void lock_release(struct pcpb_lock *l)
 {
-	if (l->rseq_cpu >= 0) {
+	if (likely(l->spin)) {
+		if (likely(READ_ONCE(l->state) == 1)) {
+			__atomic_store_n(&l->state, 0, __ATOMIC_RELEASE);
+			return;
+		}
+		/* A sleeper's mark: the mutex's release, below. */
+	} else if (l->rseq_cpu >= 0) {
 		if (l->holder_shared) {
 			lock_shared_unlock(l);
 			return;

@@ -114,13 +114,19 @@ enum pcpb_owner_merge {
 };
 
 /*
- * How a thread takes its own CPU's pcp->lock (pcp_fastpath=):
- *  lock  the atomic lock, as every other acquisition (the default);
- *  rseq  a restartable sequence with plain stores when the thread runs on
- *        the real CPU of the PCP's number; docs/design.md has the rules.
+ * How pcp->lock is taken (pcp_fastpath=):
+ *  spin   the kernel's spinlock: compare-exchange, plain-store unlock;
+ *         blocking acquirers (drains, decay, remote frees) spin and yield,
+ *         never sleep (the default);
+ *  mutex  the futex mutex zone->lock uses: its unlock is an exchange, to
+ *         learn whether to wake a sleeper;
+ *  rseq   a restartable sequence with plain stores when the thread runs on
+ *         the real CPU of the PCP's number, the mutex otherwise;
+ *         docs/design.md has the rules.
  */
 enum pcpb_pcp_fastpath {
-	PCPB_FASTPATH_LOCK,
+	PCPB_FASTPATH_SPIN,
+	PCPB_FASTPATH_MUTEX,
 	PCPB_FASTPATH_RSEQ,
 };
 
@@ -151,7 +157,7 @@ struct pcpb_config {
 	bool owned_per_mt;		   /* owned_lists: single */
 	uint64_t cma_bytes;		   /* cma_bytes: 0; CMA pageblocks */
 	enum pcpb_owner_merge owner_merge; /* owner_merge: drain */
-	enum pcpb_pcp_fastpath pcp_fastpath; /* pcp_fastpath: lock */
+	enum pcpb_pcp_fastpath pcp_fastpath; /* pcp_fastpath: spin */
 };
 
 struct pcpb;

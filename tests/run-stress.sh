@@ -31,6 +31,8 @@ for bin in "$@"; do
 3 8000 policy=owner,remote_free=llist,cpu_mode=sched,cma_bytes=8M
 3 8000 policy=owner,remote_free=trylock,owner_merge=free
 3 8000 policy=owner,remote_free=llist,owner_merge=drain_new
+3 10000 pcp_fastpath=mutex,cpu_mode=sched
+3 8000 pcp_fastpath=mutex,policy=owner,remote_free=lock
 3 10000 pcp_fastpath=rseq,cpu_mode=sched
 4 8000 pcp_fastpath=rseq,policy=owner,remote_free=lock
 CONFIGS

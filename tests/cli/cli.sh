@@ -349,6 +349,10 @@ expect_exit 0 "usage: pcpbuddy plot" -- plot --help
 expect_exit 2 "bad value 'x'" -- sweep mixed --param threads=1,x --configs policy=classic
 expect_exit 2 "needs --param" -- sweep mixed --configs policy=classic
 expect_exit 2 "bad value 'fast' for key 'pcp_fastpath'" -- run mixed --config pcp_fastpath=fast
+# pcp->lock is the kernel's spinlock unless asked; the futex mutex on request.
+expect_exit 0 "pcp_fastpath=spin" -- run mixed --ops 100
+expect_exit 0 "pcp_fastpath=mutex" -- run mixed --threads 2 --ops 20000 --config pcp_fastpath=mutex
+expect_exit 2 "bad value 'lock' for key 'pcp_fastpath'" -- run mixed --config pcp_fastpath=lock
 # Without rseq the instance cannot be built, and the message says why.
 GLIBC_TUNABLES=glibc.pthread.rseq=0 expect_exit 1 "pcp_fastpath=rseq needs rseq" -- run mixed --ops 10 --config pcp_fastpath=rseq
 expect_exit 0 "pcp_fastpath=rseq" -- run mixed --threads 2 --ops 20000 --config pcp_fastpath=rseq,cpu_mode=sched

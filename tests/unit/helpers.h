@@ -11,6 +11,8 @@
 
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
 
 #include "../../alloc/internal.h"
@@ -44,6 +46,93 @@ static inline void assert_check(struct pcpb *inst)
 	cr_assert_eq(res.pages_free + res.pages_pcp + res.pages_allocated +
 			     res.pages_in_flight,
 		     res.pages_total);
+}
+
+/* @n order-0 allocate-and-free pairs on @cpu. */
+static inline void alloc_free_pairs(struct pcpb *inst, int cpu, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		long pfn =
+			pcpb_alloc_pages_cpu(inst, cpu, 0, PCPB_MT_MOVABLE, 0);
+
+		cr_assert_geq(pfn, 0);
+		cr_assert_eq(
+			pcpb_free_pages_cpu(inst, cpu, (unsigned long)pfn, 0),
+			0);
+	}
+}
+
+static inline void pin_thread(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0);
+}
+
+/* assert_holders_exclude()'s shared state; counter is under l. */
+static struct {
+	struct pcpb_lock *l;
+	int cpu;
+	unsigned long counter, blocking_holds;
+	int done; /* atomic */
+} lock_race;
+
+/* Blocking holds now and then (an rseq fence lifts in between). */
+static inline void *lock_race_blocking_holder(void *arg)
+{
+	int i, spin;
+
+	(void)arg;
+	if (lock_race.cpu >= 0)
+		pin_thread(lock_race.cpu);
+	for (i = 0; i < 3000; i++) {
+		spin_lock(lock_race.l, PCPB_SITE_drain);
+		lock_race.counter++;
+		spin_unlock(lock_race.l);
+		lock_race.blocking_holds++;
+		for (spin = 0; spin < 2000; spin++)
+			__builtin_ia32_pause();
+	}
+	__atomic_store_n(&lock_race.done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * Holders of @l exclude each other: this thread trylocks it (site alloc,
+ * as the fast paths do) while a second thread, on CPU @cpu unless it is
+ * negative, takes it blocking (site drain) 3,000 times.  No update made
+ * under the lock may be lost.
+ */
+static inline void assert_holders_exclude(struct pcpb_lock *l, int cpu)
+{
+	unsigned long trylock_holds = 0;
+	pthread_t t;
+
+	lock_race.l = l;
+	lock_race.cpu = cpu;
+	lock_race.counter = lock_race.blocking_holds = 0;
+	lock_race.done = 0;
+	cr_assert_eq(pthread_create(&t, NULL, lock_race_blocking_holder, NULL),
+		     0);
+	while (!__atomic_load_n(&lock_race.done, __ATOMIC_ACQUIRE)) {
+		if (!spin_trylock(l, PCPB_SITE_alloc))
+			continue;
+		lock_race.counter++;
+		spin_unlock(l);
+		trylock_holds++;
+	}
+	pthread_join(t, NULL);
+	cr_assert_eq(lock_race.blocking_holds, 3000);
+	cr_assert_gt(trylock_holds, 3000);
+	cr_assert_eq(
+		lock_race.counter, trylock_holds + lock_race.blocking_holds,
+		"%lu updates lost",
+		trylock_holds + lock_race.blocking_holds - lock_race.counter);
+	cr_assert_eq(READ_ONCE(l->state), 0);
 }
 
 static inline struct zone *zone0(struct pcpb *inst)

@@ -6,8 +6,6 @@
  * two kinds of holder exclude each other.  Needs two CPUs and rseq; the
  * tests skip where either is missing (valgrind, one CPU).
  */
-#include <pthread.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -23,15 +21,6 @@ static void teardown(void)
 }
 
 TestSuite(rseq, .fini = teardown);
-
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	cr_assert_eq(sched_setaffinity(0, sizeof(set), &set), 0);
-}
 
 /* An rseq instance with this thread on CPU 0, or the test skipped. */
 static struct pcpb_lock *setup(void)
@@ -51,28 +40,15 @@ static struct pcpb_lock *setup(void)
 	if (err == -EOPNOTSUPP)
 		cr_skip_test("no rseq or membarrier here");
 	cr_assert_eq(err, 0);
-	pin(0);
+	pin_thread(0);
 	return &inst_pcp(inst, 0, 0)->lock;
-}
-
-static void pairs_on_cpu0(int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++) {
-		long pfn = pcpb_alloc_pages_cpu(inst, 0, 0, PCPB_MT_MOVABLE, 0);
-
-		cr_assert_geq(pfn, 0);
-		cr_assert_eq(
-			pcpb_free_pages_cpu(inst, 0, (unsigned long)pfn, 0), 0);
-	}
 }
 
 static void *hold_once_from_cpu1(void *arg)
 {
 	struct pcpb_lock *l = arg;
 
-	pin(1);
+	pin_thread(1);
 	spin_lock(l, PCPB_SITE_drain);
 	spin_unlock(l);
 	return NULL;
@@ -83,7 +59,7 @@ Test(rseq, local_holds_skip_the_protocol_until_a_remote_one_fences_them)
 	struct pcpb_lock *l = setup();
 	pthread_t t;
 
-	pairs_on_cpu0(100);
+	alloc_free_pairs(inst, 0, 100);
 	cr_assert_eq(READ_ONCE(l->shared), 0, "a local hold entered");
 	cr_assert_eq(l->sites[PCPB_SITE_alloc].nr_acquire, 100);
 
@@ -93,59 +69,16 @@ Test(rseq, local_holds_skip_the_protocol_until_a_remote_one_fences_them)
 		     "the remote holder left no fence");
 
 	/* Each pair is two protocol holds on CPU 0; then the fence lifts. */
-	pairs_on_cpu0(LOCK_RSEQ_RESUME / 2 - 1);
+	alloc_free_pairs(inst, 0, LOCK_RSEQ_RESUME / 2 - 1);
 	cr_assert_eq(READ_ONCE(l->shared), LOCK_FENCED);
-	pairs_on_cpu0(1);
+	alloc_free_pairs(inst, 0, 1);
 	cr_assert_eq(READ_ONCE(l->shared), 0, "the fence never lifted");
-	pairs_on_cpu0(10);
+	alloc_free_pairs(inst, 0, 10);
 	cr_assert_eq(READ_ONCE(l->shared), 0);
 }
 
-static struct {
-	struct pcpb_lock *l;
-	unsigned long counter; /* under l */
-	unsigned long remote_holds;
-	int remote_done; /* atomic */
-} race;
-
-/* Holds now and then, so the fence lifts in between and is re-raised. */
-static void *remote_holder(void *arg)
-{
-	int i, spin;
-
-	(void)arg;
-	pin(1);
-	for (i = 0; i < 3000; i++) {
-		spin_lock(race.l, PCPB_SITE_drain);
-		race.counter++;
-		spin_unlock(race.l);
-		race.remote_holds++;
-		for (spin = 0; spin < 2000; spin++)
-			__builtin_ia32_pause();
-	}
-	__atomic_store_n(&race.remote_done, 1, __ATOMIC_RELEASE);
-	return NULL;
-}
-
+/* CPU 0's rseq holds against CPU 1's protocol holds. */
 Test(rseq, rseq_and_remote_holders_exclude_each_other)
 {
-	unsigned long local_holds = 0;
-	pthread_t t;
-
-	race.l = setup();
-	cr_assert_eq(pthread_create(&t, NULL, remote_holder, NULL), 0);
-	while (!__atomic_load_n(&race.remote_done, __ATOMIC_ACQUIRE)) {
-		if (!spin_trylock(race.l, PCPB_SITE_alloc))
-			continue;
-		race.counter++;
-		spin_unlock(race.l);
-		local_holds++;
-	}
-	pthread_join(t, NULL);
-	cr_assert_eq(race.remote_holds, 3000);
-	cr_assert_gt(local_holds, 3000);
-	cr_assert_eq(race.counter, local_holds + race.remote_holds,
-		     "%lu updates lost",
-		     local_holds + race.remote_holds - race.counter);
-	cr_assert_eq(READ_ONCE(race.l->state), 0);
+	assert_holders_exclude(setup(), 1);
 }
