@@ -16,6 +16,14 @@
  *   BM_create/NGiB        instance setup and teardown; memmap bytes per page
  *   BM_floor/lock:K       not the allocator: the pair on a bare list, under
  *                         no lock, the kernel's spinlock, or our futex lock
+ *   BM_floor/line_transfer/threads:2
+ *                         not the allocator: one cache line passed between
+ *                         CPUs 0 and 1, the cost of touching what the other
+ *                         thread wrote last
+ *   BM_floor/rand_put_bitmap/threads:2
+ *                         not the allocator: rand_put's shuffled frees on one
+ *                         bit per page, cleared atomically (llfree's lowest
+ *                         level), the least metadata a free can touch
  *
  * Invariants: every benchmark frees what it allocated; each instance is
  * checked with pcpb_check() before it is destroyed.
@@ -377,6 +385,96 @@ static void bm_floor(cbench_state *st, void *user)
 	free(l);
 }
 
+/* The ping-pong flag, alone on its line; the threads take turns. */
+static struct {
+	int turn __attribute__((aligned(64)));
+} pingpong;
+
+static void bm_line_transfer(cbench_state *st, void *user)
+{
+	int me = cbench_thread_index(st);
+	double t0 = 0;
+
+	(void)user;
+	pin_to_cpu(me);
+	if (me == 0)
+		__atomic_store_n(&pingpong.turn, 0, __ATOMIC_RELAXED);
+	if (cbench_keep_running(st)) {
+		t0 = now_ns();
+		/* Each iteration: wait for our turn, pass the line on. */
+		do {
+			while (__atomic_load_n(&pingpong.turn,
+					       __ATOMIC_ACQUIRE) != me)
+				__builtin_ia32_pause();
+			__atomic_store_n(&pingpong.turn, !me, __ATOMIC_RELEASE);
+		} while (cbench_keep_running(st));
+	}
+	/* Two transfers per iteration of either thread: there and back. */
+	cbench_set_counter(st, "ns_per_transfer",
+			   (now_ns() - t0) / (double)cbench_iterations(st) / 2,
+			   CBENCH_AVG_THREADS);
+	sched_setaffinity(0, sizeof(all_cpus), &all_cpus);
+}
+
+/* rand_put_bitmap: one bit per page of 4 GiB; thread 0 sets up. */
+static struct {
+	uint64_t *bits;
+	uint32_t *pfn;
+} rb;
+
+static void bm_rand_put_bitmap(cbench_state *st, void *user)
+{
+	int me = cbench_thread_index(st);
+	unsigned long i, next, nr_pages = 4 * GIB >> 12;
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	double t0 = 0;
+
+	(void)user;
+	if (me == 0) {
+		/* The pages BM_rand_put allocates: the low half, shuffled
+		 * with its generator. */
+		rb.bits = calloc(nr_pages / 64, sizeof(*rb.bits));
+		rb.pfn = malloc(RAND_PUT_PAGES * sizeof(*rb.pfn));
+		if (!rb.bits || !rb.pfn)
+			exit(1);
+		for (i = 0; i < RAND_PUT_PAGES; i++) {
+			rb.pfn[i] = (uint32_t)i;
+			rb.bits[i / 64] |= 1ULL << (i % 64);
+		}
+		for (i = RAND_PUT_PAGES - 1; i > 0; i--) {
+			unsigned long j;
+			uint32_t t;
+
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			j = (unsigned long)(x % (i + 1));
+			t = rb.pfn[i], rb.pfn[i] = rb.pfn[j], rb.pfn[j] = t;
+		}
+	}
+	next = (unsigned long)me * (RAND_PUT_PAGES / 2);
+	if (cbench_keep_running(st)) {
+		t0 = now_ns();
+		do {
+			uint32_t pfn = rb.pfn[next++];
+
+			__atomic_fetch_and(&rb.bits[pfn / 64],
+					   ~(1ULL << (pfn % 64)),
+					   __ATOMIC_RELAXED);
+		} while (cbench_keep_running(st));
+	}
+	cbench_set_counter(st, "ns_per_put",
+			   (now_ns() - t0) / (double)cbench_iterations(st),
+			   CBENCH_AVG_THREADS);
+	if (me == 0) {
+		for (i = 0; i < nr_pages / 64; i++)
+			if (rb.bits[i]) {
+				fprintf(stderr, "bench: bitmap not empty\n");
+				exit(1);
+			}
+		free(rb.bits);
+		free(rb.pfn);
+	}
+}
+
 static long rss_bytes(void)
 {
 	long pages = 0, rss = 0;
@@ -516,6 +614,14 @@ int main(int argc, char **argv)
 	for (i = 0; i < ARRAY_LEN(floor_lock_names); i++)
 		ADD(bm_floor, ((struct bench_arg){ i, NULL }),
 		    "BM_floor/lock:%s", floor_lock_names[i]);
+	ADD(bm_line_transfer, ((struct bench_arg){ 0, NULL }),
+	    "BM_floor/line_transfer");
+	cbench_set_threads(last, 2);
+	cbench_set_iterations(last, 1000000);
+	ADD(bm_rand_put_bitmap, ((struct bench_arg){ 0, NULL }),
+	    "BM_floor/rand_put_bitmap");
+	cbench_set_threads(last, 2);
+	cbench_set_iterations(last, RAND_PUT_PAGES / 2);
 	for (i = 0; i < 2; i++) {
 		ADD(bm_create, ((struct bench_arg){ gib[i], NULL }),
 		    "BM_create/%uGiB", gib[i]);
