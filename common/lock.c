@@ -185,6 +185,39 @@ void lock_shared_unlock(struct pcpb_lock *l)
 	lock_shared_leave(l, resume);
 }
 
+void lock_hold_end(struct pcpb_lock *l)
+{
+	struct lock_site_stats *s = &l->sites[l->holder_site];
+	uint64_t now = clock_cycles();
+
+	hist_record(s->hold, cycles_to_ns(now - l->hold_start));
+	l->hold_start = 0;
+	if (!l->sample_left) {
+		/* Not the clock's bits: loop timing correlates them. */
+		l->sample_rng ^= l->sample_rng << 13;
+		l->sample_rng ^= l->sample_rng >> 17;
+		l->sample_rng ^= l->sample_rng << 5;
+		l->sample_left = 1 + (l->sample_rng & l->sample_mask);
+	}
+}
+
+void lock_release_slow(struct pcpb_lock *l)
+{
+	if (l->rseq_cpu >= 0) {
+		if (l->holder_shared) {
+			lock_shared_unlock(l);
+			return;
+		}
+		tsan_release(&l->state);
+		if (rseq_unlock(&l->state, &l->shared))
+			return;
+		/* Someone announced (and may wait): the atomic way. */
+	}
+	/* The mutex's release: a sleeper marked the word. */
+	if (__atomic_exchange_n(&l->state, 0, __ATOMIC_RELEASE) == 2)
+		lock_wake(l);
+}
+
 void lock_stats_reset(struct pcpb_lock *l)
 {
 	unsigned int s;

@@ -115,6 +115,9 @@ void lock_set_spin(struct pcpb_lock *l);
 bool lock_shared_trylock(struct pcpb_lock *l);
 void lock_shared_lock(struct pcpb_lock *l, unsigned int site);
 void lock_shared_unlock(struct pcpb_lock *l);
+/* Out of line: record a timed hold; release a marked spinlock or rseq. */
+void lock_hold_end(struct pcpb_lock *l);
+void lock_release_slow(struct pcpb_lock *l);
 
 /* The rseq fast path of a lock; tsan sees the edge by hand. */
 static inline bool lock_rseq_try(struct pcpb_lock *l)
@@ -171,44 +174,30 @@ static inline bool spin_trylock(struct pcpb_lock *l, enum pcpb_lock_site site)
 	return true;
 }
 
-static inline void lock_release(struct pcpb_lock *l)
+/*
+ * Inlined for the spinlock's and the mutex's common case; a marked
+ * spinlock and rseq go to lock_release_slow().
+ */
+static __always_inline void lock_release(struct pcpb_lock *l)
 {
 	if (likely(l->spin)) {
 		if (likely(READ_ONCE(l->state) == 1)) {
 			__atomic_store_n(&l->state, 0, __ATOMIC_RELEASE);
 			return;
 		}
-		/* A sleeper's mark: the mutex's release, below. */
-	} else if (l->rseq_cpu >= 0) {
-		if (l->holder_shared) {
-			lock_shared_unlock(l);
-			return;
-		}
-		tsan_release(&l->state);
-		if (rseq_unlock(&l->state, &l->shared))
-			return;
-		/* Someone announced (and may wait): the atomic way. */
+	} else if (l->rseq_cpu < 0) {
+		if (unlikely(__atomic_exchange_n(&l->state, 0,
+						 __ATOMIC_RELEASE) == 2))
+			lock_wake(l);
+		return;
 	}
-	if (unlikely(__atomic_exchange_n(&l->state, 0, __ATOMIC_RELEASE) == 2))
-		lock_wake(l);
+	lock_release_slow(l);
 }
 
-static inline void spin_unlock(struct pcpb_lock *l)
+static __always_inline void spin_unlock(struct pcpb_lock *l)
 {
-	if (l->hold_start) {
-		struct lock_site_stats *s = &l->sites[l->holder_site];
-		uint64_t now = clock_cycles();
-
-		hist_record(s->hold, cycles_to_ns(now - l->hold_start));
-		l->hold_start = 0;
-		if (!l->sample_left) {
-			/* Not the clock's bits: loop timing correlates them. */
-			l->sample_rng ^= l->sample_rng << 13;
-			l->sample_rng ^= l->sample_rng >> 17;
-			l->sample_rng ^= l->sample_rng << 5;
-			l->sample_left = 1 + (l->sample_rng & l->sample_mask);
-		}
-	}
+	if (unlikely(l->hold_start))
+		lock_hold_end(l);
 	lock_release(l);
 }
 

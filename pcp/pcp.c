@@ -184,17 +184,14 @@ __always_inline unsigned long pcp_list_pop(struct zone *zone,
 	return pfn;
 }
 
-/* __rmqueue_pcplist(): pop the hottest page, refilling an empty list. */
-static unsigned long pcp_pop(struct zone *zone, struct per_cpu_pages *pcp,
-			     unsigned int order, int mt)
+/* Refill an empty list @pindex and pop from it; the miss of pcp_pop(). */
+static noinline unsigned long pcp_pop_refill(struct zone *zone,
+					     struct per_cpu_pages *pcp,
+					     unsigned int order, int mt,
+					     unsigned int pindex)
 {
-	unsigned int pindex = order_to_pindex(mt, order);
 	struct pfn_list *list = &pcp->lists[pindex];
 
-	if (!pfn_list_empty(list)) {
-		pcp_stat_inc(pcp, hits);
-		return pcp_list_pop(zone, pcp, pindex, order);
-	}
 	if (zone->policy != PCPB_POLICY_CLASSIC)
 		return policy_pop_slow(zone, pcp, order, mt);
 
@@ -210,6 +207,20 @@ static unsigned long pcp_pop(struct zone *zone, struct per_cpu_pages *pcp,
 	if (pfn_list_empty(list))
 		return PFN_NONE;
 	return pcp_list_pop(zone, pcp, pindex, order);
+}
+
+/* __rmqueue_pcplist(): pop the hottest page, refilling an empty list. */
+static __always_inline unsigned long pcp_pop(struct zone *zone,
+					     struct per_cpu_pages *pcp,
+					     unsigned int order, int mt)
+{
+	unsigned int pindex = order_to_pindex(mt, order);
+
+	if (likely(!pfn_list_empty(&pcp->lists[pindex]))) {
+		pcp_stat_inc(pcp, hits);
+		return pcp_list_pop(zone, pcp, pindex, order);
+	}
+	return pcp_pop_refill(zone, pcp, order, mt, pindex);
 }
 
 /*
@@ -349,8 +360,9 @@ int free_pcppages_bulk_classic(struct zone *zone, int count,
 }
 
 /* nr_pcp_high(): the threshold for this free, tuning pcp->high. */
-static int nr_pcp_high(struct per_cpu_pages *pcp, struct zone *zone, int batch,
-		       bool free_high)
+static __always_inline int nr_pcp_high(struct per_cpu_pages *pcp,
+				       struct zone *zone, int batch,
+				       bool free_high)
 {
 	int high, high_min = pcp->high_min, high_max = pcp->high_max;
 
