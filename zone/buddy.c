@@ -25,9 +25,10 @@ void account_freepages(struct zone *zone, long nr_pages, int mt)
 	lockdep_assert_held(&zone->lock);
 	if (mt == MIGRATE_ISOLATE)
 		return;
-	atomic_add(&zone->nr_free_pages, nr_pages);
+	/* One writer at a time (the lock holder): no atomic add needed. */
+	WRITE_ONCE(zone->nr_free_pages, zone->nr_free_pages + nr_pages);
 	if (mt == MIGRATE_CMA)
-		atomic_add(&zone->nr_free_cma, nr_pages);
+		WRITE_ONCE(zone->nr_free_cma, zone->nr_free_cma + nr_pages);
 }
 
 /* Keep each pageblock's count of pages free in the buddy (O3). */

@@ -24,8 +24,10 @@
  *
  * Locking:
  *   zone->lock protects free_area, the free lists, nr_free, pageblock type
- *   changes and zone->stats.  nr_free_pages and flags are atomics written
- *   under zone->lock and read without it (watermark checks).  Pageblock
+ *   changes and zone->stats.  nr_free_pages is written under zone->lock
+ *   (WRITE_ONCE, as the lock holder is its one writer) and read without it
+ *   (watermark checks); flags is atomic, since the PCP paths clear
+ *   ZONE_BELOW_HIGH without zone->lock.  Pageblock
  *   migratetypes and page state/order/mt are read locklessly with
  *   READ_ONCE (stale values are tolerated, as in the kernel).
  */
@@ -185,7 +187,7 @@ struct zone {
 	struct pfn_list *owned_blocks;
 	uint32_t *owned_nr; /* [cpu * MIGRATE_PCPTYPES + mt]: listed blocks */
 
-	/* Atomics: written under zone->lock, read without it. */
+	/* Written (WRITE_ONCE) under zone->lock, read (READ_ONCE) without. */
 	long nr_free_pages __cacheline_aligned;
 	long nr_free_cma;
 	unsigned int flags;
