@@ -451,18 +451,13 @@ unsigned long owner_merge_on_free(struct zone *zone, struct per_cpu_pages *pcp,
 	return pfn;
 }
 
-/*
- * owner_splice_llist - take in the pages other CPUs pushed to this PCP.
- * Context: pcp->lock held (the single consumer of the stack).
- */
-void owner_splice_llist(struct zone *zone, struct per_cpu_pages *pcp)
+/* owner_splice_llist() found pages pushed: splice them.  Context: pcp->lock. */
+void owner_splice_llist_slow(struct zone *zone, struct per_cpu_pages *pcp)
 {
 	struct cds_lfs_head *head;
 	struct cds_lfs_node *node, *next;
 	uint64_t n = 0;
 
-	if (cds_lfs_empty(&pcp->llist))
-		return;
 	head = __cds_lfs_pop_all(&pcp->llist);
 	tsan_acquire(&pcp->llist);
 	cds_lfs_for_each_safe(head, node, next)

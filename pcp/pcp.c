@@ -133,57 +133,6 @@ int nr_pcp_alloc(struct per_cpu_pages *pcp, struct zone *zone,
 	return batch;
 }
 
-static void pcp_list_del(struct zone *zone, struct pfn_list *list,
-			 unsigned long pfn)
-{
-	pfn_list_del_stride(zone->memmap, sizeof(struct page), list,
-			    (uint32_t)pfn);
-}
-
-/*
- * Put a block on its list as @state (PS_PCP, or PS_PCP_BUDDY if owned).
- * This and the next two are inlined into this file's fast paths (about
- * 2 ns of an order-0 pair); owner.c calls the external copies.
- */
-__always_inline void pcp_list_add(struct zone *zone, struct per_cpu_pages *pcp,
-				  unsigned long pfn, unsigned int order, int mt,
-				  uint8_t state, bool tail)
-{
-	unsigned int pindex = pcp_pindex(zone, mt, order);
-	struct page *page = pfn_to_page(zone, pfn);
-
-	page->pindex = (uint8_t)pindex;
-	page->private = (uint32_t)pcp->cpu;
-	WRITE_ONCE(page->order, (uint8_t)order);
-	WRITE_ONCE(page->state, state);
-	if (state == PS_PCP_BUDDY && pcp->fresh) {
-		if (pcp->nr_fresh < PCP_FRESH_MAX)
-			pcp->fresh[pcp->nr_fresh++] = (uint32_t)pfn;
-		else
-			pcp->fresh_overflow = true;
-	}
-	if (tail)
-		pfn_list_add_tail_stride(zone->memmap, sizeof(struct page),
-					 &pcp->lists[pindex], (uint32_t)pfn);
-	else
-		pfn_list_add_head_stride(zone->memmap, sizeof(struct page),
-					 &pcp->lists[pindex], (uint32_t)pfn);
-}
-
-/* Take the hottest block off list @pindex; the caller fixes the count. */
-__always_inline unsigned long pcp_list_pop(struct zone *zone,
-					   struct per_cpu_pages *pcp,
-					   unsigned int pindex,
-					   unsigned int order)
-{
-	struct pfn_list *list = &pcp->lists[pindex];
-	unsigned long pfn = list->first;
-
-	pcp_list_del(zone, list, pfn);
-	pcp->count -= 1 << order;
-	return pfn;
-}
-
 /* Refill an empty list @pindex and pop from it; the miss of pcp_pop(). */
 static noinline unsigned long pcp_pop_refill(struct zone *zone,
 					     struct per_cpu_pages *pcp,

@@ -133,18 +133,64 @@ int pcp_init(struct per_cpu_pages *pcp, struct zone *zone, int cpu,
 	     unsigned int lockstat_sample);
 void pcp_destroy(struct per_cpu_pages *pcp);
 
+static inline void pcp_list_del(struct zone *zone, struct pfn_list *list,
+				unsigned long pfn)
+{
+	pfn_list_del_stride(zone->memmap, sizeof(struct page), list,
+			    (uint32_t)pfn);
+}
+
+/*
+ * Put a block on its list as @state (PS_PCP, or PS_PCP_BUDDY if owned);
+ * also notes a PCPBuddy page for owner_merge=drain_new's next pass.
+ * Inlined into every fast path, owner.c's included.
+ */
+static __always_inline void pcp_list_add(struct zone *zone,
+					 struct per_cpu_pages *pcp,
+					 unsigned long pfn, unsigned int order,
+					 int mt, uint8_t state, bool tail)
+{
+	unsigned int pindex = pcp_pindex(zone, mt, order);
+	struct page *page = pfn_to_page(zone, pfn);
+
+	page->pindex = (uint8_t)pindex;
+	page->private = (uint32_t)pcp->cpu;
+	WRITE_ONCE(page->order, (uint8_t)order);
+	WRITE_ONCE(page->state, state);
+	if (state == PS_PCP_BUDDY && pcp->fresh) {
+		if (pcp->nr_fresh < PCP_FRESH_MAX)
+			pcp->fresh[pcp->nr_fresh++] = (uint32_t)pfn;
+		else
+			pcp->fresh_overflow = true;
+	}
+	if (tail)
+		pfn_list_add_tail_stride(zone->memmap, sizeof(struct page),
+					 &pcp->lists[pindex], (uint32_t)pfn);
+	else
+		pfn_list_add_head_stride(zone->memmap, sizeof(struct page),
+					 &pcp->lists[pindex], (uint32_t)pfn);
+}
+
+/* Take the hottest block off list @pindex; the caller fixes the count. */
+static __always_inline unsigned long pcp_list_pop(struct zone *zone,
+						  struct per_cpu_pages *pcp,
+						  unsigned int pindex,
+						  unsigned int order)
+{
+	struct pfn_list *list = &pcp->lists[pindex];
+	unsigned long pfn = list->first;
+
+	pcp_list_del(zone, list, pfn);
+	pcp->count -= 1 << order;
+	return pfn;
+}
+
 unsigned long rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order,
 			      int mt);
 int nr_pcp_alloc(struct per_cpu_pages *pcp, struct zone *zone,
 		 unsigned int order);
 long alloc_pages_bulk_pcp(struct zone *zone, int cpu, int mt, unsigned long nr,
 			  long *arr, unsigned long filled, bool fill_null);
-/* Also notes a PCPBuddy page for owner_merge=drain_new's next pass. */
-void pcp_list_add(struct zone *zone, struct per_cpu_pages *pcp,
-		  unsigned long pfn, unsigned int order, int mt, uint8_t state,
-		  bool tail);
-unsigned long pcp_list_pop(struct zone *zone, struct per_cpu_pages *pcp,
-			   unsigned int pindex, unsigned int order);
 bool free_frozen_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
 			     unsigned long pfn, int mt, unsigned int order,
 			     uint8_t state);
@@ -156,13 +202,25 @@ unsigned long policy_pop_slow(struct zone *zone, struct per_cpu_pages *pcp,
 			      unsigned int order, int mt);
 void owner_free(struct zone *zone, int cpu, unsigned long pfn,
 		unsigned int order, int mt);
-void owner_splice_llist(struct zone *zone, struct per_cpu_pages *pcp);
+void owner_splice_llist_slow(struct zone *zone, struct per_cpu_pages *pcp);
 unsigned long owner_merge_on_free(struct zone *zone, struct per_cpu_pages *pcp,
 				  unsigned long pfn, unsigned int *order);
 void owner_free_pcppages_bulk(struct zone *zone, int count,
 			      struct per_cpu_pages *pcp);
 void free_frozen_pages(struct zone *zone, int cpu, unsigned long pfn,
 		       unsigned int order);
+
+/*
+ * owner_splice_llist - take in the pages other CPUs pushed to this PCP;
+ * the empty check inline, as it runs on every owner allocation and free.
+ * Context: pcp->lock held (the single consumer of the stack).
+ */
+static inline void owner_splice_llist(struct zone *zone,
+				      struct per_cpu_pages *pcp)
+{
+	if (!cds_lfs_empty(&pcp->llist))
+		owner_splice_llist_slow(zone, pcp);
+}
 void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp,
 			unsigned int pindex);
 void drain_pages_zone(struct zone *zone, int cpu);
