@@ -41,7 +41,8 @@ const char *pcpb_lock_site_name(int site)
 /* What the model leaves out of the kernel; docs/design.md has the reasons. */
 static const char model_simplifications[] =
 	"one zone per node; no lowmem_reserve, highatomic, ALLOC_NOFRAGMENT, "
-	"watermark boost or reclaim; PCPF_FREE_HIGH_BATCH off";
+	"watermark boost or reclaim; PCPF_FREE_HIGH_BATCH off; lock holders "
+	"preemptible (no preempt_disable()), zone->lock a sleeping mutex";
 
 /* claim and steal are sections inside another hold, not acquisitions. */
 static bool site_is_section(int s)
