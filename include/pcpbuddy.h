@@ -115,9 +115,10 @@ enum pcpb_owner_merge {
 
 /*
  * How pcp->lock is taken (pcp_fastpath=):
- *  spin   the kernel's spinlock: compare-exchange, plain-store unlock;
- *         blocking acquirers (drains, decay, remote frees) spin and yield,
- *         never sleep (the default);
+ *  spin   the kernel's spinlock fast path: compare-exchange, plain-store
+ *         unlock; blocking acquirers (drains, decay, remote frees) spin,
+ *         then sleep as on the mutex, for at most 1 ms at a time (the
+ *         default);
  *  mutex  the futex mutex zone->lock uses: its unlock is an exchange, to
  *         learn whether to wake a sleeper;
  *  rseq   a restartable sequence with plain stores when the thread runs on
