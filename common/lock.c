@@ -180,8 +180,7 @@ void lock_shared_unlock(struct pcpb_lock *l)
 		l->rseq_resume = 0;
 		resume = true;
 	}
-	if (__atomic_exchange_n(&l->state, 0, __ATOMIC_RELEASE) == 2)
-		lock_wake(l);
+	lock_release_mutex(l);
 	lock_shared_leave(l, resume);
 }
 
@@ -213,9 +212,8 @@ void lock_release_slow(struct pcpb_lock *l)
 			return;
 		/* Someone announced (and may wait): the atomic way. */
 	}
-	/* The mutex's release: a sleeper marked the word. */
-	if (__atomic_exchange_n(&l->state, 0, __ATOMIC_RELEASE) == 2)
-		lock_wake(l);
+	/* A spinlock a sleeper marked, or rseq with someone announced. */
+	lock_release_mutex(l);
 }
 
 void lock_stats_reset(struct pcpb_lock *l)

@@ -174,6 +174,13 @@ static inline bool spin_trylock(struct pcpb_lock *l, enum pcpb_lock_site site)
 	return true;
 }
 
+/* The mutex's release: drop the word, wake one sleeper if it was marked. */
+static inline void lock_release_mutex(struct pcpb_lock *l)
+{
+	if (unlikely(__atomic_exchange_n(&l->state, 0, __ATOMIC_RELEASE) == 2))
+		lock_wake(l);
+}
+
 /*
  * Inlined for the spinlock's and the mutex's common case; a marked
  * spinlock and rseq go to lock_release_slow().
@@ -186,9 +193,7 @@ static __always_inline void lock_release(struct pcpb_lock *l)
 			return;
 		}
 	} else if (l->rseq_cpu < 0) {
-		if (unlikely(__atomic_exchange_n(&l->state, 0,
-						 __ATOMIC_RELEASE) == 2))
-			lock_wake(l);
+		lock_release_mutex(l);
 		return;
 	}
 	lock_release_slow(l);
