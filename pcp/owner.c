@@ -400,8 +400,7 @@ static unsigned long pcp_merge_with(struct zone *zone,
 {
 	unsigned long merged = pfn & buddy;
 
-	pfn_list_del_stride(zone->memmap, sizeof(struct page),
-			    &pcp->lists[zone->memmap[buddy].pindex], buddy);
+	pcp_list_del(zone, &pcp->lists[zone->memmap[buddy].pindex], buddy);
 	WRITE_ONCE(zone->memmap[merged ^ (1UL << o)].state, PS_TAIL);
 	pcp->merges_by_order[o + 1]++;
 	pcp_owner_add(pcp, pcp_merges, 1);
@@ -419,8 +418,7 @@ static void pass_merge(struct zone *zone, struct per_cpu_pages *pcp,
 	unsigned int pb = zone->pageblock_order;
 	unsigned long merged;
 
-	pfn_list_del_stride(zone->memmap, sizeof(struct page),
-			    &pcp->lists[zone->memmap[pfn].pindex], pfn);
+	pcp_list_del(zone, &pcp->lists[zone->memmap[pfn].pindex], pfn);
 	merged = pcp_merge_with(zone, pcp, pfn, buddy, o);
 	if (o + 1 < pb) {
 		pcp_list_add(zone, pcp, merged, o + 1, mt, PS_PCP_BUDDY, true);
@@ -599,8 +597,7 @@ static void merge_pass(struct zone *zone, struct per_cpu_pages *pcp,
 			next = zone->memmap[pfn].lru.next;
 			if (zone->memmap[pfn].state != PS_PCP_BUDDY)
 				continue;
-			pfn_list_del_stride(zone->memmap, sizeof(struct page),
-					    &pcp->lists[i], pfn);
+			pcp_list_del(zone, &pcp->lists[i], pfn);
 			pfn_list_add_tail_stride(
 				zone->memmap, sizeof(struct page), done, pfn);
 		}
