@@ -227,12 +227,27 @@ static struct {
 
 #define RAND_PUT_PAGES (1UL << 19) /* half of 4 GiB */
 
+/* The rand_put patterns' one fixed shuffle (Fisher-Yates, xorshift64). */
+static void shuffle_pfns(long *pfn, unsigned long n)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	unsigned long i;
+
+	for (i = n - 1; i > 0; i--) {
+		unsigned long j;
+		long t;
+
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		j = (unsigned long)(x % (i + 1));
+		t = pfn[i], pfn[i] = pfn[j], pfn[j] = t;
+	}
+}
+
 static void bm_rand_put(cbench_state *st, void *user)
 {
 	const struct bench_arg *a = user;
 	int me = cbench_thread_index(st);
 	unsigned long i, next;
-	uint64_t x = 0x9e3779b97f4a7c15ULL;
 	double t0 = 0;
 
 	if (me == 0) {
@@ -245,14 +260,7 @@ static void bm_rand_put(cbench_state *st, void *user)
 		for (i = 0; i < rp.n; i++)
 			rp.pfn[i] = pcpb_alloc_pages_cpu(rp.inst, (int)(i & 1),
 							 0, PCPB_MT_MOVABLE, 0);
-		for (i = rp.n - 1; i > 0; i--) {
-			unsigned long j;
-			long t;
-
-			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-			j = (unsigned long)(x % (i + 1));
-			t = rp.pfn[i], rp.pfn[i] = rp.pfn[j], rp.pfn[j] = t;
-		}
+		shuffle_pfns(rp.pfn, rp.n);
 	}
 	/* Thread 0 runs on CPU 0 from make(); a short-lived runner thread. */
 	if (me && strstr(a->v->config, "pcp_fastpath=rseq"))
@@ -419,14 +427,13 @@ static void bm_line_transfer(cbench_state *st, void *user)
 /* rand_put_bitmap: one bit per page of 4 GiB; thread 0 sets up. */
 static struct {
 	uint64_t *bits;
-	uint32_t *pfn;
+	long *pfn;
 } rb;
 
 static void bm_rand_put_bitmap(cbench_state *st, void *user)
 {
 	int me = cbench_thread_index(st);
 	unsigned long i, next, nr_pages = 4 * GIB >> 12;
-	uint64_t x = 0x9e3779b97f4a7c15ULL;
 	double t0 = 0;
 
 	(void)user;
@@ -438,23 +445,16 @@ static void bm_rand_put_bitmap(cbench_state *st, void *user)
 		if (!rb.bits || !rb.pfn)
 			exit(1);
 		for (i = 0; i < RAND_PUT_PAGES; i++) {
-			rb.pfn[i] = (uint32_t)i;
+			rb.pfn[i] = (long)i;
 			rb.bits[i / 64] |= 1ULL << (i % 64);
 		}
-		for (i = RAND_PUT_PAGES - 1; i > 0; i--) {
-			unsigned long j;
-			uint32_t t;
-
-			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-			j = (unsigned long)(x % (i + 1));
-			t = rb.pfn[i], rb.pfn[i] = rb.pfn[j], rb.pfn[j] = t;
-		}
+		shuffle_pfns(rb.pfn, RAND_PUT_PAGES);
 	}
 	next = (unsigned long)me * (RAND_PUT_PAGES / 2);
 	if (cbench_keep_running(st)) {
 		t0 = now_ns();
 		do {
-			uint32_t pfn = rb.pfn[next++];
+			unsigned long pfn = (unsigned long)rb.pfn[next++];
 
 			__atomic_fetch_and(&rb.bits[pfn / 64],
 					   ~(1ULL << (pfn % 64)),
