@@ -21,7 +21,7 @@
 
 static const char *const mt_names[] = { "unmovable",  "movable", "reclaimable",
 					"highatomic", "cma",	 "isolate" };
-#define PCPB_NAME(name) #name,
+#define PCPB_NAME(name, kind) #name,
 static const char *const site_names[] = { PCPB_LOCK_SITES(PCPB_NAME) };
 static const char *const op_names[] = { PCPB_OP_COUNTERS(PCPB_NAME) };
 static const char *const work_names[] = { PCPB_WORK_COUNTERS(PCPB_NAME) };
@@ -44,10 +44,14 @@ static const char model_simplifications[] =
 	"watermark boost or reclaim; PCPF_FREE_HIGH_BATCH off; lock holders "
 	"preemptible (no preempt_disable()), zone->lock a sleeping mutex";
 
-/* claim and steal are sections inside another hold, not acquisitions. */
+/* Sections are phases inside another hold, not acquisitions. */
+#define PCPB_IS_SECTION(name, kind) [PCPB_SITE_##name] = SITE_KIND_##kind,
+enum { SITE_KIND_lock, SITE_KIND_section };
+static const unsigned char site_kind[] = { PCPB_LOCK_SITES(PCPB_IS_SECTION) };
+
 static bool site_is_section(int s)
 {
-	return s == PCPB_SITE_claim || s == PCPB_SITE_steal;
+	return site_kind[s] == SITE_KIND_section;
 }
 
 static void summarize(struct pcpb_hist_summary *out, const struct hist *h)
@@ -154,14 +158,37 @@ static void fold_fragmentation(struct pcpb *inst, struct pcpb_stats *st)
 	}
 }
 
-/* Sums, except phase0_scan_max, which is the largest of its parts. */
-static void fold_owner(uint64_t *dst, const uint64_t *src)
-{
-	int k;
+/* Each counter's fold kind, from its list: true folds by max. */
+#define PCPB_FOLD_IS_MAX(name, fold) FOLD_##fold,
+enum { FOLD_sum, FOLD_max };
+static const bool op_max[] = { PCPB_OP_COUNTERS(PCPB_FOLD_IS_MAX) };
+static const bool work_max[] = { PCPB_WORK_COUNTERS(PCPB_FOLD_IS_MAX) };
+static const bool pcp_max[] = { PCPB_PCP_COUNTERS(PCPB_FOLD_IS_MAX) };
+static const bool owner_max[] = { PCPB_OWNER_COUNTERS(PCPB_FOLD_IS_MAX) };
 
-	for (k = 0; k < PCPB_NR_OWNER; k++)
-		dst[k] = k == PCPB_OWN_phase0_scan_max ? max(dst[k], src[k])
-						       : dst[k] + src[k];
+static void fold_group(uint64_t *dst, const uint64_t *src, const bool *is_max,
+		       size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		dst[k] = is_max && is_max[k] ? max(dst[k], src[k])
+					     : dst[k] + src[k];
+}
+
+/* Add one zone's or one PCP's counters into the snapshot. */
+static void fold_counters(struct pcpb_stats *st, const struct alloc_counters *c)
+{
+	fold_group(st->ops, c->ops, op_max, PCPB_NR_OPS);
+	fold_group(st->work, c->work, work_max, PCPB_NR_WORK);
+	fold_group(st->pcp, c->pcp, pcp_max, PCPB_NR_PCP_STATS);
+	fold_group(st->owner, c->owner, owner_max, PCPB_NR_OWNER);
+	fold_group(st->pcp_merges_by_order, c->merges_by_order, NULL,
+		   NR_PAGE_ORDERS);
+	fold_group(&st->pollute[0][0], &c->pollute[0][0], NULL,
+		   MIGRATE_PCPTYPES * MIGRATE_TYPES);
+	fold_group(&st->convert[0][0], &c->convert[0][0], NULL,
+		   MIGRATE_PCPTYPES * MIGRATE_TYPES);
 }
 
 /* Context: every lock held. */
@@ -169,7 +196,7 @@ static void stats_fold_locked(struct pcpb *inst, struct pcpb_stats *st,
 			      struct hist *scratch, struct pcpb_lock **locks)
 {
 	size_t nr_pcps = (size_t)inst->nr_cpus * (size_t)inst->nr_nodes, i;
-	int n, k;
+	int n;
 
 	memset(st, 0, sizeof(*st));
 	st->ops[PCPB_OP_einval] = READ_ONCE(inst->einval);
@@ -177,23 +204,8 @@ static void stats_fold_locked(struct pcpb *inst, struct pcpb_stats *st,
 	for (n = 0; n < inst->nr_nodes; n++) {
 		struct zone *zone = inst->zones[n];
 
-		for (k = 0; k < PCPB_NR_OPS; k++)
-			st->ops[k] += zone->stats.ops[k];
-		for (k = 0; k < PCPB_NR_WORK; k++)
-			st->work[k] =
-				k == PCPB_WORK_refill_cost_max
-					? max(st->work[k], zone->stats.work[k])
-					: st->work[k] + zone->stats.work[k];
-		fold_owner(st->owner, zone->stats.owner);
+		fold_counters(st, &zone->stats);
 		st->free_cma_pages += (uint64_t)READ_ONCE(zone->nr_free_cma);
-		for (k = 0; k < MIGRATE_PCPTYPES; k++) {
-			int m;
-
-			for (m = 0; m < MIGRATE_TYPES; m++) {
-				st->pollute[k][m] += zone->stats.pollute[k][m];
-				st->convert[k][m] += zone->stats.convert[k][m];
-			}
-		}
 		locks[n] = &zone->lock;
 	}
 	memset(scratch, 0, 2 * (PCPB_NR_LOCK_SITES + 1) * sizeof(*scratch));
@@ -202,13 +214,7 @@ static void stats_fold_locked(struct pcpb *inst, struct pcpb_stats *st,
 	for (i = 0; i < nr_pcps; i++) {
 		struct per_cpu_pages *pcp = &inst->pcps[i];
 
-		for (k = 0; k < PCPB_NR_OPS; k++)
-			st->ops[k] += pcp->ops[k];
-		for (k = 0; k < PCPB_NR_PCP_STATS; k++)
-			st->pcp[k] += pcp->stats[k];
-		fold_owner(st->owner, pcp->owner_stats);
-		for (k = 0; k < NR_PAGE_ORDERS; k++)
-			st->pcp_merges_by_order[k] += pcp->merges_by_order[k];
+		fold_counters(st, &pcp->stats);
 		locks[i] = &pcp->lock;
 	}
 	memset(scratch, 0, 2 * (PCPB_NR_LOCK_SITES + 1) * sizeof(*scratch));
@@ -266,7 +272,7 @@ int pcpb_pcp_stats_cpu(struct pcpb *inst, int cpu,
 
 		spin_lock_quiet(&pcp->lock);
 		for (k = 0; k < PCPB_NR_PCP_STATS; k++)
-			out[k] += pcp->stats[k];
+			out[k] += pcp->stats.pcp[k];
 		spin_unlock_quiet(&pcp->lock);
 	}
 	return 0;
@@ -280,12 +286,12 @@ void pcpb_stats_reset(struct pcpb *inst)
 	inst_event(inst, PCPB_EV_STATS_RESET, 0, 0, 0, -1, 0);
 	inst_lock_all(inst);
 	for (n = 0; n < inst->nr_nodes; n++) {
-		memset(&inst->zones[n]->stats, 0, sizeof(struct zone_stats));
+		memset(&inst->zones[n]->stats, 0,
+		       sizeof(inst->zones[n]->stats));
 		lock_stats_reset(&inst->zones[n]->lock);
 	}
 	for (i = 0; i < nr_pcps; i++) {
-		memset(inst->pcps[i].ops, 0, sizeof(inst->pcps[i].ops));
-		memset(inst->pcps[i].stats, 0, sizeof(inst->pcps[i].stats));
+		memset(&inst->pcps[i].stats, 0, sizeof(inst->pcps[i].stats));
 		lock_stats_reset(&inst->pcps[i].lock);
 	}
 	WRITE_ONCE(inst->einval, 0);

@@ -302,88 +302,98 @@ PCPB_API void pcpb_vmstat_tick(struct pcpb *inst);
 
 /* ---- statistics ------------------------------------------------------- */
 
-/* Lock call sites; a site is where a lock is taken, or (claim, steal) a
- * section timed while zone->lock is already held. */
+/*
+ * Lock call sites, X(name, kind): "lock" where a lock is taken, "section"
+ * for a phase timed inside a hold already counted (claim and steal under
+ * zone->lock, the owner's merge pass under pcp->lock), which is never an
+ * acquisition.
+ */
 /* clang-format off */
-#define PCPB_LOCK_SITES(X)		\
-	X(alloc)			\
-	X(free)				\
-	X(refill)			\
-	X(drain)			\
-	X(free_one)			\
-	X(bulk)				\
-	X(claim)			\
-	X(steal)			\
-	X(decay)			\
-	X(phase0)			\
-	X(phase1)			\
-	X(phase2)			\
-	X(phase3)			\
-	X(remote_free)			\
-	X(drain_merge)
+#define PCPB_LOCK_SITES(X)			\
+	X(alloc, lock)				\
+	X(free, lock)				\
+	X(refill, lock)				\
+	X(drain, lock)				\
+	X(free_one, lock)			\
+	X(bulk, lock)				\
+	X(claim, section)			\
+	X(steal, section)			\
+	X(decay, lock)				\
+	X(phase0, lock)				\
+	X(phase1, lock)				\
+	X(phase2, lock)				\
+	X(phase3, lock)				\
+	X(remote_free, lock)			\
+	X(drain_merge, section)
 /* clang-format on */
-#define PCPB_ENUM_SITE(name) PCPB_SITE_##name,
+#define PCPB_ENUM_SITE(name, kind) PCPB_SITE_##name,
 enum pcpb_lock_site { PCPB_LOCK_SITES(PCPB_ENUM_SITE) PCPB_NR_LOCK_SITES };
 
+/*
+ * The counter lists.  Each entry is X(name, fold): how the copies kept per
+ * zone and per PCP combine into a snapshot, "sum" or "max" (the largest
+ * single event, such as the costliest refill).  Everything a report, a
+ * reset or the JSON does with a counter is generated from these lists.
+ */
 /* Operation counters, exact (counted under the lock that did the work). */
 /* clang-format off */
-#define PCPB_OP_COUNTERS(X)		\
-	X(alloc)			\
-	X(alloc_pages)			\
-	X(free)				\
-	X(alloc_failed)			\
-	X(einval)
+#define PCPB_OP_COUNTERS(X)			\
+	X(alloc, sum)				\
+	X(alloc_pages, sum)			\
+	X(free, sum)				\
+	X(alloc_failed, sum)			\
+	X(einval, sum)
 /* Deterministic work under zone->lock. */
-#define PCPB_WORK_COUNTERS(X)		\
-	X(fallback_searches)		\
-	X(claims)			\
-	X(claim_success)		\
-	X(steals)			\
-	X(pages_moved_zone)		\
-	X(freelist_ops)			\
-	X(merges)			\
-	X(splits)			\
-	X(pfn_scan_steps)		\
-	X(pages_moved_block)		\
-	X(rmqueue_calls)		\
-	X(refill_cost_max)
+#define PCPB_WORK_COUNTERS(X)			\
+	X(fallback_searches, sum)		\
+	X(claims, sum)				\
+	X(claim_success, sum)			\
+	X(steals, sum)				\
+	X(pages_moved_zone, sum)		\
+	X(freelist_ops, sum)			\
+	X(merges, sum)				\
+	X(splits, sum)				\
+	X(pfn_scan_steps, sum)			\
+	X(pages_moved_block, sum)		\
+	X(rmqueue_calls, sum)			\
+	X(refill_cost_max, max)
 /* Per-CPU page list activity, under pcp->lock. */
-#define PCPB_PCP_COUNTERS(X)		\
-	X(hits)				\
-	X(refills)			\
-	X(refill_pages)			\
-	X(drains)			\
-	X(drain_pages)			\
-	X(high_decays)			\
-	X(local_splits)
+#define PCPB_PCP_COUNTERS(X)			\
+	X(hits, sum)				\
+	X(refills, sum)				\
+	X(refill_pages, sum)			\
+	X(drains, sum)				\
+	X(drain_pages, sum)			\
+	X(high_decays, sum)			\
+	X(local_splits, sum)
 /* The ownership policy's work (owner and chunky). */
-#define PCPB_OWNER_COUNTERS(X)		\
-	X(blocks_claimed)		\
-	X(blocks_disowned)		\
-	X(blocks_recovered)		\
-	X(pages_recovered)		\
-	X(phase0_scan_steps)		\
-	X(phase0_scan_max)		\
-	X(phase0_skips)			\
-	X(refills_phase0)		\
-	X(refills_phase1)		\
-	X(refills_phase2)		\
-	X(refills_phase3)		\
-	X(pages_phase0)			\
-	X(pages_phase1)			\
-	X(pages_phase2)			\
-	X(pages_phase3)			\
-	X(remote_free_lock)		\
-	X(remote_free_trylock)		\
-	X(remote_free_fallback)		\
-	X(remote_free_llist)		\
-	X(pcp_merges)			\
-	X(cma_allocs)
+#define PCPB_OWNER_COUNTERS(X)			\
+	X(blocks_claimed, sum)			\
+	X(blocks_disowned, sum)			\
+	X(blocks_recovered, sum)		\
+	X(pages_recovered, sum)			\
+	X(phase0_scan_steps, sum)		\
+	X(phase0_scan_max, max)			\
+	X(phase0_skips, sum)			\
+	X(refills_phase0, sum)			\
+	X(refills_phase1, sum)			\
+	X(refills_phase2, sum)			\
+	X(refills_phase3, sum)			\
+	X(pages_phase0, sum)			\
+	X(pages_phase1, sum)			\
+	X(pages_phase2, sum)			\
+	X(pages_phase3, sum)			\
+	X(remote_free_lock, sum)		\
+	X(remote_free_trylock, sum)		\
+	X(remote_free_fallback, sum)		\
+	X(remote_free_llist, sum)		\
+	X(pcp_merges, sum)			\
+	X(cma_allocs, sum)
 /* clang-format on */
-#define PCPB_ENUM_OP(name) PCPB_OP_##name,
-#define PCPB_ENUM_WORK(name) PCPB_WORK_##name,
-#define PCPB_ENUM_PCP(name) PCPB_PCP_##name,
-#define PCPB_ENUM_OWNER(name) PCPB_OWN_##name,
+#define PCPB_ENUM_OP(name, fold) PCPB_OP_##name,
+#define PCPB_ENUM_WORK(name, fold) PCPB_WORK_##name,
+#define PCPB_ENUM_PCP(name, fold) PCPB_PCP_##name,
+#define PCPB_ENUM_OWNER(name, fold) PCPB_OWN_##name,
 enum { PCPB_OP_COUNTERS(PCPB_ENUM_OP) PCPB_NR_OPS };
 enum { PCPB_WORK_COUNTERS(PCPB_ENUM_WORK) PCPB_NR_WORK };
 enum { PCPB_PCP_COUNTERS(PCPB_ENUM_PCP) PCPB_NR_PCP_STATS };

@@ -402,7 +402,7 @@ static unsigned long pcp_merge_with(struct zone *zone,
 
 	pcp_list_del(zone, &pcp->lists[zone->memmap[buddy].pindex], buddy);
 	WRITE_ONCE(zone->memmap[merged ^ (1UL << o)].state, PS_TAIL);
-	pcp->merges_by_order[o + 1]++;
+	pcp->stats.merges_by_order[o + 1]++;
 	pcp_owner_add(pcp, pcp_merges, 1);
 	return merged;
 }
@@ -477,7 +477,7 @@ void owner_splice_llist_slow(struct zone *zone, struct per_cpu_pages *pcp)
 	pcp_owner_add(pcp, remote_free_llist, n);
 	/* A pushed free counts once it lands: until then it is in flight
 	 * (pcpb_check()'s pages_in_flight), not yet a free. */
-	pcp->ops[PCPB_OP_free] += n;
+	pcp->stats.ops[PCPB_OP_free] += n;
 }
 
 /*

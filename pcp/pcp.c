@@ -193,8 +193,8 @@ unsigned long rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order,
 	pfn = pcp_pop(zone, pcp, order, mt);
 	if (pfn != PFN_NONE) {
 		prep_new_page(pfn_to_page(zone, pfn), order, mt);
-		pcp->ops[PCPB_OP_alloc]++;
-		pcp->ops[PCPB_OP_alloc_pages] += 1UL << order;
+		pcp->stats.ops[PCPB_OP_alloc]++;
+		pcp->stats.ops[PCPB_OP_alloc_pages] += 1UL << order;
 	}
 	spin_unlock(&pcp->lock);
 	return pfn;
@@ -234,8 +234,8 @@ long alloc_pages_bulk_pcp(struct zone *zone, int cpu, int mt, unsigned long nr,
 		arr[filled++] = (long)pfn;
 		got++;
 	}
-	pcp->ops[PCPB_OP_alloc] += got;
-	pcp->ops[PCPB_OP_alloc_pages] += got;
+	pcp->stats.ops[PCPB_OP_alloc] += got;
+	pcp->stats.ops[PCPB_OP_alloc_pages] += got;
 	spin_unlock(&pcp->lock);
 	return got ? (long)filled : -EAGAIN;
 }
@@ -381,7 +381,7 @@ __always_inline bool free_frozen_page_commit(struct zone *zone,
 		pcp_list_add(zone, pcp, pfn, order, mt, state, false);
 	}
 	pcp->count += 1 << order;
-	pcp->ops[PCPB_OP_free]++;
+	pcp->stats.ops[PCPB_OP_free]++;
 
 	batch = pcp->batch;
 	if (order && order <= PAGE_ALLOC_COSTLY_ORDER) {

@@ -63,10 +63,7 @@ struct per_cpu_pages {
 	int free_count;	      /* recent consecutive frees, in pages */
 	int cpu;
 	struct zone *zone;
-	uint64_t ops[PCPB_NR_OPS];
-	uint64_t stats[PCPB_NR_PCP_STATS];
-	uint64_t owner_stats[PCPB_NR_OWNER];
-	uint64_t merges_by_order[NR_PAGE_ORDERS];
+	struct alloc_counters stats;  /* under pcp->lock */
 	struct __cds_lfs_stack llist; /* remote frees to splice */
 	struct pfn_list lists[NR_PCP_ALL_LISTS];
 	/* owner_merge=drain_new: PCPBuddy pages that came onto the lists
@@ -78,9 +75,9 @@ struct per_cpu_pages {
 
 #define PCP_FRESH_MAX 4096
 
-#define pcp_stat_inc(p, item) ((p)->stats[PCPB_PCP_##item]++)
-#define pcp_stat_add(p, item, n) ((p)->stats[PCPB_PCP_##item] += (n))
-#define pcp_owner_add(p, item, n) ((p)->owner_stats[PCPB_OWN_##item] += (n))
+#define pcp_stat_inc(p, item) ((p)->stats.pcp[PCPB_PCP_##item]++)
+#define pcp_stat_add(p, item, n) ((p)->stats.pcp[PCPB_PCP_##item] += (n))
+#define pcp_owner_add(p, item, n) ((p)->stats.owner[PCPB_OWN_##item] += (n))
 
 static inline bool pcp_allowed_order(const struct zone *zone,
 				     unsigned int order)

@@ -151,11 +151,20 @@ enum fpi_flags {
 /* The remembered fallback step inside one rmqueue_bulk() (90abee6d7895). */
 enum rmqueue_mode { RMQUEUE_NORMAL, RMQUEUE_CMA, RMQUEUE_CLAIM, RMQUEUE_STEAL };
 
-/* Counters under zone->lock. */
-struct zone_stats {
+/*
+ * Everything the allocator counts, one copy per zone (under zone->lock) and
+ * one per PCP (under pcp->lock), whatever the policy: a reset zeroes the
+ * whole struct and a snapshot folds every field by its list's fold kind
+ * (include/pcpbuddy.h), so a counter added to a list is reset, folded and
+ * reported without another line.  The hot groups (ops, pcp) come first.
+ */
+struct alloc_counters {
 	uint64_t ops[PCPB_NR_OPS];
-	uint64_t work[PCPB_NR_WORK];
+	uint64_t pcp[PCPB_NR_PCP_STATS];
 	uint64_t owner[PCPB_NR_OWNER];
+	uint64_t merges_by_order[NR_PAGE_ORDERS]; /* PCP merges, into order */
+	uint64_t work[PCPB_NR_WORK];
+	/* thpchallenge-style fallback events [requested][block type] */
 	uint64_t pollute[MIGRATE_PCPTYPES][MIGRATE_TYPES];
 	uint64_t convert[MIGRATE_PCPTYPES][MIGRATE_TYPES];
 };
@@ -194,7 +203,7 @@ struct zone {
 
 	spinlock_t lock __cacheline_aligned;
 	struct free_area free_area[NR_PAGE_ORDERS];
-	struct zone_stats stats;
+	struct alloc_counters stats;
 };
 
 #define zone_stat_inc(z, item) ((z)->stats.work[PCPB_WORK_##item]++)
