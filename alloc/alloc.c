@@ -193,6 +193,7 @@ static int setup_zones_and_pcps(struct pcpb *inst)
 	}
 	for (n = 0; n < inst->nr_nodes; n++) {
 		struct pcp_params pp = {
+			.policy = pcp_policy_get(inst->cfg.policy),
 			.enabled = inst->cfg.pcp_enabled,
 			.batch = inst->cfg.batch,
 			.high_min = inst->cfg.high_min,

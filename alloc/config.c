@@ -41,7 +41,6 @@ void pcpb_config_init(struct pcpb_config *cfg)
 	cfg->phase0_scan_limit = 4;
 }
 
-static const char *const policy_names[] = { "classic", "owner", "chunky" };
 static const char *const remote_free_names[] = { "lock", "trylock", "llist" };
 static const char *const owned_lists_names[] = { "single", "per_migratetype" };
 static const char *const owner_merge_names[] = { "drain", "drain_new", "free" };
@@ -53,7 +52,9 @@ static const char *const backing_names[] = { "none", "anon" };
 
 const char *config_policy_name(enum pcpb_policy p)
 {
-	return policy_names[p];
+	const struct pcp_policy *policy = pcp_policy_get(p);
+
+	return policy ? policy->name : "?";
 }
 
 const char *config_fallback_name(enum pcpb_fallback f)
@@ -206,7 +207,11 @@ int pcpb_config_set(struct pcpb_config *cfg, const char *key, const char *value)
 	} else if (!strcmp(key, "cpu_mode")) {
 		SET_ENUM(cpu_mode, cpu_mode_names);
 	} else if (!strcmp(key, "policy")) {
-		SET_ENUM(policy, policy_names);
+		int idx = pcp_policy_lookup(value);
+
+		if (idx < 0)
+			return -EINVAL;
+		cfg->policy = (enum pcpb_policy)idx;
 	} else if (!strcmp(key, "fallback")) {
 		SET_ENUM(fallback, fallback_names);
 	} else if (!strcmp(key, "pcp")) {
@@ -321,7 +326,7 @@ int config_validate(const struct pcpb_config *cfg, char *err, size_t len)
 	    cfg->nodes < 0 || cfg->nodes > PCPB_MAX_NODES ||
 	    cfg->pageblock_order <= PAGE_ALLOC_COSTLY_ORDER ||
 	    cfg->pageblock_order > MAX_PAGE_ORDER ||
-	    (unsigned)cfg->policy >= ARRAY_SIZE(policy_names) ||
+	    !pcp_policy_get(cfg->policy) ||
 	    (unsigned)cfg->fallback >= ARRAY_SIZE(fallback_names) ||
 	    (unsigned)cfg->cpu_mode >= ARRAY_SIZE(cpu_mode_names) ||
 	    (unsigned)cfg->backing >= ARRAY_SIZE(backing_names) ||
@@ -389,7 +394,7 @@ int pcpb_config_format(const struct pcpb_config *cfg, char *buf, size_t len)
 		"memcg=%s,owner_merge=%s,pcp_fastpath=%s",
 		(unsigned long long)(cfg->memory_bytes >> 20), cfg->nodes,
 		cfg->nr_cpus, cpu_mode_names[cfg->cpu_mode],
-		policy_names[cfg->policy], fallback_names[cfg->fallback],
+		config_policy_name(cfg->policy), fallback_names[cfg->fallback],
 		cfg->pcp_enabled ? "on" : "off", cfg->batch, cfg->high_min,
 		cfg->high_max, cfg->pageblock_order,
 		backing_names[cfg->backing], cfg->lockstat ? "on" : "off",

@@ -21,7 +21,7 @@
 #include <pthread.h>
 
 #include "../include/pcpbuddy.h"
-#include "../pcp/pcp.h"
+#include "../pcp/policy.h"
 
 struct pcpb {
 	struct pcpb_config cfg;

@@ -629,7 +629,7 @@ static void text_report(FILE *f, struct pcpb *inst, const struct pcpb_stats *st,
 	for (k = 0; k < PCPB_NR_WORK; k++)
 		fprintf(f, "%s %s %llu", k == 6 ? "\n     " : "", work_names[k],
 			(unsigned long long)st->work[k]);
-	if (inst->cfg.policy != PCPB_POLICY_CLASSIC) {
+	if (pcp_policy_get(inst->cfg.policy)->reports_phases) {
 		fprintf(f, "\nowner:");
 		for (k = 0; k < PCPB_NR_OWNER; k++)
 			fprintf(f, "%s %s %llu",

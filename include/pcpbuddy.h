@@ -62,6 +62,11 @@ enum pcpb_cpu_mode {
 	PCPB_CPU_EXPLICIT, /* the caller names the CPU (replay, simulation) */
 };
 
+/*
+ * The PCP policy, an index into the library's table of policies (set it
+ * by name with pcpb_config_set(cfg, "policy", NAME); `pcpbuddy config
+ * --help` lists them).  The first three have names here.
+ */
 enum pcpb_policy {
 	PCPB_POLICY_CLASSIC, /* mainline PCP lists refilled by rmqueue_bulk */
 	PCPB_POLICY_OWNER,   /* the pcp buddy RFC: owned pageblocks */

@@ -3,16 +3,18 @@
  * owner.c - the per-CPU pageblock buddy (Weiner's pcp buddy RFC, April 2026)
  * as policy=owner, and its Phase-2-only ablation, policy=chunky.
  *
- * Written from ../shared/docs/kernel-notes.md sections 2 and 6 and seed 004;
- * the RFC's diff was not available, so the shape follows the changelog and
- * the thread:
+ * Written from the RFC's changelog and its linux-mm thread (Johannes
+ * Weiner, "mm: page_alloc: per-cpu pageblock buddy allocator", April 2026,
+ * with the replies of Vlastimil Babka, Rik van Riel and Frank van der
+ * Linden); the shape follows them:
  *   refill: Phase 0 recovers this CPU's owned fragments from the zone buddy
  *           (a pfn walk under zone->lock, bounded by phase0_bound); Phase 1
  *           claims whole free pageblocks (owner set under zone->lock) and
  *           splits them on the PCP outside it, PagePCPBuddy; Phase 2 takes
  *           higher-order chunks of the requested type without stealing and
  *           splits them outside the lock, not owned; Phase 3 is classic
- *           rmqueue_bulk() with fallback, not owned.  No new block is claimed
+ *           rmqueue_bulk() with fallback, not owned (both in chunky.c).
+ *           No new block is claimed
  *           while this CPU has unrecovered partial blocks of the type.
  *   free:   an owned page goes to its owner's PCP whichever CPU frees it, by
  *           remote_free=lock (the RFC: blocking pcp->lock), trylock (else
@@ -33,13 +35,55 @@
  * A remote free takes the owner's pcp->lock (site remote_free) while holding
  * no other lock, so the order stays pcp->lock -> zone->lock.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <urcu/compiler.h>
 
-#include "pcp.h"
+#include "policy.h"
 
 #define PHASE1_MAX_BLOCKS 8
-#define PHASE2_MAX_CHUNKS 64
+#define FRESH_MAX 4096
+
+/*
+ * The owner's per-PCP state (pcp->policy_data), under pcp->lock; only
+ * with owner_merge=drain_new: the PCPBuddy pages that came onto the lists
+ * since the last merge pass (stale entries are skipped then).
+ */
+struct owner_pcp {
+	unsigned int nr_fresh;
+	bool fresh_overflow; /* more than FRESH_MAX: walk everything */
+	uint32_t fresh[FRESH_MAX];
+};
+
+static int owner_pcp_init(struct per_cpu_pages *pcp)
+{
+	if (pcp->zone->owner_merge != PCPB_MERGE_DRAIN_NEW)
+		return 0;
+	pcp->policy_data = calloc(1, sizeof(struct owner_pcp));
+	return pcp->policy_data ? 0 : -ENOMEM;
+}
+
+static void owner_pcp_destroy(struct per_cpu_pages *pcp)
+{
+	free(pcp->policy_data);
+	pcp->policy_data = NULL;
+}
+
+/* pcp_list_add(), noting a PCPBuddy page for drain_new's next pass. */
+static __always_inline void
+owned_list_add(struct zone *zone, struct per_cpu_pages *pcp, unsigned long pfn,
+	       unsigned int order, int mt, uint8_t state, bool tail)
+{
+	struct owner_pcp *op = pcp->policy_data;
+
+	pcp_list_add(zone, pcp, pfn, order, mt, state, tail);
+	if (state == PS_PCP_BUDDY && op) {
+		if (op->nr_fresh < FRESH_MAX)
+			op->fresh[op->nr_fresh++] = (uint32_t)pfn;
+		else
+			op->fresh_overflow = true;
+	}
+}
 
 static inline uint8_t owned_state(const struct zone *zone, unsigned long pfn,
 				  int cpu)
@@ -54,8 +98,8 @@ static void pcp_expand(struct zone *zone, struct per_cpu_pages *pcp,
 {
 	while (high > low) {
 		high--;
-		pcp_list_add(zone, pcp, pfn + (1UL << high), high, mt, state,
-			     false);
+		owned_list_add(zone, pcp, pfn + (1UL << high), high, mt, state,
+			       false);
 	}
 }
 
@@ -134,8 +178,8 @@ static long phase0_recover(struct zone *zone, struct per_cpu_pages *pcp, int mt,
 			if (state == PS_BUDDY) {
 				del_page_from_free_list(zone, pfn, o, mt);
 				account_freepages(zone, -(1L << o), mt);
-				pcp_list_add(zone, pcp, pfn, o, mt,
-					     PS_PCP_BUDDY, true);
+				owned_list_add(zone, pcp, pfn, o, mt,
+					       PS_PCP_BUDDY, true);
 				found += 1L << o;
 				pfn += 1UL << o;
 				if ((bound & PCPB_P0_FREE_COUNTER) &&
@@ -233,8 +277,8 @@ static long phase1_claim(struct zone *zone, struct per_cpu_pages *pcp,
 	spin_unlock(&zone->lock);
 
 	for (i = 0; i < n; i++) {
-		pcp_list_add(zone, pcp, blocks[i], order, mt, PS_PCP_BUDDY,
-			     false);
+		owned_list_add(zone, pcp, blocks[i], order, mt, PS_PCP_BUDDY,
+			       false);
 		pcp_expand(zone, pcp, blocks[i], order, zone->pageblock_order,
 			   mt, PS_PCP_BUDDY);
 	}
@@ -242,76 +286,28 @@ static long phase1_claim(struct zone *zone, struct per_cpu_pages *pcp,
 	return (long)(n * nr);
 }
 
-/* Take free chunks of (@o, @mt) until @needed is met. Context: zone->lock. */
-static int take_chunks(struct zone *zone, unsigned int o, int mt, long needed,
-		       long *got, unsigned long *pfns, unsigned int *orders,
-		       int n)
-{
-	struct pfn_list *l = &zone->free_area[o].free_list[mt];
-
-	while (!pfn_list_empty(l) && *got < needed && n < PHASE2_MAX_CHUNKS) {
-		unsigned long pfn = l->first;
-
-		del_page_from_free_list(zone, pfn, o, mt);
-		account_freepages(zone, -(1L << o), mt);
-		zone_stat_add(zone, pages_moved_zone, 1UL << o);
-		pfns[n] = pfn;
-		orders[n++] = o;
-		*got += 1L << o;
-	}
-	return n;
-}
-
 /*
- * Phase 2: higher-order chunks of @mt only (no stealing), largest that fits
- * first, split to @order on the PCP outside zone->lock; not owned.
- * Return: pages added.
+ * owner_pop_slow - the list for (@order, @mt) is empty: split a larger
+ * chunk on the PCP, else refill by phases (0 and 1 here, 2 and 3 in
+ * chunky.c) and try again.  Context: pcp->lock held.  Return: a pfn or
+ * PFN_NONE.
  */
-static long phase2_chunks(struct zone *zone, struct per_cpu_pages *pcp,
-			  unsigned int order, int mt, long needed)
+static unsigned long owner_pop_slow(struct zone *zone,
+				    struct per_cpu_pages *pcp,
+				    unsigned int order, int mt)
 {
-	unsigned long pfns[PHASE2_MAX_CHUNKS];
-	unsigned int orders[PHASE2_MAX_CHUNKS], top, o;
-	long got = 0;
-	int i, n = 0;
+	unsigned int pindex = order_to_pindex(mt, order);
+	long needed, got = 0, p;
+	unsigned long pfn;
 
-	if (order + 1 >= zone->pageblock_order)
-		return 0;
-	top = min(zone->pageblock_order - 1,
-		  max(order + 1, ilog2_ul((unsigned long)needed)));
-	spin_lock(&zone->lock, PCPB_SITE_phase2);
-	/* Down from the size of the need, then up to the smallest larger. */
-	for (o = top; o > order && got < needed && n < PHASE2_MAX_CHUNKS; o--)
-		n = take_chunks(zone, o, mt, needed, &got, pfns, orders, n);
-	for (o = top + 1;
-	     o < zone->pageblock_order && got < needed && n < PHASE2_MAX_CHUNKS;
-	     o++)
-		n = take_chunks(zone, o, mt, needed, &got, pfns, orders, n);
-	spin_unlock(&zone->lock);
-
-	for (i = 0; i < n; i++) {
-		unsigned long pfn, end = pfns[i] + (1UL << orders[i]);
-
-		for (pfn = pfns[i]; pfn < end; pfn += 1UL << order)
-			pcp_list_add(zone, pcp, pfn, order, mt, PS_PCP, true);
-	}
-	pcp->count += (int)got;
-	return got;
-}
-
-/*
- * The refill of policy=owner (phases 0-3) and policy=chunky (phases 2-3).
- * Context: pcp->lock held.
- */
-static void policy_refill(struct zone *zone, struct per_cpu_pages *pcp,
-			  unsigned int order, int mt)
-{
-	long needed = (long)nr_pcp_alloc(pcp, zone, order) << order, got = 0, p;
-	bool owner = zone->policy == PCPB_POLICY_OWNER;
-
+	lockdep_assert_held(&pcp->lock);
+	pfn = pcp_split_local(zone, pcp, order, mt);
+	if (pfn != PFN_NONE)
+		return pfn;
+	needed = (long)nr_pcp_alloc(pcp, zone, order) << order;
 	pcp_stat_inc(pcp, refills);
 	/* The classic CMA balance comes first: Phase 3 does it (fvdl). */
-	if (owner && !cma_over_half(zone, mt)) {
+	if (!cma_over_half(zone, mt)) {
 		p = phase0_recover(zone, pcp, mt, needed);
 		if (p) {
 			pcp_owner_add(pcp, refills_phase0, 1);
@@ -325,51 +321,12 @@ static void policy_refill(struct zone *zone, struct per_cpu_pages *pcp,
 			got += p;
 		}
 	}
-	if (got < needed && !cma_over_half(zone, mt) &&
-	    (p = phase2_chunks(zone, pcp, order, mt, needed - got))) {
-		pcp_owner_add(pcp, refills_phase2, 1);
-		pcp_owner_add(pcp, pages_phase2, (uint64_t)p);
-		got += p;
-	}
-	if (got < needed) {
-		unsigned int pindex = order_to_pindex(mt, order);
-		int blocks = (int)((needed - got + (1L << order) - 1) >> order);
-
-		blocks = rmqueue_bulk(zone, order, blocks, &pcp->lists[pindex],
-				      pindex, pcp->cpu, mt, PCPB_SITE_phase3);
-		if (blocks) {
-			p = (long)blocks << order;
-			pcp->count += (int)p;
-			pcp_owner_add(pcp, refills_phase3, 1);
-			pcp_owner_add(pcp, pages_phase3, (uint64_t)p);
-			got += p;
-		}
-	}
+	if (got < needed)
+		got += chunky_refill(zone, pcp, order, mt, needed - got);
 	pcp_stat_add(pcp, refill_pages, (uint64_t)got);
-}
-
-/*
- * policy_pop_slow - the list for (@order, @mt) is empty: split a larger
- * chunk on the PCP, else refill by phases and try again.
- * Context: pcp->lock held.  Return: a pfn or PFN_NONE.
- */
-unsigned long policy_pop_slow(struct zone *zone, struct per_cpu_pages *pcp,
-			      unsigned int order, int mt)
-{
-	unsigned int pindex = order_to_pindex(mt, order);
-	unsigned long pfn;
-
-	if (zone->policy == PCPB_POLICY_OWNER) {
-		pfn = pcp_split_local(zone, pcp, order, mt);
-		if (pfn != PFN_NONE)
-			return pfn;
-	}
-	policy_refill(zone, pcp, order, mt);
 	if (!pfn_list_empty(&pcp->lists[pindex]))
 		return pcp_list_pop(zone, pcp, pindex, order);
-	if (zone->policy == PCPB_POLICY_OWNER)
-		return pcp_split_local(zone, pcp, order, mt);
-	return PFN_NONE;
+	return pcp_split_local(zone, pcp, order, mt);
 }
 
 /*
@@ -421,7 +378,8 @@ static void pass_merge(struct zone *zone, struct per_cpu_pages *pcp,
 	pcp_list_del(zone, &pcp->lists[zone->memmap[pfn].pindex], pfn);
 	merged = pcp_merge_with(zone, pcp, pfn, buddy, o);
 	if (o + 1 < pb) {
-		pcp_list_add(zone, pcp, merged, o + 1, mt, PS_PCP_BUDDY, true);
+		owned_list_add(zone, pcp, merged, o + 1, mt, PS_PCP_BUDDY,
+			       true);
 		return;
 	}
 	WRITE_ONCE(zone->memmap[merged].order, (uint8_t)pb);
@@ -430,14 +388,15 @@ static void pass_merge(struct zone *zone, struct per_cpu_pages *pcp,
 }
 
 /*
- * owner_merge_on_free - owner_merge=free: merge a PCPBuddy page arriving on
- * @pcp with its buddies there, bottom-up, up to the pageblock, by the same
- * rule as the drain's merge pass (same order, PCPBuddy, this PCP).  The
- * caller adds the result to the PCP.  Return: the merged block's pfn
- * (*@order raised to its order).  Context: pcp->lock held.
+ * owner_merge=free: merge a PCPBuddy page arriving on @pcp with its buddies
+ * there, bottom-up, up to the pageblock, by the same rule as the drain's
+ * merge pass (same order, PCPBuddy, this PCP).  The caller adds the result
+ * to the PCP.  Return: the merged block's pfn (*@order raised to its
+ * order).  Context: pcp->lock held.
  */
-unsigned long owner_merge_on_free(struct zone *zone, struct per_cpu_pages *pcp,
-				  unsigned long pfn, unsigned int *order)
+static unsigned long owner_merge_on_free(struct zone *zone,
+					 struct per_cpu_pages *pcp,
+					 unsigned long pfn, unsigned int *order)
 {
 	unsigned int o = *order;
 	uint32_t buddy;
@@ -449,13 +408,19 @@ unsigned long owner_merge_on_free(struct zone *zone, struct per_cpu_pages *pcp,
 	return pfn;
 }
 
-/* owner_splice_llist() found pages pushed: splice them.  Context: pcp->lock. */
-void owner_splice_llist_slow(struct zone *zone, struct per_cpu_pages *pcp)
+/*
+ * The splice hook: take in the pages other CPUs pushed (remote_free=llist),
+ * then drain what they put above high, as their frees would have.
+ * Context: pcp->lock held (the single consumer of the stack).
+ */
+static void owner_splice(struct zone *zone, struct per_cpu_pages *pcp)
 {
 	struct cds_lfs_head *head;
 	struct cds_lfs_node *node, *next;
 	uint64_t n = 0;
+	int pages = 0;
 
+	lockdep_assert_held(&pcp->lock);
 	head = __cds_lfs_pop_all(&pcp->llist);
 	tsan_acquire(&pcp->llist);
 	cds_lfs_for_each_safe(head, node, next)
@@ -469,25 +434,53 @@ void owner_splice_llist_slow(struct zone *zone, struct per_cpu_pages *pcp)
 		if (zone->owner_merge == PCPB_MERGE_FREE)
 			block = owner_merge_on_free(zone, pcp, pfn,
 						    &merged_order);
-		pcp_list_add(zone, pcp, block, merged_order, mt, PS_PCP_BUDDY,
-			     false);
+		owned_list_add(zone, pcp, block, merged_order, mt, PS_PCP_BUDDY,
+			       false);
 		pcp->count += 1 << order;
+		pages += 1 << order;
 		n++;
 	}
 	pcp_owner_add(pcp, remote_free_llist, n);
 	/* A pushed free counts once it lands: until then it is in flight
 	 * (pcpb_check()'s pages_in_flight), not yet a free. */
 	pcp->stats.ops[PCPB_OP_free] += n;
+	pcp_drain_overflow(zone, pcp, pages);
+}
+
+static __always_inline void owner_splice_pending(struct zone *zone,
+						 struct per_cpu_pages *pcp)
+{
+	if (!cds_lfs_empty(&pcp->llist))
+		owner_splice(zone, pcp);
 }
 
 /*
- * owner_free - route a freed page: owned pages to the owner's PCP (as
- * PCPBuddy), zone-owned pages to the local PCP.  The owner cannot change
- * while the caller holds a page of the block.
- * Context: any thread, holding no allocator lock.
+ * The free on @pcp itself: list the page (merged first under
+ * owner_merge=free) and account it as the core does any free.
+ * Context: pcp->lock held.  Return: true when it is still held.
  */
-void owner_free(struct zone *zone, int cpu, unsigned long pfn,
-		unsigned int order, int mt)
+static __always_inline bool owner_commit(struct zone *zone,
+					 struct per_cpu_pages *pcp,
+					 unsigned long pfn, int mt,
+					 unsigned int order, uint8_t state)
+{
+	unsigned int merged_order = order;
+	unsigned long head = pfn;
+
+	/* The tuning sees the page as freed, not as merged. */
+	if (state == PS_PCP_BUDDY && zone->owner_merge == PCPB_MERGE_FREE)
+		head = owner_merge_on_free(zone, pcp, pfn, &merged_order);
+	owned_list_add(zone, pcp, head, merged_order, mt, state, false);
+	return pcp_free_account(zone, pcp, order, order_to_pindex(mt, order));
+}
+
+/*
+ * The free hook: owned pages to the owner's PCP (as PCPBuddy), zone-owned
+ * pages to the local PCP.  The owner cannot change while the caller holds
+ * a page of the block.  Context: any thread, holding no allocator lock.
+ */
+static void owner_free(struct zone *zone, int cpu, unsigned long pfn,
+		       unsigned int order, int mt)
 {
 	int owner = pageblock_owner(zone, pfn);
 	int target = owner < 0 ? cpu : owner;
@@ -527,8 +520,8 @@ void owner_free(struct zone *zone, int cpu, unsigned long pfn,
 		if (target != cpu)
 			pcp_owner_add(pcp, remote_free_lock, 1);
 	}
-	owner_splice_llist(zone, pcp);
-	if (free_frozen_page_commit(zone, pcp, pfn, mt, order, state))
+	owner_splice_pending(zone, pcp);
+	if (owner_commit(zone, pcp, pfn, mt, order, state))
 		spin_unlock(&pcp->lock);
 }
 
@@ -544,16 +537,16 @@ static int pcp_list_mt(unsigned int pindex)
  * onto the PCP since the last pass.  A pair with neither of them new was
  * there at that pass, which merged it if it could; so the same merges
  * happen, in O(new pages) instead of O(PCP).  Merged blocks are new
- * themselves (pcp_list_add() notes them) and are visited in turn.
+ * themselves (owned_list_add() notes them) and are visited in turn.
  * Context: pcp->lock held.
  */
 static void merge_fresh(struct zone *zone, struct per_cpu_pages *pcp,
-			struct pfn_list *done)
+			struct owner_pcp *op, struct pfn_list *done)
 {
 	unsigned int k;
 
-	for (k = 0; k < pcp->nr_fresh; k++) {
-		uint32_t pfn = pcp->fresh[k], buddy;
+	for (k = 0; k < op->nr_fresh; k++) {
+		uint32_t pfn = op->fresh[k], buddy;
 		struct page *page = &zone->memmap[pfn];
 		unsigned int o;
 
@@ -574,7 +567,7 @@ static void merge_fresh(struct zone *zone, struct per_cpu_pages *pcp,
 			continue;
 		pass_merge(zone, pcp, pfn, buddy, o, pcp_list_mt(page->pindex),
 			   done);
-		if (pcp->fresh_overflow)
+		if (op->fresh_overflow)
 			return; /* the next pass walks everything */
 	}
 }
@@ -587,6 +580,7 @@ static void merge_pass(struct zone *zone, struct per_cpu_pages *pcp,
 		       struct pfn_list *done)
 {
 	unsigned int pb = zone->pageblock_order, o, i;
+	struct owner_pcp *op = pcp->policy_data;
 	int mt;
 
 	/* Owned pageblock-order pages are complete already. */
@@ -606,9 +600,9 @@ static void merge_pass(struct zone *zone, struct per_cpu_pages *pcp,
 	 * do is hand complete blocks over, without walking the low orders. */
 	if (zone->owner_merge == PCPB_MERGE_FREE)
 		return;
-	if (pcp->fresh && !pcp->fresh_overflow) {
-		merge_fresh(zone, pcp, done);
-		pcp->nr_fresh = 0;
+	if (op && !op->fresh_overflow) {
+		merge_fresh(zone, pcp, op, done);
+		op->nr_fresh = 0;
 		return;
 	}
 	for (o = 0; o < pb; o++)
@@ -633,19 +627,21 @@ static void merge_pass(struct zone *zone, struct per_cpu_pages *pcp,
 			}
 		}
 	/* Everything was visited: nothing is new any more. */
-	if (pcp->fresh) {
-		pcp->nr_fresh = 0;
-		pcp->fresh_overflow = false;
+	if (op) {
+		op->nr_fresh = 0;
+		op->fresh_overflow = false;
 	}
 }
 
 /*
- * owner_free_pcppages_bulk - drain @count pages: merge first, release and
- * free whole blocks, then the coldest fragments as the kernel does.
- * Context: pcp->lock held; takes zone->lock (site drain).
+ * The drain hook: merge first; release and free whole blocks while pages
+ * are still owed (a block is the unit: the last one may overshoot
+ * @count), keep the other whole blocks on the PCP, then free the coldest
+ * fragments as the kernel does.  Context: pcp->lock held; takes
+ * zone->lock (site drain).  Return: the pages freed.
  */
-void owner_free_pcppages_bulk(struct zone *zone, int count,
-			      struct per_cpu_pages *pcp)
+static int owner_drain(struct zone *zone, int count, struct per_cpu_pages *pcp,
+		       unsigned int pindex)
 {
 	unsigned int pb = zone->pageblock_order;
 	uint64_t t0 = lock_section_begin(&pcp->lock);
@@ -653,13 +649,17 @@ void owner_free_pcppages_bulk(struct zone *zone, int count,
 	uint32_t pfn, next;
 	int freed = 0;
 
+	(void)pindex; /* merged blocks first, then the coldest from list 0 */
+	lockdep_assert_held(&pcp->lock);
 	pfn_list_init(&done);
 	merge_pass(zone, pcp, &done);
 	lock_section_end(&pcp->lock, PCPB_SITE_drain_merge, t0);
 
 	spin_lock(&zone->lock, PCPB_SITE_drain);
-	for (pfn = done.first; pfn != PFN_NIL; pfn = next) {
+	for (pfn = done.first; pfn != PFN_NIL && count > 0; pfn = next) {
 		next = zone->memmap[pfn].lru.next;
+		pfn_list_del_stride(zone->memmap, sizeof(struct page), &done,
+				    pfn);
 		pageblock_release_locked(zone, pfn);
 		free_one_page_locked(zone, pfn, pb,
 				     get_pfnblock_migratetype(zone, pfn),
@@ -669,8 +669,29 @@ void owner_free_pcppages_bulk(struct zone *zone, int count,
 		freed += 1 << pb;
 	}
 	if (count > 0 && pcp->count > 0)
-		freed += free_pcppages_bulk_classic(zone, count, pcp, 0);
+		freed += pcp_free_coldest_locked(zone, count, pcp, 0);
 	spin_unlock(&zone->lock);
+	/* Whole blocks not needed stay, still owned, on the PCP. */
+	for (pfn = done.first; pfn != PFN_NIL; pfn = next) {
+		next = zone->memmap[pfn].lru.next;
+		pcp_list_add(zone, pcp, pfn, pb,
+			     get_pfnblock_migratetype(zone, pfn), PS_PCP_BUDDY,
+			     true);
+	}
 	pcp_stat_inc(pcp, drains);
 	pcp_stat_add(pcp, drain_pages, (uint64_t)freed);
+	return freed;
 }
+
+const struct pcp_policy pcp_policy_owner = {
+	.name = "owner",
+	.help = "the pcp buddy RFC: owned pageblocks, four-phase refill",
+	.owns_blocks = true,
+	.reports_phases = true,
+	.init = owner_pcp_init,
+	.destroy = owner_pcp_destroy,
+	.pop_slow = owner_pop_slow,
+	.free = owner_free,
+	.splice = owner_splice,
+	.drain = owner_drain,
+};

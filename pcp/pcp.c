@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
- * pcp.c - the classic per-CPU page lists: refill through rmqueue_bulk(),
- * free with high auto-tuning, chunked drains with lock cycling, decay.
+ * pcp.c - the per-CPU page lists every policy shares: batch and high with
+ * their auto-tuning, the trylocked alloc, bulk and free fast paths, chunked
+ * drains with lock cycling, decay.  What a policy changes goes through its
+ * hooks (policy.h): the refill of an empty list, a free's route, a splice
+ * of lock-free remote frees, the drain to the zone.
  *
  * Port of mm/page_alloc.c (2026 tree); see pcp.h for the function list.
  *
@@ -12,7 +15,7 @@
  * PCPF_FREE_HIGH_BATCH (LLC size unknown), no migration between CPUs
  * while the lock is cycled, no remote-node expire drain.
  */
-#include "pcp.h"
+#include "policy.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -47,6 +50,8 @@ void zone_pageset_params(struct zone *zone, const struct pcp_params *p)
 {
 	int batch, high_min, high_max;
 
+	zone->pcp_policy = p->policy;
+	zone->owns_blocks = p->policy->owns_blocks;
 	if (!p->enabled) {
 		/* The boot pageset: every free goes straight to the buddy. */
 		zone->pageset_batch = 1;
@@ -82,12 +87,11 @@ int pcp_init(struct per_cpu_pages *pcp, struct zone *zone, int cpu,
 	__cds_lfs_init(&pcp->llist);
 	for (i = 0; i < NR_PCP_ALL_LISTS; i++)
 		pfn_list_init(&pcp->lists[i]);
-	if (zone->policy == PCPB_POLICY_OWNER &&
-	    zone->owner_merge == PCPB_MERGE_DRAIN_NEW) {
-		pcp->fresh = malloc(PCP_FRESH_MAX * sizeof(*pcp->fresh));
-		if (!pcp->fresh) {
+	if (zone->pcp_policy->init) {
+		err = zone->pcp_policy->init(pcp);
+		if (err) {
 			lock_destroy(&pcp->lock);
-			return -ENOMEM;
+			return err;
 		}
 	}
 	return 0;
@@ -95,7 +99,8 @@ int pcp_init(struct per_cpu_pages *pcp, struct zone *zone, int cpu,
 
 void pcp_destroy(struct per_cpu_pages *pcp)
 {
-	free(pcp->fresh);
+	if (pcp->zone && pcp->zone->pcp_policy->destroy)
+		pcp->zone->pcp_policy->destroy(pcp);
 	lock_destroy(&pcp->lock);
 }
 
@@ -133,31 +138,6 @@ int nr_pcp_alloc(struct per_cpu_pages *pcp, struct zone *zone,
 	return batch;
 }
 
-/* Refill an empty list @pindex and pop from it; the miss of pcp_pop(). */
-static noinline unsigned long pcp_pop_refill(struct zone *zone,
-					     struct per_cpu_pages *pcp,
-					     unsigned int order, int mt,
-					     unsigned int pindex)
-{
-	struct pfn_list *list = &pcp->lists[pindex];
-
-	if (zone->policy != PCPB_POLICY_CLASSIC)
-		return policy_pop_slow(zone, pcp, order, mt);
-
-	{
-		int batch = nr_pcp_alloc(pcp, zone, order);
-		int got = rmqueue_bulk(zone, order, batch, list, pindex,
-				       pcp->cpu, mt, PCPB_SITE_refill);
-
-		pcp->count += got << order;
-		pcp_stat_inc(pcp, refills);
-		pcp_stat_add(pcp, refill_pages, (uint64_t)got << order);
-	}
-	if (pfn_list_empty(list))
-		return PFN_NONE;
-	return pcp_list_pop(zone, pcp, pindex, order);
-}
-
 /* __rmqueue_pcplist(): pop the hottest page, refilling an empty list. */
 static __always_inline unsigned long pcp_pop(struct zone *zone,
 					     struct per_cpu_pages *pcp,
@@ -169,7 +149,15 @@ static __always_inline unsigned long pcp_pop(struct zone *zone,
 		pcp_stat_inc(pcp, hits);
 		return pcp_list_pop(zone, pcp, pindex, order);
 	}
-	return pcp_pop_refill(zone, pcp, order, mt, pindex);
+	return zone->pcp_policy->pop_slow(zone, pcp, order, mt);
+}
+
+/* Frees other CPUs pushed lock-free: the policy takes them in. */
+static __always_inline void pcp_splice_remote(struct zone *zone,
+					      struct per_cpu_pages *pcp)
+{
+	if (unlikely(!cds_lfs_empty(&pcp->llist)))
+		zone->pcp_policy->splice(zone, pcp);
 }
 
 /*
@@ -186,8 +174,7 @@ unsigned long rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order,
 
 	if (!spin_trylock(&pcp->lock, PCPB_SITE_alloc))
 		return PFN_NONE;
-	if (zone->policy == PCPB_POLICY_OWNER)
-		owner_splice_llist(zone, pcp);
+	pcp_splice_remote(zone, pcp);
 	/* An allocation breaks a run of frees. */
 	pcp->free_count >>= 1;
 	pfn = pcp_pop(zone, pcp, order, mt);
@@ -217,8 +204,7 @@ long alloc_pages_bulk_pcp(struct zone *zone, int cpu, int mt, unsigned long nr,
 
 	if (!spin_trylock(&pcp->lock, PCPB_SITE_bulk))
 		return -EAGAIN;
-	if (zone->policy == PCPB_POLICY_OWNER)
-		owner_splice_llist(zone, pcp);
+	pcp_splice_remote(zone, pcp);
 	pcp->free_count >>= 1;
 	while (filled < nr) {
 		unsigned long pfn;
@@ -241,71 +227,18 @@ long alloc_pages_bulk_pcp(struct zone *zone, int cpu, int mt, unsigned long nr,
 }
 
 /*
- * free_pcppages_bulk(): return @count base pages to the zone.  The owner
- * policy first merges its PCPBuddy pages (owner_free_pcppages_bulk()).
- * Context: pcp->lock held; takes zone->lock (site drain).
+ * free_pcppages_bulk(): return @count base pages to the zone, the way the
+ * policy drains.  Context: pcp->lock held; takes zone->lock (site drain).
+ * Return: the pages freed.
  */
-void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp,
-			unsigned int pindex)
+int free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp,
+		       unsigned int pindex)
 {
-	int freed;
-
 	lockdep_assert_held(&pcp->lock);
 	count = min(count, pcp->count);
 	if (count <= 0)
-		return;
-	if (zone->policy == PCPB_POLICY_OWNER) {
-		owner_free_pcppages_bulk(zone, count, pcp);
-		return;
-	}
-	spin_lock(&zone->lock, PCPB_SITE_drain);
-	freed = free_pcppages_bulk_classic(zone, count, pcp, pindex);
-	spin_unlock(&zone->lock);
-	pcp_stat_inc(pcp, drains);
-	pcp_stat_add(pcp, drain_pages, (uint64_t)freed);
-}
-
-/*
- * The kernel's loop: coldest first, emptying one list before moving to the
- * next, starting at @pindex.  Context: pcp->lock and zone->lock held.
- * Return: the pages freed.
- */
-int free_pcppages_bulk_classic(struct zone *zone, int count,
-			       struct per_cpu_pages *pcp, unsigned int pindex)
-{
-	int freed = 0;
-
-	lockdep_assert_held(&zone->lock);
-	count = min(count, pcp->count);
-	pindex = pindex ? pindex - 1 : NR_PCP_ALL_LISTS - 1;
-	while (count > 0) {
-		struct pfn_list *list;
-		unsigned int order;
-		int nr_pages;
-
-		do {
-			if (++pindex >= NR_PCP_ALL_LISTS)
-				pindex = 0;
-			list = &pcp->lists[pindex];
-		} while (pfn_list_empty(list));
-		order = pindex_to_order(zone, pindex);
-		nr_pages = 1 << order;
-		do {
-			unsigned long pfn = list->last;
-
-			pcp_list_del(zone, list, pfn);
-			count -= nr_pages;
-			pcp->count -= nr_pages;
-			freed += nr_pages;
-			/* The block's type may have changed while cached. */
-			free_one_page_locked(
-				zone, pfn, order,
-				get_pfnblock_migratetype(zone, pfn), FPI_NONE);
-		} while (count > 0 && !pfn_list_empty(list));
-	}
-	if (PCPB_DEBUG_EXPENSIVE)
-		VM_BUG_ON(zone_verify(zone, NULL, NULL, 0));
-	return freed;
+		return 0;
+	return zone->pcp_policy->drain(zone, count, pcp, pindex);
 }
 
 /* nr_pcp_high(): the threshold for this free, tuning pcp->high. */
@@ -355,31 +288,19 @@ static int nr_pcp_free(struct per_cpu_pages *pcp, int batch, int high,
 }
 
 /*
- * free_frozen_page_commit(): put the page on the PCP and drain any
- * overflow in batch-sized chunks, cycling pcp->lock between chunks.
- * @state: PS_PCP, or PS_PCP_BUDDY for a page of a block the PCP owns.
- * Return: true when pcp->lock is still held.
+ * pcp_free_account - a free of a 2^@order block just went onto a list of
+ * @pcp: count it, tune high, and drain any overflow in batch-sized chunks
+ * from @pindex on, cycling pcp->lock between chunks (the late-2025 rule).
+ * Context: pcp->lock held.  Return: true when pcp->lock is still held.
  */
-__always_inline bool free_frozen_page_commit(struct zone *zone,
-					     struct per_cpu_pages *pcp,
-					     unsigned long pfn, int mt,
-					     unsigned int order, uint8_t state)
+__always_inline bool pcp_free_account(struct zone *zone,
+				      struct per_cpu_pages *pcp,
+				      unsigned int order, unsigned int pindex)
 {
-	unsigned int pindex = order_to_pindex(mt, order);
 	int high, batch, to_free;
 	bool free_high = false;
 
 	pcp->alloc_factor >>= 1;
-	if (state == PS_PCP_BUDDY && zone->owner_merge == PCPB_MERGE_FREE) {
-		/* The tuning below sees the page as freed, not as merged. */
-		unsigned int merged_order = order;
-		unsigned long head =
-			owner_merge_on_free(zone, pcp, pfn, &merged_order);
-
-		pcp_list_add(zone, pcp, head, merged_order, mt, state, false);
-	} else {
-		pcp_list_add(zone, pcp, pfn, order, mt, state, false);
-	}
 	pcp->count += 1 << order;
 	pcp->stats.ops[PCPB_OP_free]++;
 
@@ -421,6 +342,44 @@ __always_inline bool free_frozen_page_commit(struct zone *zone,
 }
 
 /*
+ * free_frozen_page_commit(): put the page on the local PCP and account
+ * the free.  Return: true when pcp->lock is still held.
+ */
+__always_inline bool free_frozen_page_commit(struct zone *zone,
+					     struct per_cpu_pages *pcp,
+					     unsigned long pfn, int mt,
+					     unsigned int order)
+{
+	pcp_list_add(zone, pcp, pfn, order, mt, PS_PCP, false);
+	return pcp_free_account(zone, pcp, order, order_to_pindex(mt, order));
+}
+
+/*
+ * pcp_drain_overflow - @nr_landed base pages came onto @pcp at once (a
+ * splice of remote frees): tune high as their frees would have, and drain
+ * what is above it plus what one overflowing free drains, a batch per
+ * zone->lock hold, so the PCP ends below high as after any free.
+ * Context: pcp->lock held.
+ */
+void pcp_drain_overflow(struct zone *zone, struct per_cpu_pages *pcp,
+			int nr_landed)
+{
+	int batch = pcp->batch, high, to_free;
+
+	lockdep_assert_held(&pcp->lock);
+	pcp->alloc_factor >>= 1;
+	pcp->free_count = min(pcp->free_count + nr_landed,
+			      batch << CONFIG_PCP_BATCH_SCALE_MAX);
+	high = nr_pcp_high(pcp, zone, batch, false);
+	if (pcp->count < high)
+		return;
+	to_free = pcp->count - high + nr_pcp_free(pcp, batch, high, false);
+	while (to_free > 0 && pcp->count > 0)
+		to_free -=
+			free_pcppages_bulk(zone, min(to_free, batch), pcp, 0);
+}
+
+/*
  * free_frozen_pages - free a block on CPU @cpu.
  * Context: any thread; trylocks the PCP, falls back to free_one_page().
  */
@@ -442,13 +401,13 @@ void free_frozen_pages(struct zone *zone, int cpu, unsigned long pfn,
 		}
 		mt = MIGRATE_MOVABLE;
 	}
-	if (zone->policy == PCPB_POLICY_OWNER) {
-		owner_free(zone, cpu, pfn, order, mt);
+	if (zone->pcp_policy->free) {
+		zone->pcp_policy->free(zone, cpu, pfn, order, mt);
 		return;
 	}
 	pcp = zone->per_cpu_pageset[cpu];
 	if (spin_trylock(&pcp->lock, PCPB_SITE_free)) {
-		if (free_frozen_page_commit(zone, pcp, pfn, mt, order, PS_PCP))
+		if (free_frozen_page_commit(zone, pcp, pfn, mt, order))
 			spin_unlock(&pcp->lock);
 	} else {
 		free_one_page(zone, pfn, order);
@@ -467,8 +426,7 @@ void drain_pages_zone(struct zone *zone, int cpu)
 
 	do {
 		spin_lock(&pcp->lock, PCPB_SITE_drain);
-		if (zone->policy == PCPB_POLICY_OWNER)
-			owner_splice_llist(zone, pcp);
+		pcp_splice_remote(zone, pcp);
 		count = pcp->count;
 		if (count) {
 			int to_drain =

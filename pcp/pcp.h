@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR MIT */
 /*
- * pcp.h - per-CPU page lists (PCP): the classic policy.
+ * pcp.h - per-CPU page lists (PCP): the core every policy shares (policy.h
+ * is the seam; classic.c, chunky.c and owner.c are the policies).
  *
  * Port of mm/page_alloc.c (2026 tree): struct per_cpu_pages,
  * order_to_pindex(), zone_batchsize(), zone_highsize(), nr_pcp_alloc(),
@@ -22,8 +23,8 @@
  *      PCP (O1 of zone/owned.c); PS_PCP pages are inert: never merged.
  *
  * Locking: pcp->lock protects every field but the immutable cpu and zone,
- * and llist, which any thread pushes to lock-free (remote_free=llist); only
- * the holder of pcp->lock pops it.
+ * and llist, which any thread pushes to lock-free (a policy's remote free);
+ * only the holder of pcp->lock pops it, through the policy's splice hook.
  * The alloc/free fast paths only trylock it (a failure goes to the zone);
  * drains and decay from another thread take it blocking.  pcp->lock is
  * taken before zone->lock.
@@ -65,15 +66,9 @@ struct per_cpu_pages {
 	struct zone *zone;
 	struct alloc_counters stats;  /* under pcp->lock */
 	struct __cds_lfs_stack llist; /* remote frees to splice */
+	void *policy_data;	      /* the policy's own, under pcp->lock */
 	struct pfn_list lists[NR_PCP_ALL_LISTS];
-	/* owner_merge=drain_new: PCPBuddy pages that came onto the lists
-	 * since the last merge pass (stale entries are skipped then). */
-	uint32_t *fresh;
-	unsigned int nr_fresh;
-	bool fresh_overflow; /* more than PCP_FRESH_MAX: walk everything */
 } __cacheline_aligned;
-
-#define PCP_FRESH_MAX 4096
 
 #define pcp_stat_inc(p, item) ((p)->stats.pcp[PCPB_PCP_##item]++)
 #define pcp_stat_add(p, item, n) ((p)->stats.pcp[PCPB_PCP_##item] += (n))
@@ -116,7 +111,10 @@ static inline unsigned int pcp_pindex(const struct zone *zone, int mt,
 	return order_to_pindex(mt, order);
 }
 
+struct pcp_policy;
+
 struct pcp_params {
+	const struct pcp_policy *policy;
 	bool enabled;		       /* false: the boot pageset */
 	int batch, high_min, high_max; /* 0: the kernel formulas */
 	int nr_node_cpus;	       /* CPUs sharing the zone's node */
@@ -138,9 +136,8 @@ static inline void pcp_list_del(struct zone *zone, struct pfn_list *list,
 }
 
 /*
- * Put a block on its list as @state (PS_PCP, or PS_PCP_BUDDY if owned);
- * also notes a PCPBuddy page for owner_merge=drain_new's next pass.
- * Inlined into every fast path, owner.c's included.
+ * Put a block on its list as @state (PS_PCP, or PS_PCP_BUDDY if owned).
+ * Inlined into every fast path, the policies' included.
  */
 static __always_inline void pcp_list_add(struct zone *zone,
 					 struct per_cpu_pages *pcp,
@@ -154,12 +151,6 @@ static __always_inline void pcp_list_add(struct zone *zone,
 	page->private = (uint32_t)pcp->cpu;
 	WRITE_ONCE(page->order, (uint8_t)order);
 	WRITE_ONCE(page->state, state);
-	if (state == PS_PCP_BUDDY && pcp->fresh) {
-		if (pcp->nr_fresh < PCP_FRESH_MAX)
-			pcp->fresh[pcp->nr_fresh++] = (uint32_t)pfn;
-		else
-			pcp->fresh_overflow = true;
-	}
 	if (tail)
 		pfn_list_add_tail_stride(zone->memmap, sizeof(struct page),
 					 &pcp->lists[pindex], (uint32_t)pfn);
@@ -189,37 +180,15 @@ int nr_pcp_alloc(struct per_cpu_pages *pcp, struct zone *zone,
 long alloc_pages_bulk_pcp(struct zone *zone, int cpu, int mt, unsigned long nr,
 			  long *arr, unsigned long filled, bool fill_null);
 bool free_frozen_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
-			     unsigned long pfn, int mt, unsigned int order,
-			     uint8_t state);
-int free_pcppages_bulk_classic(struct zone *zone, int count,
-			       struct per_cpu_pages *pcp, unsigned int pindex);
-
-/* owner.c: policy=owner and policy=chunky */
-unsigned long policy_pop_slow(struct zone *zone, struct per_cpu_pages *pcp,
-			      unsigned int order, int mt);
-void owner_free(struct zone *zone, int cpu, unsigned long pfn,
-		unsigned int order, int mt);
-void owner_splice_llist_slow(struct zone *zone, struct per_cpu_pages *pcp);
-unsigned long owner_merge_on_free(struct zone *zone, struct per_cpu_pages *pcp,
-				  unsigned long pfn, unsigned int *order);
-void owner_free_pcppages_bulk(struct zone *zone, int count,
-			      struct per_cpu_pages *pcp);
+			     unsigned long pfn, int mt, unsigned int order);
+bool pcp_free_account(struct zone *zone, struct per_cpu_pages *pcp,
+		      unsigned int order, unsigned int pindex);
+void pcp_drain_overflow(struct zone *zone, struct per_cpu_pages *pcp,
+			int nr_landed);
 void free_frozen_pages(struct zone *zone, int cpu, unsigned long pfn,
 		       unsigned int order);
-
-/*
- * owner_splice_llist - take in the pages other CPUs pushed to this PCP;
- * the empty check inline, as it runs on every owner allocation and free.
- * Context: pcp->lock held (the single consumer of the stack).
- */
-static inline void owner_splice_llist(struct zone *zone,
-				      struct per_cpu_pages *pcp)
-{
-	if (!cds_lfs_empty(&pcp->llist))
-		owner_splice_llist_slow(zone, pcp);
-}
-void free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp,
-			unsigned int pindex);
+int free_pcppages_bulk(struct zone *zone, int count, struct per_cpu_pages *pcp,
+		       unsigned int pindex);
 void drain_pages_zone(struct zone *zone, int cpu);
 void decay_pcp_high(struct zone *zone, struct per_cpu_pages *pcp);
 int pcp_verify(struct per_cpu_pages *pcp, uint8_t *seen, char *msg, size_t len);

@@ -237,7 +237,7 @@ void free_one_page_locked(struct zone *zone, unsigned long pfn,
 	if (!to_tail && order < MAX_PAGE_ORDER)
 		to_tail = buddy_merge_likely(zone, pfn, buddy_pfn, order);
 	add_to_free_list(zone, pfn, order, mt, to_tail);
-	if (zone->policy == PCPB_POLICY_OWNER)
+	if (zone->owns_blocks)
 		owned_note_free_locked(zone, pfn, order);
 }
 

@@ -36,7 +36,6 @@ int zone_init(struct zone *zone, struct page *memmap,
 	zone->node = p->node;
 	zone->zone_idx = p->zone_idx;
 	zone->nr_cpus = p->nr_cpus;
-	zone->policy = p->cfg->policy;
 	zone->remote_free = p->cfg->remote_free;
 	zone->phase0_bound = p->cfg->phase0_bound;
 	zone->phase0_scan_limit = p->cfg->phase0_scan_limit;

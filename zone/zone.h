@@ -170,6 +170,7 @@ struct alloc_counters {
 };
 
 struct per_cpu_pages;
+struct pcp_policy;
 
 struct zone {
 	/* Read-mostly, immutable after zone_init(). */
@@ -183,7 +184,9 @@ struct zone {
 	int nr_cpus;
 	struct per_cpu_pages **per_cpu_pageset; /* [nr_cpus] */
 	int pageset_high_min, pageset_high_max, pageset_batch;
-	enum pcpb_policy policy;
+	/* The PCP policy (pcp/policy.h): set by zone_pageset_params(). */
+	const struct pcp_policy *pcp_policy;
+	bool owns_blocks; /* its pageblocks get owner CPUs (owned.c) */
 	enum pcpb_remote_free remote_free;
 	unsigned int phase0_bound, phase0_scan_limit;
 	bool owned_per_mt;

@@ -193,13 +193,14 @@ static void merges_across_passes(const char *kv, uint64_t *merges)
 	for (i = 0; i < 512; i += 2)
 		free_on(0, pfns[i], 0);
 	spin_lock_quiet(&pcp->lock);
-	owner_free_pcppages_bulk(zone0(inst), 1, pcp); /* a pass, 1 page out */
+	zone0(inst)->pcp_policy->drain(zone0(inst), 1, pcp,
+				       0); /* a pass, 1 page out */
 	spin_unlock_quiet(&pcp->lock);
 	cr_assert_eq(stats().owner[PCPB_OWN_pcp_merges], 0, "no buddies yet");
 	for (i = 1; i < 512; i += 2)
 		free_on(0, pfns[i], 0);
 	spin_lock_quiet(&pcp->lock);
-	owner_free_pcppages_bulk(zone0(inst), 1, pcp);
+	zone0(inst)->pcp_policy->drain(zone0(inst), 1, pcp, 0);
 	spin_unlock_quiet(&pcp->lock);
 	memcpy(merges, stats().pcp_merges_by_order,
 	       sizeof(stats().pcp_merges_by_order));
@@ -513,4 +514,59 @@ Test(owner, cross_cpu_frees_take_far_fewer_zone_locks_than_classic)
 		     (unsigned long long)classic, (unsigned long long)owner);
 	cr_assert_gt(classic, 4 * llist, "classic %llu llist %llu",
 		     (unsigned long long)classic, (unsigned long long)llist);
+}
+
+/*
+ * Pages pushed with remote_free=llist count against high when they land:
+ * the holder that splices them applies the high check and drains, as a
+ * free on that CPU would.
+ */
+Test(owner, spliced_llist_frees_respect_high)
+{
+	struct per_cpu_pages *pcp;
+	long pfns[2049];
+	int i;
+
+	inst = make_inst("policy=owner,memory=64M,remote_free=llist,"
+			 "high_min=256,high_max=256");
+	pcp = inst_pcp(inst, 0, 0);
+	for (i = 0; i < 2049; i++)
+		pfns[i] = alloc_on(0, 0, PCPB_MT_MOVABLE);
+	for (i = 0; i < 2048; i++)
+		free_on(1, pfns[i], 0);
+	cr_assert_eq(stats().owner[PCPB_OWN_remote_free_llist], 0,
+		     "all in flight");
+	/* The owner's own free splices them (no refill follows). */
+	free_on(0, pfns[2048], 0);
+	cr_assert_eq(stats().owner[PCPB_OWN_remote_free_llist], 2048);
+	cr_assert_leq(pcp->count, pcp->high, "count %d above high %d",
+		      pcp->count, pcp->high);
+}
+
+/*
+ * A drain asked for @count pages releases whole merged blocks only while
+ * pages are still owed; the blocks it does not need stay on the PCP.
+ */
+Test(owner, drain_frees_no_more_whole_blocks_than_asked)
+{
+	struct per_cpu_pages *pcp;
+	long pfns[1024];
+	int i, before;
+
+	inst = make_inst("policy=owner,memory=64M,high_min=4096,"
+			 "high_max=4096");
+	pcp = inst_pcp(inst, 0, 0);
+	for (i = 0; i < 1024; i++)
+		pfns[i] = alloc_on(0, 0, PCPB_MT_MOVABLE);
+	for (i = 0; i < 1024; i++)
+		free_on(0, pfns[i], 0);
+	cr_assert_geq(stats().owned_pageblocks, 2);
+	before = pcp->count;
+	spin_lock_quiet(&pcp->lock);
+	zone0(inst)->pcp_policy->drain(zone0(inst), 63, pcp, 0);
+	spin_unlock_quiet(&pcp->lock);
+	cr_assert_eq(before - pcp->count, 512,
+		     "asked for 63, freed %d (one whole block is enough)",
+		     before - pcp->count);
+	cr_assert_geq(stats().owned_pageblocks, 1, "the other stays owned");
 }

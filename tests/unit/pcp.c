@@ -229,3 +229,40 @@ Test(pcp, drain_all_empties_every_list)
 	cr_assert_eq(pcp_of(1)->count, 0);
 	cr_assert_eq(zone_page_state_free(zone0(inst)), pcpb_nr_pages(inst));
 }
+
+/*
+ * The worked example of docs/design.md: policy=fixed_batch changes only
+ * the refill hook, so every refill takes exactly batch pages, where
+ * classic's nr_pcp_alloc() grows them with alloc_factor.
+ */
+static void refills_of(const char *kv, uint64_t *refills, uint64_t *pages)
+{
+	struct pcpb_stats st;
+	int i;
+
+	inst = make_inst(kv);
+	for (i = 0; i < 2000; i++)
+		alloc0(0);
+	st = stats();
+	*refills = st.pcp[PCPB_PCP_refills];
+	*pages = st.pcp[PCPB_PCP_refill_pages];
+	assert_check(inst);
+	pcpb_destroy(inst);
+}
+
+Test(pcp, fixed_batch_policy_refills_exactly_batch)
+{
+	uint64_t refills, pages, classic_refills, classic_pages;
+
+	refills_of("policy=fixed_batch,batch=8,high_min=64,high_max=512",
+		   &refills, &pages);
+	cr_assert_eq(refills, 250, "2000 pages in refills of 8");
+	cr_assert_eq(pages, 8 * refills);
+	refills_of("policy=classic,batch=8,high_min=64,high_max=512",
+		   &classic_refills, &classic_pages);
+	cr_assert_lt(classic_refills, refills / 2,
+		     "classic scales its refills: %llu against %llu",
+		     (unsigned long long)classic_refills,
+		     (unsigned long long)refills);
+	inst = make_inst(NULL);
+}
