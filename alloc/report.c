@@ -204,6 +204,7 @@ static void stats_fold_locked(struct pcpb *inst, struct pcpb_stats *st,
 	for (n = 0; n < inst->nr_nodes; n++) {
 		struct zone *zone = inst->zones[n];
 
+		lockdep_assert_held(&zone->lock);
 		fold_counters(st, &zone->stats);
 		st->free_cma_pages += (uint64_t)READ_ONCE(zone->nr_free_cma);
 		locks[n] = &zone->lock;
@@ -214,6 +215,7 @@ static void stats_fold_locked(struct pcpb *inst, struct pcpb_stats *st,
 	for (i = 0; i < nr_pcps; i++) {
 		struct per_cpu_pages *pcp = &inst->pcps[i];
 
+		lockdep_assert_held(&pcp->lock);
 		fold_counters(st, &pcp->stats);
 		locks[i] = &pcp->lock;
 	}

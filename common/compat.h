@@ -64,6 +64,7 @@ int verify_fail(char *msg, size_t len, const char *fmt, ...)
 
 void pcpb_bug(const char *cond, const char *file, int line, const char *func)
 	__attribute__((noreturn));
+void pcpb_warn(const char *cond, const char *file, int line, const char *func);
 
 /* The condition stays compiled (and type-checked) at PCPB_DEBUG == 0. */
 #define VM_BUG_ON(c)                                                \
@@ -71,7 +72,19 @@ void pcpb_bug(const char *cond, const char *file, int line, const char *func)
 		if (PCPB_DEBUG && (c))                              \
 			pcpb_bug(#c, __FILE__, __LINE__, __func__); \
 	} while (0)
-#define VM_WARN_ON_ONCE(c) VM_BUG_ON(c)
+/*
+ * The kernel's VM_WARN_ON_ONCE(): report the first time, carry on, and
+ * give the condition's value.  The flag is per call site.
+ */
+#define VM_WARN_ON_ONCE(c)                                                  \
+	({                                                                  \
+		static bool warned_;                                        \
+		bool c_ = PCPB_DEBUG && (c);                                \
+		if (unlikely(c_) &&                                         \
+		    !__atomic_exchange_n(&warned_, true, __ATOMIC_RELAXED)) \
+			pcpb_warn(#c, __FILE__, __LINE__, __func__);        \
+		c_;                                                         \
+	})
 
 static inline unsigned int ilog2_ul(unsigned long v)
 {

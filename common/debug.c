@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
- * debug.c - the VM_BUG_ON report path, and the verifiers' failure report.  It never allocates: it formats into
- * a stack buffer, write(2)s it and aborts, because it may run inside the
- * LD_PRELOAD shim with a libc lock held.
+ * debug.c - the VM_BUG_ON and VM_WARN_ON_ONCE report paths, and the
+ * verifiers' failure report.  They never allocate: they format into a stack
+ * buffer and write(2) it (a bug then aborts), because they may run inside
+ * the LD_PRELOAD shim with a libc lock held.
  *
  * Invariants: none.  Locking: none.
  */
@@ -24,6 +25,17 @@ void pcpb_bug(const char *cond, const char *file, int line, const char *func)
 	if (n > 0 && write(2, buf, (size_t)min(n, (int)sizeof(buf) - 1)) < 0)
 		abort();
 	abort();
+}
+
+void pcpb_warn(const char *cond, const char *file, int line, const char *func)
+{
+	char buf[512];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "pcpbuddy: WARNING at %s:%d %s(): %s\n",
+		     file, line, func, cond);
+	if (n > 0 && write(2, buf, (size_t)min(n, (int)sizeof(buf) - 1)) < 0)
+		return;
 }
 
 int verify_fail(char *msg, size_t len, const char *fmt, ...)

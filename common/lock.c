@@ -18,6 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Its address identifies the thread: lockdep_assert_held() checks it. */
+__thread char lock_thread_token __attribute__((tls_model("initial-exec")));
+
 #define LOCK_SPINS 100
 
 /* @ns 0: until woken. */

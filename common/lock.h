@@ -87,6 +87,8 @@ struct pcpb_lock {
 	bool holder_shared;  /* this hold went through the protocol */
 	uint16_t
 		rseq_resume; /* protocol holds on rseq_cpu since a remote one */
+	/* Debug builds: the holding thread, for lockdep_assert_held(). */
+	const void *holder;
 	struct lock_site_stats sites[PCPB_NR_LOCK_SITES];
 };
 
@@ -137,8 +139,19 @@ static inline bool lock_try_raw(struct pcpb_lock *l)
 					   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 
+/* An address unique to the calling thread (its TLS block). */
+extern __thread char lock_thread_token
+	__attribute__((tls_model("initial-exec")));
+
+static inline void lock_note_holder(struct pcpb_lock *l, bool held)
+{
+	if (PCPB_DEBUG)
+		l->holder = held ? &lock_thread_token : NULL;
+}
+
 static inline void lock_acquired(struct pcpb_lock *l, enum pcpb_lock_site site)
 {
+	lock_note_holder(l, true);
 	l->holder_site = (uint8_t)site;
 	l->sites[site].nr_acquire++;
 	if (l->lockstat && (site > PCPB_SITE_free || --l->sample_left == 0))
@@ -201,6 +214,7 @@ static __always_inline void lock_release(struct pcpb_lock *l)
 
 static __always_inline void spin_unlock(struct pcpb_lock *l)
 {
+	lock_note_holder(l, false);
 	if (unlikely(l->hold_start))
 		lock_hold_end(l);
 	lock_release(l);
@@ -228,10 +242,12 @@ static inline void spin_lock_quiet(struct pcpb_lock *l)
 		lock_shared_lock(l, PCPB_NR_LOCK_SITES);
 	else if (!lock_try_raw(l))
 		lock_acquire_slow(l, PCPB_NR_LOCK_SITES);
+	lock_note_holder(l, true);
 }
 
 static inline void spin_unlock_quiet(struct pcpb_lock *l)
 {
+	lock_note_holder(l, false);
 	lock_release(l);
 }
 
@@ -240,6 +256,12 @@ static inline bool spin_is_locked(struct pcpb_lock *l)
 	return READ_ONCE(l->state) != 0;
 }
 
-#define lockdep_assert_held(l) VM_BUG_ON(!spin_is_locked(l))
+/* Held, and by this thread (debug builds record the holder). */
+static inline bool lock_held_by_me(struct pcpb_lock *l)
+{
+	return spin_is_locked(l) && l->holder == &lock_thread_token;
+}
+
+#define lockdep_assert_held(l) VM_BUG_ON(!lock_held_by_me(l))
 
 #endif /* PCPB_LOCK_H */

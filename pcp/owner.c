@@ -96,6 +96,7 @@ static void pcp_expand(struct zone *zone, struct per_cpu_pages *pcp,
 		       unsigned long pfn, unsigned int low, unsigned int high,
 		       int mt, uint8_t state)
 {
+	lockdep_assert_held(&pcp->lock);
 	while (high > low) {
 		high--;
 		owned_list_add(zone, pcp, pfn + (1UL << high), high, mt, state,
@@ -110,6 +111,7 @@ static unsigned long pcp_split_local(struct zone *zone,
 {
 	unsigned int o;
 
+	lockdep_assert_held(&pcp->lock);
 	for (o = order + 1; o < zone->pageblock_order; o++) {
 		unsigned int pindex = pcp_pindex(zone, mt, o);
 		unsigned long pfn;
@@ -145,6 +147,7 @@ static long phase0_recover(struct zone *zone, struct per_cpu_pages *pcp, int mt,
 	long recovered = 0;
 	uint32_t idx;
 
+	lockdep_assert_held(&pcp->lock);
 	if (!READ_ONCE(zone->owned_nr[pcp->cpu * MIGRATE_PCPTYPES + mt]))
 		return 0;
 	spin_lock(&zone->lock, PCPB_SITE_phase0);
@@ -225,6 +228,7 @@ static unsigned long take_whole_block(struct zone *zone, int mt)
 	};
 	unsigned int o, i;
 
+	lockdep_assert_held(&zone->lock);
 	for (o = zone->pageblock_order; o < NR_PAGE_ORDERS; o++)
 		for (i = 0; i < MIGRATE_PCPTYPES; i++) {
 			int t = order_of_types[mt][i];
@@ -261,6 +265,7 @@ static long phase1_claim(struct zone *zone, struct per_cpu_pages *pcp,
 	unsigned long blocks[PHASE1_MAX_BLOCKS], nr = pageblock_nr_pages(zone);
 	int i, n = 0;
 
+	lockdep_assert_held(&pcp->lock);
 	/* Recover partial blocks before pinning new ones. */
 	if (READ_ONCE(zone->owned_nr[pcp->cpu * MIGRATE_PCPTYPES + mt]))
 		return 0;
@@ -342,6 +347,7 @@ static uint32_t pcp_mergeable_buddy(struct zone *zone,
 	uint32_t buddy = (uint32_t)find_buddy_pfn(pfn, o);
 	struct page *bp = &zone->memmap[buddy];
 
+	lockdep_assert_held(&pcp->lock);
 	if (READ_ONCE(bp->state) != PS_PCP_BUDDY || bp->order != o ||
 	    bp->private != (uint32_t)pcp->cpu)
 		return PFN_NIL;
@@ -357,6 +363,7 @@ static unsigned long pcp_merge_with(struct zone *zone,
 {
 	unsigned long merged = pfn & buddy;
 
+	lockdep_assert_held(&pcp->lock);
 	pcp_list_del(zone, &pcp->lists[zone->memmap[buddy].pindex], buddy);
 	WRITE_ONCE(zone->memmap[merged ^ (1UL << o)].state, PS_TAIL);
 	pcp->stats.merges_by_order[o + 1]++;
@@ -375,6 +382,7 @@ static void pass_merge(struct zone *zone, struct per_cpu_pages *pcp,
 	unsigned int pb = zone->pageblock_order;
 	unsigned long merged;
 
+	lockdep_assert_held(&pcp->lock);
 	pcp_list_del(zone, &pcp->lists[zone->memmap[pfn].pindex], pfn);
 	merged = pcp_merge_with(zone, pcp, pfn, buddy, o);
 	if (o + 1 < pb) {
@@ -401,6 +409,7 @@ static unsigned long owner_merge_on_free(struct zone *zone,
 	unsigned int o = *order;
 	uint32_t buddy;
 
+	lockdep_assert_held(&pcp->lock);
 	while (o < zone->pageblock_order &&
 	       (buddy = pcp_mergeable_buddy(zone, pcp, pfn, o)) != PFN_NIL)
 		pfn = pcp_merge_with(zone, pcp, pfn, buddy, o++);
@@ -467,6 +476,7 @@ static __always_inline bool owner_commit(struct zone *zone,
 	unsigned int merged_order = order;
 	unsigned long head = pfn;
 
+	lockdep_assert_held(&pcp->lock);
 	/* The tuning sees the page as freed, not as merged. */
 	if (state == PS_PCP_BUDDY && zone->owner_merge == PCPB_MERGE_FREE)
 		head = owner_merge_on_free(zone, pcp, pfn, &merged_order);
@@ -545,6 +555,7 @@ static void merge_fresh(struct zone *zone, struct per_cpu_pages *pcp,
 {
 	unsigned int k;
 
+	lockdep_assert_held(&pcp->lock);
 	for (k = 0; k < op->nr_fresh; k++) {
 		uint32_t pfn = op->fresh[k], buddy;
 		struct page *page = &zone->memmap[pfn];
@@ -583,6 +594,7 @@ static void merge_pass(struct zone *zone, struct per_cpu_pages *pcp,
 	struct owner_pcp *op = pcp->policy_data;
 	int mt;
 
+	lockdep_assert_held(&pcp->lock);
 	/* Owned pageblock-order pages are complete already. */
 	for (i = NR_LOWORDER_PCP_LISTS; i < NR_PCP_LISTS; i++) {
 		uint32_t pfn, next;

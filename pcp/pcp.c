@@ -300,6 +300,7 @@ __always_inline bool pcp_free_account(struct zone *zone,
 	int high, batch, to_free;
 	bool free_high = false;
 
+	lockdep_assert_held(&pcp->lock);
 	pcp->alloc_factor >>= 1;
 	pcp->count += 1 << order;
 	pcp->stats.ops[PCPB_OP_free]++;
@@ -479,6 +480,7 @@ int pcp_verify(struct per_cpu_pages *pcp, uint8_t *seen, char *msg, size_t len)
 	long pages = 0;
 	unsigned int i;
 
+	lockdep_assert_held(&pcp->lock);
 	for (i = 0; i < NR_PCP_ALL_LISTS; i++) {
 		unsigned int order = pindex_to_order(zone, i);
 		uint32_t pfn, prev = PFN_NIL;

@@ -127,6 +127,7 @@ int owned_verify(struct zone *zone, char *msg, size_t len)
 	int cpu, mt, err = 0;
 	unsigned int o;
 
+	lockdep_assert_held(&zone->lock);
 	if (!nr_free_in)
 		return verify_fail(msg, len, "owned_verify: out of memory");
 	/* Free pages per block, straight from the free lists. */

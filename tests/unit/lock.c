@@ -6,9 +6,13 @@
  * unlock overwrote (the race lock.h describes) still gets the lock, within
  * LOCK_SPIN_SLEEP_NS.  zone->lock stays the futex mutex.
  */
+#include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "helpers.h"
+
+#include <criterion/redirect.h>
 
 static struct pcpb *inst;
 
@@ -137,4 +141,66 @@ Test(spinlock, a_sleeper_whose_mark_was_overwritten_still_gets_in)
 	pthread_join(t, NULL);
 	cr_assert_gt(race.acquired_ns, 0);
 	cr_assert_eq(READ_ONCE(race.l->state), 0);
+}
+
+/* lockdep_assert_held() checks the holder, not only that someone holds. */
+static void *hold_forever(void *arg)
+{
+	struct pcpb_lock *l = arg;
+
+	spin_lock_quiet(l);
+	__atomic_store_n(&lock_race.done, 1, __ATOMIC_RELEASE);
+	pause();
+	return NULL;
+}
+
+Test(lockdep, assert_held_passes_for_the_holder)
+{
+	struct pcpb_lock l;
+
+	cr_assert_eq(lock_init(&l, 0), 0);
+	spin_lock(&l, PCPB_SITE_drain);
+	lockdep_assert_held(&l);
+	spin_unlock(&l);
+	spin_lock_quiet(&l);
+	lockdep_assert_held(&l);
+	spin_unlock_quiet(&l);
+	cr_assert(!lock_held_by_me(&l));
+	lock_destroy(&l);
+}
+
+Test(lockdep, assert_held_fails_when_another_thread_holds, .signal = SIGABRT)
+{
+	static struct pcpb_lock l;
+	pthread_t t;
+
+	cr_assert_eq(lock_init(&l, 0), 0);
+	lock_race.done = 0;
+	cr_assert_eq(pthread_create(&t, NULL, hold_forever, &l), 0);
+	while (!__atomic_load_n(&lock_race.done, __ATOMIC_ACQUIRE))
+		sched_yield();
+	lockdep_assert_held(&l);
+}
+
+/* VM_WARN_ON_ONCE() reports once per site, carries on, gives the value. */
+static bool warn_site(bool c)
+{
+	return VM_WARN_ON_ONCE(c);
+}
+
+Test(lockdep, warn_on_once_warns_once_and_returns, .init = cr_redirect_stderr)
+{
+	char buf[1024] = "";
+	FILE *err = cr_get_redirected_stderr();
+	size_t n;
+
+	cr_assert(!warn_site(false));
+	cr_assert(warn_site(true));
+	cr_assert(warn_site(true));
+	fflush(stderr);
+	n = fread(buf, 1, sizeof(buf) - 1, err);
+	buf[n] = '\0';
+	cr_assert(strstr(buf, "WARNING") != NULL, "no warning: '%s'", buf);
+	cr_assert(strstr(strstr(buf, "WARNING") + 1, "WARNING") == NULL,
+		  "warned twice: '%s'", buf);
 }
