@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR MIT */
 /*
- * cbench.h - a small C API over Google Benchmark, so benchmark bodies stay
- * C (../shared/docs/toolchain-notes.md section 4).  The body owns the loop:
+ * cbench.h - a small C API over Google Benchmark (a C++ library), so
+ * benchmark bodies stay C.  The body owns the loop:
  *
  *	while (cbench_keep_running(st)) { ... }
  *

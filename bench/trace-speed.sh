@@ -1,5 +1,5 @@
 #!/bin/sh
-# trace-speed.sh - the two speeds issue 6 asks of traces, medians of 5:
+# trace-speed.sh - the two speeds of traces (import, replay), medians of 5:
 #   import: kernel kmem text lines parsed per second ('pcpbuddy import ftrace'
 #           on the shipped tar capture repeated to over 1 M lines);
 #   replay: simulated events per second for order-0 traffic (a recorded

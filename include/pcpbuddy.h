@@ -223,7 +223,7 @@ PCPB_API PCPB_MUST_CHECK long pcpb_alloc_pages_cpu(struct pcpb *inst, int cpu,
 PCPB_API int pcpb_free_pages_cpu(struct pcpb *inst, int cpu, unsigned long pfn,
 				 unsigned int order);
 
-/* The two alloc_pages_bulk() contracts of the 2025 debate (seed 003). */
+/* The two alloc_pages_bulk() contracts of the 2025 bulk thread. */
 enum pcpb_bulk_contract {
 	PCPB_BULK_FILL_NULL, /* fill only empty slots; return all populated */
 	PCPB_BULK_OUTPUT,    /* Lin's v2: write from 0, return this call's */

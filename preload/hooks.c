@@ -15,7 +15,7 @@
  *   PCPBUDDY_REPORT  where the report goes at exit: *.json JSON, *.csv CSV
  *   PCPBUDDY_TRACE   record a pcpbuddy trace of the run, for replay
  *
- * Robustness, after ../shared/docs/toolchain-notes.md section 5: the real
+ * Robustness (docs/design.md, "The LD_PRELOAD backend"): the real
  * functions are resolved lazily with dlsym(RTLD_NEXT), a raw syscall
  * standing in while they are unresolved or while this thread is inside
  * dlsym; a per-thread initial-exec TLS flag passes nested calls and the

@@ -124,7 +124,7 @@ static int showcase_compare(const char *const *args)
 }
 
 /*
- * The default: the seeds' three headline experiments, about 20 s of work.
+ * The default: the threads' three headline experiments, about 20 s of work.
  * Each table is one 'pcpbuddy compare' the user can rerun and vary.
  */
 static int showcase(void)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
- * bulk.c - the callers of alloc_pages_bulk() under both contracts (seed 003
- * and ../shared/docs/kernel-notes.md section 1.11), each loop in its real
+ * bulk.c - the callers of alloc_pages_bulk() under both contracts (the bulk
+ * thread of docs/references.md), each loop in its real
  * shape:
  *   sunrpc   svc_alloc_arg(): rq_pages keeps the previous request's pages in
  *            some slots; fill_null loops on the counting return, output

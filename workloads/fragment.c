@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
  * fragment.c - lru-file-mmap-read-like churn over a fragmented zone, built
- * to keep the migratetype fallback path hot (seed 002's workload).
+ * to keep the migratetype fallback path hot (the fallback thread's workload).
  *
  * Setup, on CPU 0: a share of memory becomes "slab" (unmovable and
  * reclaimable order-0 pages, which claim whole blocks for their types);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
  * pipe.c - a userspace model of anon_pipe_write()/anon_pipe_read() over
- * pcpbuddy pages, in the four shapes of Breno Leitao's 2026 series
- * (../shared/docs/kernel-notes.md section 3), driven like pipe_bench:
+ * pcpbuddy pages, in the four shapes of Breno Leitao's 2026 series (the
+ * pipe series of docs/references.md), driven like pipe_bench:
  *   baseline       pages are allocated one at a time under pipe->mutex,
  *                  with the tmp_page[2] cache;
  *   prealloc       the merged v2/v3: a write spanning pages allocates up to 8

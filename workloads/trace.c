@@ -5,7 +5,7 @@
  * trace info', the --record event hook of every driver, and the
  * deterministic 'replay' workload.
  *
- * Import rules (../shared/docs/toolchain-notes.md section 6): pages are keyed
+ * Import rules (docs/trace-format.md, "From kernel text"): pages are keyed
  * by pfn= (page= is a hashed pointer in tracefs); mm_page_free_batched fires
  * besides mm_page_free and its order is a literal 0, so it only annotates;
  * mm_page_alloc_zone_locked and mm_page_pcpu_drain become markers; a failed

@@ -2,8 +2,8 @@
 /*
  * urcu_bp.c - liburcu-bp under the shim: its first rcu_read_lock() on each
  * thread registers the thread, which mmaps a registry arena through the PLT
- * while holding the registry mutex with every signal blocked
- * (../shared/docs/toolchain-notes.md section 1).  A hook that entered an RCU
+ * while holding the registry mutex with every signal blocked (checked with
+ * `objdump -d liburcu-bp.so.8 | grep mmap@plt`).  A hook that entered an RCU
  * read section there would deadlock; the shim's hooks take no RCU and no
  * lock a library could hold, so this finishes.  Exit: 0.
  *
