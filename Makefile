@@ -3,7 +3,8 @@
 # pcpbuddy: plain GNU make.  MODE=release|debug|asan|tsan builds into
 # build/$(MODE)/; the flavour targets (test, check, bench, run) re-invoke make
 # with the MODE they need.  Missing Debian packages are installed (or the
-# exact command printed) by scripts/deps.sh, once, before the first build.
+# exact command printed) by scripts/deps.sh, once, before the first run or
+# test; plain `make` only checks that the library's headers are there.
 
 MODE ?= release
 BUILD := build/$(MODE)
@@ -51,6 +52,9 @@ WL_OBJ := $(call obj,$(WL_SRC))
 UNIT_BIN := $(BUILD)/tests/unit
 STRESS_BIN := $(patsubst tests/stress/%.c,$(BUILD)/tests/stress-%,$(STRESS_SRC))
 DEPS_STAMP := build/.deps-ok
+# Plain `make` only checks the library's headers; the targets that run
+# things (run, test, check, bench, fuzz) install what is missing first.
+HEADERS_STAMP := build/.headers-ok
 
 .PHONY: all run test check bench bench-trace bench-preload format format-check tidy clean deps \
 	unit stress run-unit run-stress fuzz preload-tests
@@ -65,7 +69,11 @@ $(DEPS_STAMP): scripts/deps.sh
 	@sh scripts/deps.sh
 	@mkdir -p build && touch $@
 
-$(BUILD)/obj/%.o: %.c | $(DEPS_STAMP)
+$(HEADERS_STAMP): scripts/deps.sh
+	@sh scripts/deps.sh --headers
+	@mkdir -p build && touch $@
+
+$(BUILD)/obj/%.o: %.c | $(HEADERS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -96,13 +104,13 @@ JEMALLOC_SO := /usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 PRELOAD_TESTS := $(BUILD)/tests/preload-prog $(BUILD)/tests/preload-jemalloc \
 	$(BUILD)/tests/preload-urcu-bp
 preload-tests: $(BUILD)/libpcpbuddy-preload.so $(PRELOAD_TESTS)
-$(BUILD)/tests/preload-prog: tests/preload/prog.c | $(DEPS_STAMP)
+$(BUILD)/tests/preload-prog: tests/preload/prog.c | $(HEADERS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -O2 -g -pthread $(WARN) -o $@ $<
-$(BUILD)/tests/preload-jemalloc: tests/preload/jemalloc.c | $(DEPS_STAMP)
+$(BUILD)/tests/preload-jemalloc: tests/preload/jemalloc.c | $(HEADERS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -O2 -g -pthread $(WARN) -o $@ $< $(JEMALLOC_SO)
-$(BUILD)/tests/preload-urcu-bp: tests/preload/urcu_bp.c | $(DEPS_STAMP)
+$(BUILD)/tests/preload-urcu-bp: tests/preload/urcu_bp.c | $(HEADERS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -O2 -g -pthread $(WARN) -o $@ $< -lurcu-bp -lurcu-common
 
@@ -133,7 +141,7 @@ $(BUILD)/rand-put-report: $(call obj,bench/rand_put_report.c) $(BUILD)/libpcpbud
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/pair-loop: $(call obj,bench/pair_loop.c) $(BUILD)/libpcpbuddy.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-$(BUILD)/obj/bench/cbench.o: bench/cbench.cc bench/cbench.h | $(DEPS_STAMP)
+$(BUILD)/obj/bench/cbench.o: bench/cbench.cc bench/cbench.h | $(HEADERS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CXX) -O2 -std=c++17 -Wall -Wextra $(SAN) -c $< -o $@
 $(BUILD)/pcpbuddy-bench: $(BENCH_OBJ) $(BUILD)/libpcpbuddy.a

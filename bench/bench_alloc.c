@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "../include/pcpbuddy.h"
+#include "../common/platform.h"
 #include "cbench.h"
 
 #define GIB (1ULL << 30)
@@ -413,7 +414,7 @@ static void bm_line_transfer(cbench_state *st, void *user)
 		do {
 			while (__atomic_load_n(&pingpong.turn,
 					       __ATOMIC_ACQUIRE) != me)
-				__builtin_ia32_pause();
+				cpu_relax();
 			__atomic_store_n(&pingpong.turn, !me, __ATOMIC_RELEASE);
 		} while (cbench_keep_running(st));
 	}

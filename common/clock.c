@@ -21,7 +21,7 @@ uint64_t clock_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-#if !defined(__x86_64__) && !defined(__i386__)
+#if !PCPB_HAVE_CYCLE_COUNTER
 uint64_t clock_cycles(void)
 {
 	return clock_ns();

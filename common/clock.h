@@ -13,11 +13,12 @@
 
 #include <stdint.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <x86intrin.h>
+#include "platform.h"
+
+#if PCPB_HAVE_CYCLE_COUNTER
 static inline uint64_t clock_cycles(void)
 {
-	return __rdtsc();
+	return platform_cycles();
 }
 #else
 uint64_t clock_cycles(void);

@@ -15,27 +15,28 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-void pcpb_bug(const char *cond, const char *file, int line, const char *func)
+/* One line to stderr, formatted on the stack; a failed write is ignored. */
+static void report_line(const char *what, const char *cond, const char *file,
+			int line, const char *func)
 {
 	char buf[512];
 	int n;
 
-	n = snprintf(buf, sizeof(buf), "pcpbuddy: BUG at %s:%d %s(): %s\n",
+	n = snprintf(buf, sizeof(buf), "pcpbuddy: %s at %s:%d %s(): %s\n", what,
 		     file, line, func, cond);
 	if (n > 0 && write(2, buf, (size_t)min(n, (int)sizeof(buf) - 1)) < 0)
-		abort();
+		return;
+}
+
+void pcpb_bug(const char *cond, const char *file, int line, const char *func)
+{
+	report_line("BUG", cond, file, line, func);
 	abort();
 }
 
 void pcpb_warn(const char *cond, const char *file, int line, const char *func)
 {
-	char buf[512];
-	int n;
-
-	n = snprintf(buf, sizeof(buf), "pcpbuddy: WARNING at %s:%d %s(): %s\n",
-		     file, line, func, cond);
-	if (n > 0 && write(2, buf, (size_t)min(n, (int)sizeof(buf) - 1)) < 0)
-		return;
+	report_line("WARNING", cond, file, line, func);
 }
 
 int verify_fail(char *msg, size_t len, const char *fmt, ...)

@@ -44,7 +44,7 @@ void lock_acquire_slow(struct pcpb_lock *l, unsigned int site)
 	int i, c;
 
 	for (i = 0; i < LOCK_SPINS; i++) {
-		__builtin_ia32_pause();
+		cpu_relax();
 		if (READ_ONCE(l->state) == 0 && lock_try_raw(l))
 			goto acquired;
 	}
@@ -102,7 +102,7 @@ void lock_destroy(struct pcpb_lock *l)
 
 int lock_rseq_supported(void)
 {
-	if (rseq_current_cpu() < 0)
+	if (!PCPB_HAVE_RSEQ_ASM || rseq_current_cpu() < 0)
 		return -EOPNOTSUPP;
 	/* Idempotent; needed before MEMBARRIER_CMD_PRIVATE_EXPEDITED_RSEQ. */
 	if (syscall(SYS_membarrier,
@@ -140,7 +140,7 @@ static void lock_shared_enter(struct pcpb_lock *l)
 	}
 	/* Another announcer may still be fencing. */
 	while (!(__atomic_load_n(&l->shared, __ATOMIC_ACQUIRE) & LOCK_FENCED))
-		__builtin_ia32_pause();
+		cpu_relax();
 }
 
 static void lock_shared_leave(struct pcpb_lock *l, bool resume)

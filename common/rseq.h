@@ -23,6 +23,7 @@
 #include <sys/rseq.h>
 
 #include "compat.h"
+#include "platform.h"
 
 static inline struct rseq *rseq_area(void)
 {
@@ -36,6 +37,7 @@ static inline int rseq_current_cpu(void)
 	return (int)READ_ONCE(rseq_area()->cpu_id);
 }
 
+#if PCPB_HAVE_RSEQ_ASM
 #define RSEQ_STR_(x) #x
 #define RSEQ_STR(x) RSEQ_STR_(x)
 
@@ -114,5 +116,19 @@ static inline bool rseq_unlock(int *state, const int *shared)
 abort:
 	return false;
 }
+#else
+/* No sections on this architecture: lock_rseq_supported() says so. */
+static inline bool rseq_lock_on_cpu(int *state, const int *shared, int cpu)
+{
+	(void)state, (void)shared, (void)cpu;
+	return false;
+}
+
+static inline bool rseq_unlock(int *state, const int *shared)
+{
+	(void)state, (void)shared;
+	return false;
+}
+#endif /* PCPB_HAVE_RSEQ_ASM */
 
 #endif /* PCPB_RSEQ_H */
