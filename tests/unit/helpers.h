@@ -95,7 +95,7 @@ static inline void *lock_race_blocking_holder(void *arg)
 		spin_unlock(lock_race.l);
 		lock_race.blocking_holds++;
 		for (spin = 0; spin < 2000; spin++)
-			__builtin_ia32_pause();
+			cpu_relax();
 	}
 	__atomic_store_n(&lock_race.done, 1, __ATOMIC_RELEASE);
 	return NULL;
