@@ -1,15 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
- * config.c - struct pcpb_config: defaults, "key=value" parsing, validation
- * and formatting.  The CLI's --config and the LD_PRELOAD environment use
- * the same keys.
+ * config.c - struct pcpb_config as one declarative table of keys: name,
+ * type, field, range, default and help.  Parsing, range checks, the
+ * defaults, the printed "k=v,..." form and `pcpbuddy config --help` are
+ * all generated from config_keys[]; a new knob is one field in
+ * pcpbuddy.h and one row here.  The CLI's --config and the LD_PRELOAD
+ * environment use the same keys.
  *
- * Invariants: a failed set or parse leaves the config unchanged.
+ * Invariants: a failed set or parse leaves the config unchanged; every
+ * key's default parses; formatting a config and parsing the result gives
+ * the same config.
  * Locking: none; a config is the caller's.
  */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,35 +26,40 @@
 
 #define MAX_MEMORY_BYTES (4ULL << 40) /* 32-bit pfns, with room to spare */
 
-void pcpb_config_init(struct pcpb_config *cfg)
-{
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+enum key_type {
+	KEY_INT,  /* a decimal integer in [lo, hi] */
+	KEY_BOOL, /* on/off, 1/0, true/false */
+	KEY_SIZE, /* bytes with K/M/G/T suffixes, in [lo, MAX_MEMORY_BYTES] */
+	KEY_ENUM, /* one of names[] */
+	KEY_CUSTOM,
+};
 
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->memory_bytes = 1ULL << 30;
-	cfg->nodes = 1;
-	cfg->nr_cpus = ncpu > 0 ? (int)min(ncpu, (long)PCPB_MAX_CPUS) : 1;
-	cfg->cpu_mode = PCPB_CPU_THREAD;
-	cfg->policy = PCPB_POLICY_CLASSIC;
-	cfg->fallback = PCPB_FALLBACK_CACHED;
-	cfg->pcp_enabled = true;
-	cfg->pageblock_order = 9;
-	cfg->backing = PCPB_BACKING_NONE;
-	cfg->lockstat = true;
-	cfg->lockstat_pcp_sample = 8;
-	cfg->vmstat_ms = 1000;
-	cfg->remote_free = PCPB_REMOTE_LOCK;
-	cfg->phase0_scan_limit = 4;
-}
+struct config_key {
+	const char *name;
+	enum key_type type;
+	size_t offset, size; /* the field in struct pcpb_config */
+	long long lo, hi;    /* KEY_INT range; KEY_SIZE minimum (lo) */
+	const char *const *names;
+	const char *def;  /* the default, as a value ("online": nr CPUs) */
+	const char *help; /* one line for `pcpbuddy config --help` */
+	/* KEY_CUSTOM: parse into @cfg (0 or -EINVAL), print the value. */
+	int (*parse)(struct pcpb_config *cfg, const char *value);
+	int (*format)(const struct pcpb_config *cfg, char *buf, size_t len);
+};
 
-static const char *const remote_free_names[] = { "lock", "trylock", "llist" };
-static const char *const owned_lists_names[] = { "single", "per_migratetype" };
-static const char *const owner_merge_names[] = { "drain", "drain_new", "free" };
-static const char *const pcp_fastpath_names[] = { "spin", "mutex", "rseq" };
+static const char *const remote_free_names[] = { "lock", "trylock", "llist",
+						 NULL };
+static const char *const owned_lists_names[] = { "single", "per_migratetype",
+						 NULL };
+static const char *const owner_merge_names[] = { "drain", "drain_new", "free",
+						 NULL };
+static const char *const pcp_fastpath_names[] = { "spin", "mutex", "rseq",
+						  NULL };
 static const char *const fallback_names[] = { "legacy", "hygiene", "smallest",
-					      "cached" };
-static const char *const cpu_mode_names[] = { "thread", "sched", "explicit" };
-static const char *const backing_names[] = { "none", "anon" };
+					      "cached", NULL };
+static const char *const cpu_mode_names[] = { "thread", "sched", "explicit",
+					      NULL };
+static const char *const backing_names[] = { "none", "anon", NULL };
 
 const char *config_policy_name(enum pcpb_policy p)
 {
@@ -59,33 +70,27 @@ const char *config_policy_name(enum pcpb_policy p)
 
 const char *config_fallback_name(enum pcpb_fallback f)
 {
-	return fallback_names[f];
+	return (unsigned int)f < ARRAY_SIZE(fallback_names) - 1
+		       ? fallback_names[f]
+		       : "?";
 }
 
 const char *config_cpu_mode_name(enum pcpb_cpu_mode m)
 {
-	return cpu_mode_names[m];
+	return (unsigned int)m < ARRAY_SIZE(cpu_mode_names) - 1
+		       ? cpu_mode_names[m]
+		       : "?";
 }
 
-static int parse_enum(const char *v, const char *const *names, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(v, names[i]))
-			return i;
-	return -EINVAL;
-}
-
-static int parse_long(const char *v, long lo, long hi, long *out)
+static int parse_long(const char *v, long long lo, long long hi, long long *out)
 {
 	char *end;
-	long x;
+	long long x;
 
 	if (!*v || isspace((unsigned char)*v))
 		return -EINVAL;
 	errno = 0;
-	x = strtol(v, &end, 10);
+	x = strtoll(v, &end, 10);
 	if (errno || *end || x < lo || x > hi)
 		return -EINVAL;
 	*out = x;
@@ -136,14 +141,13 @@ static int parse_size(const char *v, uint64_t *out)
 }
 
 /* "none", or '+'-joined cycle_lock, free_counter, scan_limit[:N]. */
-static int parse_phase0_bound(const char *v, unsigned int *bound,
-			      unsigned int *limit)
+static int parse_phase0_bound(struct pcpb_config *cfg, const char *v)
 {
 	char buf[128], *save = NULL, *tok;
-	unsigned int b = 0, n = *limit;
+	unsigned int b = 0, n = cfg->phase0_scan_limit;
 
 	if (!strcmp(v, "none")) {
-		*bound = 0;
+		cfg->phase0_bound = 0;
 		return 0;
 	}
 	/* strtok_r() would skip empty tokens: "a+" and "a++b" are errors. */
@@ -158,7 +162,7 @@ static int parse_phase0_bound(const char *v, unsigned int *bound,
 		} else if (!strcmp(tok, "free_counter")) {
 			b |= PCPB_P0_FREE_COUNTER;
 		} else if (!strncmp(tok, "scan_limit", 10)) {
-			long x = 4;
+			long long x = 4;
 
 			if (tok[10] == ':' && parse_long(tok + 11, 1, 512, &x))
 				return -EINVAL;
@@ -170,104 +174,270 @@ static int parse_phase0_bound(const char *v, unsigned int *bound,
 			return -EINVAL;
 		}
 	}
-	*bound = b;
-	*limit = n;
+	cfg->phase0_bound = b;
+	cfg->phase0_scan_limit = n;
 	return 0;
 }
 
-#define SET_INT(field, lo, hi)                       \
-	do {                                         \
-		long x_;                             \
-		if (parse_long(value, lo, hi, &x_))  \
-			return -EINVAL;              \
-		cfg->field = (typeof(cfg->field))x_; \
-	} while (0)
-#define SET_ENUM(field, names)                                             \
-	do {                                                               \
-		int e_ = parse_enum(value, names, (int)ARRAY_SIZE(names)); \
-		if (e_ < 0)                                                \
-			return -EINVAL;                                    \
-		cfg->field = (typeof(cfg->field))e_;                       \
-	} while (0)
+static int format_phase0_bound(const struct pcpb_config *cfg, char *buf,
+			       size_t len)
+{
+	char tmp[64];
+	size_t n = 0;
+
+	tmp[0] = '\0';
+	if (cfg->phase0_bound & PCPB_P0_CYCLE_LOCK)
+		n += (size_t)snprintf(tmp + n, sizeof(tmp) - n, "+cycle_lock");
+	if (cfg->phase0_bound & PCPB_P0_FREE_COUNTER)
+		n += (size_t)snprintf(tmp + n, sizeof(tmp) - n,
+				      "+free_counter");
+	if (cfg->phase0_bound & PCPB_P0_SCAN_LIMIT)
+		n += (size_t)snprintf(tmp + n, sizeof(tmp) - n,
+				      "+scan_limit:%u", cfg->phase0_scan_limit);
+	return snprintf(buf, len, "%s", n ? tmp + 1 : "none");
+}
+
+static int parse_policy(struct pcpb_config *cfg, const char *v)
+{
+	int idx = pcp_policy_lookup(v);
+
+	if (idx < 0)
+		return -EINVAL;
+	cfg->policy = (enum pcpb_policy)idx;
+	return 0;
+}
+
+static int format_policy(const struct pcpb_config *cfg, char *buf, size_t len)
+{
+	return snprintf(buf, len, "%s", config_policy_name(cfg->policy));
+}
+
+/* A power of two, 1 .. 32768. */
+static int parse_sample(struct pcpb_config *cfg, const char *v)
+{
+	long long n;
+
+	if (parse_long(v, 1, 1 << 15, &n) || (n & (n - 1)))
+		return -EINVAL;
+	cfg->lockstat_pcp_sample = (unsigned int)n;
+	return 0;
+}
+
+static int format_sample(const struct pcpb_config *cfg, char *buf, size_t len)
+{
+	return snprintf(buf, len, "%u", cfg->lockstat_pcp_sample);
+}
+
+/* clang-format off */
+#define K(key, t, f, ...) { .name = key, .type = t, .offset = offsetof(struct pcpb_config, f), \
+			    .size = sizeof(((struct pcpb_config *)0)->f), __VA_ARGS__ }
+static const struct config_key config_keys[] = {
+	K("memory", KEY_SIZE, memory_bytes, .lo = 4LL << 20, .def = "1G",
+	  .help = "modelled memory (K/M/G/T), rounded down to 4 MiB per node"),
+	K("nodes", KEY_INT, nodes, .lo = 0, .hi = PCPB_MAX_NODES, .def = "1",
+	  .help = "virtual nodes; 0 = the machine's real nodes (libnuma)"),
+	K("cpus", KEY_INT, nr_cpus, .lo = 1, .hi = PCPB_MAX_CPUS, .def = "online",
+	  .help = "(virtual) CPUs; drivers default to their --threads"),
+	K("cpu_mode", KEY_ENUM, cpu_mode, .names = cpu_mode_names, .def = "thread",
+	  .help = "thread: a thread is a CPU; sched: sched_getcpu(); explicit: the caller names it"),
+	K("policy", KEY_CUSTOM, policy, .parse = parse_policy, .format = format_policy,
+	  .def = "classic", .help = "the PCP policy (below)"),
+	K("fallback", KEY_ENUM, fallback, .names = fallback_names, .def = "cached",
+	  .help = "legacy (< v6.10), hygiene (c0cd6f557b90), smallest (c2f6ea38fc1b), cached (90abee6d7895)"),
+	K("pcp", KEY_BOOL, pcp_enabled, .def = "on",
+	  .help = "off: the boot pageset, high 0 and batch 1"),
+	K("batch", KEY_INT, batch, .lo = 0, .hi = 4096, .def = "0",
+	  .help = "PCP batch; 0 = zone_batchsize()"),
+	K("high_min", KEY_INT, high_min, .lo = 0, .hi = 1 << 24, .def = "0",
+	  .help = "PCP high_min; 0 = low watermark / node CPUs"),
+	K("high_max", KEY_INT, high_max, .lo = 0, .hi = 1 << 24, .def = "0",
+	  .help = "PCP high_max; 0 = managed / 8 / node CPUs"),
+	K("pageblock_order", KEY_INT, pageblock_order, .lo = PAGE_ALLOC_COSTLY_ORDER + 1,
+	  .hi = MAX_PAGE_ORDER, .def = "9", .help = "pageblock order"),
+	K("backing", KEY_ENUM, backing, .names = backing_names, .def = "none",
+	  .help = "anon: real memory behind every pfn"),
+	K("lockstat", KEY_BOOL, lockstat, .def = "on",
+	  .help = "hold and wait timing (counts are always kept)"),
+	K("lockstat_pcp_sample", KEY_CUSTOM, lockstat_pcp_sample, .parse = parse_sample,
+	  .format = format_sample, .def = "8",
+	  .help = "time one pcp->lock alloc/free hold in about N (a power of 2)"),
+	K("vmstat_ms", KEY_INT, vmstat_ms, .lo = 0, .hi = 60000, .def = "1000",
+	  .help = "PCP high decay period in ms; 0 = no timer"),
+	K("remote_free", KEY_ENUM, remote_free, .names = remote_free_names, .def = "lock",
+	  .help = "owner: how a free reaches the owner's PCP"),
+	K("phase0_bound", KEY_CUSTOM, phase0_bound, .parse = parse_phase0_bound,
+	  .format = format_phase0_bound, .def = "none",
+	  .help = "owner: none, or +-joined cycle_lock, free_counter, scan_limit[:N]"),
+	K("owned_lists", KEY_ENUM, owned_per_mt, .names = owned_lists_names, .def = "single",
+	  .help = "owner: per_migratetype gives each type its own fragment list"),
+	K("cma_bytes", KEY_SIZE, cma_bytes, .lo = 0, .def = "0",
+	  .help = "CMA pageblocks at the top of each zone (at most half of memory)"),
+	K("memcg", KEY_BOOL, memcg, .def = "off",
+	  .help = "memcg kmem accounting: bulk with PCPB_GFP_ACCOUNT goes page by page"),
+	K("owner_merge", KEY_ENUM, owner_merge, .names = owner_merge_names, .def = "drain",
+	  .help = "owner: drain (the RFC), drain_new, or free"),
+	K("pcp_fastpath", KEY_ENUM, pcp_fastpath, .names = pcp_fastpath_names, .def = "spin",
+	  .help = "how pcp->lock is taken: spin, mutex or rseq"),
+};
+#undef K
+/* clang-format on */
+
+static const struct config_key *find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(config_keys); i++)
+		if (!strcmp(config_keys[i].name, name))
+			return &config_keys[i];
+	return NULL;
+}
+
+static void store(struct pcpb_config *cfg, const struct config_key *k,
+		  long long v)
+{
+	char *p = (char *)cfg + k->offset;
+
+	switch (k->size) {
+	case sizeof(bool): {
+		bool b = v != 0;
+
+		memcpy(p, &b, sizeof(b));
+		break;
+	}
+	case sizeof(int): {
+		int x = (int)v;
+
+		memcpy(p, &x, sizeof(x));
+		break;
+	}
+	default: {
+		uint64_t x = (uint64_t)v;
+
+		memcpy(p, &x, sizeof(x));
+		break;
+	}
+	}
+}
+
+static long long load(const struct pcpb_config *cfg, const struct config_key *k)
+{
+	const char *p = (const char *)cfg + k->offset;
+
+	switch (k->size) {
+	case sizeof(bool): {
+		bool b;
+
+		memcpy(&b, p, sizeof(b));
+		return b;
+	}
+	case sizeof(int): {
+		int x;
+
+		memcpy(&x, p, sizeof(x));
+		return x;
+	}
+	default: {
+		uint64_t x;
+
+		memcpy(&x, p, sizeof(x));
+		return (long long)x;
+	}
+	}
+}
+
+static int set_key(struct pcpb_config *cfg, const struct config_key *k,
+		   const char *value)
+{
+	long long x;
+	uint64_t sz;
+	bool b;
+	int i;
+
+	switch (k->type) {
+	case KEY_INT:
+		if (parse_long(value, k->lo, k->hi, &x))
+			return -EINVAL;
+		store(cfg, k, x);
+		return 0;
+	case KEY_BOOL:
+		if (parse_bool(value, &b))
+			return -EINVAL;
+		store(cfg, k, b);
+		return 0;
+	case KEY_SIZE:
+		if (parse_size(value, &sz) || sz < (uint64_t)k->lo)
+			return -EINVAL;
+		store(cfg, k, (long long)sz);
+		return 0;
+	case KEY_ENUM:
+		for (i = 0; k->names[i]; i++)
+			if (!strcmp(value, k->names[i])) {
+				store(cfg, k, i);
+				return 0;
+			}
+		return -EINVAL;
+	case KEY_CUSTOM:
+		return k->parse(cfg, value);
+	}
+	return -EINVAL;
+}
+
+static int format_key(const struct pcpb_config *cfg, const struct config_key *k,
+		      char *buf, size_t len)
+{
+	long long v = load(cfg, k);
+
+	switch (k->type) {
+	case KEY_INT:
+		return snprintf(buf, len, "%lld", v);
+	case KEY_BOOL:
+		return snprintf(buf, len, "%s", v ? "on" : "off");
+	case KEY_SIZE:
+		return snprintf(buf, len, "%lluM",
+				(unsigned long long)((uint64_t)v >> 20));
+	case KEY_ENUM: {
+		int i;
+
+		for (i = 0; k->names[i]; i++)
+			if (i == v)
+				return snprintf(buf, len, "%s", k->names[i]);
+		return snprintf(buf, len, "?");
+	}
+	case KEY_CUSTOM:
+		return k->format(cfg, buf, len);
+	}
+	return snprintf(buf, len, "?");
+}
+
+void pcpb_config_init(struct pcpb_config *cfg)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->phase0_scan_limit = 4;
+	for (i = 0; i < ARRAY_SIZE(config_keys); i++) {
+		const struct config_key *k = &config_keys[i];
+
+		if (!strcmp(k->def, "online"))
+			cfg->nr_cpus =
+				ncpu > 0 ? (int)min(ncpu, (long)PCPB_MAX_CPUS)
+					 : 1;
+		else if (set_key(cfg, k, k->def))
+			VM_BUG_ON(1); /* a default that does not parse */
+	}
+}
 
 int pcpb_config_set(struct pcpb_config *cfg, const char *key, const char *value)
 {
+	const struct config_key *k;
+
 	if (!cfg || !key || !value)
 		return -EINVAL;
-	if (!strcmp(key, "memory")) {
-		uint64_t sz;
-
-		if (parse_size(value, &sz) || sz < (4ULL << 20))
-			return -EINVAL;
-		cfg->memory_bytes = sz;
-	} else if (!strcmp(key, "nodes")) {
-		SET_INT(nodes, 0, PCPB_MAX_NODES);
-	} else if (!strcmp(key, "cpus")) {
-		SET_INT(nr_cpus, 1, PCPB_MAX_CPUS);
-	} else if (!strcmp(key, "cpu_mode")) {
-		SET_ENUM(cpu_mode, cpu_mode_names);
-	} else if (!strcmp(key, "policy")) {
-		int idx = pcp_policy_lookup(value);
-
-		if (idx < 0)
-			return -EINVAL;
-		cfg->policy = (enum pcpb_policy)idx;
-	} else if (!strcmp(key, "fallback")) {
-		SET_ENUM(fallback, fallback_names);
-	} else if (!strcmp(key, "pcp")) {
-		return parse_bool(value, &cfg->pcp_enabled);
-	} else if (!strcmp(key, "batch")) {
-		SET_INT(batch, 0, 4096);
-	} else if (!strcmp(key, "high_min")) {
-		SET_INT(high_min, 0, 1 << 24);
-	} else if (!strcmp(key, "high_max")) {
-		SET_INT(high_max, 0, 1 << 24);
-	} else if (!strcmp(key, "pageblock_order")) {
-		SET_INT(pageblock_order, PAGE_ALLOC_COSTLY_ORDER + 1,
-			MAX_PAGE_ORDER);
-	} else if (!strcmp(key, "backing")) {
-		SET_ENUM(backing, backing_names);
-	} else if (!strcmp(key, "lockstat")) {
-		return parse_bool(value, &cfg->lockstat);
-	} else if (!strcmp(key, "lockstat_pcp_sample")) {
-		long n;
-
-		if (parse_long(value, 1, 1 << 15, &n) || (n & (n - 1)))
-			return -EINVAL;
-		cfg->lockstat_pcp_sample = (unsigned int)n;
-	} else if (!strcmp(key, "vmstat_ms")) {
-		SET_INT(vmstat_ms, 0, 60000);
-	} else if (!strcmp(key, "memcg")) {
-		return parse_bool(value, &cfg->memcg);
-	} else if (!strcmp(key, "remote_free")) {
-		SET_ENUM(remote_free, remote_free_names);
-	} else if (!strcmp(key, "phase0_bound")) {
-		return parse_phase0_bound(value, &cfg->phase0_bound,
-					  &cfg->phase0_scan_limit);
-	} else if (!strcmp(key, "owned_lists")) {
-		int e = parse_enum(value, owned_lists_names, 2);
-
-		if (e < 0)
-			return -EINVAL;
-		cfg->owned_per_mt = e == 1;
-	} else if (!strcmp(key, "owner_merge")) {
-		int e = parse_enum(value, owner_merge_names, 3);
-
-		if (e < 0)
-			return -EINVAL;
-		cfg->owner_merge = (enum pcpb_owner_merge)e;
-	} else if (!strcmp(key, "pcp_fastpath")) {
-		SET_ENUM(pcp_fastpath, pcp_fastpath_names);
-	} else if (!strcmp(key, "cma_bytes")) {
-		uint64_t sz;
-
-		if (strcmp(value, "0") && parse_size(value, &sz))
-			return -EINVAL;
-		cfg->cma_bytes = strcmp(value, "0") ? sz : 0;
-	} else {
+	k = find_key(key);
+	if (!k)
 		return -EINVAL;
-	}
-	return 0;
+	return set_key(cfg, k, value) ? -EINVAL : 0;
 }
 
 int pcpb_config_parse(struct pcpb_config *cfg, const char *kvlist, char *err,
@@ -287,6 +457,7 @@ int pcpb_config_parse(struct pcpb_config *cfg, const char *kvlist, char *err,
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
+		int rc;
 
 		if (!eq) {
 			if (err)
@@ -295,7 +466,16 @@ int pcpb_config_parse(struct pcpb_config *cfg, const char *kvlist, char *err,
 			return -EINVAL;
 		}
 		*eq = '\0';
-		if (pcpb_config_set(&tmp, tok, eq + 1)) {
+		rc = pcpb_config_set(&tmp, tok, eq + 1);
+		if (rc && !find_key(tok)) {
+			if (err)
+				snprintf(
+					err, errlen,
+					"config: unknown key '%s' (pcpbuddy config --help lists them)",
+					tok);
+			return -EINVAL;
+		}
+		if (rc) {
 			if (err)
 				snprintf(err, errlen,
 					 "config: bad value '%s' for key '%s'",
@@ -309,11 +489,33 @@ int pcpb_config_parse(struct pcpb_config *cfg, const char *kvlist, char *err,
 	return 0;
 }
 
-/* Checks that need more than one field. */
+/* Every field in its key's range (a caller may fill the struct by hand),
+ * then the checks that need more than one field. */
 int config_validate(const struct pcpb_config *cfg, char *err, size_t len)
 {
 	int nodes = cfg->nodes ? cfg->nodes : 1;
+	size_t i;
 
+	for (i = 0; i < ARRAY_SIZE(config_keys); i++) {
+		const struct config_key *k = &config_keys[i];
+		long long v = load(cfg, k);
+		bool bad = false;
+		int n;
+
+		if (k->type == KEY_INT)
+			bad = v < k->lo || v > k->hi;
+		if (k->type == KEY_ENUM) {
+			for (n = 0; k->names[n]; n++)
+				;
+			bad = v < 0 || v >= n;
+		}
+		if (bad) {
+			if (err)
+				snprintf(err, len, "config: %s out of range",
+					 k->name);
+			return -EINVAL;
+		}
+	}
 	if (cfg->memory_bytes < (uint64_t)nodes * (4ULL << 20) ||
 	    cfg->memory_bytes > MAX_MEMORY_BYTES) {
 		if (err)
@@ -322,19 +524,9 @@ int config_validate(const struct pcpb_config *cfg, char *err, size_t len)
 				"config: memory must be 4 MiB per node .. 4 TiB");
 		return -EINVAL;
 	}
-	if (cfg->nr_cpus < 1 || cfg->nr_cpus > PCPB_MAX_CPUS ||
-	    cfg->nodes < 0 || cfg->nodes > PCPB_MAX_NODES ||
-	    cfg->pageblock_order <= PAGE_ALLOC_COSTLY_ORDER ||
-	    cfg->pageblock_order > MAX_PAGE_ORDER ||
-	    !pcp_policy_get(cfg->policy) ||
-	    (unsigned)cfg->fallback >= ARRAY_SIZE(fallback_names) ||
-	    (unsigned)cfg->cpu_mode >= ARRAY_SIZE(cpu_mode_names) ||
-	    (unsigned)cfg->backing >= ARRAY_SIZE(backing_names) ||
-	    (unsigned)cfg->remote_free >= ARRAY_SIZE(remote_free_names) ||
-	    (unsigned)cfg->pcp_fastpath >= ARRAY_SIZE(pcp_fastpath_names) ||
-	    cfg->phase0_bound > 7 || cfg->phase0_scan_limit < 1 ||
-	    cfg->batch < 0 || cfg->high_min < 0 || cfg->high_max < 0 ||
-	    cfg->vmstat_ms < 0) {
+	if (!pcp_policy_get(cfg->policy) || cfg->phase0_bound > 7 ||
+	    cfg->phase0_scan_limit < 1 ||
+	    (cfg->lockstat_pcp_sample & (cfg->lockstat_pcp_sample - 1))) {
 		if (err)
 			snprintf(err, len, "config: a field is out of range");
 		return -EINVAL;
@@ -361,47 +553,69 @@ int config_validate(const struct pcpb_config *cfg, char *err, size_t len)
 	return 0;
 }
 
-static void format_phase0_bound(const struct pcpb_config *cfg, char *buf,
-				size_t len)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-	if (cfg->phase0_bound & PCPB_P0_CYCLE_LOCK)
-		n += (size_t)snprintf(buf + n, len - n, "+cycle_lock");
-	if (cfg->phase0_bound & PCPB_P0_FREE_COUNTER)
-		n += (size_t)snprintf(buf + n, len - n, "+free_counter");
-	if (cfg->phase0_bound & PCPB_P0_SCAN_LIMIT)
-		n += (size_t)snprintf(buf + n, len - n, "+scan_limit:%u",
-				      cfg->phase0_scan_limit);
-	if (!n)
-		snprintf(buf, len, "+none");
-}
-
 /* The config as "k=v,...": pcpb_config_parse() of it gives it back. */
 int pcpb_config_format(const struct pcpb_config *cfg, char *buf, size_t len)
 {
-	char p0[64];
+	size_t i, n = 0;
 
-	format_phase0_bound(cfg, p0, sizeof(p0));
-	return snprintf(
-		buf, len,
-		"memory=%lluM,nodes=%d,cpus=%d,cpu_mode=%s,policy=%s,"
-		"fallback=%s,pcp=%s,batch=%d,high_min=%d,high_max=%d,"
-		"pageblock_order=%u,backing=%s,lockstat=%s,"
-		"lockstat_pcp_sample=%u,vmstat_ms=%d,"
-		"remote_free=%s,phase0_bound=%s,owned_lists=%s,cma_bytes=%lluM,"
-		"memcg=%s,owner_merge=%s,pcp_fastpath=%s",
-		(unsigned long long)(cfg->memory_bytes >> 20), cfg->nodes,
-		cfg->nr_cpus, cpu_mode_names[cfg->cpu_mode],
-		config_policy_name(cfg->policy), fallback_names[cfg->fallback],
-		cfg->pcp_enabled ? "on" : "off", cfg->batch, cfg->high_min,
-		cfg->high_max, cfg->pageblock_order,
-		backing_names[cfg->backing], cfg->lockstat ? "on" : "off",
-		cfg->lockstat_pcp_sample, cfg->vmstat_ms,
-		remote_free_names[cfg->remote_free], p0 + 1,
-		owned_lists_names[cfg->owned_per_mt],
-		(unsigned long long)(cfg->cma_bytes >> 20),
-		cfg->memcg ? "on" : "off", owner_merge_names[cfg->owner_merge],
-		pcp_fastpath_names[cfg->pcp_fastpath]);
+	if (len)
+		buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(config_keys); i++) {
+		char val[128];
+
+		format_key(cfg, &config_keys[i], val, sizeof(val));
+		n += (size_t)snprintf(buf + min(n, len), len - min(n, len),
+				      "%s%s=%s", i ? "," : "",
+				      config_keys[i].name, val);
+	}
+	return (int)n;
+}
+
+/* What a key accepts, for the help: "a|b|c", "lo..hi", or its type. */
+static void key_values(const struct config_key *k, char *buf, size_t len)
+{
+	size_t n = 0;
+	int i;
+
+	switch (k->type) {
+	case KEY_INT:
+		snprintf(buf, len, "%lld..%lld", k->lo, k->hi);
+		return;
+	case KEY_BOOL:
+		snprintf(buf, len, "on|off");
+		return;
+	case KEY_SIZE:
+		snprintf(buf, len, "bytes[KMGT]");
+		return;
+	case KEY_ENUM:
+		buf[0] = '\0';
+		for (i = 0; k->names[i] && n < len; i++)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s",
+					      i ? "|" : "", k->names[i]);
+		return;
+	case KEY_CUSTOM:
+		snprintf(buf, len, "see meaning");
+		return;
+	}
+}
+
+int pcpb_config_help(FILE *out)
+{
+	unsigned int p;
+	size_t i;
+
+	fprintf(out, "%-20s %-8s %-26s %s\n", "key", "default", "values",
+		"meaning");
+	for (i = 0; i < ARRAY_SIZE(config_keys); i++) {
+		char values[96];
+
+		key_values(&config_keys[i], values, sizeof(values));
+		fprintf(out, "%-20s %-8s %-26s %s\n", config_keys[i].name,
+			config_keys[i].def, values, config_keys[i].help);
+	}
+	fprintf(out, "\npolicies (policy=NAME):\n");
+	for (p = 0; pcp_policy_get(p); p++)
+		fprintf(out, "  %-18s %s\n", pcp_policy_get(p)->name,
+			pcp_policy_get(p)->help);
+	return ferror(out) ? -EIO : 0;
 }

@@ -183,6 +183,9 @@ pcpb_config_set(struct pcpb_config *cfg, const char *key, const char *value);
 PCPB_API PCPB_MUST_CHECK int pcpb_config_parse(struct pcpb_config *cfg,
 					       const char *kvlist, char *err,
 					       size_t errlen);
+/* Every key with its default and meaning, one per line, then the
+ * policies.  Return: 0, or -EIO when @out failed. */
+PCPB_API int pcpb_config_help(FILE *out);
 /** pcpb_config_format - write @cfg as "k=v,..." into @buf. */
 PCPB_API int pcpb_config_format(const struct pcpb_config *cfg, char *buf,
 				size_t len);

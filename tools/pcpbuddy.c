@@ -85,8 +85,8 @@ static int cmd_config(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			printf("usage: pcpbuddy config [--config k=v,...]\n"
-			       "Prints the configuration after applying the keys.\n");
-			return 0;
+			       "Prints the configuration after applying the keys.\n\n");
+			return pcpb_config_help(stdout) ? 1 : 0;
 		}
 		if (strcmp(argv[i], "--config") || i + 1 >= argc) {
 			fprintf(stderr,

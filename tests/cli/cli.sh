@@ -378,6 +378,17 @@ expect_exit 2 "memory" -- run mixed --config memory=abc
 expect_exit 2 "nosuchkey" -- run mixed --config nosuchkey=1
 expect_exit 2 "unknown argument '--frobnicate'" -- run mixed --frobnicate
 expect_exit 2 "not key=value" -- config --config memory
+expect_exit 2 "unknown key 'nosuchkey'" -- config --config nosuchkey=1
+expect_exit 2 "bad value 'x' for key 'batch'" -- config --config batch=x
+expect_exit 0 "fixed_batch" -- config --help
+# The help is generated from the same table as the printed config: every
+# key printed is documented, with its default.
+"$bin" config >"$tmp/cfg" 2>&1 && "$bin" config --help >"$tmp/cfghelp" 2>&1
+missing=""
+for kv in $(tr ',' ' ' <"$tmp/cfg"); do
+	grep -q "^${kv%%=*} " "$tmp/cfghelp" || missing="$missing ${kv%%=*}"
+done
+if [ -z "$missing" ]; then ok; else bad "config --help lacks:$missing"; fi
 
 "$bin" >"$tmp/default" 2>&1
 if [ $? -eq 0 ] && grep -q 'showcase' "$tmp/default" &&
