@@ -272,21 +272,6 @@ static int bulk_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 	return 0;
 }
 
-static int bulk_parse(int argc, char **argv, void *priv)
-{
-	struct bulk_params *p = priv;
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--memcg"))
-			p->memcg = true;
-		else
-			return wl_usage_error(argv[0], "unknown argument '%s'",
-					      argv[i]);
-	}
-	return 0;
-}
-
 static int bulk_nr_cpus(const struct wl_opts *o, const void *priv)
 {
 	(void)o;
@@ -319,13 +304,20 @@ static void bulk_adjust(struct wl_opts *o, const void *priv)
 		o->cfg.memcg = true;
 }
 
+static const struct wl_option bulk_options[] = {
+	WL_OPT(WL_OPT_FLAG, "memcg", bulk_params, memcg, .cli_only = true,
+	       .short_name = "--memcg",
+	       .help = "--config memcg=on: accounted calls go page by page"),
+	{ 0 }
+};
+
 const struct workload wl_bulk = {
 	.name = "bulk",
 	.summary =
 		"alloc_pages_bulk callers (sunrpc, btrfs, xfs, erofs, page_pool) x both contracts",
 	.usage = bulk_usage,
 	.priv_size = sizeof(struct bulk_params),
-	.parse = bulk_parse,
+	.options = bulk_options,
 	.nr_cpus = bulk_nr_cpus,
 	.adjust = bulk_adjust,
 	.run = bulk_run,

@@ -190,8 +190,7 @@ static int apply_kv(const struct workload *w, const char *kv,
 			return -EINVAL;
 		}
 		*eq = '\0';
-		if (w->set)
-			rc = w->set(priv, tok, eq + 1);
+		rc = wl_option_set(w, priv, tok, eq + 1);
 		if (rc == -ENOENT)
 			rc = pcpb_config_set(&tmp, tok, eq + 1);
 		if (rc) {
@@ -200,6 +199,8 @@ static int apply_kv(const struct workload *w, const char *kv,
 			return -EINVAL;
 		}
 	}
+	if (w->check && w->check(priv, err, len))
+		return -EINVAL;
 	if (pcpb_config_parse(&tmp, "", err, len))
 		return -EINVAL;
 	*cfg = tmp;

@@ -15,15 +15,6 @@
 
 #include "workloads.h"
 
-int wl_no_options(int argc, char **argv, void *priv)
-{
-	(void)priv;
-	if (argc > 1)
-		return wl_usage_error(argv[0], "unknown argument '%s'",
-				      argv[1]);
-	return 0;
-}
-
 void wl_free_priv(const struct workload *w, void *priv)
 {
 	if (priv && w->fini)
@@ -35,15 +26,21 @@ int wl_prepare(const struct workload *w, int argc, char **argv,
 	       struct wl_opts *o, void *priv)
 {
 	int argi, rc;
+	char err[256];
 
 	rc = wl_parse_common(argc, argv, o, w->usage, &argi);
+	if (rc == 1)
+		wl_options_help(w, stdout);
 	if (rc)
 		return rc;
 	if (w->init)
 		w->init(priv);
-	rc = w->parse(argi, argv, priv);
+	rc = w->parse ? w->parse(argi, argv, priv)
+		      : wl_parse_options(w, argi, argv, priv);
 	if (rc)
 		return rc;
+	if (w->check && w->check(priv, err, sizeof(err)))
+		return wl_usage_error(argv[0], "%s", err);
 	if (!o->cpus_given && w->nr_cpus)
 		o->cfg.nr_cpus = w->nr_cpus(o, priv);
 	if (w->adjust)

@@ -126,39 +126,6 @@ static void exit_init(void *priv)
 	*p = (struct exit_params){ .pages = 65536 };
 }
 
-static int exit_parse(int argc, char **argv, void *priv)
-{
-	struct exit_params *p = priv;
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		char *end = NULL;
-		long x;
-
-		if (!v || (strcmp(a, "--pages") && strcmp(a, "--thp-percent")))
-			return wl_usage_error(argv[0], "unknown argument '%s'",
-					      a);
-		x = strtol(v, &end, 10);
-		if (!strcmp(a, "--pages")) {
-			if (*end || x < 1 || x > 1L << 28)
-				return wl_usage_error(
-					argv[0],
-					"--pages: '%s' is not a page count", v);
-			p->pages = (unsigned long)x;
-		} else {
-			if (*end || x < 0 || x > 100)
-				return wl_usage_error(
-					argv[0],
-					"--thp-percent: '%s' is not in 0..100",
-					v);
-			p->thp_percent = (unsigned int)x;
-		}
-		i++;
-	}
-	return 0;
-}
-
 static const char exit_usage[] =
 	"usage: pcpbuddy run exit [--threads K] [--pages P] [--thp-percent T]\n"
 	"                         [--config k=v,...] [--json|--csv]\n"
@@ -175,6 +142,14 @@ static const char exit_usage[] =
 	"  --thp-percent T   share of order-9 allocations (default 0)\n"
 	"Exit: 0 ok, 1 invariant check failed, 2 bad arguments.\n";
 
+static const struct wl_option exit_options[] = {
+	WL_OPT(WL_OPT_INT, "pages", exit_params, pages, .lo = 1, .hi = 1 << 28,
+	       .help = "pages each task maps and frees"),
+	WL_OPT(WL_OPT_INT, "thp-percent", exit_params, thp_percent, .lo = 0,
+	       .hi = 100, .help = "share of them in pageblock-order blocks"),
+	{ 0 }
+};
+
 const struct workload wl_exit = {
 	.name = "exit",
 	.summary =
@@ -182,6 +157,6 @@ const struct workload wl_exit = {
 	.usage = exit_usage,
 	.priv_size = sizeof(struct exit_params),
 	.init = exit_init,
-	.parse = exit_parse,
+	.options = exit_options,
 	.run = exit_run,
 };

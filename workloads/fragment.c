@@ -288,55 +288,6 @@ static void fragment_init(void *priv)
 				       .slack = 256 };
 }
 
-static int fragment_parse(int argc, char **argv, void *priv)
-{
-	struct fragment_params *p = priv;
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		char *end = NULL;
-
-		if (!strcmp(a, "--slab") && v) {
-			p->slab_fraction = strtod(v, &end);
-			if (*end || p->slab_fraction < 0.05 ||
-			    p->slab_fraction > 0.9)
-				return wl_usage_error(
-					argv[0],
-					"--slab: '%s' is not a fraction in 0.05..0.9",
-					v);
-		} else if (!strcmp(a, "--hole-order") && v) {
-			long x = strtol(v, &end, 10);
-
-			if (*end || x < 0 || x > 8)
-				return wl_usage_error(
-					argv[0],
-					"--hole-order: '%s' is not in 0..8", v);
-			p->hole_order = (unsigned int)x;
-		} else if (!strcmp(a, "--slack") && v) {
-			long x = strtol(v, &end, 10);
-
-			if (*end || x < 0 || x > 1 << 20)
-				return wl_usage_error(
-					argv[0],
-					"--slack: '%s' is not a page count", v);
-			p->slack = (unsigned int)x;
-		} else if (!strcmp(a, "--reclaim") && v) {
-			if (strcmp(v, "thread") && strcmp(v, "inline"))
-				return wl_usage_error(
-					argv[0],
-					"--reclaim: '%s' is not thread or inline",
-					v);
-			p->inline_reclaim = !strcmp(v, "inline");
-		} else {
-			return wl_usage_error(argv[0], "unknown argument '%s'",
-					      a);
-		}
-		i++;
-	}
-	return 0;
-}
-
 static int fragment_nr_cpus(const struct wl_opts *o, const void *priv)
 {
 	(void)priv;
@@ -366,6 +317,22 @@ static const char fragment_usage[] =
 	"                 with --threads 1 --ops N)\n"
 	"Exit: 0 ok, 1 invariant check failed, 2 bad arguments.\n";
 
+static const char *const reclaim_names[] = { "thread", "inline", NULL };
+
+static const struct wl_option fragment_options[] = {
+	WL_OPT(WL_OPT_DOUBLE, "slab", fragment_params, slab_fraction,
+	       .lo = 0.05, .hi = 0.9, .help = "share of memory pinned as slab"),
+	WL_OPT(WL_OPT_INT, "hole-order", fragment_params, hole_order, .lo = 0,
+	       .hi = 8, .help = "order of the hole each slab block frees"),
+	WL_OPT(WL_OPT_INT, "slack", fragment_params, slack, .lo = 0,
+	       .hi = 1 << 20,
+	       .help = "free pages kept above the low watermark"),
+	WL_OPT(WL_OPT_ENUM, "reclaim", fragment_params, inline_reclaim,
+	       .names = reclaim_names,
+	       .help = "thread: a kswapd-like thread; inline: deterministic"),
+	{ 0 }
+};
+
 const struct workload wl_fragment = {
 	.name = "fragment",
 	.summary =
@@ -373,7 +340,7 @@ const struct workload wl_fragment = {
 	.usage = fragment_usage,
 	.priv_size = sizeof(struct fragment_params),
 	.init = fragment_init,
-	.parse = fragment_parse,
+	.options = fragment_options,
 	.nr_cpus = fragment_nr_cpus,
 	.run = fragment_run,
 };

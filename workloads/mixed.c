@@ -268,6 +268,5 @@ const struct workload wl_mixed = {
 	.summary =
 		"random orders and types, bounded working sets, cross-thread frees",
 	.usage = mixed_usage,
-	.parse = wl_no_options,
 	.run = mixed_run,
 };

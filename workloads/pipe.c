@@ -40,7 +40,7 @@
 
 enum pipe_mode { MODE_BASELINE, MODE_PREALLOC, MODE_POOL, MODE_BULK };
 static const char *const mode_names[] = { "baseline", "prealloc", "pool",
-					  "prealloc-bulk" };
+					  "prealloc-bulk", NULL };
 
 struct pipe_params {
 	int writers, readers; /* 0: the default sweep */
@@ -525,7 +525,7 @@ static int run_config(struct pcpb *inst, const struct wl_opts *o,
 	struct pipe p = { .inst = inst,
 			  .o = o,
 			  .mode = pp->mode,
-			  .account = pp->memcg,
+			  .account = o->cfg.memcg,
 			  .lockstep = pp->lockstep };
 	struct pipe_thread *th = calloc((size_t)(nw + nr), sizeof(*th));
 	volatile int stop = 0;
@@ -727,89 +727,58 @@ static void pipe_init(void *priv)
 				   .mode = MODE_PREALLOC };
 }
 
-static int pipe_set(void *priv, const char *key, const char *v)
+/* The constraints between options, and pipe_bench's pairing rules. */
+static int pipe_check(void *priv, char *err, size_t len)
 {
 	struct pipe_params *p = priv;
-	char *end;
-	int i;
 
-	if (!strcmp(key, "mode")) {
-		for (i = 0; i < 4; i++)
-			if (!strcmp(v, mode_names[i])) {
-				p->mode = (enum pipe_mode)i;
-				return 0;
-			}
+	if (p->msgsize % 8) {
+		snprintf(err, len, "-s: %lu is not a multiple of 8",
+			 p->msgsize);
 		return -EINVAL;
 	}
-	if (!strcmp(key, "-w") || !strcmp(key, "-r")) {
-		long x = strtol(v, &end, 10);
-
-		if (*end || x < 1 || x > 64)
-			return -EINVAL;
-		*(!strcmp(key, "-w") ? &p->writers : &p->readers) = (int)x;
-		return 0;
-	}
-	if (!strcmp(key, "-s") || !strcmp(key, "-p")) {
-		unsigned long x = strtoul(v, &end, 10);
-
-		if (*end || !x || x % 8 || x > (64UL << 20) ||
-		    (!strcmp(key, "-p") && (x % PAGE || x < 2 * PAGE)))
-			return -EINVAL;
-		*(!strcmp(key, "-s") ? &p->msgsize : &p->pipe_size) = x;
-		return 0;
-	}
-	if (!strcmp(key, "-d")) {
-		double x = strtod(v, &end);
-
-		if (*end || x <= 0 || x > 3600)
-			return -EINVAL;
-		p->duration = x;
-		return 0;
-	}
-	return -ENOENT;
-}
-
-static int pipe_parse(int argc, char **argv, void *priv)
-{
-	struct pipe_params *p = priv;
-	int i, rc;
-
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--memcg")) {
-			p->memcg = true;
-			continue;
-		}
-		if (!strcmp(a, "--lockstep")) {
-			p->lockstep = true;
-			continue;
-		}
-		if (i + 1 >= argc)
-			return wl_usage_error(argv[0], "unknown argument '%s'",
-					      a);
-		rc = pipe_set(priv, !strcmp(a, "--mode") ? "mode" : a,
-			      argv[i + 1]);
-		if (rc == -ENOENT)
-			return wl_usage_error(argv[0], "unknown argument '%s'",
-					      a);
-		if (rc)
-			return wl_usage_error(argv[0], "%s: bad value '%s'", a,
-					      argv[i + 1]);
-		i++;
+	if (p->pipe_size % PAGE) {
+		snprintf(err, len, "-p: %lu is not a multiple of %lu",
+			 p->pipe_size, PAGE);
+		return -EINVAL;
 	}
 	if (p->writers && !p->readers)
 		p->readers = 1;
 	if (p->readers && !p->writers)
 		p->writers = 1;
-	if (p->lockstep && (p->writers > 1 || p->readers > 1))
-		return wl_usage_error(
-			argv[0], "--lockstep needs one writer and one reader");
+	if (p->lockstep && (p->writers > 1 || p->readers > 1)) {
+		snprintf(err, len,
+			 "--lockstep needs one writer and one reader");
+		return -EINVAL;
+	}
 	if (p->lockstep)
 		p->writers = p->readers = 1;
 	return 0;
 }
 
+static const struct wl_option pipe_options[] = {
+	WL_OPT(WL_OPT_ENUM, "mode", pipe_params, mode, .names = mode_names,
+	       .help = "anon_pipe_write()'s page source"),
+	WL_OPT(WL_OPT_INT, "writers", pipe_params, writers, .short_name = "-w",
+	       .lo = 1, .hi = 64, .help = "writer threads"),
+	WL_OPT(WL_OPT_INT, "readers", pipe_params, readers, .short_name = "-r",
+	       .lo = 1, .hi = 64, .help = "reader threads"),
+	WL_OPT(WL_OPT_INT, "msgsize", pipe_params, msgsize, .short_name = "-s",
+	       .lo = 8, .hi = 64 << 20,
+	       .help = "bytes per write (a multiple of 8)"),
+	WL_OPT(WL_OPT_INT, "pipe-size", pipe_params, pipe_size,
+	       .short_name = "-p", .lo = 2 * PAGE, .hi = 64 << 20,
+	       .help = "pipe capacity in bytes (whole pages)"),
+	WL_OPT(WL_OPT_DOUBLE, "duration", pipe_params, duration,
+	       .short_name = "-d", .lo = 0.001, .hi = 3600,
+	       .help = "seconds per configuration"),
+	WL_OPT(WL_OPT_FLAG, "memcg", pipe_params, memcg, .cli_only = true,
+	       .short_name = "--memcg",
+	       .help = "--config memcg=on: prealloc-bulk degrades to 1 page"),
+	WL_OPT(WL_OPT_FLAG, "lockstep", pipe_params, lockstep,
+	       .help = "one writer and one reader take turns"),
+	{ 0 }
+};
 static int pipe_nr_cpus(const struct wl_opts *o, const void *priv)
 {
 	const struct pipe_params *p = priv;
@@ -858,9 +827,9 @@ const struct workload wl_pipe = {
 	.usage = pipe_usage,
 	.priv_size = sizeof(struct pipe_params),
 	.init = pipe_init,
-	.parse = pipe_parse,
+	.options = pipe_options,
+	.check = pipe_check,
 	.nr_cpus = pipe_nr_cpus,
 	.adjust = pipe_adjust,
-	.set = pipe_set,
 	.run = pipe_run_all,
 };

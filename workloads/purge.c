@@ -215,20 +215,6 @@ static int purge_run(struct pcpb *inst, struct purge_ctx *c,
 	return 0;
 }
 
-static int parse_count(const char *prog, const char *opt, const char *v,
-		       long lo, long hi, long *out)
-{
-	char *end;
-	long x = strtol(v, &end, 10);
-
-	if (end == v || *end || x < lo || x > hi)
-		return wl_usage_error(prog,
-				      "%s: '%s' is not a number in %ld..%ld",
-				      opt, v, lo, hi);
-	*out = x;
-	return 0;
-}
-
 struct purge_params {
 	int purgers, decay_ms;
 	unsigned int batch, dirty_max;
@@ -241,39 +227,6 @@ static void purge_init(void *priv)
 	*p = (struct purge_params){
 		.purgers = 1, .decay_ms = 10, .batch = 4096, .dirty_max = 16384
 	};
-}
-
-static int purge_parse(int argc, char **argv, void *priv)
-{
-	struct purge_params *p = priv;
-	long v;
-	int i, rc;
-
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (i + 1 >= argc)
-			return wl_usage_error(argv[0], "unknown argument '%s'",
-					      a);
-		if (!strcmp(a, "--purgers"))
-			rc = parse_count(argv[0], a, argv[++i], 1, 64, &v),
-			p->purgers = (int)v;
-		else if (!strcmp(a, "--batch"))
-			rc = parse_count(argv[0], a, argv[++i], 1, 1 << 20, &v),
-			p->batch = (unsigned int)v;
-		else if (!strcmp(a, "--decay-ms"))
-			rc = parse_count(argv[0], a, argv[++i], 0, 10000, &v),
-			p->decay_ms = (int)v;
-		else if (!strcmp(a, "--dirty-max"))
-			rc = parse_count(argv[0], a, argv[++i], 1, 1 << 24, &v),
-			p->dirty_max = (unsigned int)v;
-		else
-			return wl_usage_error(argv[0], "unknown argument '%s'",
-					      a);
-		if (rc)
-			return rc;
-	}
-	return 0;
 }
 
 static int purge_nr_cpus(const struct wl_opts *o, const void *priv)
@@ -305,6 +258,20 @@ static int purge_main_run(struct pcpb *inst, const struct wl_opts *o,
 	return 0;
 }
 
+static const struct wl_option purge_options[] = {
+	WL_OPT(WL_OPT_INT, "purgers", purge_params, purgers, .lo = 1, .hi = 64,
+	       .help = "purger threads (frees on other CPUs)"),
+	/* --batch on the command line; batch= in --configs is PCP batch. */
+	WL_OPT(WL_OPT_INT, "purge-batch", purge_params, batch,
+	       .short_name = "--batch", .lo = 1, .hi = 1 << 20,
+	       .help = "pages a purger frees per pass"),
+	WL_OPT(WL_OPT_INT, "decay-ms", purge_params, decay_ms, .lo = 0,
+	       .hi = 10000, .help = "jemalloc's dirty decay time"),
+	WL_OPT(WL_OPT_INT, "dirty-max", purge_params, dirty_max, .lo = 1,
+	       .hi = 1 << 24, .help = "dirty pages before a forced purge"),
+	{ 0 }
+};
+
 const struct workload wl_purge = {
 	.name = "purge",
 	.summary =
@@ -312,7 +279,7 @@ const struct workload wl_purge = {
 	.usage = purge_usage,
 	.priv_size = sizeof(struct purge_params),
 	.init = purge_init,
-	.parse = purge_parse,
+	.options = purge_options,
 	.nr_cpus = purge_nr_cpus,
 	.run = purge_main_run,
 };

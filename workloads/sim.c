@@ -37,7 +37,7 @@
 
 enum sim_model { SIM_MIXED, SIM_PURGE, SIM_EXIT, SIM_FRAGMENT };
 static const char *const sim_model_names[] = { "mixed", "purge", "exit",
-					       "fragment" };
+					       "fragment", NULL };
 
 /*
  * fragment's defaults (--slab 0.5 --hole-order 5), but a movable slack that
@@ -311,42 +311,6 @@ static int sim_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 	return 0;
 }
 
-static int sim_set_model(struct sim_params *p, const char *v)
-{
-	int m;
-
-	for (m = 0; m <= SIM_FRAGMENT; m++)
-		if (!strcmp(v, sim_model_names[m])) {
-			p->model = (enum sim_model)m;
-			return 0;
-		}
-	return -EINVAL;
-}
-
-static int sim_parse(int argc, char **argv, void *priv)
-{
-	int i;
-
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--model") || i + 1 >= argc)
-			return wl_usage_error(argv[0], "unknown argument '%s'",
-					      argv[i]);
-		if (sim_set_model(priv, argv[++i]))
-			return wl_usage_error(
-				argv[0],
-				"--model: '%s' is not mixed, purge, exit or fragment",
-				argv[i]);
-	}
-	return 0;
-}
-
-static int sim_set(void *priv, const char *key, const char *value)
-{
-	if (strcmp(key, "model"))
-		return -ENOENT;
-	return sim_set_model(priv, value);
-}
-
 static int sim_nr_cpus(const struct wl_opts *o, const void *priv)
 {
 	(void)o;
@@ -383,15 +347,20 @@ static const char sim_usage[] =
 	"  --cpus ...  ('pcpbuddy sim') the CPU counts to sweep\n"
 	"Exit: 0 ok, 1 invariant check failed, 2 bad arguments.\n";
 
+static const struct wl_option sim_options[] = {
+	WL_OPT(WL_OPT_ENUM, "model", sim_params, model,
+	       .names = sim_model_names, .help = "the workload simulated"),
+	{ 0 }
+};
+
 const struct workload wl_sim = {
 	.name = "sim",
 	.summary =
 		"the generators on N virtual CPUs, one thread, deterministic",
 	.usage = sim_usage,
 	.priv_size = sizeof(struct sim_params),
-	.parse = sim_parse,
+	.options = sim_options,
 	.nr_cpus = sim_nr_cpus,
 	.adjust = sim_adjust,
-	.set = sim_set,
 	.run = sim_run,
 };

@@ -14,7 +14,9 @@
 #define PCPB_WORKLOADS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../include/pcpbuddy.h"
 
@@ -87,18 +89,77 @@ struct wl_result {
 };
 
 /*
+ * struct wl_option - one of a driver's own options, in the driver's params
+ * struct (its priv).  On the command line it is --NAME VALUE (or
+ * SHORT_NAME VALUE; a flag takes no value); in a --configs or --param
+ * string it is NAME=VALUE (or SHORT_NAME=VALUE), unless @cli_only: then
+ * the key goes to the allocator's config (a flag that is a shorthand for a
+ * config key, such as --memcg).  Ranges are inclusive.
+ */
+struct workload;
+
+enum wl_opt_type {
+	WL_OPT_INT,    /* an integer in [lo, hi], into int or 64-bit fields */
+	WL_OPT_DOUBLE, /* a finite number in [lo, hi] */
+	WL_OPT_FLAG,   /* bool: present on the command line; on/off as a key */
+	WL_OPT_ENUM,   /* one of names[] (NULL-terminated), its index */
+	WL_OPT_STRING, /* into a char array of the field's size */
+};
+
+struct wl_option {
+	const char *name;
+	const char *short_name; /* e.g. "-w", or "--batch" for a CLI alias */
+	enum wl_opt_type type;
+	size_t offset, size;
+	double lo, hi;
+	const char *const *names;
+	bool cli_only;
+	const char *help;
+};
+
+#define WL_OPT(type_, name_, params, field, ...)                         \
+	{                                                                \
+		.name = name_, .type = type_,                            \
+		.offset = offsetof(struct params, field),                \
+		.size = sizeof(((struct params *)0)->field), __VA_ARGS__ \
+	}
+
+/*
+ * wl_option_set - set a driver option by key (--configs, --param): the
+ * table's, else the driver's own @set.  Return: 0, -ENOENT for a key the
+ * driver does not have, -EINVAL for a bad value.
+ */
+int wl_option_set(const struct workload *w, void *priv, const char *key,
+		  const char *value);
+/* The generic parse of argv[1..argc-1] against w->options.
+ * Return: 0, or 2 after a message naming the argument. */
+int wl_parse_options(const struct workload *w, int argc, char **argv,
+		     void *priv);
+/* What the option accepts: "1..64", "a|b|c", "on|off". */
+void wl_option_range(const struct wl_option *o, char *buf, size_t len);
+/* The option table as help lines (after the driver's usage). */
+void wl_options_help(const struct workload *w, FILE *out);
+
+/*
  * struct workload - a driver, as the CLI, compare and sweep see it.
  * @priv_size: bytes of driver options; @init fills their defaults.
- * @parse: the driver's own options (argv[1..argc-1] after the common ones).
- *   Return: 0, or 2 after printing an error that names the argument.
+ * @options: the driver's options (NULL-terminated), parsed by
+ *   wl_parse_options() unless @parse is given (replay's positional TRACE).
+ * @parse: optional; the driver's own options (argv[1..argc-1] after the
+ *   common ones).  Return: 0, or 2 after printing an error that names the
+ *   argument.
+ * @check: optional; checks across options once they are all set (command
+ *   line or --configs).  Return: 0, or -EINVAL with @err filled.
  * @nr_cpus: the CPU count to use unless --config names one.
  * @run: one run on @inst.  Return: 0 or -errno.
  */
 struct workload {
 	const char *name, *summary, *usage;
 	size_t priv_size;
+	const struct wl_option *options;
 	void (*init)(void *priv);
 	int (*parse)(int argc, char **argv, void *priv);
+	int (*check)(void *priv, char *err, size_t len);
 	int (*nr_cpus)(const struct wl_opts *o, const void *priv);
 	void (*adjust)(struct wl_opts *o, const void *priv); /* after parse */
 	/* A driver key in a --configs string (e.g. pipe's mode=pool).
@@ -112,7 +173,6 @@ struct workload {
 };
 extern const struct workload *const wl_registry[];
 const struct workload *wl_find(const char *name);
-int wl_no_options(int argc, char **argv, void *priv);
 /* Frees a prototype priv from wl_prepare(), through w->fini. */
 void wl_free_priv(const struct workload *w, void *priv);
 

@@ -381,6 +381,24 @@ expect_exit 2 "not key=value" -- config --config memory
 expect_exit 2 "unknown key 'nosuchkey'" -- config --config nosuchkey=1
 expect_exit 2 "bad value 'x' for key 'batch'" -- config --config batch=x
 expect_exit 0 "fixed_batch" -- config --help
+# Every driver option is declared in one table: it has help, it can be a
+# --configs key and a --param of a sweep (exit --pages and purge --purgers
+# could not be before).
+expect_exit 0 "--thp-percent" -- run exit --help
+expect_exit 0 "--batch (purge-batch=)" -- run purge --help
+"$bin" compare exit --threads 2 --runs 1 --configs pages=1024 pages=2048 --json >"$tmp/cmpx.json" 2>"$tmp/err"
+if [ $? -eq 0 ] && $py - "$tmp/cmpx.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+# two tasks free their pages: 2 x 1024 and 2 x 2048
+assert [x["median"]["alloc_pages"] for x in r] == [2048, 4096], [x["median"] for x in r]
+PY
+then ok; else bad "compare exit --configs pages=..."; fi
+"$bin" sweep purge --threads 1 --ops 2000 --param purgers=1,2 --configs policy=classic -o "$tmp/swp.json" 2>"$tmp/err" &&
+	$py -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['param']=='purgers' and [p['value'] for p in d['results'][0]['points']]==[1,2]" "$tmp/swp.json"
+if [ $? -eq 0 ]; then ok; else bad "sweep purge --param purgers"; fi
+expect_exit 2 "--pages: bad value '1e3x'" -- run exit --pages 1e3x
+expect_exit 2 "bad value 'nan' for key 'slab'" -- compare fragment --configs slab=0.2 slab=nan
 # The help is generated from the same table as the printed config: every
 # key printed is documented, with its default.
 "$bin" config >"$tmp/cfg" 2>&1 && "$bin" config --help >"$tmp/cfghelp" 2>&1
@@ -411,7 +429,7 @@ m = r['metrics'].index('alloc_pages')
 for c in r['results']:
     assert [p['value'] for p in c['points']] == [4, 64]
     assert [p['median'][m] for p in c['points']] == [120, 1920], c"; then ok; else bad "sim sweep over cpus"; cat "$tmp/err" >&2; fi
-expect_exit 2 "not mixed, purge, exit or fragment" -- sim nosuch --cpus 4
+expect_exit 2 "bad value 'nosuch' (takes mixed|purge|exit|fragment)" -- sim nosuch --cpus 4
 # fragment (simulated and threaded) reports the churn: its frees are the
 # reclaimer's, not the 2 M of teardown, the fallback is taken, and the
 # check after teardown still finds every page returned.
