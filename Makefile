@@ -41,14 +41,19 @@ CFLAGS := -std=gnu11 -fPIC -fvisibility=hidden -pthread $(WARN) \
 LDFLAGS := -pthread $(SAN)
 LDLIBS := -lurcu-cds -lurcu-common -lnuma -lm
 
-LIB_SRC := $(wildcard common/*.c zone/*.c pcp/*.c alloc/*.c)
+LIB_SRC := $(wildcard util/*.c common/*.c zone/*.c pcp/*.c alloc/*.c)
+TRACE_SRC := $(wildcard trace/*.c)
 WL_SRC := $(wildcard workloads/*.c)
+# The CLI's commands; tools/pcpbuddy.c (main, the command table) apart.
+CMD_SRC := $(filter-out tools/pcpbuddy.c,$(wildcard tools/*.c))
 UNIT_SRC := $(wildcard tests/unit/*.c)
 STRESS_SRC := $(wildcard tests/stress/*.c)
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 LIB_OBJ := $(call obj,$(LIB_SRC))
-WL_OBJ := $(call obj,$(WL_SRC))
+TRACE_OBJ := $(call obj,$(TRACE_SRC))
+WL_OBJ := $(call obj,$(WL_SRC)) $(TRACE_OBJ)
+CMD_OBJ := $(call obj,$(CMD_SRC))
 UNIT_BIN := $(BUILD)/tests/unit
 STRESS_BIN := $(patsubst tests/stress/%.c,$(BUILD)/tests/stress-%,$(STRESS_SRC))
 DEPS_STAMP := build/.deps-ok
@@ -84,16 +89,18 @@ $(BUILD)/libpcpbuddy.a: $(LIB_OBJ)
 $(BUILD)/libpcpbuddy.so: $(LIB_OBJ)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/pcpbuddy: $(call obj,tools/pcpbuddy.c) $(WL_OBJ) $(BUILD)/libpcpbuddy.a
+$(BUILD)/pcpbuddy: $(call obj,tools/pcpbuddy.c) $(CMD_OBJ) $(WL_OBJ) \
+		$(BUILD)/libpcpbuddy.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The LD_PRELOAD page-source backend.  It carries its own copy of the
-# allocator and the recorder; --exclude-libs keeps all but the hooks hidden.
-$(BUILD)/libpcpbuddy-workloads.a: $(WL_OBJ)
+# allocator and the trace recorder (trace/, not the drivers);
+# --exclude-libs keeps all but the hooks hidden.
+$(BUILD)/libpcpbuddy-trace.a: $(TRACE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 PRELOAD_OBJ := $(call obj,$(wildcard preload/*.c))
-$(BUILD)/libpcpbuddy-preload.so: $(PRELOAD_OBJ) $(BUILD)/libpcpbuddy-workloads.a \
+$(BUILD)/libpcpbuddy-preload.so: $(PRELOAD_OBJ) $(BUILD)/libpcpbuddy-trace.a \
 		$(BUILD)/libpcpbuddy.a
 	$(CC) -shared $(LDFLAGS) -Wl,--exclude-libs,ALL -Wl,-z,defs -o $@ $^ \
 		$(LDLIBS) -ldl
@@ -116,7 +123,7 @@ $(BUILD)/tests/preload-urcu-bp: tests/preload/urcu_bp.c | $(HEADERS_STAMP)
 
 # Criterion aborts under TSan (Snaipe/Criterion#274): unit tests never build there.
 unit: $(UNIT_BIN)
-$(UNIT_BIN): $(call obj,$(UNIT_SRC)) $(WL_OBJ) $(BUILD)/libpcpbuddy.a
+$(UNIT_BIN): $(call obj,$(UNIT_SRC)) $(CMD_OBJ) $(WL_OBJ) $(BUILD)/libpcpbuddy.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
 
@@ -127,7 +134,8 @@ $(BUILD)/tests/stress-%: $(BUILD)/obj/tests/stress/%.o $(BUILD)/libpcpbuddy.a
 
 # libFuzzer on the trace readers for FUZZ_SECONDS (make check runs it).
 FUZZ_SECONDS ?= 30
-$(BUILD)/fuzz-trace: $(call obj,tests/fuzz/trace.c) $(WL_OBJ) $(BUILD)/libpcpbuddy.a
+$(BUILD)/fuzz-trace: $(call obj,tests/fuzz/trace.c) $(CMD_OBJ) $(WL_OBJ) \
+		$(BUILD)/libpcpbuddy.a
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 fuzz: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory MODE=fuzz CC=clang WERROR=0 build/fuzz/fuzz-trace

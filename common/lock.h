@@ -55,7 +55,7 @@
 #include "../include/pcpbuddy.h"
 #include "clock.h"
 #include "compat.h"
-#include "hist.h"
+#include "../util/hist.h"
 #include "rseq.h"
 
 struct lock_site_stats {

@@ -38,7 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../workloads/workloads.h"
+#include "../trace/trace.h"
 #include "shim.h"
 
 #define SHIM_API __attribute__((visibility("default")))
@@ -428,8 +428,8 @@ __attribute__((constructor)) static void shim_init(void)
 		goto out;
 	}
 	if (shim.trace_path[0]) {
-		shim.recorder =
-			wl_record_start(shim.inst, shim.trace_path, "preload");
+		shim.recorder = trace_record_start(shim.inst, shim.trace_path,
+						   "preload");
 		if (!shim.recorder)
 			fprintf(stderr,
 				"libpcpbuddy-preload: PCPBUDDY_TRACE=%s: %s; not recording\n",
@@ -455,7 +455,7 @@ __attribute__((destructor)) static void shim_fini(void)
 	space_unlock();
 	shim_report();
 	if (shim.recorder) {
-		int rc = wl_record_finish(shim.recorder, shim.inst);
+		int rc = trace_record_finish(shim.recorder, shim.inst);
 
 		shim.recorder = NULL;
 		if (rc)

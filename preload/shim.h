@@ -39,7 +39,7 @@
 #define SHIM_THP_BYTES (SHIM_PAGE << SHIM_THP_ORDER)
 #define SHIM_MAX_THREADS 4096 /* slot 0 unused; the last collects overflow */
 
-struct wl_recorder;
+struct trace_recorder;
 
 enum shim_mode { SHIM_FAULT, SHIM_EAGER };
 
@@ -101,7 +101,7 @@ struct shim {
 	unsigned int vmstat_ms;
 	uint64_t next_tick_ns;
 	char report_path[512], trace_path[512], why_eager[128];
-	struct wl_recorder *recorder;
+	struct trace_recorder *recorder;
 	struct shim_stats st;
 	struct shim_thread *threads; /* SHIM_MAX_THREADS, raw mmap */
 };

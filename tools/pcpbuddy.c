@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
- * pcpbuddy.c - the command line: subcommands dispatch to workload drivers.
+ * pcpbuddy.c - the command line: main() and the command table; each
+ * command is a main() of its own in tools/ (commands.h), on the workload
+ * drivers (workloads/) and the trace library (trace/).
  *
  * Exit codes: 0 ok, 1 the run failed (e.g. an invariant check), 2 bad
  * arguments (the message names the argument).
@@ -12,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../workloads/workloads.h"
+#include "commands.h"
 
 static const char usage[] =
 	"usage: pcpbuddy [COMMAND [ARGS]]\n"
@@ -120,7 +122,7 @@ static int showcase_compare(const char *const *args)
 		printf(" %s", argv[i]);
 	printf("\n");
 	fflush(stdout);
-	return wl_compare_main(argc, argv);
+	return cmd_compare_main(argc, argv);
 }
 
 /*
@@ -231,7 +233,7 @@ static int cmd_replay(int argc, char **argv)
 		}
 		args[n++] = argv[i];
 	}
-	rc = configs ? wl_compare_main(n, args)
+	rc = configs ? cmd_compare_main(n, args)
 		     : wl_run_main(wl_find("replay"), n, args);
 	free(args);
 	return rc;
@@ -285,46 +287,51 @@ static int cmd_sim(int argc, char **argv)
 			args[n++] = chunky;
 			args[n++] = owner;
 		}
-		rc = wl_sweep_main(n, args);
+		rc = cmd_sweep_main(n, args);
 	}
 	free(cpus);
 	free(args);
 	return rc;
 }
 
+static int cmd_help(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	fputs(usage, stdout);
+	list_workloads(stdout);
+	return ferror(stdout) ? 1 : 0;
+}
+
+/* The commands; 'pcpbuddy WORKLOAD ...' is 'pcpbuddy run WORKLOAD ...'. */
+static const struct command {
+	const char *name;
+	int (*main)(int argc, char **argv);
+} commands[] = {
+	{ "run", cmd_run },
+	{ "config", cmd_config },
+	{ "compare", cmd_compare_main },
+	{ "sweep", cmd_sweep_main },
+	{ "plot", cmd_plot_main },
+	{ "exec", cmd_exec_main },
+	{ "import", cmd_import_main },
+	{ "trace", cmd_trace_info_main },
+	{ "replay", cmd_replay },
+	{ "fidelity", cmd_fidelity_main },
+	{ "sim", cmd_sim },
+	{ "help", cmd_help },
+	{ "--help", cmd_help },
+	{ "-h", cmd_help },
+};
+
 int main(int argc, char **argv)
 {
+	size_t i;
+
 	if (argc < 2)
 		return showcase();
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
-	    !strcmp(argv[1], "help")) {
-		fputs(usage, stdout);
-		list_workloads(stdout);
-		return 0;
-	}
-	if (!strcmp(argv[1], "run"))
-		return cmd_run(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "config"))
-		return cmd_config(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "compare"))
-		return wl_compare_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "sweep"))
-		return wl_sweep_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "plot"))
-		return wl_plot_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "exec"))
-		return wl_exec_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "import"))
-		return wl_import_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "trace"))
-		return wl_trace_info_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "replay"))
-		return cmd_replay(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "fidelity"))
-		return wl_fidelity_main(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "sim"))
-		return cmd_sim(argc - 1, argv + 1);
-	/* 'pcpbuddy pipe ...' is 'pcpbuddy run pipe ...'. */
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].main(argc - 1, argv + 1);
 	if (wl_find(argv[1]))
 		return wl_run_main(wl_find(argv[1]), argc - 1, argv + 1);
 	fprintf(stderr, "pcpbuddy: unknown command '%s' (try --help)\n",

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../trace/trace.h"
 #include "workloads.h"
 
 static uint64_t splitmix64(uint64_t *x)
@@ -109,7 +110,7 @@ void wl_measure_end(struct pcpb *inst, struct wl_result *res,
 		*res->stats = *st;
 	else if (res->stats)
 		pcpb_stats_read(inst, res->stats);
-	wl_record_mark(inst);
+	trace_record_mark(inst);
 }
 
 const char *wl_create_strerror(int rc)

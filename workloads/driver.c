@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../trace/trace.h"
 #include "workloads.h"
 
 void wl_free_priv(const struct workload *w, void *priv)
@@ -73,7 +74,7 @@ int wl_run_with_pressure(const struct workload *w, struct pcpb *inst,
 int wl_run_main(const struct workload *w, int argc, char **argv)
 {
 	struct pcpb_check_result check;
-	struct wl_recorder *rec = NULL;
+	struct trace_recorder *rec = NULL;
 	struct wl_result res;
 	struct wl_opts o;
 	struct pcpb *inst;
@@ -96,7 +97,7 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 		return 1;
 	}
 	if (o.record) {
-		rec = wl_record_start(inst, o.record, w->name);
+		rec = trace_record_start(inst, o.record, w->name);
 		if (!rec) {
 			fprintf(stderr, "%s: --record %s: %s\n", argv[0],
 				o.record, strerror(errno));
@@ -110,7 +111,7 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 				  sizeof(pressure_line));
 	wl_free_priv(w, priv);
 	if (rec) {
-		int wrc = wl_record_finish(rec, inst);
+		int wrc = trace_record_finish(rec, inst);
 
 		if (wrc) {
 			fprintf(stderr, "%s: --record %s: %s\n", argv[0],

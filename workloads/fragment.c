@@ -29,8 +29,6 @@
 
 #include "workloads.h"
 
-#define MAX2(a, b) ((a) > (b) ? (a) : (b))
-
 struct fragment_params {
 	double slab_fraction;
 	unsigned int hole_order;
@@ -262,7 +260,7 @@ static int fragment_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 		(double)c.allocs / res->seconds,
 		(unsigned long long)c.reclaimed, (unsigned long long)c.enomem,
 		nr_slab, c.lru.target,
-		(unsigned long long)MAX2(
+		(unsigned long long)MAX(
 			st.zone_lock.sites[PCPB_SITE_refill].hold_ns.max,
 			st.zone_lock.sites[PCPB_SITE_phase3].hold_ns.max));
 

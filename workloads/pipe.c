@@ -31,12 +31,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "../util/hist.h"
 #include "workloads.h"
 
 #define PAGE 4096UL
 #define PREALLOC_MAX 8
 #define POOL_KEEP 2
-#define NBUCKETS 40
 
 enum pipe_mode { MODE_BASELINE, MODE_PREALLOC, MODE_POOL, MODE_BULK };
 static const char *const mode_names[] = { "baseline", "prealloc", "pool",
@@ -57,15 +57,10 @@ struct pipe_buf {
 	bool can_merge;
 };
 
-/* log2 buckets, as pipe_bench's */
-struct log2_hist {
-	uint64_t b[NBUCKETS], n, sum, max;
-};
-
 struct pipe_stats {
 	uint64_t alloc_locked, alloc_unlocked, free_locked, free_unlocked;
 	uint64_t prealloc_unused; /* allocated before the lock, not used */
-	struct log2_hist hold, wait;
+	struct hist hold, wait;
 };
 
 struct pipe {
@@ -118,51 +113,24 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static void hist_add(struct log2_hist *h, uint64_t ns)
-{
-	unsigned int b = ns ? 63 - (unsigned int)__builtin_clzll(ns) : 0;
-
-	h->b[b < NBUCKETS ? b : NBUCKETS - 1]++;
-	h->n++;
-	h->sum += ns;
-	if (ns > h->max)
-		h->max = ns;
-}
-
-/* pipe_bench's percentile: upper bound 2^(b+1)-1 of the bucket reached. */
-static uint64_t hist_upper(const struct log2_hist *h, double q)
-{
-	uint64_t want = (uint64_t)((double)h->n * q), seen = 0;
-	unsigned int b;
-
-	if (!want)
-		want = 1;
-	for (b = 0; b < NBUCKETS; b++) {
-		seen += h->b[b];
-		if (seen >= want)
-			return (2ULL << b) - 1;
-	}
-	return h->max;
-}
-
 static void pipe_lock(struct pipe *p)
 {
 	uint64_t t0 = now_ns();
 
 	pthread_mutex_lock(&p->mutex);
 	p->locked_at = now_ns();
-	hist_add(&p->st.wait, p->locked_at - t0);
+	hist_record(&p->st.wait, p->locked_at - t0);
 }
 
 static void pipe_unlock(struct pipe *p)
 {
-	hist_add(&p->st.hold, now_ns() - p->locked_at);
+	hist_record(&p->st.hold, now_ns() - p->locked_at);
 	pthread_mutex_unlock(&p->mutex);
 }
 
 static void cond_wait(struct pipe *p, pthread_cond_t *c)
 {
-	hist_add(&p->st.hold, now_ns() - p->locked_at);
+	hist_record(&p->st.hold, now_ns() - p->locked_at);
 	pthread_cond_wait(c, &p->mutex);
 	p->locked_at = now_ns();
 }
@@ -448,7 +416,7 @@ struct pipe_thread {
 	int idx, cpu;
 	unsigned long msgsize;
 	volatile int *stop;
-	struct log2_hist lat;
+	struct hist lat;
 	uint64_t writes, bytes;
 	struct reader_check check;
 };
@@ -473,7 +441,7 @@ static void *writer_fn(void *arg)
 			turn_next(t->p);
 		if (n < 0)
 			break;
-		hist_add(&t->lat, now_ns() - t0);
+		hist_record(&t->lat, now_ns() - t0);
 		__atomic_store_n(&t->writes, t->writes + 1, __ATOMIC_RELAXED);
 		t->bytes += (uint64_t)n;
 	}
@@ -499,23 +467,11 @@ static void *reader_fn(void *arg)
 }
 
 struct pipe_run {
-	struct log2_hist lat;
+	struct hist lat;
 	uint64_t writes, bytes;
 	struct pipe_stats st;
 	bool verified;
 };
-
-static void hist_merge2(struct log2_hist *d, const struct log2_hist *s)
-{
-	unsigned int b;
-
-	for (b = 0; b < NBUCKETS; b++)
-		d->b[b] += s->b[b];
-	d->n += s->n;
-	d->sum += s->sum;
-	if (s->max > d->max)
-		d->max = s->max;
-}
 
 /* One pipe_bench configuration on a fresh pipe. */
 static int run_config(struct pcpb *inst, const struct wl_opts *o,
@@ -598,7 +554,7 @@ static int run_config(struct pcpb *inst, const struct wl_opts *o,
 
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < nw; i++) {
-		hist_merge2(&out->lat, &th[i].lat);
+		hist_merge(&out->lat, &th[i].lat);
 		out->writes += th[i].writes;
 		out->bytes += th[i].bytes;
 		/* Words 0..m-1 of writer i's stream, each read exactly once. */
@@ -652,15 +608,16 @@ static size_t print_config(char *buf, size_t len, const struct pipe_params *pp,
 		(unsigned long long)r->writes,
 		seconds > 0 ? (double)r->writes / seconds : 0,
 		seconds > 0 ? (double)r->bytes / seconds / 1048576.0 : 0,
-		(unsigned long long)(r->lat.n ? r->lat.sum / r->lat.n : 0),
-		(unsigned long long)hist_upper(&r->lat, 0.50),
-		(unsigned long long)hist_upper(&r->lat, 0.99),
+		(unsigned long long)(r->lat.count ? r->lat.total / r->lat.count
+						  : 0),
+		(unsigned long long)hist_quantile(&r->lat, 0.50),
+		(unsigned long long)hist_quantile(&r->lat, 0.99),
 		(unsigned long long)r->lat.max,
-		(unsigned long long)hist_upper(&r->st.hold, 0.50),
-		(unsigned long long)hist_upper(&r->st.hold, 0.99),
+		(unsigned long long)hist_quantile(&r->st.hold, 0.50),
+		(unsigned long long)hist_quantile(&r->st.hold, 0.99),
 		(unsigned long long)r->st.hold.max,
-		(unsigned long long)hist_upper(&r->st.wait, 0.50),
-		(unsigned long long)hist_upper(&r->st.wait, 0.99),
+		(unsigned long long)hist_quantile(&r->st.wait, 0.50),
+		(unsigned long long)hist_quantile(&r->st.wait, 0.99),
 		(unsigned long long)r->st.wait.max,
 		(unsigned long long)r->st.alloc_locked,
 		(unsigned long long)r->st.alloc_unlocked,

@@ -19,9 +19,8 @@
 #include <stdio.h>
 
 #include "../include/pcpbuddy.h"
+#include "../util/minmax.h"
 
-#define MIN(a, b) ((a) < (b) ? (a) : (b))
-#define MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* Options every driver honours. */
 struct wl_opts {
@@ -184,26 +183,10 @@ int wl_prepare(const struct workload *w, int argc, char **argv,
 	       struct wl_opts *o, void *priv);
 /* 'pcpbuddy run WORKLOAD ...': one run, its report, the check. */
 int wl_run_main(const struct workload *w, int argc, char **argv);
-/* 'pcpbuddy compare WORKLOAD --configs A B ... [--runs R]'. */
-int wl_compare_main(int argc, char **argv);
-/* 'pcpbuddy sweep WORKLOAD --param NAME=V,... --configs ...'. */
-int wl_sweep_main(int argc, char **argv);
-/* 'pcpbuddy plot SWEEP.json -o OUT.png'. */
-int wl_plot_main(int argc, char **argv);
-/* 'pcpbuddy exec [--configs ...] -- PROGRAM': a real program under the shim. */
-int wl_exec_main(int argc, char **argv);
 
 /* pressure.c: the --memory-pressure environment */
 struct wl_pressure;
 
-/* --record: a trace of every allocation and free made on @inst. */
-struct wl_recorder;
-struct wl_recorder *wl_record_start(struct pcpb *inst, const char *path,
-				    const char *source);
-/* Stops recording and writes the trace.  Return: 0 or -errno. */
-int wl_record_finish(struct wl_recorder *r, struct pcpb *inst);
-/* Records that the measured phase ended, if @inst is being recorded. */
-void wl_record_mark(struct pcpb *inst);
 /*
  * wl_measure_end - the run's report is of now, not of after its teardown:
  * keeps a snapshot in @res->stats (@st, if the caller just read one) and
@@ -236,9 +219,5 @@ int wl_mixed_run(struct pcpb *inst, const struct wl_opts *o,
 		 struct mixed_result *res);
 extern const struct workload wl_mixed, wl_purge, wl_fragment, wl_exit, wl_bulk,
 	wl_pipe, wl_replay, wl_sim;
-/* trace.c: 'pcpbuddy import ftrace ...' and 'pcpbuddy trace info ...' */
-int wl_import_main(int argc, char **argv);
-int wl_trace_info_main(int argc, char **argv);
-int wl_fidelity_main(int argc, char **argv);
 
 #endif /* PCPB_WORKLOADS_H */

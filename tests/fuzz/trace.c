@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "../../workloads/workloads.h"
+#include "../../tools/commands.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -47,13 +47,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char *imp[] = { import, ftrace, in, dash_o, out };
 		char *inf[] = { trace, info, out };
 
-		if (wl_import_main(5, imp) == 0)
-			wl_trace_info_main(3, inf);
+		if (cmd_import_main(5, imp) == 0)
+			cmd_trace_info_main(3, inf);
 	} else {
 		char *inf[] = { trace, info, in };
 		char *rep[] = { replay, dash_trace, in, config, small };
 
-		if (wl_trace_info_main(3, inf) == 0)
+		if (cmd_trace_info_main(3, inf) == 0)
 			wl_run_main(wl_find("replay"), 5, rep);
 	}
 	return 0;

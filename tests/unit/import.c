@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
-#include "../../workloads/workloads.h"
+#include "../../tools/commands.h"
 
 static struct pcpb *inst;
 static char dir[] = "/tmp/pcpb-import-XXXXXX";
@@ -59,7 +59,7 @@ static size_t import_text(const char *text, struct ev *ev)
 	argv[2] = in;
 	argv[3] = (char *)"-o";
 	argv[4] = out;
-	cr_assert_eq(wl_import_main(5, argv), 0);
+	cr_assert_eq(cmd_import_main(5, argv), 0);
 	f = fopen(out, "rb");
 	cr_assert_not_null(f);
 	cr_assert_eq(fseek(f, 56, SEEK_SET), 0, "past the header");

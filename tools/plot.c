@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "json.h"
-#include "workloads.h"
+#include "commands.h"
 
 static const char plot_usage[] =
 	"usage: pcpbuddy plot SWEEP.json -o OUT.png [--metric NAME] [--title T]\n"
@@ -43,7 +43,7 @@ static double num(const struct json *arr, int i)
 		       : NAN;
 }
 
-int wl_plot_main(int argc, char **argv)
+int cmd_plot_main(int argc, char **argv)
 {
 	const char *in = NULL, *out = NULL, *metric = "throughput",
 		   *title = NULL;

@@ -6,7 +6,7 @@
  */
 #include "hist.h"
 
-#include "compat.h"
+#include "minmax.h"
 
 unsigned int hist_bucket(uint64_t v)
 {
@@ -68,7 +68,7 @@ uint64_t hist_quantile(const struct hist *h, double q)
 	for (i = 0; i < HIST_NR_BUCKETS; i++) {
 		seen += h->buckets[i];
 		if (seen >= want)
-			return min(hist_bucket_upper(i), h->max);
+			return MIN(hist_bucket_upper(i), h->max);
 	}
 	return h->max;
 }

@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "json.h"
-#include "workloads.h"
+#include "commands.h"
 
 #define EXEC_MAX_CONFIGS 16
 #define EXEC_MAX_RUNS 99
@@ -167,7 +167,7 @@ static int run_one(const char *lib, const char *config, char **prog,
 	return 0;
 }
 
-int wl_exec_main(int argc, char **argv)
+int cmd_exec_main(int argc, char **argv)
 {
 	const char *configs[EXEC_MAX_CONFIGS] = { NULL };
 	const char *mode = NULL, *mem = NULL;

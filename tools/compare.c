@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * compare.c - 'pcpbuddy compare WORKLOAD --configs A B ... [--runs R]': the
+ * same workload and seed on one fresh instance per configuration, runs
+ * interleaved A B A B ..., one table of medians (min..max) with a ratio
+ * column against the first configuration.  --json embeds each
+ * configuration's full report (of its last run); --csv prints one row per
+ * configuration.
+ *
+ * Invariants: every run ends with pcpb_check() passing and no page
+ * allocated, or compare fails with exit code 1.
+ * Locking: one instance at a time; the driver owns its threads.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runs.h"
+
+static const char compare_usage[] =
+	"usage: pcpbuddy compare WORKLOAD --configs K=V,... K=V,... [--runs R]\n"
+	"                        [workload options] [--json|--csv]\n"
+	"\n"
+	"Runs WORKLOAD once per configuration (each on a fresh instance, same\n"
+	"seed), R times interleaved A B A B ..., and prints one table: medians\n"
+	"with min..max over the runs, and ratios against the first config.\n"
+	"--config applies to every configuration; --configs entries on top.\n"
+	"\n"
+	"  --configs A B ...  two or more k=v,... strings (up to 16)\n"
+	"  --runs R           runs per configuration, 1..25 (default 1)\n"
+	"  --metrics a,b,...  the table's columns (JSON and CSV keep all):\n"
+	"                     throughput, zone_acq_per_1k_pages, zone_hold_p50,\n"
+	"                     zone_hold_p99, zone_hold_max, zone_wait_p99,\n"
+	"                     pcp_hit_rate, fallback_searches, claims,\n"
+	"                     refill_hold_max, refill_cost_max, phase0_scan_max,\n"
+	"                     blocks_claimed, mixed_pageblocks,\n"
+	"                     free_pages_order9, alloc_pages\n"
+	"Exit: 0 ok, 1 a run failed its invariant check, 2 bad arguments.\n";
+
+static unsigned int shown = ~0U; /* --metrics: the table's columns */
+
+static int column_width(int k)
+{
+	int title = (int)strlen(metric_titles[k]) + 1;
+
+	if (k == M_throughput)
+		return 26;
+	if (k == M_zone_acq_per_1k_pages)
+		return 24;
+	return title > 12 ? title : 12;
+}
+
+static int parse_metrics(const char *list)
+{
+	char buf[512], *save = NULL, *tok;
+	int k;
+
+	if (strlen(list) >= sizeof(buf))
+		return -1;
+	strcpy(buf, list);
+	shown = 0;
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		for (k = 0; k < NR_METRICS; k++)
+			if (!strcmp(tok, metric_names[k]))
+				break;
+		if (k == NR_METRICS)
+			return -1;
+		shown |= 1U << k;
+	}
+	return shown ? 0 : -1;
+}
+
+static void print_table(const char *name, struct config_runs *cs, int n,
+			int runs)
+{
+	int i, k;
+
+	printf("compare %s: %d configurations x %d run%s; medians", name, n,
+	       runs, runs > 1 ? "s" : "");
+	if (runs > 1)
+		printf(", [min..max] for throughput and zone locks");
+	printf("; ratio = throughput / first config's\n\n");
+	printf("%-44s %7s", "config", "ratio");
+	for (k = 0; k < NR_METRICS; k++)
+		if (shown & (1U << k))
+			printf(" %*s", column_width(k), metric_titles[k]);
+	printf("\n");
+	for (i = 0; i < n; i++) {
+		struct config_runs *c = &cs[i];
+		double base = cs[0].median[M_throughput];
+
+		printf("%-44.44s %7.3f", c->kv,
+		       base > 0 ? c->median[M_throughput] / base : 0);
+		for (k = 0; k < NR_METRICS; k++) {
+			int d = metric_decimals[k];
+			char cell[96];
+
+			if (!(shown & (1U << k)))
+				continue;
+			if (runs > 1 &&
+			    (k == M_throughput || k == M_zone_acq_per_1k_pages))
+				snprintf(cell, sizeof(cell),
+					 "%.*f [%.*f..%.*f]", d, c->median[k],
+					 d, c->lo[k], d, c->hi[k]);
+			else
+				snprintf(cell, sizeof(cell), "%.*f", d,
+					 c->median[k]);
+			printf(" %*s", column_width(k), cell);
+		}
+		printf("\n");
+	}
+}
+
+static void print_json(const char *name, const struct wl_opts *o,
+		       struct config_runs *cs, int n, int runs)
+{
+	int i, k;
+
+	printf("{\n  \"workload\": \"%s\",\n  \"runs\": %d,\n  \"seed\": %llu,\n"
+	       "  \"results\": [",
+	       name, runs, (unsigned long long)o->seed);
+	for (i = 0; i < n; i++) {
+		const char *parts[3] = { "median", "min", "max" };
+		double *vals[3] = { cs[i].median, cs[i].lo, cs[i].hi };
+		int p;
+
+		printf("%s\n    {\n      \"config\": \"%s\",\n", i ? "," : "",
+		       cs[i].kv);
+		printf("      \"ratio_throughput\": %.6g,\n",
+		       cs[0].median[M_throughput] > 0
+			       ? cs[i].median[M_throughput] /
+					 cs[0].median[M_throughput]
+			       : 0);
+		for (p = 0; p < 3; p++) {
+			printf("      \"%s\": {", parts[p]);
+			for (k = 0; k < NR_METRICS; k++)
+				printf("%s\"%s\": %.6g", k ? ", " : "",
+				       metric_names[k], vals[p][k]);
+			printf("},\n");
+		}
+		printf("      \"report\": %s\n    }",
+		       cs[i].report ? cs[i].report : "null");
+	}
+	printf("\n  ]\n}\n");
+}
+
+static void print_csv(struct config_runs *cs, int n)
+{
+	int i, k;
+
+	printf("config,ratio_throughput");
+	for (k = 0; k < NR_METRICS; k++)
+		printf(",%s,%s_min,%s_max", metric_names[k], metric_names[k],
+		       metric_names[k]);
+	printf("\n");
+	for (i = 0; i < n; i++) {
+		printf("\"%s\",%.6g", cs[i].kv,
+		       cs[0].median[M_throughput] > 0
+			       ? cs[i].median[M_throughput] /
+					 cs[0].median[M_throughput]
+			       : 0);
+		for (k = 0; k < NR_METRICS; k++)
+			printf(",%.6g,%.6g,%.6g", cs[i].median[k], cs[i].lo[k],
+			       cs[i].hi[k]);
+		printf("\n");
+	}
+}
+
+int cmd_compare_main(int argc, char **argv)
+{
+	static struct config_runs cs[MAX_CONFIGS];
+	const struct workload *w;
+	char **rest = calloc((size_t)argc + 1, sizeof(char *));
+	struct wl_opts o;
+	void *priv = NULL;
+	int i, n = 0, nrest = 0, runs = 1, r, rc = 0;
+
+	if (!rest)
+		return 1;
+	/* compare may run more than once per process (the showcase). */
+	memset(cs, 0, sizeof(cs));
+	shown = ~0U;
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(compare_usage, argc < 2 ? stderr : stdout);
+		free(rest);
+		return argc < 2 ? 2 : 0;
+	}
+	w = wl_find(argv[1]);
+	if (!w) {
+		free(rest);
+		return wl_usage_error("pcpbuddy compare",
+				      "unknown workload '%s'", argv[1]);
+	}
+	rest[nrest++] = argv[0];
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--configs")) {
+			if (take_configs(argc, argv, &i, cs, &n,
+					 "pcpbuddy compare")) {
+				free(rest);
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--runs")) {
+			char *end;
+
+			if (i + 1 >= argc ||
+			    (runs = (int)strtol(argv[i + 1], &end, 10),
+			     *end || runs < 1 || runs > MAX_RUNS)) {
+				free(rest);
+				return wl_usage_error(
+					"pcpbuddy compare",
+					"--runs: '%s' is not in 1..%d",
+					i + 1 < argc ? argv[i + 1] : "",
+					MAX_RUNS);
+			}
+			i++;
+		} else if (!strcmp(argv[i], "--metrics")) {
+			if (i + 1 >= argc || parse_metrics(argv[i + 1])) {
+				free(rest);
+				return wl_usage_error(
+					"pcpbuddy compare",
+					"--metrics: '%s' is not a list of metric names",
+					i + 1 < argc ? argv[i + 1] : "");
+			}
+			i++;
+		} else if (!strcmp(argv[i], "--help") ||
+			   !strcmp(argv[i], "-h")) {
+			fputs(compare_usage, stdout);
+			free(rest);
+			return 0;
+		} else {
+			rest[nrest++] = argv[i];
+		}
+	}
+	if (n < 2) {
+		free(rest);
+		return wl_usage_error(
+			"pcpbuddy compare",
+			"--configs needs two or more configurations");
+	}
+	if (!prepare_runs("pcpbuddy compare", w, nrest, rest, &o, &priv, cs, n,
+			  &rc)) {
+		free(rest);
+		return rc;
+	}
+	for (r = 0; r < runs && !rc; r++)
+		for (i = 0; i < n && !rc; i++) {
+			if (isatty(STDERR_FILENO))
+				fprintf(stderr,
+					"\r[compare %s] run %d/%d  %-40.40s",
+					w->name, r + 1, runs, cs[i].kv);
+			rc = run_one(w, &o, priv, &cs[i], r, r == runs - 1);
+		}
+	if (isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
+	if (!rc) {
+		for (i = 0; i < n; i++)
+			summarize_runs(&cs[i], runs);
+		if (o.fmt == PCPB_FMT_JSON)
+			print_json(w->name, &o, cs, n, runs);
+		else if (o.fmt == PCPB_FMT_CSV)
+			print_csv(cs, n);
+		else
+			print_table(w->name, cs, n, runs);
+	}
+	for (i = 0; i < n; i++)
+		free(cs[i].report);
+	wl_free_priv(w, priv);
+	free(rest);
+	return rc;
+}
+
+/* ---- sweep --------------------------------------------------------------- */

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * sweep.c - 'pcpbuddy sweep WORKLOAD --param NAME=V1,... --configs A B ...':
+ * compare at each value of one parameter (a config key, a driver option,
+ * or threads/seconds/ops), every configuration and value interleaved run by
+ * run, into one JSON or CSV table that 'pcpbuddy plot' draws.
+ *
+ * Invariants: those of runs.h.  Locking: one instance at a time.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runs.h"
+
+static const char sweep_usage[] =
+	"usage: pcpbuddy sweep WORKLOAD --param NAME=V1,V2,... --configs A B ...\n"
+	"                      [--runs R] [-o FILE] [--csv] [workload options]\n"
+	"\n"
+	"Runs compare once per value of NAME and writes one table (JSON, or CSV\n"
+	"with --csv) to FILE or stdout: for each configuration and value, the\n"
+	"medians and min..max of every compare metric.  NAME is threads,\n"
+	"seconds or ops (workload options), or any --config key such as cpus,\n"
+	"batch or memory.  'pcpbuddy plot FILE -o out.png' draws it.\n"
+	"\n"
+	"  --param NAME=V1,...  up to 16 values\n"
+	"  --configs A B ...    one or more k=v,... strings (up to 16)\n"
+	"  --runs R             runs per point, 1..25 (default 1)\n"
+	"  -o FILE              write there instead of stdout\n"
+	"Exit: 0 ok, 1 a run failed its invariant check, 2 bad arguments.\n";
+
+#define MAX_VALUES 16
+
+static bool is_driver_param(const char *name)
+{
+	return !strcmp(name, "threads") || !strcmp(name, "seconds") ||
+	       !strcmp(name, "ops");
+}
+
+/* Set a driver parameter; the CPU count follows threads unless given. */
+static int apply_driver_param(const struct workload *w, struct wl_opts *o,
+			      const void *priv, const char *name, const char *v)
+{
+	char *end;
+	double x = strtod(v, &end);
+
+	if (end == v || *end || x <= 0)
+		return -1;
+	if (!strcmp(name, "threads")) {
+		if (x != (int)x || x > 1024)
+			return -1;
+		o->threads = (int)x;
+		if (!o->cpus_given)
+			o->cfg.nr_cpus =
+				w->nr_cpus ? w->nr_cpus(o, priv) : o->threads;
+	} else if (!strcmp(name, "seconds")) {
+		o->seconds = x;
+	} else {
+		o->ops = (uint64_t)x;
+	}
+	return 0;
+}
+
+static void sweep_json(FILE *f, const char *wname, const char *param,
+		       char **values, int nv,
+		       struct config_runs (*pts)[MAX_VALUES],
+		       struct config_runs *cs, int n, int runs)
+{
+	int i, v, k, p;
+
+	fprintf(f,
+		"{\n  \"workload\": \"%s\",\n  \"param\": \"%s\",\n  \"runs\": %d,\n  \"metrics\": [",
+		wname, param, runs);
+	for (k = 0; k < NR_METRICS; k++)
+		fprintf(f, "%s\"%s\"", k ? ", " : "", metric_names[k]);
+	fprintf(f, "],\n  \"results\": [");
+	for (i = 0; i < n; i++) {
+		fprintf(f, "%s\n    {\"config\": \"%s\", \"points\": [",
+			i ? "," : "", cs[i].kv);
+		for (v = 0; v < nv; v++) {
+			const char *parts[3] = { "median", "min", "max" };
+			double *vals[3] = { pts[i][v].median, pts[i][v].lo,
+					    pts[i][v].hi };
+
+			char *end;
+
+			strtod(values[v], &end);
+			/* Numbers stay numbers; "256M" becomes a string. */
+			fprintf(f,
+				*end ? "%s\n      {\"value\": \"%s\""
+				     : "%s\n      {\"value\": %s",
+				v ? "," : "", values[v]);
+			for (p = 0; p < 3; p++) {
+				fprintf(f, ", \"%s\": [", parts[p]);
+				for (k = 0; k < NR_METRICS; k++)
+					fprintf(f, "%s%.6g", k ? ", " : "",
+						vals[p][k]);
+				fprintf(f, "]");
+			}
+			fprintf(f, "}");
+		}
+		fprintf(f, "\n    ]}");
+	}
+	fprintf(f, "\n  ]\n}\n");
+}
+
+static void sweep_csv(FILE *f, const char *param, char **values, int nv,
+		      struct config_runs (*pts)[MAX_VALUES],
+		      struct config_runs *cs, int n)
+{
+	int i, v, k;
+
+	fprintf(f, "config,%s", param);
+	for (k = 0; k < NR_METRICS; k++)
+		fprintf(f, ",%s,%s_min,%s_max", metric_names[k],
+			metric_names[k], metric_names[k]);
+	fprintf(f, "\n");
+	for (i = 0; i < n; i++)
+		for (v = 0; v < nv; v++) {
+			fprintf(f, "\"%s\",%s", cs[i].kv, values[v]);
+			for (k = 0; k < NR_METRICS; k++)
+				fprintf(f, ",%.6g,%.6g,%.6g",
+					pts[i][v].median[k], pts[i][v].lo[k],
+					pts[i][v].hi[k]);
+			fprintf(f, "\n");
+		}
+}
+
+int cmd_sweep_main(int argc, char **argv)
+{
+	static struct config_runs cs[MAX_CONFIGS];
+	static struct config_runs pts[MAX_CONFIGS][MAX_VALUES];
+	static char param_buf[512];
+	const struct workload *w;
+	char **rest = calloc((size_t)argc + 1, sizeof(char *));
+	char *values[MAX_VALUES], *param = NULL, *save = NULL, *tok, err[256];
+	const char *out = NULL;
+	struct wl_opts base;
+	void *priv = NULL;
+	int i, n = 0, nv = 0, nrest = 0, runs = 1, r, v, rc = 0;
+	bool csv = false;
+	FILE *f = stdout;
+
+	if (!rest)
+		return 1;
+	memset(cs, 0, sizeof(cs));
+	memset(pts, 0, sizeof(pts));
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(sweep_usage, argc < 2 ? stderr : stdout);
+		free(rest);
+		return argc < 2 ? 2 : 0;
+	}
+	w = wl_find(argv[1]);
+	if (!w) {
+		free(rest);
+		return wl_usage_error("pcpbuddy sweep", "unknown workload '%s'",
+				      argv[1]);
+	}
+	rest[nrest++] = argv[0];
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--configs")) {
+			if (take_configs(argc, argv, &i, cs, &n,
+					 "pcpbuddy sweep")) {
+				free(rest);
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--param") && i + 1 < argc) {
+			char *eq;
+
+			snprintf(param_buf, sizeof(param_buf), "%s", argv[++i]);
+			eq = strchr(param_buf, '=');
+			if (!eq || eq == param_buf || !eq[1]) {
+				free(rest);
+				return wl_usage_error(
+					"pcpbuddy sweep",
+					"--param: '%s' is not NAME=V1,V2,...",
+					argv[i]);
+			}
+			*eq = '\0';
+			param = param_buf;
+			for (tok = strtok_r(eq + 1, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save)) {
+				if (nv == MAX_VALUES) {
+					free(rest);
+					return wl_usage_error(
+						"pcpbuddy sweep",
+						"--param: at most %d values",
+						MAX_VALUES);
+				}
+				values[nv++] = tok;
+			}
+		} else if (!strcmp(argv[i], "--runs") && i + 1 < argc) {
+			char *end;
+
+			runs = (int)strtol(argv[++i], &end, 10);
+			if (*end || runs < 1 || runs > MAX_RUNS) {
+				free(rest);
+				return wl_usage_error(
+					"pcpbuddy sweep",
+					"--runs: '%s' is not in 1..%d", argv[i],
+					MAX_RUNS);
+			}
+		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+			out = argv[++i];
+		} else if (!strcmp(argv[i], "--csv")) {
+			csv = true;
+		} else if (!strcmp(argv[i], "--help") ||
+			   !strcmp(argv[i], "-h")) {
+			fputs(sweep_usage, stdout);
+			free(rest);
+			return 0;
+		} else {
+			rest[nrest++] = argv[i];
+		}
+	}
+	if (!param || !nv || n < 1) {
+		free(rest);
+		return wl_usage_error(
+			"pcpbuddy sweep",
+			"needs --param NAME=V1,... and --configs");
+	}
+	if (!prepare_runs("pcpbuddy sweep", w, nrest, rest, &base, &priv, cs, n,
+			  &rc)) {
+		free(rest);
+		return rc;
+	}
+	for (v = 0; v < nv; v++) {
+		struct wl_opts o = base;
+		void *probe_priv = malloc(w->priv_size ? w->priv_size : 1);
+		char kv[1100];
+		int bad;
+
+		if (probe_priv)
+			memcpy(probe_priv, priv, w->priv_size);
+		snprintf(kv, sizeof(kv), "%s=%s", param, values[v]);
+		/* A config key, or a driver key such as pipe's -w. */
+		bad = !probe_priv ||
+		      (is_driver_param(param)
+			       ? apply_driver_param(w, &o, priv, param,
+						    values[v])
+			       : apply_kv(w, kv, &o.cfg, probe_priv, err,
+					  sizeof(err)));
+		free(probe_priv);
+		if (bad) {
+			free(rest);
+			wl_free_priv(w, priv);
+			return wl_usage_error("pcpbuddy sweep",
+					      "--param %s: bad value '%s'",
+					      param, values[v]);
+		}
+	}
+	if (out && !(f = fopen(out, "w"))) {
+		fprintf(stderr, "pcpbuddy sweep: -o %s: %s\n", out,
+			strerror(errno));
+		free(rest);
+		wl_free_priv(w, priv);
+		return 2;
+	}
+	for (v = 0; v < nv && !rc; v++) {
+		struct wl_opts o = base;
+
+		if (is_driver_param(param))
+			apply_driver_param(w, &o, priv, param, values[v]);
+		for (i = 0; i < n && !rc; i++) {
+			static char kvbuf[MAX_CONFIGS][2048];
+
+			snprintf(kvbuf[i], sizeof(kvbuf[i]), "%s%s%s%s%s",
+				 cs[i].kv, is_driver_param(param) ? "" : ",",
+				 is_driver_param(param) ? "" : param,
+				 is_driver_param(param) ? "" : "=",
+				 is_driver_param(param) ? "" : values[v]);
+			pts[i][v].kv = kvbuf[i];
+			for (r = 0; r < runs && !rc; r++) {
+				if (isatty(STDERR_FILENO))
+					fprintf(stderr,
+						"\r[sweep %s] %s=%s run %d/%d %-30.30s",
+						w->name, param, values[v],
+						r + 1, runs, cs[i].kv);
+				rc = run_one(w, &o, priv, &pts[i][v], r, false);
+			}
+			if (!rc)
+				summarize_runs(&pts[i][v], runs);
+		}
+	}
+	if (isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
+	if (!rc) {
+		if (csv)
+			sweep_csv(f, param, values, nv, pts, cs, n);
+		else
+			sweep_json(f, w->name, param, values, nv, pts, cs, n,
+				   runs);
+	}
+	if (out)
+		fclose(f);
+	wl_free_priv(w, priv);
+	free(rest);
+	return rc;
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR MIT */
+/*
+ * trace.h - page allocation traces, the library below the workload drivers,
+ * the CLI and the LD_PRELOAD shim: the binary format (docs/trace-format.md),
+ * its reader and writer, the importer of kernel kmem: tracepoint text, and
+ * the recorder that turns an instance's event hook into a trace.  It uses
+ * only the public API (pcpbuddy.h).
+ *
+ * Invariants: an alloc event's id is unique among live allocations; a free
+ * event names the id of a live allocation (trace_sanitize() drops the
+ * events of a damaged trace that would break this).
+ * Locking: a struct trace is its caller's; the recorder's event callback
+ * runs on every allocating thread and appends under the recorder's mutex.
+ */
+#ifndef PCPB_TRACE_H
+#define PCPB_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../include/pcpbuddy.h"
+
+#define TRACE_MAGIC "PCPBTRC1"
+
+enum trace_op {
+	TOP_ALLOC = 1,
+	TOP_FREE = 2,
+	TOP_REFILL_MARK = 3, /* mm_page_alloc_zone_locked, percpu_refill=1 */
+	TOP_DRAIN_MARK = 4,  /* mm_page_pcpu_drain */
+	TOP_FREE_OLD = 5,    /* free of a page allocated before the trace */
+	/* --record only: the instance-wide calls a driver made */
+	TOP_DRAIN_ALL = 6,
+	TOP_STATS_RESET = 7,
+	TOP_VMSTAT_TICK = 8,
+	TOP_REPORT_MARK = 9, /* the driver's measured phase ended here */
+	NR_TRACE_OPS
+};
+
+/* 16 bytes, little-endian on disk (docs/trace-format.md). */
+struct trace_event {
+	uint64_t time_ns;
+	uint32_t id; /* allocation id; frees name it; markers: 0 */
+	uint16_t cpu;
+	uint8_t op;
+	uint8_t info; /* order (bits 0-3), migratetype (4-5), accounted (6) */
+};
+_Static_assert(sizeof(struct trace_event) == 16, "16-byte events");
+#define TRACE_ACCOUNTED (1U << 6)
+
+struct trace_header {
+	char magic[8];
+	uint32_t version, nr_cpus;
+	uint64_t nr_events;
+	char source[32];
+};
+
+struct trace {
+	struct trace_header h;
+	struct trace_event *ev;
+	size_t n, cap;
+	/* A recording's events live in mmap()ed memory, not malloc()ed:
+	 * under the LD_PRELOAD shim the event hook runs on its fault handler,
+	 * which must never touch memory malloc may have got from a served
+	 * range (preload/shim.h, S2). */
+	bool mapped;
+};
+
+/* Append @e, growing the array.  Return: 0 or -ENOMEM. */
+int trace_push(struct trace *t, struct trace_event e);
+/* Read a pcpbuddy trace, checking every event's fields.
+ * Return: 0, or -errno with @err set. */
+int trace_read(const char *path, struct trace *t, char *err, size_t len);
+/* Write @t to @f and close it.  Return: 0 or -EIO. */
+int trace_write_file(FILE *f, struct trace *t);
+int trace_write(const char *path, struct trace *t);
+/* Drop the events a replay cannot do safely.  Return: 0 or -ENOMEM. */
+int trace_sanitize(struct trace *t);
+
+struct trace_import_stats {
+	uint64_t lines, allocs, frees, failed, pre_trace_frees, batched,
+		refill_marks, drain_marks, unknown, malformed;
+};
+
+/*
+ * trace_import_ftrace - kmem tracepoint text (or its gzip) at @in into @t.
+ * Malformed lines are counted in @st and the first ten named on stderr,
+ * after @who.  Return: 0, or -errno after a message.
+ */
+int trace_import_ftrace(const char *who, const char *in, struct trace *t,
+			struct trace_import_stats *st);
+/*
+ * trace_load - a pcpbuddy trace, or kmem tracepoint text (plain or gzip)
+ * imported on the fly, so that replay and fidelity take a capture as it is.
+ * Return: 0, or -errno with @err set.
+ */
+int trace_load(const char *who, const char *path, struct trace *t, char *err,
+	       size_t len);
+
+/* --record: a trace of every allocation and free made on an instance. */
+struct trace_recorder;
+struct trace_recorder *trace_record_start(struct pcpb *inst, const char *path,
+					  const char *source);
+/* Stops recording and writes the trace.  Return: 0 or -errno. */
+int trace_record_finish(struct trace_recorder *r, struct pcpb *inst);
+/* Records that the measured phase ended, if @inst is being recorded. */
+void trace_record_mark(struct pcpb *inst);
+
+#endif /* PCPB_TRACE_H */
