@@ -21,7 +21,6 @@
 #include "../include/pcpbuddy.h"
 #include "../util/minmax.h"
 
-
 /* Options every driver honours. */
 struct wl_opts {
 	int threads;
