@@ -695,6 +695,28 @@ static int owner_drain(struct zone *zone, int count, struct per_cpu_pages *pcp,
 	return freed;
 }
 
+/* The verify hook: O1 of zone/owned.c, a PCPBuddy page is on its owner's
+ * PCP.  Context: pcp->lock held. */
+static int owner_verify(struct per_cpu_pages *pcp, char *msg, size_t len)
+{
+	struct zone *zone = pcp->zone;
+	unsigned int i;
+	uint32_t pfn;
+
+	lockdep_assert_held(&pcp->lock);
+	for (i = 0; i < NR_PCP_ALL_LISTS; i++)
+		for (pfn = pcp->lists[i].first; pfn != PFN_NIL;
+		     pfn = zone->memmap[pfn].lru.next)
+			if (zone->memmap[pfn].state == PS_PCP_BUDDY &&
+			    pfn_to_pageblock(zone, pfn)->owner != pcp->cpu + 1)
+				return verify_fail(
+					msg, len,
+					"O1: PCPBuddy pfn %u on cpu %d's PCP but its block is owned by %d",
+					pfn, pcp->cpu,
+					pfn_to_pageblock(zone, pfn)->owner - 1);
+	return 0;
+}
+
 const struct pcp_policy pcp_policy_owner = {
 	.name = "owner",
 	.help = "the pcp buddy RFC: owned pageblocks, four-phase refill",
@@ -706,4 +728,5 @@ const struct pcp_policy pcp_policy_owner = {
 	.free = owner_free,
 	.splice = owner_splice,
 	.drain = owner_drain,
+	.verify = owner_verify,
 };

@@ -498,13 +498,6 @@ int pcp_verify(struct per_cpu_pages *pcp, uint8_t *seen, char *msg, size_t len)
 					msg, len,
 					"P1: cpu %d list %u broken at pfn %u",
 					pcp->cpu, i, pfn);
-			if (page->state == PS_PCP_BUDDY &&
-			    pfn_to_pageblock(zone, pfn)->owner != pcp->cpu + 1)
-				return verify_fail(
-					msg, len,
-					"O1: PCPBuddy pfn %u on cpu %d's PCP but its block is owned by %d",
-					pfn, pcp->cpu,
-					pfn_to_pageblock(zone, pfn)->owner - 1);
 			if (!page_state_on_pcp(page->state) ||
 			    page->pindex != i || page->order != order ||
 			    page->private != (uint32_t)pcp->cpu ||
@@ -535,5 +528,7 @@ int pcp_verify(struct per_cpu_pages *pcp, uint8_t *seen, char *msg, size_t len)
 		return verify_fail(
 			msg, len, "P2: cpu %d high %d outside [%d, %d]",
 			pcp->cpu, pcp->high, pcp->high_min, pcp->high_max);
+	if (zone->pcp_policy->verify)
+		return zone->pcp_policy->verify(pcp, msg, len);
 	return 0;
 }

@@ -61,6 +61,12 @@ struct pcp_policy {
 	 */
 	int (*drain)(struct zone *zone, int count, struct per_cpu_pages *pcp,
 		     unsigned int pindex);
+	/*
+	 * Optional: prove the policy's own invariants of @pcp, after the
+	 * core's P1-P3.  Context: pcp->lock held.  Return: 0, or -EUCLEAN
+	 * with @msg filled.
+	 */
+	int (*verify)(struct per_cpu_pages *pcp, char *msg, size_t len);
 };
 
 extern const struct pcp_policy pcp_policy_classic, pcp_policy_owner,

@@ -95,6 +95,8 @@ static int set_value(const struct wl_option *o, void *priv, const char *v)
 			return -EINVAL;
 		strcpy(field, v);
 		return 0;
+	case WL_OPT_CHOICE:
+		return -EINVAL;
 	}
 	return -EINVAL;
 }
@@ -107,8 +109,10 @@ int wl_option_set(const struct workload *w, void *priv, const char *key,
 	/* A key of the command line only: the config's, not ours. */
 	if (o && o->cli_only && strcmp(key, o->short_name ? o->short_name : ""))
 		o = NULL;
+	if (o && o->type == WL_OPT_CHOICE) /* a flag; its enum is the key */
+		o = NULL;
 	if (!o)
-		return w->set ? w->set(priv, key, value) : -ENOENT;
+		return -ENOENT;
 	return set_value(o, priv, value);
 }
 
@@ -125,7 +129,7 @@ void wl_option_range(const struct wl_option *o, char *buf, size_t len)
 		snprintf(buf, len, "%g..%g", o->lo, o->hi);
 		return;
 	case WL_OPT_FLAG:
-		snprintf(buf, len, "on|off");
+		snprintf(buf, len, "(flag) on|off");
 		return;
 	case WL_OPT_ENUM:
 		buf[0] = '\0';
@@ -135,6 +139,9 @@ void wl_option_range(const struct wl_option *o, char *buf, size_t len)
 		return;
 	case WL_OPT_STRING:
 		snprintf(buf, len, "a string");
+		return;
+	case WL_OPT_CHOICE:
+		snprintf(buf, len, "(flag)");
 		return;
 	}
 }
@@ -154,8 +161,10 @@ int wl_parse_options(const struct workload *w, int argc, char **argv,
 		if (!o)
 			return wl_usage_error(argv[0], "unknown argument '%s'",
 					      a);
-		if (o->type == WL_OPT_FLAG) {
-			store_int((char *)priv + o->offset, o->size, 1);
+		if (o->type == WL_OPT_FLAG || o->type == WL_OPT_CHOICE) {
+			store_int((char *)priv + o->offset, o->size,
+				  o->type == WL_OPT_FLAG ? 1
+							 : (long long)o->lo);
 			continue;
 		}
 		if (i + 1 >= argc)
@@ -194,7 +203,6 @@ void wl_options_help(const struct workload *w, FILE *out)
 		else /* a CLI alias whose key differs from a config key */
 			snprintf(flag, sizeof(flag), "%s (%s=)", o->short_name,
 				 o->name);
-		fprintf(out, "  %-24s %-20s %s\n", flag,
-			o->type == WL_OPT_FLAG ? "(flag)" : range, o->help);
+		fprintf(out, "  %-24s %-20s %s\n", flag, range, o->help);
 	}
 }

@@ -20,10 +20,12 @@
 #include "../trace/trace.h"
 #include "workloads.h"
 
+enum replay_mode { REPLAY_SIM, REPLAY_THREADED, REPLAY_PACED };
+
 struct replay_params {
 	char path[512];
-	bool threaded, paced; /* --threaded, --paced */
-	int cpus;	      /* --cpus N, 0: the trace's */
+	int mode; /* enum replay_mode */
+	int cpus; /* --cpus N, 0: the trace's */
 	/* The trace of @path as parse read and sanitized it, so that a
 	 * compare of R runs reads the file once, not R + 2 times; the
 	 * per-run copies of the params share it read-only. */
@@ -138,7 +140,9 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 {
 	const struct replay_params *p = priv;
 	struct replay_thread sum = { 0 }, *th = NULL;
-	struct replay_ctx c = { .inst = inst, .paced = p->paced, .res = res };
+	struct replay_ctx c = { .inst = inst,
+				.paced = p->mode == REPLAY_PACED,
+				.res = res };
 	struct trace own = { .ev = NULL }, *tp = p->loaded;
 	char err[256];
 	size_t i;
@@ -146,7 +150,7 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 
 	(void)o;
 	c.cpus = pcpb_get_config(inst)->nr_cpus;
-	c.threaded = p->threaded || p->paced;
+	c.threaded = p->mode != REPLAY_SIM;
 	/* A --configs trace=... differs from the one parse loaded. */
 	if (!tp || strcmp(p->loaded_path, p->path)) {
 		if (trace_load("replay", p->path, &own, err, sizeof(err))) {
@@ -238,76 +242,63 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 	return 0;
 }
 
-static int replay_set(void *priv, const char *key, const char *v)
+/* The trace must exist and read; the prototype loads it once for all runs. */
+static int replay_check(void *priv, char *err, size_t len)
 {
 	struct replay_params *p = priv;
+	struct trace *t;
+	char msg[600];
 
-	if (strcmp(key, "--trace"))
-		return -ENOENT;
-	if (strlen(v) >= sizeof(p->path))
+	if (!p->path[0]) {
+		snprintf(err, len, "needs --trace TRACE");
 		return -EINVAL;
-	strcpy(p->path, v);
+	}
+	/* Loaded already, or a per-run copy: its run reads its own trace. */
+	if (p->loaded)
+		return 0;
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		snprintf(err, len, "out of memory");
+		return -EINVAL;
+	}
+	if (trace_load("replay", p->path, t, msg, sizeof(msg))) {
+		free(t);
+		snprintf(err, len, "--trace: %s", msg);
+		return -EINVAL;
+	}
+	if (trace_sanitize(t)) {
+		free(t->ev);
+		free(t);
+		snprintf(err, len, "out of memory");
+		return -EINVAL;
+	}
+	p->loaded = t;
+	strcpy(p->loaded_path, p->path);
 	return 0;
 }
 
-static int replay_parse(int argc, char **argv, void *priv)
-{
-	struct replay_params *p = priv;
-	int i;
+static const char *const replay_mode_names[] = { "sim", "threaded", "paced",
+						 NULL };
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--sim")) {
-			p->threaded = p->paced = false;
-			continue;
-		}
-		if (!strcmp(argv[i], "--threaded") ||
-		    !strcmp(argv[i], "--paced")) {
-			p->threaded = true;
-			p->paced = !strcmp(argv[i], "--paced");
-			continue;
-		}
-		if (!strcmp(argv[i], "--cpus") && i + 1 < argc) {
-			char *end;
-			long n = strtol(argv[++i], &end, 10);
-
-			if (*end || n < 1 || n > PCPB_MAX_CPUS)
-				return wl_usage_error(
-					argv[0],
-					"--cpus: '%s' is not a CPU count",
-					argv[i]);
-			p->cpus = (int)n;
-			continue;
-		}
-		if (i + 1 < argc && !replay_set(priv, argv[i], argv[i + 1])) {
-			i++;
-			continue;
-		}
-		return wl_usage_error(argv[0], "unknown argument '%s'",
-				      argv[i]);
-	}
-	if (!p->path[0])
-		return wl_usage_error(argv[0], "needs --trace TRACE");
-	{
-		/* A bad trace is bad input: say so before creating anything. */
-		struct trace *t = calloc(1, sizeof(*t));
-		char err[600];
-
-		if (!t)
-			return wl_usage_error(argv[0], "out of memory");
-		if (trace_load("replay", p->path, t, err, sizeof(err))) {
-			free(t);
-			return wl_usage_error(argv[0], "--trace: %s", err);
-		}
-		if (trace_sanitize(t)) {
-			free(t->ev);
-			free(t);
-			return wl_usage_error(argv[0], "out of memory");
-		}
-		p->loaded = t;
-		strcpy(p->loaded_path, p->path);
-	}
-	return 0;
-}
+static const struct wl_option replay_options[] = {
+	WL_OPT(WL_OPT_STRING, "trace", replay_params, path,
+	       .help = "the trace (pcpbuddy's, or kmem text, plain or gzip)"),
+	WL_OPT(WL_OPT_ENUM, "mode", replay_params, mode,
+	       .names = replay_mode_names,
+	       .help = "as --sim, --threaded, --paced"),
+	WL_OPT(WL_OPT_CHOICE, "sim", replay_params, mode, .lo = REPLAY_SIM,
+	       .help = "one thread plays every CPU in trace order (default)"),
+	WL_OPT(WL_OPT_CHOICE, "threaded", replay_params, mode,
+	       .lo = REPLAY_THREADED,
+	       .help = "one thread per CPU, as fast as it can"),
+	WL_OPT(WL_OPT_CHOICE, "paced", replay_params, mode, .lo = REPLAY_PACED,
+	       .help = "one thread per CPU, each event at its timestamp"),
+	/* cpus= in --configs is the config key: it sizes the instance. */
+	WL_OPT(WL_OPT_INT, "cpus", replay_params, cpus, .lo = 1,
+	       .hi = PCPB_MAX_CPUS, .cli_only = true, .short_name = "--cpus",
+	       .help = "fold the traced CPUs onto N (config cpus=N)"),
+	{ 0 }
+};
 
 static void replay_fini(void *priv)
 {
@@ -362,9 +353,9 @@ const struct workload wl_replay = {
 		"replay a pcpbuddy trace (imported or recorded): simulated or threaded",
 	.usage = replay_usage,
 	.priv_size = sizeof(struct replay_params),
-	.parse = replay_parse,
+	.options = replay_options,
+	.check = replay_check,
 	.nr_cpus = replay_nr_cpus,
-	.set = replay_set,
 	.adjust = replay_adjust,
 	.run = replay_run,
 	.fini = replay_fini,

@@ -102,6 +102,7 @@ enum wl_opt_type {
 	WL_OPT_FLAG,   /* bool: present on the command line; on/off as a key */
 	WL_OPT_ENUM,   /* one of names[] (NULL-terminated), its index */
 	WL_OPT_STRING, /* into a char array of the field's size */
+	WL_OPT_CHOICE, /* a command-line flag that stores (int)lo: --paced */
 };
 
 struct wl_option {
@@ -123,8 +124,7 @@ struct wl_option {
 	}
 
 /*
- * wl_option_set - set a driver option by key (--configs, --param): the
- * table's, else the driver's own @set.  Return: 0, -ENOENT for a key the
+ * wl_option_set - set a driver option by key (--configs, --param).  Return: 0, -ENOENT for a key the
  * driver does not have, -EINVAL for a bad value.
  */
 int wl_option_set(const struct workload *w, void *priv, const char *key,
@@ -160,9 +160,6 @@ struct workload {
 	int (*check)(void *priv, char *err, size_t len);
 	int (*nr_cpus)(const struct wl_opts *o, const void *priv);
 	void (*adjust)(struct wl_opts *o, const void *priv); /* after parse */
-	/* A driver key in a --configs string (e.g. pipe's mode=pool).
-	 * Return: 0, -ENOENT for a key it does not know, -EINVAL. */
-	int (*set)(void *priv, const char *key, const char *value);
 	int (*run)(struct pcpb *inst, const struct wl_opts *o, void *priv,
 		   struct wl_result *res);
 	/* Frees what parse loaded into the prototype @priv; the per-run

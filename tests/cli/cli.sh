@@ -286,7 +286,7 @@ assert r['ops']['alloc'] == $n and r['ops']['free'] == $n, r['ops']
 assert r['check']['ok'] and r['check']['pages_allocated'] == 0
 assert r['instance']['cpus'] == (2 if '--cpus' in '$mode' else 3), r['instance']"; then ok; else bad "replay $mode"; cat "$tmp/err" >&2; fi
 done
-expect_exit 2 "--cpus: 'x' is not a CPU count" -- replay "$tmp/rec3.trace" --cpus x
+expect_exit 2 "--cpus: bad value 'x' (takes 1..4096)" -- replay "$tmp/rec3.trace" --cpus x
 expect_exit 2 "--threads takes no count" -- replay "$tmp/rec3.trace" --threads 2
 expect_exit 0 "usage: pcpbuddy exec" -- exec --help
 # --csv is two columns a CSV reader can split: values with commas are quoted.
