@@ -40,8 +40,11 @@ struct config_key {
 	size_t offset, size; /* the field in struct pcpb_config */
 	long long lo, hi;    /* KEY_INT range; KEY_SIZE minimum (lo) */
 	const char *const *names;
-	const char *def;  /* the default, as a value ("online": nr CPUs) */
+	/* the default, as a value; "online": the CPUs; "profile": what the
+	 * kernel profile (kernel=) sets, unless overridden */
+	const char *def;
 	const char *help; /* one line for `pcpbuddy config --help` */
+	bool profile;	  /* a rule of the kernel profile (kernel=) */
 	/* KEY_CUSTOM: parse into @cfg (0 or -EINVAL), print the value. */
 	int (*parse)(struct pcpb_config *cfg, const char *value);
 	int (*format)(const struct pcpb_config *cfg, char *buf, size_t len);
@@ -60,6 +63,45 @@ static const char *const fallback_names[] = { "legacy", "hygiene", "smallest",
 static const char *const cpu_mode_names[] = { "thread", "sched", "explicit",
 					      NULL };
 static const char *const backing_names[] = { "none", "anon", NULL };
+static const char *const kernel_names[] = { "next", "6.1",  "6.6",
+					    "6.12", "6.18", NULL };
+static const char *const pcp_refill_names[] = { "scaled", "batch", NULL };
+static const char *const pcp_free_names[] = { "free_count", "free_factor",
+					      NULL };
+static const char *const pcp_high_names[] = { "autotune", "fixed", NULL };
+static const char *const free_high_names[] = { "half_high_min", "batch", NULL };
+static const char *const drain_names[] = { "chunked", "single", NULL };
+static const char *const pcp_mt_names[] = { "pageblock", "cached", NULL };
+static const char *const thp_names[] = { "never", "always", NULL };
+
+/*
+ * The kernel profiles: the rules each sets, as a config string of the
+ * keys marked "profile" below.  docs/fidelity.md gives each rule's commit.
+ * 6.6 is 6.1's PCP rules: the PCP auto-tuning series and the freelist
+ * hygiene came later (v6.7, v6.10).
+ */
+static const char *const kernel_profiles[] = {
+	[PCPB_KERNEL_NEXT] =
+		"fallback=cached,pcp_refill=scaled,pcp_free=free_count,"
+		"pcp_high=autotune,free_high=half_high_min,"
+		"drain=chunked,pcp_mt=pageblock",
+	[PCPB_KERNEL_6_1] =
+		"fallback=legacy,pcp_refill=batch,pcp_free=free_factor,"
+		"pcp_high=fixed,free_high=batch,drain=single,"
+		"pcp_mt=cached",
+	[PCPB_KERNEL_6_6] =
+		"fallback=legacy,pcp_refill=batch,pcp_free=free_factor,"
+		"pcp_high=fixed,free_high=batch,drain=single,"
+		"pcp_mt=cached",
+	[PCPB_KERNEL_6_12] =
+		"fallback=hygiene,pcp_refill=scaled,pcp_free=free_count,"
+		"pcp_high=autotune,free_high=batch,drain=single,"
+		"pcp_mt=pageblock",
+	[PCPB_KERNEL_6_18] =
+		"fallback=cached,pcp_refill=scaled,pcp_free=free_count,"
+		"pcp_high=autotune,free_high=half_high_min,"
+		"drain=single,pcp_mt=pageblock",
+};
 
 const char *config_policy_name(enum pcpb_policy p)
 {
@@ -228,6 +270,9 @@ static int format_sample(const struct pcpb_config *cfg, char *buf, size_t len)
 	return snprintf(buf, len, "%u", cfg->lockstat_pcp_sample);
 }
 
+static int parse_kernel(struct pcpb_config *cfg, const char *v);
+static int format_kernel(const struct pcpb_config *cfg, char *buf, size_t len);
+
 /* clang-format off */
 #define K(key, t, f, ...) { .name = key, .type = t, .offset = offsetof(struct pcpb_config, f), \
 			    .size = sizeof(((struct pcpb_config *)0)->f), __VA_ARGS__ }
@@ -242,8 +287,24 @@ static const struct config_key config_keys[] = {
 	  .help = "thread: a thread is a CPU; sched: sched_getcpu(); explicit: the caller names it"),
 	K("policy", KEY_CUSTOM, policy, .parse = parse_policy, .format = format_policy,
 	  .def = "classic", .help = "the PCP policy (below)"),
-	K("fallback", KEY_ENUM, fallback, .names = fallback_names, .def = "cached",
+	K("kernel", KEY_CUSTOM, kernel, .parse = parse_kernel, .format = format_kernel,
+	  .def = "next", .help = "the kernel whose rules the model follows: next, 6.1, 6.6, 6.12, 6.18"),
+	K("fallback", KEY_ENUM, fallback, .names = fallback_names, .def = "profile", .profile = true,
 	  .help = "legacy (< v6.10), hygiene (c0cd6f557b90), smallest (c2f6ea38fc1b), cached (90abee6d7895)"),
+	K("pcp_refill", KEY_ENUM, pcp_refill, .names = pcp_refill_names, .def = "profile",
+	  .profile = true, .help = "refill size: nr_pcp_alloc() (v6.7), or batch >> order"),
+	K("pcp_free", KEY_ENUM, pcp_free, .names = pcp_free_names, .def = "profile",
+	  .profile = true, .help = "free sizing: free_count (v6.7), or free_factor doubling"),
+	K("pcp_high", KEY_ENUM, pcp_high, .names = pcp_high_names, .def = "profile",
+	  .profile = true, .help = "PCP high: auto-tuned with decay (v6.7), or fixed"),
+	K("free_high", KEY_ENUM, free_high, .names = free_high_names, .def = "profile",
+	  .profile = true, .help = "order 1..3 free streak threshold: batch + high_min/2, or batch"),
+	K("drain", KEY_ENUM, drain, .names = drain_names, .def = "profile", .profile = true,
+	  .help = "overflow and decay drains: chunked with lock cycling (2026), or one hold"),
+	K("pcp_mt", KEY_ENUM, pcp_mt, .names = pcp_mt_names, .def = "profile", .profile = true,
+	  .help = "type a drain frees to: the pageblock's (v6.10), or cached at free"),
+	K("thp", KEY_ENUM, thp, .names = thp_names, .def = "always",
+	  .help = "always: min_free_kbytes raised as khugepaged does; never: THP off"),
 	K("pcp", KEY_BOOL, pcp_enabled, .def = "on",
 	  .help = "off: the boot pageset, high 0 and batch 1"),
 	K("batch", KEY_INT, batch, .lo = 0, .hi = 4096, .def = "0",
@@ -409,6 +470,102 @@ static int format_key(const struct pcpb_config *cfg, const struct config_key *k,
 	return snprintf(buf, len, "?");
 }
 
+/* The bit of profile key @k in profile_overrides: its rank among them. */
+static uint32_t profile_bit(const struct config_key *k)
+{
+	uint32_t bit = 1;
+	size_t i;
+
+	for (i = 0; &config_keys[i] != k; i++)
+		if (config_keys[i].profile)
+			bit <<= 1;
+	return bit;
+}
+
+/* Apply profile @idx's rules to @cfg, except the overridden ones. */
+static void apply_profile(struct pcpb_config *cfg, int idx, bool all)
+{
+	char buf[256], *save = NULL, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", kernel_profiles[idx]);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		const struct config_key *k;
+
+		*eq = '\0';
+		k = find_key(tok);
+		if (all || !(cfg->profile_overrides & profile_bit(k)))
+			set_key(cfg, k, eq + 1);
+	}
+}
+
+static int parse_kernel(struct pcpb_config *cfg, const char *v)
+{
+	int i;
+
+	for (i = 0; kernel_names[i]; i++)
+		if (!strcmp(v, kernel_names[i])) {
+			cfg->kernel = (enum pcpb_kernel)i;
+			apply_profile(cfg, i, false);
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static int format_kernel(const struct pcpb_config *cfg, char *buf, size_t len)
+{
+	return snprintf(buf, len, "%s",
+			(unsigned int)cfg->kernel < ARRAY_SIZE(kernel_names) - 1
+				? kernel_names[cfg->kernel]
+				: "?");
+}
+
+/* A profile key set by hand overrides the profile when it differs. */
+static void note_override(struct pcpb_config *cfg, const struct config_key *k)
+{
+	struct pcpb_config profile = *cfg;
+
+	apply_profile(&profile, cfg->kernel, true);
+	if (load(&profile, k) != load(cfg, k))
+		cfg->profile_overrides |= profile_bit(k);
+	else
+		cfg->profile_overrides &= ~profile_bit(k);
+}
+
+int pcpb_config_profile(const struct pcpb_config *cfg, char *buf, size_t len)
+{
+	size_t i, n;
+	bool any = false;
+
+	n = (size_t)snprintf(buf, len, "kernel=");
+	n += (size_t)format_kernel(cfg, buf + min(n, len), len - min(n, len));
+	n += (size_t)snprintf(buf + min(n, len), len - min(n, len), ":");
+	for (i = 0; i < ARRAY_SIZE(config_keys); i++) {
+		char val[64];
+
+		if (!config_keys[i].profile)
+			continue;
+		format_key(cfg, &config_keys[i], val, sizeof(val));
+		n += (size_t)snprintf(buf + min(n, len), len - min(n, len),
+				      " %s=%s", config_keys[i].name, val);
+	}
+	n += (size_t)snprintf(buf + min(n, len), len - min(n, len),
+			      "; overrides:");
+	for (i = 0; i < ARRAY_SIZE(config_keys); i++)
+		if (config_keys[i].profile &&
+		    (cfg->profile_overrides & profile_bit(&config_keys[i]))) {
+			n += (size_t)snprintf(buf + min(n, len),
+					      len - min(n, len), " %s",
+					      config_keys[i].name);
+			any = true;
+		}
+	if (!any)
+		n += (size_t)snprintf(buf + min(n, len), len - min(n, len),
+				      " none");
+	return (int)n;
+}
+
 void pcpb_config_init(struct pcpb_config *cfg)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -435,9 +592,11 @@ int pcpb_config_set(struct pcpb_config *cfg, const char *key, const char *value)
 	if (!cfg || !key || !value)
 		return -EINVAL;
 	k = find_key(key);
-	if (!k)
+	if (!k || set_key(cfg, k, value))
 		return -EINVAL;
-	return set_key(cfg, k, value) ? -EINVAL : 0;
+	if (k->profile)
+		note_override(cfg, k);
+	return 0;
 }
 
 int pcpb_config_parse(struct pcpb_config *cfg, const char *kvlist, char *err,
@@ -453,12 +612,27 @@ int pcpb_config_parse(struct pcpb_config *cfg, const char *kvlist, char *err,
 			snprintf(err, errlen, "config string too long");
 		return -EINVAL;
 	}
+	/* kernel= first, so the keys beside it override its rules. */
+	strcpy(buf, kvlist);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save))
+		if (!strncmp(tok, "kernel=", 7) &&
+		    pcpb_config_set(&tmp, "kernel", tok + 7)) {
+			if (err)
+				snprintf(
+					err, errlen,
+					"config: bad value '%s' for key 'kernel'",
+					tok + 7);
+			return -EINVAL;
+		}
 	strcpy(buf, kvlist);
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(tok, '=');
 		int rc;
 
+		if (!strncmp(tok, "kernel=", 7))
+			continue;
 		if (!eq) {
 			if (err)
 				snprintf(err, errlen,
@@ -542,7 +716,7 @@ int config_validate(const struct pcpb_config *cfg, char *err, size_t len)
 		if (err)
 			snprintf(
 				err, len,
-				"config: policy=owner needs freelist hygiene, not fallback=legacy");
+				"config: policy=owner needs freelist hygiene, not fallback=legacy (kernel=6.1 and 6.6 set it; add fallback=hygiene)");
 		return -EINVAL;
 	}
 	if (cfg->high_min && cfg->high_max && cfg->high_min > cfg->high_max) {

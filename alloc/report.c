@@ -499,12 +499,14 @@ static void emit_report(struct emit *e, struct pcpb *inst,
 			const struct pcpb_check_result *res)
 {
 	struct zone *z0 = inst->zones[0];
-	char cfg[512];
+	char cfg[1024], profile[512];
 	int k;
 
 	pcpb_config_format(&inst->cfg, cfg, sizeof(cfg));
+	pcpb_config_profile(&inst->cfg, profile, sizeof(profile));
 	em_begin(e, NULL);
 	em_str(e, "config", cfg);
+	em_str(e, "profile", profile);
 	em_begin(e, "instance");
 	em_u64(e, "pages", inst->nr_pages);
 	em_u64(e, "nodes", (uint64_t)inst->nr_nodes);
@@ -612,11 +614,13 @@ static void text_lock_class(FILE *f, const char *cls,
 static void text_report(FILE *f, struct pcpb *inst, const struct pcpb_stats *st,
 			const struct pcpb_check_result *res)
 {
-	char cfg[512];
+	char cfg[1024], profile[512];
 	int k;
 
 	pcpb_config_format(&inst->cfg, cfg, sizeof(cfg));
-	fprintf(f, "config: %s\nmodel: %s\n", cfg, model_simplifications);
+	pcpb_config_profile(&inst->cfg, profile, sizeof(profile));
+	fprintf(f, "config: %s\nprofile: %s\nmodel: %s\n", cfg, profile,
+		model_simplifications);
 	fprintf(f,
 		"ops: alloc %llu  free %llu  alloc_failed %llu  einval %llu\n",
 		(unsigned long long)st->ops[PCPB_OP_alloc],

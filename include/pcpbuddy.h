@@ -136,6 +136,47 @@ enum pcpb_pcp_fastpath {
 	PCPB_FASTPATH_RSEQ,
 };
 
+/*
+ * The kernel whose rules the model follows (kernel=), as a unit: fallback
+ * mode, PCP refill and free sizing, high auto-tuning, drain pacing, the
+ * migratetype a drain frees to.  docs/fidelity.md has the table with the
+ * commits.  next is the 2026 tree the pcp buddy RFC applies to.
+ */
+enum pcpb_kernel {
+	PCPB_KERNEL_NEXT,
+	PCPB_KERNEL_6_1,
+	PCPB_KERNEL_6_6,
+	PCPB_KERNEL_6_12,
+	PCPB_KERNEL_6_18,
+};
+
+/* Rules a kernel profile chooses; each is also a config key that
+ * overrides the profile (the report says which did). */
+enum pcpb_pcp_refill {
+	PCPB_REFILL_SCALED, /* nr_pcp_alloc(): batch << alloc_factor (v6.7) */
+	PCPB_REFILL_BATCH,  /* batch >> order blocks, at least two */
+};
+enum pcpb_pcp_free {
+	PCPB_FREE_COUNT,  /* free_count and nr_pcp_high()'s tuning (v6.7) */
+	PCPB_FREE_FACTOR, /* free_factor doubling; order 1..3 drains all */
+};
+enum pcpb_pcp_high {
+	PCPB_HIGH_AUTOTUNE, /* high_min..high_max, decay (v6.7) */
+	PCPB_HIGH_FIXED,    /* high = the low-watermark share, no decay */
+};
+enum pcpb_free_high {
+	PCPB_FREE_HIGH_HALF_MIN, /* free_count >= batch + high_min / 2 */
+	PCPB_FREE_HIGH_BATCH,	 /* free_count >= batch */
+};
+enum pcpb_drain {
+	PCPB_DRAIN_CHUNKED, /* batch per zone->lock hold, pcp->lock cycled */
+	PCPB_DRAIN_SINGLE,  /* each overflow and decay step in one hold */
+};
+enum pcpb_pcp_mt {
+	PCPB_PCP_MT_PAGEBLOCK, /* drains free to the pageblock's type (v6.10) */
+	PCPB_PCP_MT_CACHED,    /* to the type the page had when freed */
+};
+
 struct pcpb_config {
 	uint64_t memory_bytes; /* memory: 1 GiB; rounded down to 4 MiB/node */
 	int nodes;	       /* nodes: 1; 0 = the real nodes via libnuma */
@@ -164,6 +205,18 @@ struct pcpb_config {
 	uint64_t cma_bytes;		   /* cma_bytes: 0; CMA pageblocks */
 	enum pcpb_owner_merge owner_merge; /* owner_merge: drain */
 	enum pcpb_pcp_fastpath pcp_fastpath; /* pcp_fastpath: spin */
+	enum pcpb_kernel kernel;	     /* kernel: next */
+	/* The profile's rules (kernel= sets them unless overridden). */
+	enum pcpb_pcp_refill pcp_refill;
+	enum pcpb_pcp_free pcp_free;
+	enum pcpb_pcp_high pcp_high;
+	enum pcpb_free_high free_high;
+	enum pcpb_drain drain;
+	enum pcpb_pcp_mt pcp_mt;
+	bool thp; /* thp: always; raises min_free_kbytes as khugepaged does */
+	/* Bit k: config key k of the profile's rules was set explicitly to
+	 * another value than the profile's; a later kernel= keeps it. */
+	uint32_t profile_overrides;
 };
 
 struct pcpb;
@@ -186,6 +239,10 @@ PCPB_API PCPB_MUST_CHECK int pcpb_config_parse(struct pcpb_config *cfg,
 /* Every key with its default and meaning, one per line, then the
  * policies.  Return: 0, or -EIO when @out failed. */
 PCPB_API int pcpb_config_help(FILE *out);
+/* "kernel=6.1: fallback=legacy ... (overrides: none)": the profile and the
+ * rule each key chose.  Return: the length snprintf() would write. */
+PCPB_API int pcpb_config_profile(const struct pcpb_config *cfg, char *buf,
+				 size_t len);
 /** pcpb_config_format - write @cfg as "k=v,..." into @buf. */
 PCPB_API int pcpb_config_format(const struct pcpb_config *cfg, char *buf,
 				size_t len);

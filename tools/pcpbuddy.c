@@ -80,7 +80,7 @@ static int cmd_run(int argc, char **argv)
 static int cmd_config(int argc, char **argv)
 {
 	struct pcpb_config cfg;
-	char err[256], buf[512];
+	char err[256], buf[1024];
 	int i;
 
 	pcpb_config_init(&cfg);
@@ -103,7 +103,9 @@ static int cmd_config(int argc, char **argv)
 	}
 	pcpb_config_format(&cfg, buf, sizeof(buf));
 	printf("%s\n", buf);
-	return 0;
+	pcpb_config_profile(&cfg, buf, sizeof(buf));
+	printf("%s\n", buf);
+	return ferror(stdout) ? 1 : 0;
 }
 
 /* Run one compare from a fixed argument list. */
