@@ -180,7 +180,7 @@ static int setup_zones_and_pcps(struct pcpb *inst)
 		if (!inst->zones[n]->per_cpu_pageset)
 			return -ENOMEM;
 	}
-	setup_per_zone_wmarks(inst->zones, inst->nr_nodes);
+	setup_per_zone_wmarks(inst->zones, inst->nr_nodes, inst->cfg.thp);
 
 	inst->cpu_node = calloc((size_t)inst->nr_cpus, sizeof(int));
 	if (!inst->cpu_node)

@@ -580,7 +580,7 @@ void pcpb_config_init(struct pcpb_config *cfg)
 			cfg->nr_cpus =
 				ncpu > 0 ? (int)min(ncpu, (long)PCPB_MAX_CPUS)
 					 : 1;
-		else if (set_key(cfg, k, k->def))
+		else if (strcmp(k->def, "profile") && set_key(cfg, k, k->def))
 			VM_BUG_ON(1); /* a default that does not parse */
 	}
 }

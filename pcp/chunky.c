@@ -111,7 +111,7 @@ static unsigned long chunky_pop_slow(struct zone *zone,
 				     unsigned int order, int mt)
 {
 	unsigned int pindex = order_to_pindex(mt, order);
-	long needed = (long)nr_pcp_alloc(pcp, zone, order) << order;
+	long needed = (long)pcp_refill_blocks(pcp, zone, order) << order;
 
 	pcp_stat_inc(pcp, refills);
 	pcp_stat_add(pcp, refill_pages,

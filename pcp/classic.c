@@ -38,7 +38,7 @@ static unsigned long classic_pop_slow(struct zone *zone,
 				      unsigned int order, int mt)
 {
 	return pcp_refill_pop(zone, pcp, order, mt,
-			      nr_pcp_alloc(pcp, zone, order));
+			      pcp_refill_blocks(pcp, zone, order));
 }
 
 int pcp_free_coldest_locked(struct zone *zone, int count,

@@ -309,7 +309,7 @@ static unsigned long owner_pop_slow(struct zone *zone,
 	pfn = pcp_split_local(zone, pcp, order, mt);
 	if (pfn != PFN_NONE)
 		return pfn;
-	needed = (long)nr_pcp_alloc(pcp, zone, order) << order;
+	needed = (long)pcp_refill_blocks(pcp, zone, order) << order;
 	pcp_stat_inc(pcp, refills);
 	/* The classic CMA balance comes first: Phase 3 does it (fvdl). */
 	if (!cma_over_half(zone, mt)) {

@@ -63,6 +63,9 @@ void zone_pageset_params(struct zone *zone, const struct pcp_params *p)
 			       : zone_highsize(zone, batch, 0, p->nr_node_cpus);
 	high_max = p->high_max ? p->high_max
 			       : zone_highsize(zone, batch, 8, p->nr_node_cpus);
+	/* Before v6.7, high was the low-watermark share, fixed. */
+	if (zone->rules.high == PCPB_HIGH_FIXED && !p->high_max)
+		high_max = high_min;
 	zone->pageset_batch = batch;
 	zone->pageset_high_min = high_min;
 	zone->pageset_high_max = max(high_max, high_min);
@@ -113,8 +116,8 @@ static inline bool zone_flag(struct zone *zone, unsigned int flag)
  * nr_pcp_alloc(): how many blocks to refill.  Demand grows high toward
  * high_max, and order-0 refills scale by alloc_factor while there is room.
  */
-int nr_pcp_alloc(struct per_cpu_pages *pcp, struct zone *zone,
-		 unsigned int order)
+static int nr_pcp_alloc(struct per_cpu_pages *pcp, struct zone *zone,
+			unsigned int order)
 {
 	int high, base_batch, batch, max_nr_alloc;
 	int high_max = pcp->high_max, high_min = pcp->high_min;
@@ -136,6 +139,16 @@ int nr_pcp_alloc(struct per_cpu_pages *pcp, struct zone *zone,
 	if (batch > 1)
 		batch = max(batch >> order, 2);
 	return batch;
+}
+
+int pcp_refill_blocks(struct per_cpu_pages *pcp, struct zone *zone,
+		      unsigned int order)
+{
+	lockdep_assert_held(&pcp->lock);
+	if (zone->rules.refill == PCPB_REFILL_SCALED)
+		return nr_pcp_alloc(pcp, zone, order);
+	/* Before v6.7: batch, in 2^order blocks; a boot pageset keeps 1. */
+	return pcp->batch > 1 ? max(pcp->batch >> order, 2) : 1;
 }
 
 /* __rmqueue_pcplist(): pop the hottest page, refilling an empty list. */
@@ -175,8 +188,9 @@ unsigned long rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order,
 	if (!spin_trylock(&pcp->lock, PCPB_SITE_alloc))
 		return PFN_NONE;
 	pcp_splice_remote(zone, pcp);
-	/* An allocation breaks a run of frees. */
+	/* An allocation breaks a run of frees (free_factor: before v6.7). */
 	pcp->free_count >>= 1;
+	pcp->free_factor >>= 1;
 	pfn = pcp_pop(zone, pcp, order, mt);
 	if (pfn != PFN_NONE) {
 		prep_new_page(pfn_to_page(zone, pfn), order, mt);
@@ -204,8 +218,9 @@ long alloc_pages_bulk_pcp(struct zone *zone, int cpu, int mt, unsigned long nr,
 
 	if (!spin_trylock(&pcp->lock, PCPB_SITE_bulk))
 		return -EAGAIN;
+	/* Unlike rmqueue_pcplist(), the kernel's bulk loop leaves
+	 * free_count alone. */
 	pcp_splice_remote(zone, pcp);
-	pcp->free_count >>= 1;
 	while (filled < nr) {
 		unsigned long pfn;
 
@@ -262,12 +277,12 @@ static __always_inline int nr_pcp_high(struct per_cpu_pages *pcp,
 		pcp->high = max(high - max(pcp->free_count, batch), high_min);
 		return min(4 * batch, pcp->high);
 	}
+	if (high_min == high_max)
+		return high;
 	if (zone_flag(zone, ZONE_BELOW_HIGH)) {
 		pcp->high = max(high - max(pcp->free_count, batch), high_min);
 		return max(pcp->count, high_min);
 	}
-	if (high_min == high_max)
-		return high;
 	if (pcp->count >= high && pcp->high < pcp->free_count + batch) {
 		/* A freeing streak grows high. */
 		pcp->high = clamp(pcp->free_count + batch, high_min, high_max);
@@ -288,9 +303,64 @@ static int nr_pcp_free(struct per_cpu_pages *pcp, int batch, int high,
 }
 
 /*
+ * Before v6.7 (pcp_free=free_factor): an order 1..3 free once a drain has
+ * raised free_factor empties the PCP; otherwise each consecutive overflow
+ * drains batch << free_factor, doubling while there is room.  high is
+ * fixed; reclaim caps it at four batches.  Return: the pages to drain.
+ */
+static noinline int nr_pcp_free_factor(struct per_cpu_pages *pcp,
+				       struct zone *zone, unsigned int order)
+{
+	int high = pcp->high, batch = pcp->batch, nr;
+	bool free_high =
+		pcp->free_factor && order && order <= PAGE_ALLOC_COSTLY_ORDER;
+
+	if (high && !free_high && zone_flag(zone, ZONE_RECLAIM_ACTIVE))
+		high = min(batch << 2, high);
+	if (!high || free_high)
+		high = 0;
+	if (pcp->count < high)
+		return 0;
+	if (free_high)
+		return pcp->count;
+	if (high < batch)
+		return 1;
+	nr = batch << pcp->free_factor;
+	if (nr < high - batch && pcp->free_factor < CONFIG_PCP_BATCH_SCALE_MAX)
+		pcp->free_factor++;
+	return clamp(nr, batch, high - batch);
+}
+
+/*
+ * Drain @to_free pages from @pindex on: in one zone->lock hold
+ * (drain=single), or a batch per hold with pcp->lock dropped and
+ * re-trylocked between them (drain=chunked, the late-2025 rule).
+ * Return: true when pcp->lock is still held.
+ */
+static bool pcp_drain_pages(struct zone *zone, struct per_cpu_pages *pcp,
+			    int to_free, unsigned int pindex,
+			    enum pcpb_lock_site site)
+{
+	if (zone->rules.drain == PCPB_DRAIN_SINGLE) {
+		free_pcppages_bulk(zone, to_free, pcp, pindex);
+		return true;
+	}
+	while (to_free > 0 && pcp->count > 0) {
+		to_free -= free_pcppages_bulk(zone, min(to_free, pcp->batch),
+					      pcp, pindex);
+		if (to_free <= 0 || pcp->count <= 0)
+			break;
+		spin_unlock(&pcp->lock);
+		if (!spin_trylock(&pcp->lock, site))
+			return false;
+	}
+	return true;
+}
+
+/*
  * pcp_free_account - a free of a 2^@order block just went onto a list of
- * @pcp: count it, tune high, and drain any overflow in batch-sized chunks
- * from @pindex on, cycling pcp->lock between chunks (the late-2025 rule).
+ * @pcp: count it, tune high, and drain any overflow from @pindex on, by
+ * the profile's rules (pcp_free, free_high, drain).
  * Context: pcp->lock held.  Return: true when pcp->lock is still held.
  */
 __always_inline bool pcp_free_account(struct zone *zone,
@@ -305,9 +375,19 @@ __always_inline bool pcp_free_account(struct zone *zone,
 	pcp->count += 1 << order;
 	pcp->stats.ops[PCPB_OP_free]++;
 
+	if (unlikely(zone->rules.free == PCPB_FREE_FACTOR)) {
+		to_free = nr_pcp_free_factor(pcp, zone, order);
+		return !to_free || pcp_drain_pages(zone, pcp, to_free, pindex,
+						   PCPB_SITE_free);
+	}
 	batch = pcp->batch;
 	if (order && order <= PAGE_ALLOC_COSTLY_ORDER) {
-		free_high = pcp->free_count >= batch + pcp->high_min / 2 &&
+		/* v6.15 raised the streak's threshold by half high_min. */
+		int threshold = zone->rules.free_high == PCPB_FREE_HIGH_HALF_MIN
+					? batch + pcp->high_min / 2
+					: batch;
+
+		free_high = pcp->free_count >= threshold &&
 			    (pcp->flags & PCPF_PREV_FREE_HIGH_ORDER) &&
 			    (!(pcp->flags & PCPF_FREE_HIGH_BATCH) ||
 			     pcp->count >= batch);
@@ -323,20 +403,11 @@ __always_inline bool pcp_free_account(struct zone *zone,
 		return true;
 
 	to_free = nr_pcp_free(pcp, batch, high, free_high);
-	while (to_free > 0 && pcp->count > 0) {
-		int n = min(to_free, batch);
-
-		free_pcppages_bulk(zone, n, pcp, pindex);
-		to_free -= n;
-		if (to_free <= 0 || pcp->count <= 0)
-			break;
-		/* Late-2025 drains let others at the PCP between chunks. */
-		spin_unlock(&pcp->lock);
-		if (!spin_trylock(&pcp->lock, PCPB_SITE_free))
-			return false;
-	}
+	if (!pcp_drain_pages(zone, pcp, to_free, pindex, PCPB_SITE_free))
+		return false;
+	/* The kernel checks with alloc_flags 0: CMA pages do not count. */
 	if (zone_flag(zone, ZONE_BELOW_HIGH) &&
-	    zone_watermark_ok(zone, 0, wmark_pages(zone, WMARK_HIGH), true))
+	    zone_watermark_ok(zone, 0, wmark_pages(zone, WMARK_HIGH), false))
 		__atomic_fetch_and(&zone->flags, ~(unsigned)ZONE_BELOW_HIGH,
 				   __ATOMIC_RELAXED);
 	return true;
@@ -375,6 +446,12 @@ void pcp_drain_overflow(struct zone *zone, struct per_cpu_pages *pcp,
 	if (pcp->count < high)
 		return;
 	to_free = pcp->count - high + nr_pcp_free(pcp, batch, high, false);
+	/* The caller goes on under pcp->lock: a batch per zone->lock hold,
+	 * or one hold (drain=single), never dropping pcp->lock. */
+	if (zone->rules.drain == PCPB_DRAIN_SINGLE) {
+		free_pcppages_bulk(zone, to_free, pcp, 0);
+		return;
+	}
 	while (to_free > 0 && pcp->count > 0)
 		to_free -=
 			free_pcppages_bulk(zone, min(to_free, batch), pcp, 0);
@@ -430,9 +507,13 @@ void drain_pages_zone(struct zone *zone, int cpu)
 		pcp_splice_remote(zone, pcp);
 		count = pcp->count;
 		if (count) {
+			/* Since v6.7 in batch << SCALE_MAX chunks. */
 			int to_drain =
-				min(count,
-				    pcp->batch << CONFIG_PCP_BATCH_SCALE_MAX);
+				zone->rules.drain_all_whole
+					? count
+					: min(count,
+					      pcp->batch
+						      << CONFIG_PCP_BATCH_SCALE_MAX);
 
 			free_pcppages_bulk(zone, to_drain, pcp, 0);
 			count = pcp->count;
@@ -450,6 +531,9 @@ void decay_pcp_high(struct zone *zone, struct per_cpu_pages *pcp)
 {
 	int to_drain;
 
+	/* Before v6.7 there was no high to decay. */
+	if (zone->rules.high == PCPB_HIGH_FIXED)
+		return;
 	spin_lock(&pcp->lock, PCPB_SITE_decay);
 	if (pcp->high > pcp->high_min) {
 		int batch = pcp->batch;
@@ -461,6 +545,10 @@ void decay_pcp_high(struct zone *zone, struct per_cpu_pages *pcp)
 		pcp_stat_inc(pcp, high_decays);
 	}
 	to_drain = pcp->count - pcp->high;
+	if (zone->rules.drain == PCPB_DRAIN_SINGLE && to_drain > 0) {
+		free_pcppages_bulk(zone, to_drain, pcp, 0);
+		to_drain = 0;
+	}
 	while (to_drain > 0) {
 		free_pcppages_bulk(zone, min(to_drain, pcp->batch), pcp, 0);
 		spin_unlock(&pcp->lock);

@@ -61,6 +61,7 @@ struct per_cpu_pages {
 	int batch; /* refill/drain chunk */
 	uint8_t flags;
 	uint8_t alloc_factor; /* refill scale: batch << alloc_factor */
+	uint8_t free_factor;  /* pcp_free=free_factor: drain batch << it */
 	int free_count;	      /* recent consecutive frees, in pages */
 	int cpu;
 	struct zone *zone;
@@ -175,8 +176,10 @@ static __always_inline unsigned long pcp_list_pop(struct zone *zone,
 
 unsigned long rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order,
 			      int mt);
-int nr_pcp_alloc(struct per_cpu_pages *pcp, struct zone *zone,
-		 unsigned int order);
+/* How many 2^@order blocks an empty list refills, by the profile's rule
+ * (pcp_refill).  Context: pcp->lock held. */
+int pcp_refill_blocks(struct per_cpu_pages *pcp, struct zone *zone,
+		      unsigned int order);
 long alloc_pages_bulk_pcp(struct zone *zone, int cpu, int mt, unsigned long nr,
 			  long *arr, unsigned long filled, bool fill_null);
 bool free_frozen_page_commit(struct zone *zone, struct per_cpu_pages *pcp,

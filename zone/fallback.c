@@ -90,14 +90,18 @@ static void move_freepages_block(struct zone *zone, unsigned long start,
 		struct page *page = pfn_to_page(zone, pfn);
 		unsigned int order = READ_ONCE(page->order);
 
-		zone_stat_inc(zone, pfn_scan_steps);
 		if (READ_ONCE(page->state) == PS_BUDDY) {
+			zone_stat_inc(zone, pfn_scan_steps);
 			move_to_free_list(zone, pfn, order, old_mt, new_mt);
 			zone_stat_add(zone, pages_moved_block, 1UL << order);
 			pfn += 1UL << order;
 		} else if (READ_ONCE(page->state) != PS_TAIL) {
+			/* The kernel steps a block in use a pfn at a time:
+			 * count its steps, skip them in one. */
+			zone_stat_add(zone, pfn_scan_steps, 1UL << order);
 			pfn += 1UL << order;
 		} else {
+			zone_stat_inc(zone, pfn_scan_steps);
 			pfn++;
 		}
 	}
@@ -119,11 +123,14 @@ static void count_block_pages(struct zone *zone, unsigned long start,
 		uint8_t state = READ_ONCE(page->state);
 		unsigned long nr = 1UL << READ_ONCE(page->order);
 
-		zone_stat_inc(zone, pfn_scan_steps);
 		if (state == PS_TAIL) {
+			zone_stat_inc(zone, pfn_scan_steps);
 			pfn++;
 			continue;
 		}
+		/* A free buddy is one step; a block in use is one step a
+		 * page, as the kernel's PageLRU test walks it. */
+		zone_stat_add(zone, pfn_scan_steps, state == PS_BUDDY ? 1 : nr);
 		if (state == PS_BUDDY)
 			*free_pages += nr;
 		else if (state == PS_ALLOC &&

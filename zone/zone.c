@@ -36,6 +36,16 @@ int zone_init(struct zone *zone, struct page *memmap,
 	zone->node = p->node;
 	zone->zone_idx = p->zone_idx;
 	zone->nr_cpus = p->nr_cpus;
+	zone->rules = (struct kernel_rules){
+		.refill = p->cfg->pcp_refill,
+		.free = p->cfg->pcp_free,
+		.high = p->cfg->pcp_high,
+		.free_high = p->cfg->free_high,
+		.drain = p->cfg->drain,
+		.pcp_mt = p->cfg->pcp_mt,
+		.drain_all_whole = p->cfg->kernel == PCPB_KERNEL_6_1 ||
+				   p->cfg->kernel == PCPB_KERNEL_6_6,
+	};
 	zone->remote_free = p->cfg->remote_free;
 	zone->phase0_bound = p->cfg->phase0_bound;
 	zone->phase0_scan_limit = p->cfg->phase0_scan_limit;
@@ -108,21 +118,13 @@ void zone_destroy(struct zone *zone)
 	lock_destroy(&zone->lock);
 }
 
-/*
- * min_free_kbytes = sqrt(16 * lowmem KiB), clamped to [128 KiB, 256 MiB],
- * shared out by managed pages; low and high sit watermark_scale_factor
- * (0.1% of the zone, at least min/4) above it, one step each.
- */
-void setup_per_zone_wmarks(struct zone **zones, int nr_zones)
+/* __setup_per_zone_wmarks(): @pages_min shared out by managed pages; low
+ * and high sit watermark_scale_factor (0.1% of the zone, at least min/4)
+ * above it, one step each. */
+static void set_wmarks(struct zone **zones, int nr_zones,
+		       unsigned long pages_min, unsigned long total)
 {
-	unsigned long total = 0, min_kbytes, pages_min;
 	int i;
-
-	for (i = 0; i < nr_zones; i++)
-		total += zones[i]->managed_pages;
-	min_kbytes = (unsigned long)sqrt((double)(total * 4) * 16.0);
-	min_kbytes = clamp(min_kbytes, 128UL, 262144UL);
-	pages_min = min_kbytes >> 2;
 
 	for (i = 0; i < nr_zones; i++) {
 		struct zone *z = zones[i];
@@ -134,6 +136,38 @@ void setup_per_zone_wmarks(struct zone **zones, int nr_zones)
 		z->_watermark[WMARK_LOW] = zmin + step;
 		z->_watermark[WMARK_HIGH] = zmin + 2 * step;
 	}
+}
+
+/*
+ * setup_per_zone_wmarks - min_free_kbytes = sqrt(16 * lowmem KiB), clamped
+ * to [128 KiB, 256 MiB] (calculate_min_free_kbytes()); with @thp, raised
+ * as khugepaged does when it starts (set_recommended_min_free_kbytes()):
+ * to (2 + MIGRATE_PCPTYPES^2) pageblocks per zone, at most 5% of the free
+ * buffer pages (managed minus the high watermark).  Every zone here is a
+ * lowmem zone of its node.  Context: init only.
+ */
+void setup_per_zone_wmarks(struct zone **zones, int nr_zones, bool thp)
+{
+	unsigned long total = 0, min_kbytes, pages_min, buffer = 0, raise;
+	int i;
+
+	for (i = 0; i < nr_zones; i++)
+		total += zones[i]->managed_pages;
+	min_kbytes = (unsigned long)sqrt((double)(total * 4) * 16.0);
+	min_kbytes = clamp(min_kbytes, 128UL, 262144UL);
+	pages_min = min_kbytes >> 2;
+	set_wmarks(zones, nr_zones, pages_min, total);
+	if (!thp)
+		return;
+	for (i = 0; i < nr_zones; i++)
+		buffer += zones[i]->managed_pages -
+			  min(zones[i]->managed_pages,
+			      zones[i]->_watermark[WMARK_HIGH]);
+	raise = pageblock_nr_pages(zones[0]) * (unsigned long)nr_zones *
+		(2 + MIGRATE_PCPTYPES * MIGRATE_PCPTYPES);
+	raise = min(raise, buffer / 20);
+	if (raise > pages_min)
+		set_wmarks(zones, nr_zones, raise, total);
 }
 
 /*

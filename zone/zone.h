@@ -172,6 +172,22 @@ struct alloc_counters {
 struct per_cpu_pages;
 struct pcp_policy;
 
+/*
+ * The rules of the kernel profile (kernel=, docs/fidelity.md) the PCP core
+ * and the fallback follow; immutable after zone_init().
+ */
+struct kernel_rules {
+	enum pcpb_pcp_refill refill;
+	enum pcpb_pcp_free free;
+	enum pcpb_pcp_high high;
+	enum pcpb_free_high free_high;
+	enum pcpb_drain drain;
+	enum pcpb_pcp_mt pcp_mt;
+	/* Before v6.7 drain_pages_zone() freed the whole list in one hold
+	 * (the batch << SCALE_MAX chunks came with the auto-tuning). */
+	bool drain_all_whole;
+};
+
 struct zone {
 	/* Read-mostly, immutable after zone_init(). */
 	struct page *memmap; /* the instance's memmap, indexed by pfn */
@@ -184,6 +200,7 @@ struct zone {
 	int nr_cpus;
 	struct per_cpu_pages **per_cpu_pageset; /* [nr_cpus] */
 	int pageset_high_min, pageset_high_max, pageset_batch;
+	struct kernel_rules rules;
 	/* The PCP policy (pcp/policy.h): set by zone_pageset_params(). */
 	const struct pcp_policy *pcp_policy;
 	bool owns_blocks; /* its pageblocks get owner CPUs (owned.c) */
@@ -310,7 +327,7 @@ struct zone_params {
 int zone_init(struct zone *zone, struct page *memmap,
 	      const struct zone_params *p);
 void zone_destroy(struct zone *zone);
-void setup_per_zone_wmarks(struct zone **zones, int nr_zones);
+void setup_per_zone_wmarks(struct zone **zones, int nr_zones, bool thp);
 bool zone_watermark_ok(struct zone *zone, unsigned int order,
 		       unsigned long mark, bool alloc_cma);
 

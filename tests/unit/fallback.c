@@ -79,6 +79,29 @@ Test(claim, half_free_block_is_claimed)
 	give_back(z, a, 9);
 }
 
+/*
+ * The claim's scans (prep_move_freepages_block() counting, then
+ * move_freepages()) step over a free buddy by its order but over pages in
+ * use one pfn at a time: 256 in use and one free order-8 buddy are 257
+ * steps each.
+ */
+Test(claim, claim_scans_step_each_page_in_use)
+{
+	unsigned long a = take(z, 9, MIGRATE_MOVABLE);
+	unsigned long b = take(z, 8, MIGRATE_MOVABLE);
+	uint64_t before = work(inst, PCPB_WORK_pfn_scan_steps);
+	unsigned long pfn = fallback_alloc(0, MIGRATE_UNMOVABLE);
+
+	cr_assert_eq(work(inst, PCPB_WORK_claim_success), 1);
+	cr_assert_eq(work(inst, PCPB_WORK_pfn_scan_steps) - before, 2 * 257,
+		     "%llu steps",
+		     (unsigned long long)(work(inst, PCPB_WORK_pfn_scan_steps) -
+					  before));
+	give_back(z, pfn, 0);
+	give_back(z, b, 8);
+	give_back(z, a, 9);
+}
+
 Test(claim, mostly_used_block_is_stolen_from_not_claimed)
 {
 	unsigned long a = take(z, 9, MIGRATE_MOVABLE);
