@@ -716,7 +716,15 @@ int config_validate(const struct pcpb_config *cfg, char *err, size_t len)
 		if (err)
 			snprintf(
 				err, len,
-				"config: policy=owner needs freelist hygiene, not fallback=legacy (kernel=6.1 and 6.6 set it; add fallback=hygiene)");
+				"config: policy=owner needs freelist hygiene, not fallback=legacy (kernel=6.1 and 6.6 set it; add fallback=hygiene,pcp_mt=pageblock)");
+		return -EINVAL;
+	}
+	if (cfg->pcp_mt == PCPB_PCP_MT_CACHED &&
+	    cfg->fallback != PCPB_FALLBACK_LEGACY) {
+		if (err)
+			snprintf(
+				err, len,
+				"config: pcp_mt=cached frees pages to a type their block may no longer have: it needs fallback=legacy (no freelist hygiene)");
 		return -EINVAL;
 	}
 	if (cfg->high_min && cfg->high_max && cfg->high_min > cfg->high_max) {

@@ -70,9 +70,9 @@ int pcp_free_coldest_locked(struct zone *zone, int count,
 			pcp->count -= nr_pages;
 			freed += nr_pages;
 			/* The block's type may have changed while cached. */
-			free_one_page_locked(
-				zone, pfn, order,
-				get_pfnblock_migratetype(zone, pfn), FPI_NONE);
+			free_one_page_locked(zone, pfn, order,
+					     pcp_drain_mt(zone, pfn, pindex),
+					     FPI_NONE);
 		} while (count > 0 && !pfn_list_empty(list));
 	}
 	if (PCPB_DEBUG_EXPENSIVE)

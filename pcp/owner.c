@@ -535,13 +535,6 @@ static void owner_free(struct zone *zone, int cpu, unsigned long pfn,
 		spin_unlock(&pcp->lock);
 }
 
-/* The migratetype of a low-order or chunk list (not a pageblock one). */
-static int pcp_list_mt(unsigned int pindex)
-{
-	return (int)((pindex < NR_PCP_LISTS ? pindex : pindex - NR_PCP_LISTS) %
-		     MIGRATE_PCPTYPES);
-}
-
 /*
  * owner_merge=drain_new: merge_pass() visiting only the pages that came
  * onto the PCP since the last pass.  A pair with neither of them new was

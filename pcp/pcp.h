@@ -112,6 +112,33 @@ static inline unsigned int pcp_pindex(const struct zone *zone, int mt,
 	return order_to_pindex(mt, order);
 }
 
+/* The migratetype of a low-order or chunk list (not a pageblock one). */
+static inline int pcp_list_mt(unsigned int pindex)
+{
+	return (int)((pindex < NR_PCP_LISTS ? pindex : pindex - NR_PCP_LISTS) %
+		     MIGRATE_PCPTYPES);
+}
+
+/*
+ * The type a drain frees @pfn (on list @pindex) to: its pageblock's
+ * (pcp_mt=pageblock, v6.10), or the type it had when freed (cached):
+ * its list's, or its block's when that is no PCP type (CMA), as
+ * get_pcppage_migratetype() kept it.
+ */
+static inline int pcp_drain_mt(struct zone *zone, unsigned long pfn,
+			       unsigned int pindex)
+{
+	int block_mt = get_pfnblock_migratetype(zone, pfn);
+
+	if (zone->rules.pcp_mt == PCPB_PCP_MT_PAGEBLOCK ||
+	    block_mt >= MIGRATE_PCPTYPES)
+		return block_mt;
+	if (pindex >= NR_LOWORDER_PCP_LISTS && pindex < NR_PCP_LISTS)
+		return pindex == NR_LOWORDER_PCP_LISTS + 1 ? MIGRATE_MOVABLE
+							   : block_mt;
+	return pcp_list_mt(pindex);
+}
+
 struct pcp_policy;
 
 struct pcp_params {

@@ -35,6 +35,9 @@ for bin in "$@"; do
 3 8000 pcp_fastpath=mutex,policy=owner,remote_free=lock
 3 10000 pcp_fastpath=rseq,cpu_mode=sched
 4 8000 pcp_fastpath=rseq,policy=owner,remote_free=lock
+3 10000 kernel=6.1,cma_bytes=8M
+3 10000 kernel=6.12
+3 8000 kernel=6.18,policy=owner,remote_free=llist
 CONFIGS
 done
 echo "stress ($build): $pass passed, $fail failed"

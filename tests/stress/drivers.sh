@@ -35,6 +35,8 @@ run pipe -w 3 -r 2 -d 0.3 -s 40000 --mode pool --config policy=owner,remote_free
 run pipe -w 2 -r 3 -d 0.3 --mode prealloc --memory-pressure --config memory=128M
 run pipe -w 2 -r 1 -d 0.3 --mode prealloc-bulk --memcg
 run bulk --ops 200 --memcg
+run exit --threads 3 --pages 4096 --memory-pressure --config memory=64M,kernel=6.1
+compare fragment --threads 2 --seconds 0.3 --config memory=64M --configs kernel=6.1 kernel=6.12 kernel=6.18 kernel=next
 RUNS
 # The recorder's hook on three threads, then a threaded replay of what it
 # wrote (frees wait for their allocations on other threads).

@@ -263,3 +263,46 @@ Test(profile, below_high_is_cleared_without_counting_cma)
 		free_on(1, pfns[--n], 0);
 	free(pfns);
 }
+
+/*
+ * Before v6.10 a drain freed a page to the type it had when it was freed
+ * (pcp_mt=cached); since, to its pageblock's type at the drain.  A page
+ * freed while its block was movable, drained after the block became
+ * unmovable: kernel=6.1 puts it back on a movable list.
+ */
+static int drained_to(const char *kv)
+{
+	struct zone *z;
+	long pfn;
+	unsigned int o;
+	int mt = -1;
+
+	inst = make_inst(kv);
+	z = zone0(inst);
+	pfn = alloc_on(0, 0, PCPB_MT_MOVABLE);
+	free_on(0, pfn, 0);
+	zlock(z);
+	set_pageblock_migratetype(z, (unsigned long)pfn, MIGRATE_UNMOVABLE);
+	zunlock(z);
+	pcpb_drain_all(inst);
+	zlock(z);
+	for (o = 0; o < NR_PAGE_ORDERS; o++) {
+		unsigned long head = (unsigned long)pfn & ~((1UL << o) - 1);
+		struct page *page = pfn_to_page(z, head);
+
+		if (page->state == PS_BUDDY && page->order == o) {
+			mt = page->mt;
+			break;
+		}
+	}
+	zunlock(z);
+	teardown();
+	return mt;
+}
+
+Test(profile, v6_1_drains_to_the_type_cached_at_free)
+{
+	cr_assert_eq(drained_to("kernel=6.1,memory=16M"), MIGRATE_MOVABLE);
+	cr_assert_eq(drained_to("kernel=6.1,pcp_mt=pageblock,memory=16M"),
+		     MIGRATE_UNMOVABLE);
+}
