@@ -356,15 +356,16 @@ unsigned long pcpb_nr_pages(const struct pcpb *inst)
 }
 
 static unsigned long rmqueue(struct zone *zone, int cpu, unsigned int order,
-			     int mt)
+			     int mt, unsigned int alloc_flags)
 {
 	if (likely(pcp_allowed_order(zone, order))) {
-		unsigned long pfn = rmqueue_pcplist(zone, cpu, order, mt);
+		unsigned long pfn =
+			rmqueue_pcplist(zone, cpu, order, mt, alloc_flags);
 
 		if (likely(pfn != PFN_NONE))
 			return pfn;
 	}
-	return rmqueue_buddy(zone, order, mt);
+	return rmqueue_buddy(zone, order, mt, alloc_flags);
 }
 
 /*
@@ -379,7 +380,11 @@ get_page_from_freelist(struct pcpb *inst, int cpu, unsigned int order, int mt,
 	int node = inst->nr_nodes == 1 ? 0 : inst->cpu_node[cpu];
 	int i, nr = (flags & PCPB_GFP_THISNODE) ? 1 : inst->nr_nodes;
 	bool alloc_cma = mt == MIGRATE_MOVABLE;
+	/* alloc_flags_nofragment() of the preferred zone. */
+	unsigned int alloc_flags =
+		inst->zones[node]->nofragment ? ALLOC_NOFRAGMENT : 0;
 
+retry:
 	for (i = 0; i < nr; i++) {
 		/* One node: skip two dependent loads of the zonelist walk. */
 		struct zone *zone =
@@ -387,6 +392,11 @@ get_page_from_freelist(struct pcpb *inst, int cpu, unsigned int order, int mt,
 				: inst->zones[inst->zonelist[node][i]];
 		unsigned long pfn;
 
+		/* Before another node, the local zone without NOFRAGMENT. */
+		if (unlikely(i && alloc_flags)) {
+			alloc_flags = 0;
+			goto retry;
+		}
 		/*
 		 * Detect "below high" here, off the hotter free path.  Above
 		 * high, the zone is above every lower mark too: try it, as
@@ -404,9 +414,14 @@ get_page_from_freelist(struct pcpb *inst, int cpu, unsigned int order, int mt,
 					 alloc_cma))
 			continue;
 	try_this_zone:
-		pfn = rmqueue(zone, cpu, order, mt);
+		pfn = rmqueue(zone, cpu, order, mt, alloc_flags);
 		if (pfn != PFN_NONE)
 			return pfn;
+	}
+	/* The first pass would not fragment: now it may. */
+	if (alloc_flags) {
+		alloc_flags = 0;
+		goto retry;
 	}
 	return PFN_NONE;
 }
@@ -556,8 +571,9 @@ static long bulk_pcp_with_events(struct pcpb *inst, struct zone *zone, int cpu,
 
 	if (before)
 		memcpy(before, array + filled, (nr - filled) * sizeof(*before));
-	ret = before ? alloc_pages_bulk_pcp(zone, cpu, mt, nr, array, filled,
-					    fill_null)
+	ret = before ? alloc_pages_bulk_pcp(
+			       zone, cpu, mt, nr, array, filled, fill_null,
+			       zone->nofragment ? ALLOC_NOFRAGMENT : 0)
 		     : -EAGAIN;
 	for (i = filled; ret > 0 && i < (unsigned long)ret; i++)
 		if (!fill_null || before[i - filled] == PCPB_NO_PAGE)
@@ -606,8 +622,9 @@ long pcpb_alloc_pages_bulk_cpu(struct pcpb *inst, int cpu, int migratetype,
 		ret = bulk_pcp_with_events(inst, zone, cpu, migratetype, flags,
 					   nr, array, filled, fill_null);
 	else
-		ret = alloc_pages_bulk_pcp(zone, cpu, migratetype, nr, array,
-					   filled, fill_null);
+		ret = alloc_pages_bulk_pcp(
+			zone, cpu, migratetype, nr, array, filled, fill_null,
+			zone->nofragment ? ALLOC_NOFRAGMENT : 0);
 	if (ret < 0)
 		goto single;
 	return fill_null ? ret : ret - (long)start;

@@ -73,6 +73,7 @@ static const char *const free_high_names[] = { "half_high_min", "batch", NULL };
 static const char *const drain_names[] = { "chunked", "single", NULL };
 static const char *const pcp_mt_names[] = { "pageblock", "cached", NULL };
 static const char *const thp_names[] = { "never", "always", NULL };
+static const char *const zone_type_names[] = { "normal", "dma32", NULL };
 
 /*
  * The kernel profiles: the rules each sets, as a config string of the
@@ -305,6 +306,8 @@ static const struct config_key config_keys[] = {
 	  .help = "type a drain frees to: the pageblock's (v6.10), or cached at free"),
 	K("thp", KEY_ENUM, thp, .names = thp_names, .def = "always",
 	  .help = "always: min_free_kbytes raised as khugepaged does; never: THP off"),
+	K("zone", KEY_ENUM, zone_type, .names = zone_type_names, .def = "normal",
+	  .help = "normal: first passes use ALLOC_NOFRAGMENT (node 0); dma32: all-DMA32 memory, none"),
 	K("pcp", KEY_BOOL, pcp_enabled, .def = "on",
 	  .help = "off: the boot pageset, high 0 and batch 1"),
 	K("batch", KEY_INT, batch, .lo = 0, .hi = 4096, .def = "0",

@@ -40,7 +40,7 @@ const char *pcpb_lock_site_name(int site)
 
 /* What the model leaves out of the kernel; docs/design.md has the reasons. */
 static const char model_simplifications[] =
-	"one zone per node; no lowmem_reserve, highatomic, ALLOC_NOFRAGMENT, "
+	"one zone per node; no lowmem_reserve, highatomic, "
 	"watermark boost or reclaim; PCPF_FREE_HIGH_BATCH off; lock holders "
 	"preemptible (no preempt_disable()), zone->lock a sleeping mutex";
 

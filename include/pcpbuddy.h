@@ -172,6 +172,14 @@ enum pcpb_drain {
 	PCPB_DRAIN_CHUNKED, /* batch per zone->lock hold, pcp->lock cycled */
 	PCPB_DRAIN_SINGLE,  /* each overflow and decay step in one hold */
 };
+/* The zone an instance's zones model (zone=): ALLOC_NOFRAGMENT's first
+ * pass applies to a ZONE_NORMAL above DMA32, not to a machine whose memory
+ * is all DMA32 (a guest of 2 GiB or less). */
+enum pcpb_zone_type {
+	PCPB_ZONE_NORMAL,
+	PCPB_ZONE_DMA32,
+};
+
 enum pcpb_pcp_mt {
 	PCPB_PCP_MT_PAGEBLOCK, /* drains free to the pageblock's type (v6.10) */
 	PCPB_PCP_MT_CACHED,    /* to the type the page had when freed */
@@ -214,6 +222,7 @@ struct pcpb_config {
 	enum pcpb_drain drain;
 	enum pcpb_pcp_mt pcp_mt;
 	bool thp; /* thp: always; raises min_free_kbytes as khugepaged does */
+	enum pcpb_zone_type zone_type; /* zone: normal */
 	/* Bit k: config key k of the profile's rules was set explicitly to
 	 * another value than the profile's; a later kernel= keeps it. */
 	uint32_t profile_overrides;

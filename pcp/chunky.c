@@ -94,7 +94,8 @@ long chunky_refill(struct zone *zone, struct per_cpu_pages *pcp,
 		int blocks = (int)((needed - got + (1L << order) - 1) >> order);
 
 		blocks = rmqueue_bulk(zone, order, blocks, &pcp->lists[pindex],
-				      pindex, pcp->cpu, mt, PCPB_SITE_phase3);
+				      pindex, pcp->cpu, mt, PCPB_SITE_phase3,
+				      pcp->alloc_flags);
 		if (blocks) {
 			p = (long)blocks << order;
 			pcp->count += (int)p;

@@ -24,7 +24,7 @@ unsigned long pcp_refill_pop(struct zone *zone, struct per_cpu_pages *pcp,
 
 	lockdep_assert_held(&pcp->lock);
 	got = rmqueue_bulk(zone, order, nr_blocks, list, pindex, pcp->cpu, mt,
-			   PCPB_SITE_refill);
+			   PCPB_SITE_refill, pcp->alloc_flags);
 	pcp->count += got << order;
 	pcp_stat_inc(pcp, refills);
 	pcp_stat_add(pcp, refill_pages, (uint64_t)got << order);

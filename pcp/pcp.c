@@ -180,7 +180,7 @@ static __always_inline void pcp_splice_remote(struct zone *zone,
  * caller then goes to rmqueue_buddy(), as the kernel's rmqueue() does).
  */
 unsigned long rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order,
-			      int mt)
+			      int mt, unsigned int alloc_flags)
 {
 	struct per_cpu_pages *pcp = zone->per_cpu_pageset[cpu];
 	unsigned long pfn;
@@ -188,6 +188,8 @@ unsigned long rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order,
 	if (!spin_trylock(&pcp->lock, PCPB_SITE_alloc))
 		return PFN_NONE;
 	pcp_splice_remote(zone, pcp);
+	/* A refill under this hold follows the allocation's flags. */
+	pcp->alloc_flags = (uint8_t)alloc_flags;
 	/* An allocation breaks a run of frees (free_factor: before v6.7). */
 	pcp->free_count >>= 1;
 	pcp->free_factor >>= 1;
@@ -211,7 +213,8 @@ unsigned long rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order,
  * nothing could be allocated (the caller then takes one page the slow way).
  */
 long alloc_pages_bulk_pcp(struct zone *zone, int cpu, int mt, unsigned long nr,
-			  long *arr, unsigned long filled, bool fill_null)
+			  long *arr, unsigned long filled, bool fill_null,
+			  unsigned int alloc_flags)
 {
 	struct per_cpu_pages *pcp = zone->per_cpu_pageset[cpu];
 	unsigned long got = 0;
@@ -221,6 +224,7 @@ long alloc_pages_bulk_pcp(struct zone *zone, int cpu, int mt, unsigned long nr,
 	/* Unlike rmqueue_pcplist(), the kernel's bulk loop leaves
 	 * free_count alone. */
 	pcp_splice_remote(zone, pcp);
+	pcp->alloc_flags = (uint8_t)alloc_flags;
 	while (filled < nr) {
 		unsigned long pfn;
 

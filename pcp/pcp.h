@@ -62,6 +62,7 @@ struct per_cpu_pages {
 	uint8_t flags;
 	uint8_t alloc_factor; /* refill scale: batch << alloc_factor */
 	uint8_t free_factor;  /* pcp_free=free_factor: drain batch << it */
+	uint8_t alloc_flags;  /* of the allocation holding the lock */
 	int free_count;	      /* recent consecutive frees, in pages */
 	int cpu;
 	struct zone *zone;
@@ -202,13 +203,14 @@ static __always_inline unsigned long pcp_list_pop(struct zone *zone,
 }
 
 unsigned long rmqueue_pcplist(struct zone *zone, int cpu, unsigned int order,
-			      int mt);
+			      int mt, unsigned int alloc_flags);
 /* How many 2^@order blocks an empty list refills, by the profile's rule
  * (pcp_refill).  Context: pcp->lock held. */
 int pcp_refill_blocks(struct per_cpu_pages *pcp, struct zone *zone,
 		      unsigned int order);
 long alloc_pages_bulk_pcp(struct zone *zone, int cpu, int mt, unsigned long nr,
-			  long *arr, unsigned long filled, bool fill_null);
+			  long *arr, unsigned long filled, bool fill_null,
+			  unsigned int alloc_flags);
 bool free_frozen_page_commit(struct zone *zone, struct per_cpu_pages *pcp,
 			     unsigned long pfn, int mt, unsigned int order);
 bool pcp_free_account(struct zone *zone, struct per_cpu_pages *pcp,

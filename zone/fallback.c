@@ -207,15 +207,16 @@ static unsigned long steal_from(struct zone *zone, unsigned long pfn,
 	return pfn;
 }
 
-/* __rmqueue_claim(): top-down, so the emptiest-looking block goes first. */
+/* __rmqueue_claim(): top-down, so the emptiest-looking block goes first;
+ * no lower than @min_order (pageblock_order under ALLOC_NOFRAGMENT). */
 static unsigned long rmqueue_claim(struct zone *zone, unsigned int order,
-				   int start_mt)
+				   int start_mt, unsigned int min_order)
 {
 	uint64_t t0 = lock_section_begin(&zone->lock);
 	unsigned long page = PFN_NONE;
 	int cand;
 
-	for (cand = MAX_PAGE_ORDER; cand >= (int)order; cand--) {
+	for (cand = MAX_PAGE_ORDER; cand >= (int)min_order; cand--) {
 		int mt = find_suitable_fallback(zone, (unsigned int)cand,
 						start_mt, true);
 
@@ -261,11 +262,12 @@ static unsigned long rmqueue_steal(struct zone *zone, unsigned int order,
  * take the smallest instead.  Return: its type, or -1 with none anywhere.
  */
 static int fallback_search_old(struct zone *zone, unsigned int order,
-			       int start_mt, int *candp, bool *can_claim)
+			       unsigned int min_order, int start_mt, int *candp,
+			       bool *can_claim)
 {
 	int cand, mt;
 
-	for (cand = MAX_PAGE_ORDER; cand >= (int)order; cand--) {
+	for (cand = MAX_PAGE_ORDER; cand >= (int)min_order; cand--) {
 		mt = find_suitable_fallback(zone, (unsigned int)cand, start_mt,
 					    false);
 		if (mt == -1)
@@ -293,14 +295,17 @@ static int fallback_search_old(struct zone *zone, unsigned int order,
 
 /* The v6.10 __rmqueue_fallback() + steal_suitable_fallback() pair. */
 static unsigned long rmqueue_fallback_hygiene(struct zone *zone,
-					      unsigned int order, int start_mt)
+					      unsigned int order,
+					      unsigned int min_order,
+					      int start_mt)
 {
 	uint64_t t0 = lock_section_begin(&zone->lock);
 	unsigned long page = PFN_NONE;
 	int cand, mt = -1;
 	bool can_claim = false;
 
-	mt = fallback_search_old(zone, order, start_mt, &cand, &can_claim);
+	mt = fallback_search_old(zone, order, min_order, start_mt, &cand,
+				 &can_claim);
 	if (mt < 0)
 		goto out;
 
@@ -329,7 +334,7 @@ out:
  * from @start_mt's lists.  Return: whether anything moved.
  */
 static bool rmqueue_fallback_legacy(struct zone *zone, unsigned int order,
-				    int start_mt)
+				    unsigned int min_order, int start_mt)
 {
 	uint64_t t0 = lock_section_begin(&zone->lock);
 	unsigned long pfn, start, free_pages, movable, alike, b,
@@ -337,7 +342,8 @@ static bool rmqueue_fallback_legacy(struct zone *zone, unsigned int order,
 	int cand, mt = -1;
 	bool can_claim = false;
 
-	mt = fallback_search_old(zone, order, start_mt, &cand, &can_claim);
+	mt = fallback_search_old(zone, order, min_order, start_mt, &cand,
+				 &can_claim);
 	if (mt < 0) {
 		lock_section_end(&zone->lock, PCPB_SITE_steal, t0);
 		return false;
@@ -409,8 +415,13 @@ bool cma_over_half(struct zone *zone, int mt)
 }
 
 unsigned long rmqueue_locked(struct zone *zone, unsigned int order, int mt,
-			     enum rmqueue_mode *mode)
+			     enum rmqueue_mode *mode, unsigned int alloc_flags)
 {
+	bool nofragment = alloc_flags & ALLOC_NOFRAGMENT;
+	/* Under ALLOC_NOFRAGMENT a fallback takes whole pageblocks only. */
+	unsigned int min_order = nofragment && order < zone->pageblock_order
+					 ? zone->pageblock_order
+					 : order;
 	unsigned long page;
 
 	lockdep_assert_held(&zone->lock);
@@ -425,7 +436,7 @@ unsigned long rmqueue_locked(struct zone *zone, unsigned int order, int mt,
 		if (page == PFN_NONE)
 			page = rmqueue_cma(zone, order, mt);
 		if (page == PFN_NONE &&
-		    rmqueue_fallback_legacy(zone, order, mt))
+		    rmqueue_fallback_legacy(zone, order, min_order, mt))
 			page = rmqueue_smallest_locked(zone, order, mt);
 		return page;
 	}
@@ -434,7 +445,8 @@ unsigned long rmqueue_locked(struct zone *zone, unsigned int order, int mt,
 		if (page == PFN_NONE)
 			page = rmqueue_cma(zone, order, mt);
 		if (page == PFN_NONE)
-			page = rmqueue_fallback_hygiene(zone, order, mt);
+			page = rmqueue_fallback_hygiene(zone, order, min_order,
+							mt);
 		return page;
 	}
 
@@ -452,7 +464,7 @@ unsigned long rmqueue_locked(struct zone *zone, unsigned int order, int mt,
 		}
 		/* fallthrough */
 	case RMQUEUE_CLAIM:
-		page = rmqueue_claim(zone, order, mt);
+		page = rmqueue_claim(zone, order, mt, min_order);
 		if (page != PFN_NONE) {
 			/* The claim refilled mt's lists: back to NORMAL. */
 			*mode = RMQUEUE_NORMAL;
@@ -460,6 +472,8 @@ unsigned long rmqueue_locked(struct zone *zone, unsigned int order, int mt,
 		}
 		/* fallthrough */
 	case RMQUEUE_STEAL:
+		if (nofragment)
+			break;
 		page = rmqueue_steal(zone, order, mt);
 		if (page != PFN_NONE) {
 			*mode = RMQUEUE_STEAL;
@@ -485,7 +499,7 @@ static uint64_t refill_cost(const struct zone *zone)
  */
 int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
 		 struct pfn_list *list, unsigned int pindex, int cpu, int mt,
-		 enum pcpb_lock_site site)
+		 enum pcpb_lock_site site, unsigned int alloc_flags)
 {
 	enum rmqueue_mode mode = RMQUEUE_NORMAL;
 	uint64_t cost0, cost;
@@ -499,7 +513,7 @@ int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
 
 		if (zone->fallback != PCPB_FALLBACK_CACHED)
 			mode = RMQUEUE_NORMAL;
-		pfn = rmqueue_locked(zone, order, mt, &mode);
+		pfn = rmqueue_locked(zone, order, mt, &mode, alloc_flags);
 		if (pfn == PFN_NONE)
 			break;
 		page = pfn_to_page(zone, pfn);
@@ -521,13 +535,14 @@ int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
 }
 
 /* rmqueue_buddy(): one allocation straight from the zone. */
-unsigned long rmqueue_buddy(struct zone *zone, unsigned int order, int mt)
+unsigned long rmqueue_buddy(struct zone *zone, unsigned int order, int mt,
+			    unsigned int alloc_flags)
 {
 	enum rmqueue_mode mode = RMQUEUE_NORMAL;
 	unsigned long pfn;
 
 	spin_lock(&zone->lock, PCPB_SITE_alloc);
-	pfn = rmqueue_locked(zone, order, mt, &mode);
+	pfn = rmqueue_locked(zone, order, mt, &mode, alloc_flags);
 	if (pfn != PFN_NONE) {
 		prep_new_page(pfn_to_page(zone, pfn), order, mt);
 		zone->stats.ops[PCPB_OP_alloc]++;

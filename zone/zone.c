@@ -46,6 +46,10 @@ int zone_init(struct zone *zone, struct page *memmap,
 		.drain_all_whole = p->cfg->kernel == PCPB_KERNEL_6_1 ||
 				   p->cfg->kernel == PCPB_KERNEL_6_6,
 	};
+	/* alloc_flags_nofragment(): on more than one node only a node whose
+	 * DMA32 zone is populated, node 0 on x86-64. */
+	zone->nofragment =
+		p->cfg->zone_type == PCPB_ZONE_NORMAL && p->node == 0;
 	zone->remote_free = p->cfg->remote_free;
 	zone->phase0_bound = p->cfg->phase0_bound;
 	zone->phase0_scan_limit = p->cfg->phase0_scan_limit;

@@ -201,6 +201,9 @@ struct zone {
 	struct per_cpu_pages **per_cpu_pageset; /* [nr_cpus] */
 	int pageset_high_min, pageset_high_max, pageset_batch;
 	struct kernel_rules rules;
+	/* A ZONE_NORMAL with a DMA32 zone below it: allocations from it
+	 * start with ALLOC_NOFRAGMENT (zone=normal on node 0). */
+	bool nofragment;
 	/* The PCP policy (pcp/policy.h): set by zone_pageset_params(). */
 	const struct pcp_policy *pcp_policy;
 	bool owns_blocks; /* its pageblocks get owner CPUs (owned.c) */
@@ -376,12 +379,21 @@ int owned_verify(struct zone *zone, char *msg, size_t len);
 /* fallback.c: migratetype fallback and the rmqueue entry points */
 int find_suitable_fallback(struct zone *zone, unsigned int order,
 			   int migratetype, bool claimable);
+/*
+ * The kernel's ALLOC_NOFRAGMENT (alloc_flags_nofragment()): the first pass
+ * of an allocation from a ZONE_NORMAL above a DMA32 zone may fall back
+ * only by claiming whole pageblocks, never by stealing; the zonelist is
+ * walked again without it when it fails.
+ */
+#define ALLOC_NOFRAGMENT (1U << 0)
+
 unsigned long rmqueue_locked(struct zone *zone, unsigned int order, int mt,
-			     enum rmqueue_mode *mode);
+			     enum rmqueue_mode *mode, unsigned int alloc_flags);
 bool cma_over_half(struct zone *zone, int mt);
 int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
 		 struct pfn_list *list, unsigned int pindex, int cpu, int mt,
-		 enum pcpb_lock_site site);
-unsigned long rmqueue_buddy(struct zone *zone, unsigned int order, int mt);
+		 enum pcpb_lock_site site, unsigned int alloc_flags);
+unsigned long rmqueue_buddy(struct zone *zone, unsigned int order, int mt,
+			    unsigned int alloc_flags);
 
 #endif /* PCPB_ZONE_H */

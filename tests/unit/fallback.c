@@ -30,7 +30,7 @@ static unsigned long fallback_alloc(unsigned int order, int mt)
 	unsigned long pfn;
 
 	zlock(z);
-	pfn = rmqueue_locked(z, order, mt, &mode);
+	pfn = rmqueue_locked(z, order, mt, &mode, 0);
 	if (pfn != PFN_NONE)
 		prep_new_page(pfn_to_page(z, pfn), order, mt);
 	zunlock(z);
@@ -255,7 +255,7 @@ static void refill_unmovable(uint64_t *searches, uint64_t *claims,
 	pcpb_stats_reset(inst);
 	pfn_list_init(&list);
 	got = rmqueue_bulk(z, 0, count, &list, 0, 0, MIGRATE_UNMOVABLE,
-			   PCPB_SITE_refill);
+			   PCPB_SITE_refill, 0);
 	cr_assert_eq(got, count);
 	*searches = work(inst, PCPB_WORK_fallback_searches);
 	*claims = work(inst, PCPB_WORK_claims);
@@ -302,4 +302,82 @@ Test(modes, cached_searches_far_less_than_smallest_on_the_same_refill)
 		  "searches: cached %llu smallest %llu",
 		  (unsigned long long)cachedm[0],
 		  (unsigned long long)smallest[0]);
+}
+
+/*
+ * ALLOC_NOFRAGMENT (the first pass from a ZONE_NORMAL): a fallback may only
+ * take whole pageblocks.  With block 0 in use and block 1 half used, an
+ * unmovable request finds nothing that large: every mode refuses, where
+ * without the flag it claims the half-free block (or steals, legacy).
+ */
+static unsigned long alloc_flags_on_half_used(const char *mode,
+					      unsigned int alloc_flags)
+{
+	enum rmqueue_mode m = RMQUEUE_NORMAL;
+	unsigned long a, b, pfn;
+
+	setup_small(mode);
+	a = take(z, 9, MIGRATE_MOVABLE);
+	b = take(z, 8, MIGRATE_MOVABLE);
+	zlock(z);
+	pfn = rmqueue_locked(z, 0, MIGRATE_UNMOVABLE, &m, alloc_flags);
+	if (pfn != PFN_NONE)
+		prep_new_page(pfn_to_page(z, pfn), 0, MIGRATE_UNMOVABLE);
+	zunlock(z);
+	if (pfn != PFN_NONE)
+		give_back(z, pfn, 0);
+	give_back(z, b, 8);
+	give_back(z, a, 9);
+	teardown();
+	return pfn;
+}
+
+Test(modes, nofragment_refuses_to_fall_back_below_a_pageblock)
+{
+	static const char *const modes[] = { "legacy", "hygiene", "smallest",
+					     "cached" };
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		cr_assert_eq(
+			alloc_flags_on_half_used(modes[i], ALLOC_NOFRAGMENT),
+			PFN_NONE, "%s took a fragment", modes[i]);
+		cr_assert_neq(alloc_flags_on_half_used(modes[i], 0), PFN_NONE,
+			      "%s found nothing without the flag", modes[i]);
+	}
+}
+
+/* A whole free pageblock of another type is still claimed under it. */
+Test(modes, nofragment_claims_a_whole_free_block, .fini = teardown)
+{
+	enum rmqueue_mode m = RMQUEUE_NORMAL;
+	unsigned long a, pfn;
+
+	setup_small("cached");
+	a = take(z, 9, MIGRATE_MOVABLE); /* block 0; block 1 stays free */
+	zlock(z);
+	pfn = rmqueue_locked(z, 0, MIGRATE_UNMOVABLE, &m, ALLOC_NOFRAGMENT);
+	prep_new_page(pfn_to_page(z, pfn), 0, MIGRATE_UNMOVABLE);
+	zunlock(z);
+	cr_assert_geq(pfn, 512);
+	cr_assert_eq(get_pfnblock_migratetype(z, 512), MIGRATE_UNMOVABLE);
+	give_back(z, pfn, 0);
+	give_back(z, a, 9);
+}
+
+/* The allocator's second pass drops the flag: the request is served. */
+Test(modes, nofragment_first_pass_then_fragmenting_pass, .fini = teardown)
+{
+	unsigned long a, b;
+	long pfn;
+
+	setup_small("cached");
+	a = take(z, 9, MIGRATE_MOVABLE);
+	b = take(z, 8, MIGRATE_MOVABLE);
+	cr_assert(z->nofragment, "zone=normal is the default");
+	pfn = pcpb_alloc_pages_cpu(inst, 0, 0, PCPB_MT_UNMOVABLE, 0);
+	cr_assert_geq(pfn, 512, "served from block 1 by the second pass");
+	cr_assert_eq(pcpb_free_pages_cpu(inst, 0, (unsigned long)pfn, 0), 0);
+	give_back(z, b, 8);
+	give_back(z, a, 9);
 }

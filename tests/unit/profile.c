@@ -187,7 +187,7 @@ Test(profile, bulk_allocation_leaves_free_count_alone)
 	spin_lock_quiet(&pcp->lock);
 	spin_unlock_quiet(&pcp->lock);
 	cr_assert_eq(alloc_pages_bulk_pcp(zone0(inst), 0, MIGRATE_MOVABLE, 8,
-					  arr, 0, true),
+					  arr, 0, true, 0),
 		     8);
 	cr_assert_eq(pcp->free_count, before, "free_count %d, was %d",
 		     pcp->free_count, before);
