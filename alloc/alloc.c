@@ -164,6 +164,7 @@ static int setup_zones_and_pcps(struct pcpb *inst)
 			.lockstat = inst->cfg.lockstat,
 			.cma_pages = cma_pages_per_node(inst),
 			.cfg = &inst->cfg,
+			.mobility_disabled = inst->mobility_disabled,
 		};
 
 		inst->zones[n] = aligned_alloc(64, sizeof(struct zone));
@@ -255,6 +256,13 @@ int pcpb_create(const struct pcpb_config *cfg, struct pcpb **out)
 		(unsigned long)(cfg->memory_bytes >> PCPB_PAGE_SHIFT) /
 		(unsigned long)inst->nr_nodes / chunk * chunk;
 	inst->nr_pages = inst->pages_per_node * (unsigned long)inst->nr_nodes;
+	/* build_all_zonelists(): fewer pages than pageblock_nr_pages *
+	 * MIGRATE_TYPES disable grouping by mobility. */
+	inst->mobility_disabled =
+		cfg->grouping == PCPB_GROUPING_OFF ||
+		(cfg->grouping == PCPB_GROUPING_AUTO &&
+		 inst->nr_pages < ((unsigned long)MIGRATE_TYPES
+				   << cfg->pageblock_order));
 	if (!inst->pages_per_node) {
 		free(inst);
 		return -EINVAL;
@@ -467,6 +475,9 @@ long pcpb_alloc_pages_cpu(struct pcpb *inst, int cpu, unsigned int order,
 		atomic_add(&inst->einval, 1);
 		return -EINVAL;
 	}
+	/* gfp_migratetype() without grouping by mobility. */
+	if (unlikely(inst->mobility_disabled))
+		migratetype = MIGRATE_UNMOVABLE;
 	pfn = get_page_from_freelist(inst, cpu, order, migratetype, flags,
 				     WMARK_LOW);
 	if (likely(pfn != PFN_NONE))
@@ -602,6 +613,8 @@ long pcpb_alloc_pages_bulk_cpu(struct pcpb *inst, int cpu, int migratetype,
 			atomic_add(&inst->einval, 1);
 		return -EINVAL;
 	}
+	if (unlikely(inst->mobility_disabled))
+		migratetype = MIGRATE_UNMOVABLE;
 	if (fill_null)
 		while (filled < nr && array[filled] != PCPB_NO_PAGE)
 			filled++;

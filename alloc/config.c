@@ -74,6 +74,7 @@ static const char *const drain_names[] = { "chunked", "single", NULL };
 static const char *const pcp_mt_names[] = { "pageblock", "cached", NULL };
 static const char *const thp_names[] = { "never", "always", NULL };
 static const char *const zone_type_names[] = { "normal", "dma32", NULL };
+static const char *const grouping_names[] = { "auto", "on", "off", NULL };
 
 /*
  * The kernel profiles: the rules each sets, as a config string of the
@@ -308,6 +309,8 @@ static const struct config_key config_keys[] = {
 	  .help = "always: min_free_kbytes raised as khugepaged does; never: THP off"),
 	K("zone", KEY_ENUM, zone_type, .names = zone_type_names, .def = "normal",
 	  .help = "normal: first passes use ALLOC_NOFRAGMENT (node 0); dma32: all-DMA32 memory, none"),
+	K("grouping", KEY_ENUM, grouping, .names = grouping_names, .def = "auto",
+	  .help = "group pages by mobility; auto: off below 12 MiB (pageblock x MIGRATE_TYPES)"),
 	K("pcp", KEY_BOOL, pcp_enabled, .def = "on",
 	  .help = "off: the boot pageset, high 0 and batch 1"),
 	K("batch", KEY_INT, batch, .lo = 0, .hi = 4096, .def = "0",

@@ -27,6 +27,9 @@ struct pcpb {
 	struct pcpb_config cfg;
 	int nr_nodes, nr_cpus;
 	unsigned long nr_pages, pages_per_node;
+	/* build_all_zonelists(): too few pages to group by mobility, so
+	 * every allocation is unmovable (gfp_migratetype()). */
+	bool mobility_disabled;
 	struct page *memmap;
 	size_t memmap_bytes;
 	char *backing;

@@ -180,6 +180,14 @@ enum pcpb_zone_type {
 	PCPB_ZONE_DMA32,
 };
 
+/* Grouping pages by mobility (grouping=): off, every allocation and every
+ * pageblock is unmovable, as on a kernel with too little memory. */
+enum pcpb_grouping {
+	PCPB_GROUPING_AUTO,
+	PCPB_GROUPING_ON,
+	PCPB_GROUPING_OFF,
+};
+
 enum pcpb_pcp_mt {
 	PCPB_PCP_MT_PAGEBLOCK, /* drains free to the pageblock's type (v6.10) */
 	PCPB_PCP_MT_CACHED,    /* to the type the page had when freed */
@@ -223,6 +231,9 @@ struct pcpb_config {
 	enum pcpb_pcp_mt pcp_mt;
 	bool thp; /* thp: always; raises min_free_kbytes as khugepaged does */
 	enum pcpb_zone_type zone_type; /* zone: normal */
+	/* grouping: auto; page_group_by_mobility_disabled below
+	 * pageblock_nr_pages * MIGRATE_TYPES pages (12 MiB), as the kernel */
+	enum pcpb_grouping grouping;
 	/* Bit k: config key k of the profile's rules was set explicitly to
 	 * another value than the profile's; a later kernel= keeps it. */
 	uint32_t profile_overrides;

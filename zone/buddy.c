@@ -50,6 +50,9 @@ static void account_block_free(struct zone *zone, unsigned long pfn,
 void set_pageblock_migratetype(struct zone *zone, unsigned long pfn, int mt)
 {
 	lockdep_assert_held(&zone->lock);
+	/* Without grouping by mobility every PCP type is unmovable. */
+	if (zone->mobility_disabled && mt < MIGRATE_PCPTYPES)
+		mt = MIGRATE_UNMOVABLE;
 	WRITE_ONCE(pfn_to_pageblock(zone, pfn)->migratetype, (uint8_t)mt);
 }
 

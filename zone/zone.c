@@ -50,6 +50,7 @@ int zone_init(struct zone *zone, struct page *memmap,
 	 * DMA32 zone is populated, node 0 on x86-64. */
 	zone->nofragment =
 		p->cfg->zone_type == PCPB_ZONE_NORMAL && p->node == 0;
+	zone->mobility_disabled = p->mobility_disabled;
 	zone->remote_free = p->cfg->remote_free;
 	zone->phase0_bound = p->cfg->phase0_bound;
 	zone->phase0_scan_limit = p->cfg->phase0_scan_limit;
@@ -91,7 +92,8 @@ int zone_init(struct zone *zone, struct page *memmap,
 		pbd->migratetype =
 			i >= nr_blocks - (p->cma_pages >> p->pageblock_order)
 				? MIGRATE_CMA
-				: MIGRATE_MOVABLE;
+			: p->mobility_disabled ? MIGRATE_UNMOVABLE
+					       : MIGRATE_MOVABLE;
 		pbd->cpu_node.next = pbd->cpu_node.prev = PFN_NIL;
 	}
 	for (i = 0; i < NR_PAGE_ORDERS; i++) {

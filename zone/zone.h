@@ -204,6 +204,8 @@ struct zone {
 	/* A ZONE_NORMAL with a DMA32 zone below it: allocations from it
 	 * start with ALLOC_NOFRAGMENT (zone=normal on node 0). */
 	bool nofragment;
+	/* page_group_by_mobility_disabled: every block unmovable. */
+	bool mobility_disabled;
 	/* The PCP policy (pcp/policy.h): set by zone_pageset_params(). */
 	const struct pcp_policy *pcp_policy;
 	bool owns_blocks; /* its pageblocks get owner CPUs (owned.c) */
@@ -326,6 +328,7 @@ struct zone_params {
 	int node, zone_idx, nr_cpus;
 	bool lockstat;
 	const struct pcpb_config *cfg; /* policy knobs */
+	bool mobility_disabled;
 };
 int zone_init(struct zone *zone, struct page *memmap,
 	      const struct zone_params *p);

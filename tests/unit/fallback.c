@@ -19,7 +19,9 @@ static void setup_small(const char *mode)
 {
 	char kv[128];
 
-	snprintf(kv, sizeof(kv), "pcp=off,memory=4M,fallback=%s", mode);
+	/* Grouping by mobility on: the kernel turns it off below 12 MiB. */
+	snprintf(kv, sizeof(kv), "pcp=off,memory=4M,grouping=on,fallback=%s",
+		 mode);
 	inst = make_inst(kv);
 	z = zone0(inst);
 }

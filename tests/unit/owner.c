@@ -378,7 +378,7 @@ Test(owner, every_phase_is_reached_on_a_zone_built_for_it)
 	long a, b, c;
 	unsigned long broken;
 
-	inst = make_inst("policy=owner,memory=4M");
+	inst = make_inst("policy=owner,memory=4M,grouping=on");
 	z = zone0(inst);
 	a = alloc_on(1, 0, PCPB_MT_MOVABLE); /* Phase 1: a whole free block */
 	cr_assert_eq(stats().owner[PCPB_OWN_refills_phase1], 1);

@@ -306,3 +306,25 @@ Test(profile, v6_1_drains_to_the_type_cached_at_free)
 	cr_assert_eq(drained_to("kernel=6.1,pcp_mt=pageblock,memory=16M"),
 		     MIGRATE_UNMOVABLE);
 }
+
+/* Below pageblock_nr_pages * MIGRATE_TYPES pages (12 MiB) the kernel does
+ * not group by mobility: every block and every allocation is unmovable. */
+Test(profile, small_instances_do_not_group_by_mobility)
+{
+	struct pcpb_stats st;
+	long pfn;
+
+	inst = make_inst("memory=8M");
+	pfn = alloc_on(0, 0, PCPB_MT_MOVABLE);
+	cr_assert_eq(get_pfnblock_migratetype(zone0(inst), (unsigned long)pfn),
+		     MIGRATE_UNMOVABLE);
+	st = stats();
+	cr_assert_eq(st.pageblocks_by_mt[PCPB_MT_UNMOVABLE], st.pageblocks);
+	free_on(0, pfn, 0);
+	teardown();
+	inst = make_inst("memory=12M");
+	pfn = alloc_on(0, 0, PCPB_MT_MOVABLE);
+	cr_assert_eq(get_pfnblock_migratetype(zone0(inst), (unsigned long)pfn),
+		     MIGRATE_MOVABLE, "12 MiB: grouped");
+	free_on(0, pfn, 0);
+}
