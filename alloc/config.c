@@ -725,6 +725,50 @@ int config_validate(const struct pcpb_config *cfg, char *err, size_t len)
 				"config: policy=owner needs freelist hygiene, not fallback=legacy (kernel=6.1 and 6.6 set it; add fallback=hygiene,pcp_mt=pageblock)");
 		return -EINVAL;
 	}
+	if (cfg->policy != PCPB_POLICY_OWNER) {
+		struct pcpb_config def;
+		static const char *const owner_keys[] = { "remote_free",
+							  "phase0_bound",
+							  "owned_lists",
+							  "owner_merge" };
+		size_t k_idx;
+
+		/* A knob of the owner policy set under another one would
+		 * be printed as if it applied. */
+		pcpb_config_init(&def);
+		for (k_idx = 0; k_idx < ARRAY_SIZE(owner_keys); k_idx++) {
+			const struct config_key *k =
+				find_key(owner_keys[k_idx]);
+
+			if (load(cfg, k) != load(&def, k) ||
+			    (!strcmp(k->name, "phase0_bound") &&
+			     cfg->phase0_scan_limit != def.phase0_scan_limit)) {
+				if (err)
+					snprintf(
+						err, len,
+						"config: %s applies to policy=owner only",
+						k->name);
+				return -EINVAL;
+			}
+		}
+	}
+	if (cfg->high_max && !cfg->high_min && cfg->pcp_enabled) {
+		/* zone_highsize() never goes below four batches: an explicit
+		 * high_max under that would be raised behind the user. */
+		unsigned long managed =
+			(unsigned long)(cfg->memory_bytes >> 12) /
+			(unsigned long)nodes;
+		int batch = cfg->batch ? cfg->batch : batchsize_of(managed);
+
+		if (cfg->high_max < 4 * batch) {
+			if (err)
+				snprintf(
+					err, len,
+					"config: high_max=%d is below four batches (%d): set high_min too, or a smaller batch",
+					cfg->high_max, 4 * batch);
+			return -EINVAL;
+		}
+	}
 	if (cfg->pcp_mt == PCPB_PCP_MT_CACHED &&
 	    cfg->fallback != PCPB_FALLBACK_LEGACY) {
 		if (err)

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/jsonstr.h"
 #include "internal.h"
 
 static const char *const mt_names[] = { "unmovable",  "movable", "reclaimable",
@@ -383,7 +384,7 @@ static void em_str(struct emit *e, const char *key, const char *v)
 {
 	if (e->json) {
 		em_key(e, key);
-		fprintf(e->f, "\"%s\"", v);
+		json_fputs_string(e->f, v);
 	} else {
 		em_csv_key(e, key);
 		/* RFC 4180: a value with a comma or a quote is quoted. */

@@ -23,14 +23,19 @@
 #include <string.h>
 
 /* min(managed / 4096, 64), clamped to 2^n - 1: 63 for zones >= 1 GiB. */
-int zone_batchsize(const struct zone *zone)
+int batchsize_of(unsigned long managed_pages)
 {
-	unsigned long batch = min(zone->managed_pages >> 10, 256UL) / 4;
+	unsigned long batch = min(managed_pages >> 10, 256UL) / 4;
 
 	if (batch < 1)
 		batch = 1;
 	batch = rounddown_pow_of_two(batch + batch / 2) - 1;
 	return max((int)batch, 1);
+}
+
+int zone_batchsize(const struct zone *zone)
+{
+	return batchsize_of(zone->managed_pages);
 }
 
 /* @fraction 0: the low watermark split over the node's CPUs (high_min);

@@ -149,6 +149,8 @@ struct pcp_params {
 	int nr_node_cpus;	       /* CPUs sharing the zone's node */
 };
 
+/* zone_batchsize() of a zone of @managed_pages. */
+int batchsize_of(unsigned long managed_pages);
 int zone_batchsize(const struct zone *zone);
 int zone_highsize(const struct zone *zone, int batch, int fraction,
 		  int nr_node_cpus);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../util/jsonstr.h"
 #include "shim.h"
 
 static const char *const pass_names[NR_PASS] = {
@@ -109,10 +110,12 @@ static void json_threads(FILE *f, const char *key, bool by_frees)
 	for (k = 0; k < n; k++) {
 		struct shim_thread *t = &shim.threads[top[k]];
 
+		fprintf(f, "%s\n      {\"tid\": %d, \"name\": ", k ? "," : "",
+			(int)t->tid);
+		json_fputs_string(f, t->name);
 		fprintf(f,
-			"%s\n      {\"tid\": %d, \"name\": \"%s\", \"vcpu\": %d, \"allocs\": %llu, \"frees\": %llu, \"frees_remote\": %llu}",
-			k ? "," : "", (int)t->tid, t->name, t->vcpu,
-			(unsigned long long)t->allocs,
+			", \"vcpu\": %d, \"allocs\": %llu, \"frees\": %llu, \"frees_remote\": %llu}",
+			t->vcpu, (unsigned long long)t->allocs,
 			(unsigned long long)t->frees,
 			(unsigned long long)t->frees_remote);
 	}

@@ -18,6 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../util/number.h"
+#include "../util/jsonstr.h"
 #include "runs.h"
 
 static const char compare_usage[] =
@@ -120,16 +122,18 @@ static void print_json(const char *name, const struct wl_opts *o,
 {
 	int i, k;
 
-	printf("{\n  \"workload\": \"%s\",\n  \"runs\": %d,\n  \"seed\": %llu,\n"
-	       "  \"results\": [",
-	       name, runs, (unsigned long long)o->seed);
+	printf("{\n  \"workload\": ");
+	json_fputs_string(stdout, name);
+	printf(",\n  \"runs\": %d,\n  \"seed\": %llu,\n  \"results\": [", runs,
+	       (unsigned long long)o->seed);
 	for (i = 0; i < n; i++) {
 		const char *parts[3] = { "median", "min", "max" };
 		double *vals[3] = { cs[i].median, cs[i].lo, cs[i].hi };
 		int p;
 
-		printf("%s\n    {\n      \"config\": \"%s\",\n", i ? "," : "",
-		       cs[i].kv);
+		printf("%s\n    {\n      \"config\": ", i ? "," : "");
+		json_fputs_string(stdout, cs[i].kv);
+		printf(",\n");
 		printf("      \"ratio_throughput\": %.6g,\n",
 		       cs[0].median[M_throughput] > 0
 			       ? cs[i].median[M_throughput] /
@@ -204,11 +208,10 @@ int cmd_compare_main(int argc, char **argv)
 				return 2;
 			}
 		} else if (!strcmp(argv[i], "--runs")) {
-			char *end;
+			double x;
 
 			if (i + 1 >= argc ||
-			    (runs = (int)strtol(argv[i + 1], &end, 10),
-			     *end || runs < 1 || runs > MAX_RUNS)) {
+			    parse_number(argv[i + 1], 1, MAX_RUNS, true, &x)) {
 				free(rest);
 				return wl_usage_error(
 					"pcpbuddy compare",
@@ -216,6 +219,7 @@ int cmd_compare_main(int argc, char **argv)
 					i + 1 < argc ? argv[i + 1] : "",
 					MAX_RUNS);
 			}
+			runs = (int)x;
 			i++;
 		} else if (!strcmp(argv[i], "--metrics")) {
 			if (i + 1 >= argc || parse_metrics(argv[i + 1])) {

@@ -24,6 +24,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../util/jsonstr.h"
+#include "../util/number.h"
 #include "json.h"
 #include "commands.h"
 
@@ -199,14 +201,14 @@ int cmd_exec_main(int argc, char **argv)
 				configs[nc++] = argv[++i];
 			}
 		} else if (!strcmp(a, "--runs") && v) {
-			char *end;
+			double x;
 
-			runs = (int)strtol(v, &end, 10);
-			if (*end || runs < 1 || runs > EXEC_MAX_RUNS)
+			if (parse_number(v, 1, EXEC_MAX_RUNS, true, &x))
 				return wl_usage_error(
 					"pcpbuddy exec",
 					"--runs: '%s' is not 1..%d", v,
 					EXEC_MAX_RUNS);
+			runs = (int)x;
 			i++;
 		} else if (!strcmp(a, "--mode") && v) {
 			if (strcmp(v, "fault") && strcmp(v, "eager"))
@@ -262,11 +264,13 @@ int cmd_exec_main(int argc, char **argv)
 		}
 	rmdir(dir);
 	if (!rc && json) {
-		printf("{\"program\": \"%s\", \"runs\": %d, \"results\": [",
-		       argv[dash + 1], runs);
+		printf("{\"program\": ");
+		json_fputs_string(stdout, argv[dash + 1]);
+		printf(", \"runs\": %d, \"results\": [", runs);
 		for (c = 0; c < nc; c++) {
-			printf("%s\n  {\"config\": \"%s\", \"runs\": [",
-			       c ? "," : "", configs[c] ? configs[c] : "");
+			printf("%s\n  {\"config\": ", c ? "," : "");
+			json_fputs_string(stdout, configs[c] ? configs[c] : "");
+			printf(", \"runs\": [");
 			for (r = 0; r < runs; r++) {
 				printf("%s\n    {", r ? "," : "");
 				for (k = 0; k < NR_EXEC_METRICS; k++)

@@ -10,6 +10,7 @@
  * Invariants: none.  Locking: single-threaded until a driver starts.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,15 +329,26 @@ static const struct command {
 int main(int argc, char **argv)
 {
 	size_t i;
+	int rc = -1;
 
 	if (argc < 2)
-		return showcase();
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		rc = showcase();
+	for (i = 0; rc < 0 && i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].main(argc - 1, argv + 1);
-	if (wl_find(argv[1]))
-		return wl_run_main(wl_find(argv[1]), argc - 1, argv + 1);
-	fprintf(stderr, "pcpbuddy: unknown command '%s' (try --help)\n",
-		argv[1]);
-	return 2;
+			rc = commands[i].main(argc - 1, argv + 1);
+	if (rc < 0 && wl_find(argv[1]))
+		rc = wl_run_main(wl_find(argv[1]), argc - 1, argv + 1);
+	if (rc < 0) {
+		fprintf(stderr, "pcpbuddy: unknown command '%s' (try --help)\n",
+			argv[1]);
+		return 2;
+	}
+	/* What went to stdout must have got there (a full disk, EIO). */
+	errno = 0;
+	if ((fflush(stdout) || ferror(stdout)) && !rc) {
+		fprintf(stderr, "pcpbuddy: writing standard output: %s\n",
+			strerror(errno ? errno : EIO));
+		rc = 1;
+	}
+	return rc;
 }

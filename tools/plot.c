@@ -5,6 +5,13 @@
  * error bars, drawn by gnuplot (pngcairo, noenhanced so '_' stays '_').
  * An axis goes logarithmic when its values span 8x (x) or 100x (y).
  *
+ * No string from the input or the command line reaches gnuplot as it is:
+ * labels and titles are reduced to a safe set of characters (no quote,
+ * backquote, backslash, '@' or control character can open a command),
+ * and a path that needs quoting is refused.  The image is drawn into a
+ * temporary file beside the target, renamed into place when gnuplot
+ * succeeded.
+ *
  * Invariants: nothing is written unless the input parsed.
  * Locking: none.
  */
@@ -14,16 +21,60 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include <sys/stat.h>
+
+#include "../util/outfile.h"
 #include "commands.h"
+#include "json.h"
 
 static const char plot_usage[] =
-	"usage: pcpbuddy plot SWEEP.json -o OUT.png [--metric NAME] [--title T]\n"
+	"usage: pcpbuddy plot SWEEP.json -o OUT.{png,svg,pdf} [--metric NAME]\n"
+	"                     [--title T]\n"
 	"\n"
 	"Draws a 'pcpbuddy sweep' table with gnuplot: one line per\n"
 	"configuration, the metric (default throughput) against the swept\n"
-	"parameter, error bars from min to max over the runs.\n"
+	"parameter, error bars from min to max over the runs.  The format\n"
+	"follows the extension (pngcairo, svg, pdfcairo); -o - writes PNG to\n"
+	"standard output.\n"
 	"Exit: 0 ok, 1 gnuplot failed, 2 bad arguments or input.\n";
+
+/* A label for gnuplot: safe characters kept, the rest become '?'. */
+static void safe_label(char *dst, size_t len, const char *src)
+{
+	size_t i;
+
+	for (i = 0; src && src[i] && i + 1 < len; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		dst[i] = (c >= 0x20 && c < 0x7f && !strchr("'\"`\\@$", c))
+				 ? (char)c
+				 : '?';
+	}
+	dst[i] = '\0';
+}
+
+/* A path gnuplot can take in single quotes without any escaping. */
+static bool path_is_plain(const char *p)
+{
+	for (; *p; p++)
+		if ((unsigned char)*p < 0x20 || strchr("'`@$\\", *p))
+			return false;
+	return true;
+}
+
+/* The cairo terminal for @out's extension, or NULL. */
+static const char *terminal_for(const char *out)
+{
+	const char *dot = strrchr(out, '.');
+
+	if (!strcmp(out, "-") || (dot && !strcmp(dot, ".png")))
+		return "pngcairo size 900,560 noenhanced";
+	if (dot && !strcmp(dot, ".svg"))
+		return "svg size 900,560 noenhanced";
+	if (dot && !strcmp(dot, ".pdf"))
+		return "pdfcairo size 9in,5.6in noenhanced";
+	return NULL;
+}
 
 static int metric_index(const struct json *metrics, const char *name)
 {
@@ -50,7 +101,10 @@ int cmd_plot_main(int argc, char **argv)
 	const struct json *results, *metrics, *param;
 	double xmin = INFINITY, xmax = 0, ymin = INFINITY, ymax = 0;
 	struct json *root;
-	char err[128], *text;
+	char err[128], *text, label[256], label2[256];
+	const char *term;
+	struct outfile of;
+	struct stat sb;
 	int i, j, m, rc;
 	FILE *gp;
 
@@ -74,6 +128,19 @@ int cmd_plot_main(int argc, char **argv)
 	if (!in || !out)
 		return wl_usage_error("pcpbuddy plot",
 				      "needs SWEEP.json and -o OUT.png");
+	term = terminal_for(out);
+	if (!term)
+		return wl_usage_error(
+			"pcpbuddy plot",
+			"-o %s: the extension must be .png, .svg or .pdf", out);
+	if (!path_is_plain(out))
+		return wl_usage_error(
+			"pcpbuddy plot",
+			"-o: a path with quotes, '@', '$', '\\' or control characters is refused");
+	if (stat(in, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		fprintf(stderr, "pcpbuddy plot: %s: not a file\n", in);
+		return 2;
+	}
 	text = wl_slurp(in);
 	if (!text) {
 		fprintf(stderr, "pcpbuddy plot: %s: %s\n", in, strerror(errno));
@@ -114,23 +181,40 @@ int cmd_plot_main(int argc, char **argv)
 			ymax = fmax(ymax, y);
 		}
 	}
-	gp = popen("gnuplot", "w");
-	if (!gp) {
-		fprintf(stderr, "pcpbuddy plot: cannot run gnuplot\n");
+	rc = outfile_open(&of, out);
+	if (rc) {
+		fprintf(stderr, "pcpbuddy plot: -o %s: %s\n", out,
+			strerror(-rc));
 		json_free(root);
 		free(root);
 		return 1;
 	}
+	gp = popen("gnuplot", "w");
+	if (!gp) {
+		fprintf(stderr, "pcpbuddy plot: cannot run gnuplot\n");
+		outfile_abort(&of);
+		json_free(root);
+		free(root);
+		return 1;
+	}
+	safe_label(label, sizeof(label), param->string);
+	safe_label(label2, sizeof(label2), metric);
+	fprintf(gp, "set terminal %s\n", term);
+	if (of.tmp)
+		fprintf(gp, "set output '%s'\n", of.tmp);
+	else
+		fprintf(gp, "set output\n"); /* -o -: gnuplot's stdout */
 	fprintf(gp,
-		"set terminal pngcairo size 900,560 noenhanced\n"
-		"set output '%s'\nset grid\nset key top left\n"
+		"set grid\nset key top left\n"
 		"set xlabel '%s'\nset ylabel '%s'\n",
-		out, param->string, metric);
-	fprintf(gp, "set title '%s'\n",
-		title ? title
-		      : (json_get(root, "workload")
-				 ? json_get(root, "workload")->string
-				 : ""));
+		label, label2);
+	safe_label(label, sizeof(label),
+		   title ? title
+			 : (json_get(root, "workload") &&
+					    json_get(root, "workload")->string
+				    ? json_get(root, "workload")->string
+				    : ""));
+	fprintf(gp, "set title '%s'\n", label);
 	if (xmin > 0 && xmax / xmin >= 8)
 		fprintf(gp, "set logscale x 2\n");
 	{
@@ -154,9 +238,11 @@ int cmd_plot_main(int argc, char **argv)
 	for (i = 0; i < results->n; i++) {
 		const struct json *c = json_get(&results->kids[i], "config");
 
+		safe_label(label, sizeof(label),
+			   c && c->string ? c->string : "?");
 		fprintf(gp,
 			"%s'-' using 1:2:3:4 with yerrorlines lw 2 title '%s'",
-			i ? ", " : "", c && c->string ? c->string : "?");
+			i ? ", " : "", label);
 	}
 	fprintf(gp, "\n");
 	for (i = 0; i < results->n; i++) {
@@ -179,8 +265,14 @@ int cmd_plot_main(int argc, char **argv)
 	json_free(root);
 	free(root);
 	if (rc) {
+		outfile_abort(&of);
 		fprintf(stderr, "pcpbuddy plot: gnuplot failed (status %d)\n",
 			rc);
+		return 1;
+	}
+	rc = outfile_commit(&of);
+	if (rc) {
+		fprintf(stderr, "pcpbuddy plot: %s: %s\n", out, strerror(-rc));
 		return 1;
 	}
 	return 0;

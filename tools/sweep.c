@@ -13,6 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../util/number.h"
+#include "../util/jsonstr.h"
+#include "../util/outfile.h"
 #include "runs.h"
 
 static const char sweep_usage[] =
@@ -43,10 +46,9 @@ static bool is_driver_param(const char *name)
 static int apply_driver_param(const struct workload *w, struct wl_opts *o,
 			      const void *priv, const char *name, const char *v)
 {
-	char *end;
-	double x = strtod(v, &end);
+	double x;
 
-	if (end == v || *end || x <= 0)
+	if (parse_number(v, 1e-3, 1e12, false, &x))
 		return -1;
 	if (!strcmp(name, "threads")) {
 		if (x != (int)x || x > 1024)
@@ -70,28 +72,32 @@ static void sweep_json(FILE *f, const char *wname, const char *param,
 {
 	int i, v, k, p;
 
-	fprintf(f,
-		"{\n  \"workload\": \"%s\",\n  \"param\": \"%s\",\n  \"runs\": %d,\n  \"metrics\": [",
-		wname, param, runs);
+	fprintf(f, "{\n  \"workload\": ");
+	json_fputs_string(f, wname);
+	fprintf(f, ",\n  \"param\": ");
+	json_fputs_string(f, param);
+	fprintf(f, ",\n  \"runs\": %d,\n  \"metrics\": [", runs);
 	for (k = 0; k < NR_METRICS; k++)
 		fprintf(f, "%s\"%s\"", k ? ", " : "", metric_names[k]);
 	fprintf(f, "],\n  \"results\": [");
 	for (i = 0; i < n; i++) {
-		fprintf(f, "%s\n    {\"config\": \"%s\", \"points\": [",
-			i ? "," : "", cs[i].kv);
+		fprintf(f, "%s\n    {\"config\": ", i ? "," : "");
+		json_fputs_string(f, cs[i].kv);
+		fprintf(f, ", \"points\": [");
 		for (v = 0; v < nv; v++) {
 			const char *parts[3] = { "median", "min", "max" };
 			double *vals[3] = { pts[i][v].median, pts[i][v].lo,
 					    pts[i][v].hi };
 
-			char *end;
+			double num;
 
-			strtod(values[v], &end);
 			/* Numbers stay numbers; "256M" becomes a string. */
-			fprintf(f,
-				*end ? "%s\n      {\"value\": \"%s\""
-				     : "%s\n      {\"value\": %s",
-				v ? "," : "", values[v]);
+			fprintf(f, "%s\n      {\"value\": ", v ? "," : "");
+			if (!parse_number(values[v], -1e300, 1e300, false,
+					  &num))
+				fputs(values[v], f);
+			else
+				json_fputs_string(f, values[v]);
 			for (p = 0; p < 3; p++) {
 				fprintf(f, ", \"%s\": [", parts[p]);
 				for (k = 0; k < NR_METRICS; k++)
@@ -141,7 +147,8 @@ int cmd_sweep_main(int argc, char **argv)
 	void *priv = NULL;
 	int i, n = 0, nv = 0, nrest = 0, runs = 1, r, v, rc = 0;
 	bool csv = false;
-	FILE *f = stdout;
+	struct outfile of;
+	FILE *f;
 
 	if (!rest)
 		return 1;
@@ -169,6 +176,14 @@ int cmd_sweep_main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--param") && i + 1 < argc) {
 			char *eq;
 
+			if (param) {
+				free(rest);
+				return wl_usage_error(
+					"pcpbuddy sweep",
+					"--param: one parameter per sweep ('%s' after '%s')",
+					argv[i + 1], param);
+			}
+
 			snprintf(param_buf, sizeof(param_buf), "%s", argv[++i]);
 			eq = strchr(param_buf, '=');
 			if (!eq || eq == param_buf || !eq[1]) {
@@ -189,19 +204,27 @@ int cmd_sweep_main(int argc, char **argv)
 						"--param: at most %d values",
 						MAX_VALUES);
 				}
+				for (v = 0; v < nv; v++)
+					if (!strcmp(values[v], tok)) {
+						free(rest);
+						return wl_usage_error(
+							"pcpbuddy sweep",
+							"--param: '%s' twice",
+							tok);
+					}
 				values[nv++] = tok;
 			}
 		} else if (!strcmp(argv[i], "--runs") && i + 1 < argc) {
-			char *end;
+			double x;
 
-			runs = (int)strtol(argv[++i], &end, 10);
-			if (*end || runs < 1 || runs > MAX_RUNS) {
+			if (parse_number(argv[++i], 1, MAX_RUNS, true, &x)) {
 				free(rest);
 				return wl_usage_error(
 					"pcpbuddy sweep",
 					"--runs: '%s' is not in 1..%d", argv[i],
 					MAX_RUNS);
 			}
+			runs = (int)x;
 		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
 			out = argv[++i];
 		} else if (!strcmp(argv[i], "--csv")) {
@@ -251,13 +274,16 @@ int cmd_sweep_main(int argc, char **argv)
 					      param, values[v]);
 		}
 	}
-	if (out && !(f = fopen(out, "w"))) {
+	/* The table goes to a temporary file renamed into place when it is
+	 * whole: a failed or interrupted sweep leaves the old one. */
+	if ((i = outfile_open(&of, out ? out : "-"))) {
 		fprintf(stderr, "pcpbuddy sweep: -o %s: %s\n", out,
-			strerror(errno));
+			strerror(-i));
 		free(rest);
 		wl_free_priv(w, priv);
 		return 2;
 	}
+	f = of.f;
 	for (v = 0; v < nv && !rc; v++) {
 		struct wl_opts o = base;
 
@@ -293,8 +319,13 @@ int cmd_sweep_main(int argc, char **argv)
 			sweep_json(f, w->name, param, values, nv, pts, cs, n,
 				   runs);
 	}
-	if (out)
-		fclose(f);
+	if (rc) {
+		outfile_abort(&of);
+	} else if ((i = outfile_commit(&of))) {
+		fprintf(stderr, "pcpbuddy sweep: %s: %s\n",
+			out ? out : "stdout", strerror(-i));
+		rc = 1;
+	}
 	wl_free_priv(w, priv);
 	free(rest);
 	return rc;

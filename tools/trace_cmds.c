@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../trace/trace.h"
+#include "../util/jsonstr.h"
 #include "commands.h"
 
 static const char import_usage[] =
@@ -82,9 +83,10 @@ int cmd_trace_info_main(int argc, char **argv)
 	char err[256];
 	size_t i;
 
-	if (argc != 3 || strcmp(argv[1], "info")) {
-		if (argc > 1 &&
-		    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+	if (argc != 3 || strcmp(argv[1], "info") ||
+	    !strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")) {
+		if (argc > 1 && (!strcmp(argv[argc - 1], "--help") ||
+				 !strcmp(argv[argc - 1], "-h"))) {
 			printf("usage: pcpbuddy trace info TRACE\n"
 			       "Counts per op, order, migratetype and CPU, the cross-CPU free\n"
 			       "fraction and the duration of a pcpbuddy trace (or of kmem\n"
@@ -264,10 +266,12 @@ int cmd_fidelity_main(int argc, char **argv)
 	}
 	/* The replay workload reads the trace itself and sanitizes it. */
 	rc = replay->run(inst, &o, priv, &res);
-	if (json)
-		printf("{\"trace\": \"%s\", \"batch\": %ld, \"high_min\": %ld, \"high_max\": %ld, \"cpus\": [",
-		       t.h.source, batch, hmin, hmax);
-	else
+	if (json) {
+		printf("{\"trace\": ");
+		json_fputs_string(stdout, t.h.source);
+		printf(", \"batch\": %ld, \"high_min\": %ld, \"high_max\": %ld, \"cpus\": [",
+		       batch, hmin, hmax);
+	} else
 		printf("fidelity: %s on classic, batch %ld, high %ld..%ld\n"
 		       "%4s %14s %14s %7s %14s %14s %7s\n",
 		       t.h.source, batch, hmin, hmax, "cpu", "kernel refill",

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "../util/outfile.h"
 #include "trace.h"
 
 int trace_push(struct trace *t, struct trace_event e)
@@ -41,25 +42,32 @@ int trace_push(struct trace *t, struct trace_event e)
 	return 0;
 }
 
-/* Writes @t to @f and closes it. */
+/* Writes @t to @f.  Return: 0 or -EIO. */
 int trace_write_file(FILE *f, struct trace *t)
 {
-	int ok;
-
 	memcpy(t->h.magic, TRACE_MAGIC, 8);
 	t->h.version = 1;
 	t->h.nr_events = t->n;
-	ok = fwrite(&t->h, sizeof(t->h), 1, f) == 1 &&
-	     (!t->n || fwrite(t->ev, sizeof(*t->ev), t->n, f) == t->n);
-	ok &= fclose(f) == 0;
-	return ok ? 0 : -EIO;
+	if (fwrite(&t->h, sizeof(t->h), 1, f) != 1 ||
+	    (t->n && fwrite(t->ev, sizeof(*t->ev), t->n, f) != t->n))
+		return -EIO;
+	return 0;
 }
 
+/* The whole trace or nothing at @path: an old file there stays on error. */
 int trace_write(const char *path, struct trace *t)
 {
-	FILE *f = fopen(path, "wb");
+	struct outfile of;
+	int rc = outfile_open(&of, path);
 
-	return f ? trace_write_file(f, t) : -errno;
+	if (rc)
+		return rc;
+	rc = trace_write_file(of.f, t);
+	if (rc) {
+		outfile_abort(&of);
+		return rc;
+	}
+	return outfile_commit(&of);
 }
 
 int trace_read(const char *path, struct trace *t, char *err, size_t len)
@@ -74,11 +82,18 @@ int trace_read(const char *path, struct trace *t, char *err, size_t len)
 		return -errno;
 	}
 	if (fread(&t->h, sizeof(t->h), 1, f) != 1 ||
-	    memcmp(t->h.magic, TRACE_MAGIC, 8) || t->h.version != 1 ||
-	    t->h.nr_events > (1ULL << 32) || t->h.nr_cpus > 65536) {
+	    memcmp(t->h.magic, TRACE_MAGIC, 8) || t->h.version != 1) {
 		fclose(f);
 		snprintf(err, len, "%s: not a pcpbuddy trace (version 1)",
 			 path);
+		return -EINVAL;
+	}
+	if (t->h.nr_events > (1ULL << 32) || t->h.nr_cpus > 65536) {
+		fclose(f);
+		snprintf(
+			err, len,
+			"%s: a pcpbuddy trace whose header claims %llu events on %u CPUs (at most 2^32 on 65536)",
+			path, (unsigned long long)t->h.nr_events, t->h.nr_cpus);
 		return -EINVAL;
 	}
 	t->n = t->cap = (size_t)t->h.nr_events;
@@ -128,8 +143,63 @@ int trace_read(const char *path, struct trace *t, char *err, size_t len)
  * traces have none; a damaged one would otherwise free someone else's
  * page, or in threaded mode wait forever.
  */
+void trace_check_time(const char *who, const char *name, struct trace *t,
+		      size_t i, uint64_t where, struct trace_time_fixes *fx)
+{
+	struct trace_event *e = &t->ev[i];
+	uint64_t prev;
+
+	if (!i)
+		return;
+	prev = t->ev[i - 1].time_ns;
+	if (e->time_ns < prev) {
+		if (!fx->backwards++) {
+			fx->first_backwards = where;
+			fprintf(stderr,
+				"%s: %s:%llu: the timestamp goes back %.6f s; set to the one before it (so are the later ones, counted)\n",
+				who, name, (unsigned long long)where,
+				(double)(prev - e->time_ns) * 1e-9);
+		}
+		e->time_ns = prev;
+	} else if (e->time_ns - prev > TRACE_MAX_GAP_NS) {
+		uint64_t gap = e->time_ns - prev;
+
+		if (!fx->gaps++) {
+			fx->first_gap = where;
+			fprintf(stderr,
+				"%s: %s:%llu: a gap of %.3f s; cut to %llu s (so are the later ones, counted)\n",
+				who, name, (unsigned long long)where,
+				(double)gap * 1e-9,
+				TRACE_MAX_GAP_NS / 1000000000ULL);
+		}
+		if (gap > fx->largest_gap_ns)
+			fx->largest_gap_ns = gap;
+		e->time_ns = prev + TRACE_MAX_GAP_NS;
+	}
+}
+
 int trace_sanitize(struct trace *t)
 {
+	struct trace_time_fixes fx = { 0 };
+	size_t k;
+
+	/* A recorded or damaged trace can hold the same: fix it here too,
+	 * so a paced replay never waits for a wrapped difference. */
+	for (k = 1; k < t->n; k++) {
+		struct trace_event *e = &t->ev[k];
+		uint64_t prev = t->ev[k - 1].time_ns;
+
+		if (e->time_ns < prev)
+			e->time_ns = prev, fx.backwards++;
+		else if (e->time_ns - prev > TRACE_MAX_GAP_NS)
+			e->time_ns = prev + TRACE_MAX_GAP_NS, fx.gaps++;
+	}
+	if (fx.backwards || fx.gaps)
+		fprintf(stderr,
+			"replay: %llu timestamps went back and %llu gaps over %llu s: set to the previous one, cut\n",
+			(unsigned long long)fx.backwards,
+			(unsigned long long)fx.gaps,
+			TRACE_MAX_GAP_NS / 1000000000ULL);
 	uint8_t *seen = calloc(t->n + 2, 1); /* 1 allocated, 2 freed */
 	size_t i;
 

@@ -145,8 +145,11 @@ static int import_line(char *line, struct trace *t, struct pfn_map *live,
 	p = field(ev, "pfn=");
 	if (!p)
 		return -EINVAL;
+	errno = 0;
 	pfn = strtoull(p, &end, 16);
-	if (end == p)
+	/* A pfn is below 2^52 on any machine; the top of the range is the
+	 * live map's empty and deleted markers. */
+	if (end == p || errno || pfn >= (1ULL << 52))
 		return -EINVAL;
 	if ((p = field(ev, " order=")))
 		order = strtoul(p, NULL, 10);
@@ -243,8 +246,13 @@ int trace_import_ftrace(const char *who, const char *in, struct trace *t,
 	snprintf(t->h.source, sizeof(t->h.source), "ftrace:%s",
 		 strrchr(in, '/') ? strrchr(in, '/') + 1 : in);
 	while (fgets(line, sizeof(line), f)) {
+		size_t before = t->n;
+
 		st->lines++;
 		rc = import_line(line, t, &live, &next_id, st);
+		if (!rc && t->n > before)
+			trace_check_time(who, in, t, t->n - 1, st->lines,
+					 &st->time);
 		if (rc == -ENOMEM)
 			break;
 		if (rc) {

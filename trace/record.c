@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "../util/outfile.h"
 #include "trace.h"
 
 static double trace_now(void)
@@ -33,7 +34,7 @@ struct trace_recorder {
 	uint32_t next_id;
 	double start;
 	int err;
-	FILE *out;
+	struct outfile out; /* renamed into place by a good finish */
 };
 
 static void record_event(void *ctx, enum pcpb_event ev, int cpu,
@@ -86,19 +87,21 @@ struct trace_recorder *trace_record_start(struct pcpb *inst, const char *path,
 					  const char *source)
 {
 	struct trace_recorder *r = calloc(1, sizeof(*r));
+	int err;
 
 	if (!r)
 		return NULL;
 	r->id_of = calloc(pcpb_nr_pages(inst), sizeof(*r->id_of));
-	r->out = fopen(path, "wb");
-	if (!r->id_of || !r->out) {
-		int err = errno;
-
-		if (r->out)
-			fclose(r->out);
+	if (!r->id_of) {
+		free(r);
+		errno = ENOMEM;
+		return NULL;
+	}
+	err = outfile_open(&r->out, path);
+	if (err) {
 		free(r->id_of);
 		free(r);
-		errno = err;
+		errno = -err;
 		return NULL;
 	}
 	pthread_mutex_init(&r->lock, NULL);
@@ -121,10 +124,12 @@ int trace_record_finish(struct trace_recorder *r, struct pcpb *inst)
 	active_recorder = NULL;
 	active_recorder_inst = NULL;
 	rc = r->err;
+	if (!rc)
+		rc = trace_write_file(r->out.f, &r->t);
 	if (rc)
-		fclose(r->out);
+		outfile_abort(&r->out);
 	else
-		rc = trace_write_file(r->out, &r->t);
+		rc = outfile_commit(&r->out);
 	pthread_mutex_destroy(&r->lock);
 	if (r->t.ev)
 		munmap(r->t.ev, r->t.cap * sizeof(*r->t.ev));

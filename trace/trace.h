@@ -72,15 +72,33 @@ int trace_push(struct trace *t, struct trace_event e);
 /* Read a pcpbuddy trace, checking every event's fields.
  * Return: 0, or -errno with @err set. */
 int trace_read(const char *path, struct trace *t, char *err, size_t len);
-/* Write @t to @f and close it.  Return: 0 or -EIO. */
+/* Write @t to @f (left open).  Return: 0 or -EIO. */
 int trace_write_file(FILE *f, struct trace *t);
+/* Write @t to @path whole, through a temporary file, or leave it as it
+ * was.  Return: 0 or -errno. */
 int trace_write(const char *path, struct trace *t);
 /* Drop the events a replay cannot do safely.  Return: 0 or -ENOMEM. */
 int trace_sanitize(struct trace *t);
 
+/*
+ * Timestamps a replay can pace by: one that goes back in time is set to
+ * the one before it, and a gap over TRACE_MAX_GAP_NS is cut to it (a
+ * paced replay then never sleeps longer).  The counts are reported.
+ */
+#define TRACE_MAX_GAP_NS (10ULL * 1000000000ULL)
+struct trace_time_fixes {
+	uint64_t backwards, gaps, largest_gap_ns;
+	uint64_t first_backwards, first_gap; /* line or event numbers */
+};
+/* Check (and fix) event @i of @t against the one before it; @where is
+ * its line (import) or event number, named in the first message. */
+void trace_check_time(const char *who, const char *name, struct trace *t,
+		      size_t i, uint64_t where, struct trace_time_fixes *fx);
+
 struct trace_import_stats {
 	uint64_t lines, allocs, frees, failed, pre_trace_frees, batched,
 		refill_marks, drain_marks, unknown, malformed;
+	struct trace_time_fixes time;
 };
 
 /*

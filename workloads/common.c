@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../trace/trace.h"
+#include "../util/number.h"
 #include "workloads.h"
 
 static uint64_t splitmix64(uint64_t *x)
@@ -136,13 +137,7 @@ int wl_usage_error(const char *prog, const char *fmt, ...)
 
 static int parse_double(const char *s, double lo, double hi, double *out)
 {
-	char *end;
-	double v = strtod(s, &end);
-
-	if (end == s || *end || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
+	return parse_number(s, lo, hi, false, out);
 }
 
 int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
@@ -205,8 +200,7 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 			const char *val = argv[++i];
 
 			if (!strcmp(a, "--threads")) {
-				if (parse_double(val, 1, 1024, &v) ||
-				    v != (int)v)
+				if (parse_number(val, 1, 1024, true, &v))
 					return wl_usage_error(
 						prog,
 						"--threads: '%s' is not a count in 1..1024",
@@ -220,8 +214,7 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 						val);
 				o->seconds = v;
 			} else if (!strcmp(a, "--ops")) {
-				if (parse_double(val, 1, 1e12, &v) ||
-				    v != (double)(uint64_t)v)
+				if (parse_number(val, 1, 1e12, true, &v))
 					return wl_usage_error(
 						prog,
 						"--ops: '%s' is not a count in 1..1e12",
@@ -230,13 +223,24 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 			} else if (!strcmp(a, "--seed")) {
 				char *end;
 
+				errno = 0;
 				o->seed = strtoull(val, &end, 0);
-				if (end == val || *end)
+				if (end == val || *end || errno ||
+				    val[strspn(val, " \t")] == '-')
 					return wl_usage_error(
 						prog,
-						"--seed: '%s' is not a number",
+						"--seed: '%s' is not a number in 0..2^64-1",
 						val);
 			} else {
+				/* Repeated --config options merge, in order;
+				 * within one, a repeated key: the last wins. */
+				if (pcpb_config_parse(&o->cfg, val, err,
+						      sizeof(err)))
+					return wl_usage_error(
+						prog, "--config: %s", err);
+				if (strstr(val, "cpus=") == val ||
+				    strstr(val, ",cpus="))
+					cpus_given = true;
 				config = val;
 			}
 		} else {
@@ -244,14 +248,10 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 		}
 	}
 	/* Each thread is a CPU unless --config says otherwise. */
-	if (config &&
-	    (strstr(config, "cpus=") == config || strstr(config, ",cpus=")))
-		cpus_given = true;
+	(void)config;
 	o->cpus_given = cpus_given;
 	if (!cpus_given)
 		o->cfg.nr_cpus = o->threads;
-	if (config && pcpb_config_parse(&o->cfg, config, err, sizeof(err)))
-		return wl_usage_error(prog, "--config: %s", err);
 	*argi = out;
 	return 0;
 }

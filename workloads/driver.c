@@ -16,6 +16,13 @@
 #include "../trace/trace.h"
 #include "workloads.h"
 
+static uint64_t einval_of(struct pcpb *inst)
+{
+	struct pcpb_stats st;
+
+	return pcpb_stats_read(inst, &st) ? 0 : st.ops[PCPB_OP_einval];
+}
+
 void wl_free_priv(const struct workload *w, void *priv)
 {
 	if (priv && w->fini)
@@ -48,6 +55,12 @@ int wl_prepare(const struct workload *w, int argc, char **argv,
 		w->adjust(o, priv);
 	if (o->memory_pressure && !o->cpus_given)
 		o->cfg.nr_cpus += 2; /* the hog and filler, and kswapd */
+	if (o->cfg.nr_cpus > PCPB_MAX_CPUS)
+		/* A trace from a bigger machine, say: its CPUs fold. */
+		return wl_usage_error(
+			argv[0],
+			"%d CPUs, the model takes at most %d: fold them with --cpus N (or --config cpus=N)",
+			o->cfg.nr_cpus, PCPB_MAX_CPUS);
 	return 0;
 }
 
@@ -135,10 +148,15 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 		pcpb_report(inst, stdout, o.fmt);
 	free(res.stats);
 	rc = pcpb_check(inst, &check) || check.pages_allocated ? 1 : 0;
-	if (rc)
-		fprintf(stderr, "%s: check failed: %s (allocated %llu)\n",
-			argv[0], check.msg,
-			(unsigned long long)check.pages_allocated);
+	if (rc && !check.ok)
+		fprintf(stderr, "%s: check failed: %s\n", argv[0], check.msg);
+	else if (rc)
+		/* The invariants hold; the run did not give everything back
+		 * (a trace's free that named a different order, say). */
+		fprintf(stderr,
+			"%s: the run left %llu pages allocated (%llu frees were refused as invalid: ops.einval)\n",
+			argv[0], (unsigned long long)check.pages_allocated,
+			(unsigned long long)einval_of(inst));
 	pcpb_destroy(inst);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/number.h"
 #include "workloads.h"
 
 static const struct wl_option *find_option(const struct wl_option *opts,
@@ -56,18 +57,14 @@ static void store_int(void *field, size_t size, long long v)
 /* Return: 0, or -EINVAL for a value outside the option's range. */
 static int set_value(const struct wl_option *o, void *priv, const char *v)
 {
-	char *field = (char *)priv + o->offset, *end;
+	char *field = (char *)priv + o->offset;
 	double x;
 	int i;
 
 	switch (o->type) {
 	case WL_OPT_INT:
 	case WL_OPT_DOUBLE:
-		if (!*v)
-			return -EINVAL;
-		x = strtod(v, &end);
-		if (*end || !isfinite(x) || x < o->lo || x > o->hi ||
-		    (o->type == WL_OPT_INT && x != floor(x)))
+		if (parse_number(v, o->lo, o->hi, o->type == WL_OPT_INT, &x))
 			return -EINVAL;
 		if (o->type == WL_OPT_DOUBLE)
 			memcpy(field, &x, sizeof(x));

@@ -123,8 +123,12 @@ static void *replay_thread_fn(void *arg)
 		if (e->cpu % c->cpus != th->cpu)
 			continue;
 		if (c->paced) {
-			double due =
-				c->start + (double)(e->time_ns - t0) * 1e-9;
+			/* trace_sanitize() made the times monotonic and
+			 * cut every gap to TRACE_MAX_GAP_NS. */
+			double due = c->start +
+				     (double)(e->time_ns >= t0 ? e->time_ns - t0
+							       : 0) *
+					     1e-9;
 			double now = wl_now();
 
 			if (due > now)

@@ -450,5 +450,76 @@ assert o['alloc'] == 20000 and o['free'] <= 20000 + 64, o
 assert r['check']['ok'] and r['check']['pages_allocated'] == 0, r['check']"; then ok; else bad "fragment reports the churn, not the teardown"; cat "$tmp/err" >&2; fi
 expect_exit 0 "usage: pcpbuddy run sim" -- sim --help
 
+# ---- hardening: bad input changes nothing, runs nothing, loses nothing ----
+
+# plot: strings from a shared sweep file never reach gnuplot as commands.
+hd="$tmp/hostile"; mkdir -p "$hd"
+"$bin" sweep mixed --param threads=1,2 --ops 1000 --configs policy=classic policy=owner -o "$hd/s.json" 2>/dev/null
+$py - "$hd" <<'PY'
+import json, sys
+d = sys.argv[1]
+s = json.load(open(d + "/s.json"))
+s["workload"] = "x'; system('touch " + d + "/PWNED1'); print '"
+s["param"] = "p`touch " + d + "/PWNED2`"
+s["results"][0]["config"] = "c'; system('touch " + d + "/PWNED3'); print '"
+json.dump(s, open(d + "/evil.json", "w"))
+PY
+"$bin" plot "$hd/evil.json" -o "$hd/evil.png" --title "t'; system('touch $hd/PWNED4'); print '" >/dev/null 2>&1
+if [ -s "$hd/evil.png" ] && [ -z "$(ls "$hd" | grep PWNED)" ]; then ok
+else bad "plot ran a command from its input: $(ls "$hd")"; fi
+"$bin" plot "$hd/s.json" -o "$hd/p.svg" >/dev/null 2>&1
+if head -c 100 "$hd/p.svg" | grep -q '<svg'; then ok; else bad "plot -o x.svg writes SVG"; fi
+expect_exit 2 "extension must be .png, .svg or .pdf" -- plot "$hd/s.json" -o "$hd/p.txt"
+expect_exit 2 "is refused" -- plot "$hd/s.json" -o "$hd/a'b.png"
+expect_exit 2 "not a file" -- plot "$hd" -o "$hd/x.png"
+"$bin" plot "$hd/s.json" -o /nonexistent/p.png >"$tmp/out" 2>"$tmp/err"
+if [ $? -eq 1 ] && [ ! -s "$tmp/out" ] && grep -q "No such file" "$tmp/err"; then ok
+else bad "plot -o /nonexistent/p.png"; fi
+if [ -z "$(ls -A "$hd" | grep '^\.pcpbuddy-out')" ]; then ok; else bad "plot left a temporary file"; fi
+
+# One number parser: NaN, inf, trailing garbage, wrap-around, negatives.
+expect_exit 2 "--slab: bad value 'nan'" -- run fragment --slab nan
+expect_exit 2 "--hog: 'nan'" -- run mixed --memory-pressure --hog nan
+expect_exit 2 "--seconds: 'nan'" -- run mixed --seconds nan
+expect_exit 2 "--seconds: 'inf'" -- compare mixed --seconds inf --configs policy=classic policy=owner
+expect_exit 2 "--batch: bad value '63abc'" -- run purge --batch 63abc
+expect_exit 2 "--purgers: bad value '1e3'" -- run purge --purgers 1e3
+expect_exit 2 "--runs: '4294967297'" -- compare mixed --runs 4294967297 --configs policy=classic policy=owner
+expect_exit 2 "--seed: '-1'" -- run mixed --seed -1
+# Contradictions and keys that do not apply are refused, not ignored.
+expect_exit 2 "high_max=2 is below four batches" -- config --config batch=4096,high_max=2
+expect_exit 2 "remote_free applies to policy=owner only" -- run mixed --config remote_free=llist
+expect_exit 2 "one parameter per sweep" -- sweep mixed --param batch=7 --param batch=15 --configs policy=classic
+expect_exit 2 "'7' twice" -- sweep mixed --param batch=7,7 --configs policy=classic
+# Repeated --config options merge.
+"$bin" run mixed --threads 1 --ops 100 --config policy=owner --config remote_free=llist --json >"$tmp/merge.json" 2>&1
+if $py -c "import json,sys; c=json.load(open(sys.argv[1]))['config']; assert 'policy=owner' in c and 'remote_free=llist' in c, c" "$tmp/merge.json"; then ok
+else bad "repeated --config options merge"; fi
+# Output that cannot be written is an error, and a file is replaced whole.
+"$bin" config >/dev/full 2>"$tmp/err"
+if [ $? -eq 1 ] && grep -q "No space left" "$tmp/err"; then ok; else bad "stdout to /dev/full exits 1"; fi
+"$bin" sweep mixed --param threads=1 --ops 500 --configs policy=classic -o /dev/full >/dev/null 2>"$tmp/err"
+if [ $? -eq 1 ] && [ -c /dev/full ]; then ok; else bad "sweep -o /dev/full"; fi
+echo "old" >"$tmp/keep.json"
+"$bin" sweep mixed --param threads=1,2 --seconds 5 --configs policy=classic -o "$tmp/keep.json" >/dev/null 2>&1 &
+spid=$!
+sleep 1
+# A background job of a script ignores SIGINT; SIGTERM is handled alike.
+kill -TERM $spid 2>/dev/null
+wait $spid 2>/dev/null
+if [ "$(cat "$tmp/keep.json")" = "old" ] && [ -z "$(ls -A "$tmp" | grep '^\.pcpbuddy-out')" ]; then ok
+else bad "an interrupted sweep -o destroyed the old file or left its temporary"; fi
+# Trace input: pfn markers, quotes in names, time going back, huge gaps.
+printf '  a-1 [000] ..... 5.000: mm_page_alloc: page=0 pfn=0x100 order=0 migratetype=1 gfp_flags=X\n  a-1 [000] ..... 1.000: mm_page_alloc: page=0 pfn=0xffffffffffffffff order=0 migratetype=1 gfp_flags=X\n  a-1 [000] ..... 1.000: mm_page_alloc: page=0 pfn=0x200 order=0 migratetype=1 gfp_flags=X\n  a-1 [000] ..... 90000000.000: mm_page_free: page=0 pfn=0x100 order=0\n' >"$tmp/t\"q.txt"
+expect_exit 0 "1 malformed" -- import ftrace "$tmp/t\"q.txt" -o "$tmp/tq.trace"
+if grep -q "goes back" "$tmp/err" && grep -q "cut to 10 s" "$tmp/err"; then ok; else bad "import reports time going back and gaps"; fi
+if timeout 60 "$bin" replay "$tmp/t\"q.txt" --paced >/dev/null 2>&1; then ok; else bad "paced replay of bad timestamps"; fi
+"$bin" fidelity "$tmp/t\"q.txt" --batch 63 --high-min 300 --high-max 400 --json 2>/dev/null >"$tmp/fq.json"
+if $py -c "import json,sys; json.load(open(sys.argv[1]))" "$tmp/fq.json"; then ok; else bad "fidelity --json with a quote in the name"; fi
+expect_exit 0 "usage: pcpbuddy trace info" -- trace info --help
+printf '  a-1 [4999] ..... 1.000: mm_page_alloc: page=0 pfn=0x100 order=0 migratetype=1 gfp_flags=X\n' >"$tmp/big.txt"
+expect_exit 2 "5000 CPUs, the model takes at most 4096: fold them with --cpus N" -- replay "$tmp/big.txt"
+expect_exit 0 "check: ok" -- replay "$tmp/big.txt" --cpus 4
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
