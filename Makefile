@@ -137,12 +137,19 @@ FUZZ_SECONDS ?= 30
 $(BUILD)/fuzz-trace: $(call obj,tests/fuzz/trace.c) $(CMD_OBJ) $(WL_OBJ) \
 		$(BUILD)/libpcpbuddy.a
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+$(BUILD)/fuzz-config: $(call obj,tests/fuzz/config.c) $(CMD_OBJ) $(WL_OBJ) \
+		$(BUILD)/libpcpbuddy.a
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 fuzz: $(DEPS_STAMP)
-	@$(MAKE) --no-print-directory MODE=fuzz CC=clang WERROR=0 build/fuzz/fuzz-trace
-	@mkdir -p build/fuzz/corpus
+	@$(MAKE) --no-print-directory MODE=fuzz CC=clang WERROR=0 build/fuzz/fuzz-trace \
+		build/fuzz/fuzz-config
+	@mkdir -p build/fuzz/corpus build/fuzz/corpus-config
 	@cp tests/fuzz/seeds/* build/fuzz/corpus/
+	@cp tests/fuzz/config-seeds/* build/fuzz/corpus-config/
 	build/fuzz/fuzz-trace -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=3 \
 		-max_len=4096 build/fuzz/corpus
+	build/fuzz/fuzz-config -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=3 \
+		-max_len=2048 build/fuzz/corpus-config
 
 BENCH_OBJ := $(call obj,bench/bench_alloc.c) $(BUILD)/obj/bench/cbench.o
 $(BUILD)/rand-put-report: $(call obj,bench/rand_put_report.c) $(BUILD)/libpcpbuddy.a
