@@ -256,6 +256,7 @@ int pcpb_create(const struct pcpb_config *cfg, struct pcpb **out)
 		(unsigned long)(cfg->memory_bytes >> PCPB_PAGE_SHIFT) /
 		(unsigned long)inst->nr_nodes / chunk * chunk;
 	inst->nr_pages = inst->pages_per_node * (unsigned long)inst->nr_nodes;
+	inst->free_check = cfg->free_check || PCPB_DEBUG;
 	/* build_all_zonelists(): fewer pages than pageblock_nr_pages *
 	 * MIGRATE_TYPES disable grouping by mobility. */
 	inst->mobility_disabled =
@@ -523,6 +524,19 @@ int pcpb_free_pages_cpu(struct pcpb *inst, int cpu, unsigned long pfn,
 	if (unlikely(READ_ONCE(page->state) != PS_ALLOC ||
 		     READ_ONCE(page->order) != order))
 		goto einval;
+	/*
+	 * Two threads freeing the same page at once both pass the test
+	 * above; with free_check only one wins the page.  Release builds
+	 * without it cannot tell (docs/design.md, input hardening).
+	 */
+	if (unlikely(inst->free_check)) {
+		uint8_t expected = PS_ALLOC;
+
+		if (!__atomic_compare_exchange_n(
+			    &page->state, &expected, PS_FREEING, false,
+			    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			goto einval;
+	}
 	inst_event(inst, PCPB_EV_FREE, cpu, pfn, order, -1, 0);
 	free_frozen_pages(pfn_zone(inst, pfn), cpu, pfn, order);
 	return 0;

@@ -65,7 +65,8 @@ int check_locked(struct pcpb *inst, struct pcpb_check_result *res)
 		/* A remote free may push this page to an llist right now. */
 		state = READ_ONCE(page->state);
 		order = READ_ONCE(page->order);
-		if ((state != PS_ALLOC && state != PS_LLIST) ||
+		if ((state != PS_ALLOC && state != PS_LLIST &&
+		     state != PS_FREEING) ||
 		    order > MAX_PAGE_ORDER || (pfn & ((1UL << order) - 1))) {
 			snprintf(res->msg, sizeof(res->msg),
 				 "I6: pfn %lu is nowhere (state %u order %u)",
@@ -76,7 +77,7 @@ int check_locked(struct pcpb *inst, struct pcpb_check_result *res)
 		nr = 1UL << order;
 		for (i = 1; i < nr && !err; i++) {
 			if (pfn + i >= inst->nr_pages || seen[pfn + i] ||
-			    inst->memmap[pfn + i].state != PS_TAIL) {
+			    READ_ONCE(inst->memmap[pfn + i].state) != PS_TAIL) {
 				snprintf(
 					res->msg, sizeof(res->msg),
 					"I6: allocated block %lu/%u overlaps pfn %lu",
@@ -84,8 +85,8 @@ int check_locked(struct pcpb *inst, struct pcpb_check_result *res)
 				err = -EUCLEAN;
 			}
 		}
-		if (state == PS_LLIST)
-			in_flight += nr; /* pushed to an owner, not spliced */
+		if (state == PS_LLIST || state == PS_FREEING)
+			in_flight += nr; /* being freed, not placed yet */
 		else
 			allocated += nr;
 		pfn += nr;

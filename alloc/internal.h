@@ -30,6 +30,7 @@ struct pcpb {
 	/* build_all_zonelists(): too few pages to group by mobility, so
 	 * every allocation is unmovable (gfp_migratetype()). */
 	bool mobility_disabled;
+	bool free_check; /* claim a freed page with a compare-exchange */
 	struct page *memmap;
 	size_t memmap_bytes;
 	char *backing;

@@ -234,6 +234,10 @@ struct pcpb_config {
 	/* grouping: auto; page_group_by_mobility_disabled below
 	 * pageblock_nr_pages * MIGRATE_TYPES pages (12 MiB), as the kernel */
 	enum pcpb_grouping grouping;
+	/* free_check: off (on in debug builds); a free claims its page with
+	 * a compare-exchange, so two threads freeing the same page at once
+	 * get 0 and -EINVAL instead of corrupting the lists */
+	bool free_check;
 	/* Bit k: config key k of the profile's rules was set explicitly to
 	 * another value than the profile's; a later kernel= keeps it. */
 	uint32_t profile_overrides;

@@ -120,7 +120,7 @@ static unsigned long pcp_split_local(struct zone *zone,
 		if (pfn_list_empty(&pcp->lists[pindex]))
 			continue;
 		pfn = pcp_list_pop(zone, pcp, pindex, o);
-		state = pfn_to_page(zone, pfn)->state;
+		state = READ_ONCE(pfn_to_page(zone, pfn)->state);
 		pcp->count += 1 << o;
 		pcp_expand(zone, pcp, pfn, order, o, mt, state);
 		pcp->count -= 1 << order;
@@ -594,7 +594,7 @@ static void merge_pass(struct zone *zone, struct per_cpu_pages *pcp,
 
 		for (pfn = pcp->lists[i].first; pfn != PFN_NIL; pfn = next) {
 			next = zone->memmap[pfn].lru.next;
-			if (zone->memmap[pfn].state != PS_PCP_BUDDY)
+			if (READ_ONCE(zone->memmap[pfn].state) != PS_PCP_BUDDY)
 				continue;
 			pcp_list_del(zone, &pcp->lists[i], pfn);
 			pfn_list_add_tail_stride(
@@ -620,7 +620,8 @@ static void merge_pass(struct zone *zone, struct per_cpu_pages *pcp,
 				uint32_t buddy;
 
 				next = zone->memmap[pfn].lru.next;
-				if (zone->memmap[pfn].state != PS_PCP_BUDDY)
+				if (READ_ONCE(zone->memmap[pfn].state) !=
+				    PS_PCP_BUDDY)
 					continue;
 				buddy = pcp_mergeable_buddy(zone, pcp, pfn, o);
 				if (buddy == PFN_NIL)
@@ -700,7 +701,8 @@ static int owner_verify(struct per_cpu_pages *pcp, char *msg, size_t len)
 	for (i = 0; i < NR_PCP_ALL_LISTS; i++)
 		for (pfn = pcp->lists[i].first; pfn != PFN_NIL;
 		     pfn = zone->memmap[pfn].lru.next)
-			if (zone->memmap[pfn].state == PS_PCP_BUDDY &&
+			if (READ_ONCE(zone->memmap[pfn].state) ==
+				    PS_PCP_BUDDY &&
 			    pfn_to_pageblock(zone, pfn)->owner != pcp->cpu + 1)
 				return verify_fail(
 					msg, len,

@@ -595,16 +595,16 @@ int pcp_verify(struct per_cpu_pages *pcp, uint8_t *seen, char *msg, size_t len)
 					msg, len,
 					"P1: cpu %d list %u broken at pfn %u",
 					pcp->cpu, i, pfn);
-			if (!page_state_on_pcp(page->state) ||
+			if (!page_state_on_pcp(READ_ONCE(page->state)) ||
 			    page->pindex != i || page->order != order ||
 			    page->private != (uint32_t)pcp->cpu ||
 			    (pfn & ((1U << order) - 1)))
 				return verify_fail(
 					msg, len,
 					"P1: pfn %u on cpu %d list %u: state %u pindex %u order %u cpu %u",
-					pfn, pcp->cpu, i, page->state,
-					page->pindex, page->order,
-					page->private);
+					pfn, pcp->cpu, i,
+					READ_ONCE(page->state), page->pindex,
+					page->order, page->private);
 			for (j = 0; seen && j < (1UL << order); j++) {
 				if (seen[pfn + j])
 					return verify_fail(

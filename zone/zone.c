@@ -256,11 +256,12 @@ int zone_verify(struct zone *zone, uint8_t *seen, char *msg, size_t len)
 						"I1: zone %d order %u mt %d: broken list at pfn %u",
 						zone->zone_idx, o, mt, pfn);
 				if (pfn & ((1U << o) - 1) ||
-				    page->state != PS_BUDDY || page->order != o)
+				    READ_ONCE(page->state) != PS_BUDDY ||
+				    page->order != o)
 					return verify_fail(
 						msg, len,
 						"I1: pfn %u on free_area[%u] has state %u order %u",
-						pfn, o, page->state,
+						pfn, o, READ_ONCE(page->state),
 						page->order);
 				if (page->mt != mt)
 					return verify_fail(
@@ -281,7 +282,8 @@ int zone_verify(struct zone *zone, uint8_t *seen, char *msg, size_t len)
 							get_pfnblock_migratetype(
 								zone, b));
 				for (i = 1; i < (1UL << o); i++)
-					if (zone->memmap[pfn + i].state !=
+					if (READ_ONCE(zone->memmap[pfn + i]
+							      .state) !=
 					    PS_TAIL)
 						return verify_fail(
 							msg, len,

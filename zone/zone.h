@@ -73,6 +73,7 @@ enum page_state {
 	PS_ALLOC,     /* head of a block held by a caller */
 	PS_PCP_BUDDY, /* PagePCPBuddy: on its owner's PCP, mergeable there */
 	PS_LLIST,     /* freed to its owner's lock-free list, not spliced */
+	PS_FREEING,   /* free_check: a free took it from PS_ALLOC, not placed */
 };
 
 static inline bool page_state_on_pcp(uint8_t state)
