@@ -517,6 +517,10 @@ if timeout 60 "$bin" replay "$tmp/t\"q.txt" --paced >/dev/null 2>&1; then ok; el
 "$bin" fidelity "$tmp/t\"q.txt" --batch 63 --high-min 300 --high-max 400 --json 2>/dev/null >"$tmp/fq.json"
 if $py -c "import json,sys; json.load(open(sys.argv[1]))" "$tmp/fq.json"; then ok; else bad "fidelity --json with a quote in the name"; fi
 expect_exit 0 "usage: pcpbuddy trace info" -- trace info --help
+$py -c "import struct,sys; open(sys.argv[1],'wb').write(b'PCPBTRC1'+struct.pack('<IIQ',1,2,1<<40)+b'x'*32)" "$tmp/hdr.trace"
+expect_exit 2 "header claims 1099511627776 events" -- trace info "$tmp/hdr.trace"
+printf '  a-1 [000] ..... 1.000: mm_page_alloc: page=0 pfn=0x100 order=3 migratetype=1 gfp_flags=X\n  a-1 [000] ..... 1.001: mm_page_free: page=0 pfn=0x100 order=0\n' >"$tmp/om.txt"
+expect_exit 1 "left 8 pages allocated (1 frees were refused as invalid" -- replay "$tmp/om.txt"
 printf '  a-1 [4999] ..... 1.000: mm_page_alloc: page=0 pfn=0x100 order=0 migratetype=1 gfp_flags=X\n' >"$tmp/big.txt"
 expect_exit 2 "5000 CPUs, the model takes at most 4096: fold them with --cpus N" -- replay "$tmp/big.txt"
 expect_exit 0 "check: ok" -- replay "$tmp/big.txt" --cpus 4
