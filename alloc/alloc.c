@@ -181,7 +181,8 @@ static int setup_zones_and_pcps(struct pcpb *inst)
 		if (!inst->zones[n]->per_cpu_pageset)
 			return -ENOMEM;
 	}
-	setup_per_zone_wmarks(inst->zones, inst->nr_nodes, inst->cfg.thp);
+	setup_per_zone_wmarks(inst->zones, inst->nr_nodes, inst->cfg.thp,
+			      inst->cfg.watermark_scale_factor);
 
 	inst->cpu_node = calloc((size_t)inst->nr_cpus, sizeof(int));
 	if (!inst->cpu_node)
@@ -691,6 +692,20 @@ int pcpb_node_watermarks(struct pcpb *inst, int node,
 	wm->min = wmark_pages(zone, WMARK_MIN);
 	wm->low = wmark_pages(zone, WMARK_LOW);
 	wm->high = wmark_pages(zone, WMARK_HIGH);
+	return 0;
+}
+
+int pcpb_node_pageset(struct pcpb *inst, int node, struct pcpb_pageset *ps)
+{
+	struct zone *zone;
+
+	if (!inst || !ps || node < 0 || node >= inst->nr_nodes)
+		return -EINVAL;
+	zone = inst->zones[node];
+	ps->managed_pages = zone->managed_pages;
+	ps->batch = zone->pageset_batch;
+	ps->high_min = zone->pageset_high_min;
+	ps->high_max = zone->pageset_high_max;
 	return 0;
 }
 

@@ -311,6 +311,8 @@ static const struct config_key config_keys[] = {
 	  .help = "normal: first passes use ALLOC_NOFRAGMENT (node 0); dma32: all-DMA32 memory, none"),
 	K("grouping", KEY_ENUM, grouping, .names = grouping_names, .def = "auto",
 	  .help = "group pages by mobility; auto: off below 12 MiB (pageblock x MIGRATE_TYPES)"),
+	K("watermark_scale_factor", KEY_INT, watermark_scale_factor, .lo = 1,
+	  .hi = 3000, .def = "10", .help = "vm.watermark_scale_factor: min to low to high, in 1/10000 of the zone"),
 	K("free_check", KEY_BOOL, free_check, .def = "off",
 	  .help = "detect two threads freeing one page at once (always on in debug builds)"),
 	K("pcp", KEY_BOOL, pcp_enabled, .def = "on",

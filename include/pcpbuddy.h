@@ -238,6 +238,8 @@ struct pcpb_config {
 	 * a compare-exchange, so two threads freeing the same page at once
 	 * get 0 and -EINVAL instead of corrupting the lists */
 	bool free_check;
+	/* watermark_scale_factor: 10 (0.1% of the zone between marks) */
+	int watermark_scale_factor;
 	/* Bit k: config key k of the profile's rules was set explicitly to
 	 * another value than the profile's; a later kernel= keeps it. */
 	uint32_t profile_overrides;
@@ -380,6 +382,14 @@ struct pcpb_watermarks {
 };
 PCPB_API int pcpb_node_watermarks(struct pcpb *inst, int node,
 				  struct pcpb_watermarks *wm);
+/* The pageset parameters of @node's zone as the instance derived them
+ * (batch 63 where the config says 0). */
+struct pcpb_pageset {
+	uint64_t managed_pages;
+	int batch, high_min, high_max;
+};
+PCPB_API int pcpb_node_pageset(struct pcpb *inst, int node,
+			       struct pcpb_pageset *ps);
 /* kswapd's ZONE_RECLAIM_ACTIVE: PCP high shrinks while it is set. */
 PCPB_API void pcpb_set_reclaim_active(struct pcpb *inst, int node, bool on);
 PCPB_API int pcpb_nr_nodes(const struct pcpb *inst);

@@ -78,6 +78,36 @@ static int cmd_run(int argc, char **argv)
 	return 2;
 }
 
+/* What the instance derives from the config: batch, high, watermarks. */
+static int print_effective(const struct pcpb_config *cfg)
+{
+	struct pcpb_config c = *cfg;
+	struct pcpb *inst;
+	int n, rc;
+
+	c.vmstat_ms = 0;
+	c.backing = PCPB_BACKING_NONE;
+	rc = pcpb_create(&c, &inst);
+	if (rc) {
+		fprintf(stderr, "pcpbuddy config: cannot create it: %s\n",
+			wl_create_strerror(rc));
+		return 1;
+	}
+	for (n = 0; n < pcpb_nr_nodes(inst); n++) {
+		struct pcpb_watermarks wm;
+		struct pcpb_pageset ps;
+
+		pcpb_node_watermarks(inst, n, &wm);
+		pcpb_node_pageset(inst, n, &ps);
+		printf("effective: node %d: managed %llu pages, batch %d, high_min %d, high_max %d, watermarks min %llu low %llu high %llu\n",
+		       n, (unsigned long long)ps.managed_pages, ps.batch,
+		       ps.high_min, ps.high_max, (unsigned long long)wm.min,
+		       (unsigned long long)wm.low, (unsigned long long)wm.high);
+	}
+	pcpb_destroy(inst);
+	return ferror(stdout) ? 1 : 0;
+}
+
 static int cmd_config(int argc, char **argv)
 {
 	struct pcpb_config cfg;
@@ -106,7 +136,7 @@ static int cmd_config(int argc, char **argv)
 	printf("%s\n", buf);
 	pcpb_config_profile(&cfg, buf, sizeof(buf));
 	printf("%s\n", buf);
-	return ferror(stdout) ? 1 : 0;
+	return print_effective(&cfg);
 }
 
 /* Run one compare from a fixed argument list. */

@@ -128,7 +128,7 @@ void zone_destroy(struct zone *zone)
  * and high sit watermark_scale_factor (0.1% of the zone, at least min/4)
  * above it, one step each. */
 static void set_wmarks(struct zone **zones, int nr_zones,
-		       unsigned long pages_min, unsigned long total)
+		       unsigned long pages_min, unsigned long total, int wsf)
 {
 	int i;
 
@@ -136,7 +136,8 @@ static void set_wmarks(struct zone **zones, int nr_zones,
 		struct zone *z = zones[i];
 		unsigned long zmin = pages_min * z->managed_pages / total;
 		unsigned long step =
-			max(zmin >> 2, z->managed_pages * 10 / 10000);
+			max(zmin >> 2,
+			    z->managed_pages * (unsigned long)wsf / 10000);
 
 		z->_watermark[WMARK_MIN] = zmin;
 		z->_watermark[WMARK_LOW] = zmin + step;
@@ -152,7 +153,7 @@ static void set_wmarks(struct zone **zones, int nr_zones,
  * buffer pages (managed minus the high watermark).  Every zone here is a
  * lowmem zone of its node.  Context: init only.
  */
-void setup_per_zone_wmarks(struct zone **zones, int nr_zones, bool thp)
+void setup_per_zone_wmarks(struct zone **zones, int nr_zones, bool thp, int wsf)
 {
 	unsigned long total = 0, min_kbytes, pages_min, buffer = 0, raise;
 	int i;
@@ -162,7 +163,7 @@ void setup_per_zone_wmarks(struct zone **zones, int nr_zones, bool thp)
 	min_kbytes = (unsigned long)sqrt((double)(total * 4) * 16.0);
 	min_kbytes = clamp(min_kbytes, 128UL, 262144UL);
 	pages_min = min_kbytes >> 2;
-	set_wmarks(zones, nr_zones, pages_min, total);
+	set_wmarks(zones, nr_zones, pages_min, total, wsf);
 	if (!thp)
 		return;
 	for (i = 0; i < nr_zones; i++)
@@ -173,7 +174,7 @@ void setup_per_zone_wmarks(struct zone **zones, int nr_zones, bool thp)
 		(2 + MIGRATE_PCPTYPES * MIGRATE_PCPTYPES);
 	raise = min(raise, buffer / 20);
 	if (raise > pages_min)
-		set_wmarks(zones, nr_zones, raise, total);
+		set_wmarks(zones, nr_zones, raise, total, wsf);
 }
 
 /*

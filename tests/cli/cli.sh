@@ -385,6 +385,9 @@ expect_exit 0 "fixed_batch" -- config --help
 expect_exit 0 "kernel=6.1: fallback=legacy pcp_refill=batch pcp_free=free_factor pcp_high=fixed free_high=batch drain=single pcp_mt=cached; overrides: none" -- config --config kernel=6.1
 expect_exit 0 "kernel=6.12: fallback=hygiene .* drain=chunked .*overrides: drain" -- config --config drain=chunked,kernel=6.12
 expect_exit 2 "bad value '5.4' for key 'kernel'" -- config --config kernel=5.4
+# config prints what the instance derives: batch 63 where it says 0.
+expect_exit 0 "effective: node 0: managed 262144 pages, batch 63, high_min 3520, high_max 16384, watermarks min 5632 low 7040 high 8448" -- config --config memory=1G,cpus=2
+expect_exit 0 "effective: node 1: managed 131072 pages, batch 31" -- config --config memory=1G,nodes=2
 # Every driver option is declared in one table: it has help, it can be a
 # --configs key and a --param of a sweep (exit --pages and purge --purgers
 # could not be before).

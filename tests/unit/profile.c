@@ -328,3 +328,16 @@ Test(profile, small_instances_do_not_group_by_mobility)
 		     MIGRATE_MOVABLE, "12 MiB: grouped");
 	free_on(0, pfn, 0);
 }
+
+/* vm.watermark_scale_factor sets the step from min to low to high (at
+ * least a quarter of min): 1% of a 1 GiB zone is 2,621 pages. */
+Test(profile, watermark_scale_factor_sets_the_step)
+{
+	struct pcpb_watermarks wm;
+
+	inst = make_inst("memory=1G,thp=never,watermark_scale_factor=100");
+	cr_assert_eq(pcpb_node_watermarks(inst, 0, &wm), 0);
+	cr_assert_eq(wm.min, 1024);
+	cr_assert_eq(wm.low, 1024 + 262144 * 100 / 10000);
+	cr_assert_eq(wm.high, 1024 + 2 * (262144 * 100 / 10000));
+}
