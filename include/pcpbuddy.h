@@ -36,6 +36,8 @@ extern "C" {
 #define PCPB_NR_PAGE_ORDERS (PCPB_MAX_PAGE_ORDER + 1)
 #define PCPB_MAX_CPUS 4096
 #define PCPB_MAX_NODES 64
+/* The library's version, also `pcpbuddy --version`. */
+#define PCPB_VERSION "0.14.0"
 
 /* The migratetypes a caller may request; numbering follows the kernel. */
 enum pcpb_migratetype {

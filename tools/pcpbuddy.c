@@ -10,6 +10,7 @@
  * Invariants: none.  Locking: single-threaded until a driver starts.
  */
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,6 +336,8 @@ static int cmd_help(int argc, char **argv)
 	return ferror(stdout) ? 1 : 0;
 }
 
+static int cmd_version(int argc, char **argv);
+
 /* The commands; 'pcpbuddy WORKLOAD ...' is 'pcpbuddy run WORKLOAD ...'. */
 static const struct command {
 	const char *name;
@@ -352,15 +355,60 @@ static const struct command {
 	{ "fidelity", cmd_fidelity_main },
 	{ "sim", cmd_sim },
 	{ "help", cmd_help },
+	{ "--version", cmd_version },
+	{ "version", cmd_version },
 	{ "--help", cmd_help },
 	{ "-h", cmd_help },
 };
+
+static int cmd_version(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	printf("pcpbuddy %s\n", PCPB_VERSION);
+	return 0;
+}
+
+/*
+ * --opt=value becomes --opt value, as getopt_long() reads it, for every
+ * command; nothing after a bare "--" (exec's program) is touched.
+ * Return: the new argv (argc in *@argcp), or NULL without memory.
+ */
+static char **split_long_options(int *argcp, char **argv)
+{
+	char **out = calloc((size_t)*argcp * 2 + 1, sizeof(char *));
+	int i, n = 0;
+	bool rest = false;
+
+	if (!out)
+		return NULL;
+	for (i = 0; i < *argcp; i++) {
+		char *eq = argv[i][0] == '-' && argv[i][1] == '-'
+				   ? strchr(argv[i], '=')
+				   : NULL;
+
+		if (!strcmp(argv[i], "--"))
+			rest = true;
+		if (rest || !eq || eq == argv[i] + 2) {
+			out[n++] = argv[i];
+			continue;
+		}
+		*eq = '\0'; /* argv strings are ours to change */
+		out[n++] = argv[i];
+		out[n++] = eq + 1;
+	}
+	out[n] = NULL;
+	*argcp = n;
+	return out;
+}
 
 int main(int argc, char **argv)
 {
 	size_t i;
 	int rc = -1;
 
+	argv = split_long_options(&argc, argv);
+	if (!argv)
+		return 1;
 	if (argc < 2)
 		rc = showcase();
 	for (i = 0; rc < 0 && i < sizeof(commands) / sizeof(commands[0]); i++)

@@ -520,6 +520,10 @@ if timeout 60 "$bin" replay "$tmp/t\"q.txt" --paced >/dev/null 2>&1; then ok; el
 "$bin" fidelity "$tmp/t\"q.txt" --batch 63 --high-min 300 --high-max 400 --json 2>/dev/null >"$tmp/fq.json"
 if $py -c "import json,sys; json.load(open(sys.argv[1]))" "$tmp/fq.json"; then ok; else bad "fidelity --json with a quote in the name"; fi
 expect_exit 0 "usage: pcpbuddy trace info" -- trace info --help
+# CLI conventions: --version, --opt=value everywhere, -o - for stdout.
+expect_exit 0 "^pcpbuddy [0-9]" -- --version
+expect_exit 0 "managed 131072 pages" -- config --config=memory=512M
+expect_exit 0 '"param": "threads"' -- sweep mixed --param=threads=1,2 --ops=200 --configs policy=classic -o -
 $py -c "import struct,sys; open(sys.argv[1],'wb').write(b'PCPBTRC1'+struct.pack('<IIQ',1,2,1<<40)+b'x'*32)" "$tmp/hdr.trace"
 expect_exit 2 "header claims 1099511627776 events" -- trace info "$tmp/hdr.trace"
 printf '  a-1 [000] ..... 1.000: mm_page_alloc: page=0 pfn=0x100 order=3 migratetype=1 gfp_flags=X\n  a-1 [000] ..... 1.001: mm_page_free: page=0 pfn=0x100 order=0\n' >"$tmp/om.txt"
