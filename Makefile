@@ -40,6 +40,8 @@ CFLAGS := -std=gnu11 -fPIC -fvisibility=hidden -pthread $(WARN) \
 	$(mode_$(MODE)) -MMD -MP
 LDFLAGS := -pthread $(SAN)
 LDLIBS := -lurcu-cds -lurcu-common -lnuma -lm
+# The CLI's statistics (tools/stats.c) only: the library does not need GSL.
+GSL_LIBS := -lgsl -lgslcblas
 
 LIB_SRC := $(wildcard util/*.c common/*.c zone/*.c pcp/*.c alloc/*.c)
 TRACE_SRC := $(wildcard trace/*.c)
@@ -91,7 +93,7 @@ $(BUILD)/libpcpbuddy.so: $(LIB_OBJ)
 
 $(BUILD)/pcpbuddy: $(call obj,tools/pcpbuddy.c) $(CMD_OBJ) $(WL_OBJ) \
 		$(BUILD)/libpcpbuddy.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(GSL_LIBS)
 
 # The LD_PRELOAD page-source backend.  It carries its own copy of the
 # allocator and the trace recorder (trace/, not the drivers);
@@ -125,7 +127,7 @@ $(BUILD)/tests/preload-urcu-bp: tests/preload/urcu_bp.c | $(HEADERS_STAMP)
 unit: $(UNIT_BIN)
 $(UNIT_BIN): $(call obj,$(UNIT_SRC)) $(CMD_OBJ) $(WL_OBJ) $(BUILD)/libpcpbuddy.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(GSL_LIBS) -lcriterion
 
 stress: $(STRESS_BIN)
 $(BUILD)/tests/stress-%: $(BUILD)/obj/tests/stress/%.o $(BUILD)/libpcpbuddy.a
@@ -136,10 +138,10 @@ $(BUILD)/tests/stress-%: $(BUILD)/obj/tests/stress/%.o $(BUILD)/libpcpbuddy.a
 FUZZ_SECONDS ?= 30
 $(BUILD)/fuzz-trace: $(call obj,tests/fuzz/trace.c) $(CMD_OBJ) $(WL_OBJ) \
 		$(BUILD)/libpcpbuddy.a
-	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS) $(GSL_LIBS)
 $(BUILD)/fuzz-config: $(call obj,tests/fuzz/config.c) $(CMD_OBJ) $(WL_OBJ) \
 		$(BUILD)/libpcpbuddy.a
-	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS) $(GSL_LIBS)
 fuzz: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory MODE=fuzz CC=clang WERROR=0 build/fuzz/fuzz-trace \
 		build/fuzz/fuzz-config

@@ -27,12 +27,17 @@ static const char compare_usage[] =
 	"                        [workload options] [--json|--csv]\n"
 	"\n"
 	"Runs WORKLOAD once per configuration (each on a fresh instance, same\n"
-	"seed), R times interleaved A B A B ..., and prints one table: medians\n"
-	"with min..max over the runs, and ratios against the first config.\n"
+	"seed), R times interleaved A B A B ..., and prints one table: for\n"
+	"throughput the mean, standard deviation and CV over the runs, the\n"
+	"ratio of means to the first configuration with its 95%% interval and\n"
+	"Welch's t-test (* p < 0.05, ** p < 0.01; nothing: not significant);\n"
+	"counts as medians with min..max.  A warning follows when an interval\n"
+	"contains 1.0 or a timed metric varies more than 10%%.\n"
 	"--config applies to every configuration; --configs entries on top.\n"
 	"\n"
 	"  --configs A B ...  two or more k=v,... strings (up to 16)\n"
-	"  --runs R           runs per configuration, 1..25 (default 1)\n"
+	"  --runs R           runs per configuration, 1..25 (default 5; statistics\n"
+	"                     need 2 or more)\n"
 	"  --metrics a,b,...  the table's columns (JSON and CSV keep all):\n"
 	"                     throughput, zone_acq_per_1k_pages, zone_hold_p50,\n"
 	"                     zone_hold_p99, zone_hold_max, zone_wait_p99,\n"
@@ -49,7 +54,7 @@ static int column_width(int k)
 	int title = (int)strlen(metric_titles[k]) + 1;
 
 	if (k == M_throughput)
-		return 26;
+		return 30;
 	if (k == M_zone_acq_per_1k_pages)
 		return 24;
 	return title > 12 ? title : 12;
@@ -81,12 +86,14 @@ static void print_table(const char *name, struct config_runs *cs, int n,
 {
 	int i, k;
 
-	printf("compare %s: %d configurations x %d run%s; medians", name, n,
-	       runs, runs > 1 ? "s" : "");
+	printf("compare %s: %d configurations x %d run%s; throughput: mean "
+	       "+-sd (CV); ratio: of mean throughputs to the first config's, "
+	       "[95%% interval], Welch's t mark; counts: medians",
+	       name, n, runs, runs > 1 ? "s" : "");
 	if (runs > 1)
-		printf(", [min..max] for throughput and zone locks");
-	printf("; ratio = throughput / first config's\n\n");
-	printf("%-44s %7s", "config", "ratio");
+		printf(" [min..max] for zone locks");
+	printf("\n\n");
+	printf("%-44s %-24s", "config", "ratio [95% CI]");
 	for (k = 0; k < NR_METRICS; k++)
 		if (shown & (1U << k))
 			printf(" %*s", column_width(k), metric_titles[k]);
@@ -95,16 +102,28 @@ static void print_table(const char *name, struct config_runs *cs, int n,
 		struct config_runs *c = &cs[i];
 		double base = cs[0].median[M_throughput];
 
-		printf("%-44.44s %7.3f", c->kv,
-		       base > 0 ? c->median[M_throughput] / base : 0);
+		const struct ratio_stats *rs = &c->vs_base[M_throughput];
+		char ratio[64];
+
+		(void)base;
+		if (runs > 1 && i)
+			snprintf(ratio, sizeof(ratio), "%.3f [%.3f..%.3f]%s",
+				 rs->ratio, rs->lo, rs->hi,
+				 significance_mark(rs));
+		else
+			snprintf(ratio, sizeof(ratio), "%.3f", rs->ratio);
+		printf("%-44.44s %-24s", c->kv, ratio);
 		for (k = 0; k < NR_METRICS; k++) {
 			int d = metric_decimals[k];
 			char cell[96];
 
 			if (!(shown & (1U << k)))
 				continue;
-			if (runs > 1 &&
-			    (k == M_throughput || k == M_zone_acq_per_1k_pages))
+			if (runs > 1 && k == M_throughput)
+				snprintf(cell, sizeof(cell),
+					 "%.0f +-%.0f (%.1f%%)", c->st[k].mean,
+					 c->st[k].sd, 100 * c->st[k].cv);
+			else if (runs > 1 && k == M_zone_acq_per_1k_pages)
 				snprintf(cell, sizeof(cell),
 					 "%.*f [%.*f..%.*f]", d, c->median[k],
 					 d, c->lo[k], d, c->hi[k]);
@@ -115,6 +134,51 @@ static void print_table(const char *name, struct config_runs *cs, int n,
 		}
 		printf("\n");
 	}
+}
+
+/* A number, or null where the statistic does not exist (one run). */
+static void json_num(double v)
+{
+	if (isfinite(v))
+		printf("%.6g", v);
+	else
+		printf("null");
+}
+
+/* Every metric's mean, sd and CV; the timed ones against the first. */
+static void print_json_stats(const struct config_runs *c)
+{
+	int k;
+
+	printf("      \"stats\": {");
+	for (k = 0; k < NR_METRICS; k++) {
+		printf("%s\"%s\": {\"mean\": ", k ? ", " : "", metric_names[k]);
+		json_num(c->st[k].mean);
+		printf(", \"stddev\": ");
+		json_num(c->st[k].sd);
+		printf(", \"cv\": ");
+		json_num(c->st[k].cv);
+		printf("}");
+	}
+	printf("},\n      \"vs_first\": {");
+	for (k = 0; k < NR_METRICS; k++) {
+		const struct ratio_stats *r = &c->vs_base[k];
+
+		if (!metric_is_timed(k))
+			continue;
+		printf("%s\"%s\": {\"ratio\": ", k == M_throughput ? "" : ", ",
+		       metric_names[k]);
+		json_num(r->ratio);
+		printf(", \"ci95\": [");
+		json_num(r->lo);
+		printf(", ");
+		json_num(r->hi);
+		printf("], \"p_welch\": ");
+		json_num(r->p);
+		printf(", \"significant\": %s}",
+		       r->significant ? "true" : "false");
+	}
+	printf("},\n");
 }
 
 static void print_json(const char *name, const struct wl_opts *o,
@@ -146,6 +210,7 @@ static void print_json(const char *name, const struct wl_opts *o,
 				       metric_names[k], vals[p][k]);
 			printf("},\n");
 		}
+		print_json_stats(&cs[i]);
 		printf("      \"report\": %s\n    }",
 		       cs[i].report ? cs[i].report : "null");
 	}
@@ -156,17 +221,23 @@ static void print_csv(struct config_runs *cs, int n)
 {
 	int i, k;
 
-	printf("config,ratio_throughput");
+	printf("config,ratio_throughput,ratio_ci95_lo,ratio_ci95_hi,p_welch,"
+	       "significant,throughput_mean,throughput_sd,throughput_cv");
 	for (k = 0; k < NR_METRICS; k++)
 		printf(",%s,%s_min,%s_max", metric_names[k], metric_names[k],
 		       metric_names[k]);
 	printf("\n");
 	for (i = 0; i < n; i++) {
-		printf("\"%s\",%.6g", cs[i].kv,
+		const struct ratio_stats *r = &cs[i].vs_base[M_throughput];
+		const struct sample_stats *t = &cs[i].st[M_throughput];
+
+		printf("\"%s\",%.6g,%.6g,%.6g,%.6g,%d,%.6g,%.6g,%.6g", cs[i].kv,
 		       cs[0].median[M_throughput] > 0
 			       ? cs[i].median[M_throughput] /
 					 cs[0].median[M_throughput]
-			       : 0);
+			       : 0,
+		       r->lo, r->hi, r->p, r->significant, t->mean, t->sd,
+		       t->cv);
 		for (k = 0; k < NR_METRICS; k++)
 			printf(",%.6g,%.6g,%.6g", cs[i].median[k], cs[i].lo[k],
 			       cs[i].hi[k]);
@@ -181,7 +252,7 @@ int cmd_compare_main(int argc, char **argv)
 	char **rest = calloc((size_t)argc + 1, sizeof(char *));
 	struct wl_opts o;
 	void *priv = NULL;
-	int i, n = 0, nrest = 0, runs = 1, r, rc = 0;
+	int i, n = 0, nrest = 0, runs = 5, r, rc = 0;
 
 	if (!rest)
 		return 1;
@@ -263,12 +334,16 @@ int cmd_compare_main(int argc, char **argv)
 	if (!rc) {
 		for (i = 0; i < n; i++)
 			summarize_runs(&cs[i], runs);
+		compare_to_base(cs, n);
 		if (o.fmt == PCPB_FMT_JSON)
 			print_json(w->name, &o, cs, n, runs);
 		else if (o.fmt == PCPB_FMT_CSV)
 			print_csv(cs, n);
 		else
 			print_table(w->name, cs, n, runs);
+		/* The columns shown, or every metric for JSON and CSV. */
+		print_warnings(o.fmt == PCPB_FMT_TEXT ? stdout : stderr, cs, n,
+			       o.fmt == PCPB_FMT_TEXT ? shown : ~0U);
 	}
 	for (i = 0; i < n; i++)
 		free(cs[i].report);

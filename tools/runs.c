@@ -71,13 +71,65 @@ void summarize_runs(struct config_runs *c, int runs)
 	double v[MAX_RUNS];
 	int k, r;
 
+	c->runs = runs;
 	for (k = 0; k < NR_METRICS; k++) {
 		for (r = 0; r < runs; r++)
 			v[r] = c->m[r][k];
+		sample_stats(v, runs, &c->st[k]);
 		c->median[k] = wl_median(v, runs);
 		c->lo[k] = v[0];
 		c->hi[k] = v[runs - 1];
 	}
+}
+
+bool metric_is_timed(int k)
+{
+	return k == M_throughput || k == M_zone_hold_p50 ||
+	       k == M_zone_hold_p99 || k == M_zone_hold_max ||
+	       k == M_zone_wait_p99 || k == M_refill_hold_max;
+}
+
+void compare_to_base(struct config_runs *cs, int n)
+{
+	double a[MAX_RUNS], b[MAX_RUNS];
+	int i, k, r;
+
+	for (i = 0; i < n; i++)
+		for (k = 0; k < NR_METRICS; k++) {
+			for (r = 0; r < cs[0].runs; r++)
+				a[r] = cs[0].m[r][k];
+			for (r = 0; r < cs[i].runs; r++)
+				b[r] = cs[i].m[r][k];
+			ratio_stats(a, cs[0].runs, b, cs[i].runs,
+				    &cs[i].vs_base[k]);
+		}
+}
+
+int print_warnings(FILE *f, const struct config_runs *cs, int n,
+		   unsigned int metrics)
+{
+	int i, k, nr = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct ratio_stats *t = &cs[i].vs_base[M_throughput];
+
+		if (i && isfinite(t->lo) && t->lo <= 1 && t->hi >= 1) {
+			fprintf(f,
+				"warning: %s: the 95%% interval of its throughput ratio, %.3f..%.3f, contains 1.0: no difference shown\n",
+				cs[i].kv, t->lo, t->hi);
+			nr++;
+		}
+		for (k = 0; k < NR_METRICS; k++)
+			if (metric_is_timed(k) && (metrics & (1U << k)) &&
+			    cs[i].st[k].cv > 0.10) {
+				fprintf(f,
+					"warning: %s: %s varies %.0f%% (CV) over %d runs: more runs, or a quieter machine\n",
+					cs[i].kv, metric_names[k],
+					100 * cs[i].st[k].cv, cs[i].runs);
+				nr++;
+			}
+	}
+	return nr;
 }
 
 char *report_json(struct pcpb *inst, const struct pcpb_stats *st)

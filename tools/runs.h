@@ -12,6 +12,7 @@
 #define PCPB_RUNS_H
 
 #include "commands.h"
+#include "stats.h"
 
 #define MAX_CONFIGS 16
 #define MAX_RUNS 25
@@ -51,8 +52,22 @@ struct config_runs {
 	const char *kv;
 	double m[MAX_RUNS][NR_METRICS];
 	double median[NR_METRICS], lo[NR_METRICS], hi[NR_METRICS];
+	struct sample_stats st[NR_METRICS]; /* mean, sd, cv over the runs */
+	/* Each metric against the first configuration's (compare_to_base) */
+	struct ratio_stats vs_base[NR_METRICS];
+	int runs;
 	char *report; /* JSON of the last run */
 };
+
+/* The metrics measured in time, which vary from run to run; the others
+ * are counts that repeat for the same work. */
+bool metric_is_timed(int k);
+/* Fill every configuration's vs_base against cs[0]. */
+void compare_to_base(struct config_runs *cs, int n);
+/* Warnings a reader must see: a throughput ratio whose interval contains
+ * 1.0, or a timed metric whose CV is above 10%.  Return: how many. */
+int print_warnings(FILE *f, const struct config_runs *cs, int n,
+		   unsigned int metrics);
 
 void metrics_of(struct pcpb *inst, const struct wl_result *res, double *m);
 void summarize_runs(struct config_runs *c, int runs);

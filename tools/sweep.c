@@ -8,6 +8,7 @@
  * Invariants: those of runs.h.  Locking: one instance at a time.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,43 @@ static int apply_driver_param(const struct workload *w, struct wl_opts *o,
 	return 0;
 }
 
+static void json_num(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, "%.6g", v);
+	else
+		fputs("null", f);
+}
+
+/* mean, stddev, cv per metric; throughput against the first config. */
+static void sweep_json_stats(FILE *f, const struct config_runs *c)
+{
+	const struct ratio_stats *r = &c->vs_base[M_throughput];
+	const char *names[3] = { "mean", "stddev", "cv" };
+	int p, k;
+
+	for (p = 0; p < 3; p++) {
+		fprintf(f, ", \"%s\": [", names[p]);
+		for (k = 0; k < NR_METRICS; k++) {
+			if (k)
+				fputs(", ", f);
+			json_num(f, p == 0   ? c->st[k].mean
+				    : p == 1 ? c->st[k].sd
+					     : c->st[k].cv);
+		}
+		fputs("]", f);
+	}
+	fputs(", \"ratio_throughput\": ", f);
+	json_num(f, r->ratio);
+	fputs(", \"ratio_ci95\": [", f);
+	json_num(f, r->lo);
+	fputs(", ", f);
+	json_num(f, r->hi);
+	fputs("], \"p_welch\": ", f);
+	json_num(f, r->p);
+	fprintf(f, ", \"significant\": %s", r->significant ? "true" : "false");
+}
+
 static void sweep_json(FILE *f, const char *wname, const char *param,
 		       char **values, int nv,
 		       struct config_runs (*pts)[MAX_VALUES],
@@ -105,6 +143,7 @@ static void sweep_json(FILE *f, const char *wname, const char *param,
 						vals[p][k]);
 				fprintf(f, "]");
 			}
+			sweep_json_stats(f, &pts[i][v]);
 			fprintf(f, "}");
 		}
 		fprintf(f, "\n    ]}");
@@ -118,14 +157,25 @@ static void sweep_csv(FILE *f, const char *param, char **values, int nv,
 {
 	int i, v, k;
 
-	fprintf(f, "config,%s", param);
+	fprintf(f,
+		"config,%s,ratio_throughput,ratio_ci95_lo,ratio_ci95_hi,"
+		"p_welch,significant,throughput_mean,throughput_sd,"
+		"throughput_cv",
+		param);
 	for (k = 0; k < NR_METRICS; k++)
 		fprintf(f, ",%s,%s_min,%s_max", metric_names[k],
 			metric_names[k], metric_names[k]);
 	fprintf(f, "\n");
 	for (i = 0; i < n; i++)
 		for (v = 0; v < nv; v++) {
-			fprintf(f, "\"%s\",%s", cs[i].kv, values[v]);
+			const struct config_runs *c = &pts[i][v];
+			const struct ratio_stats *r = &c->vs_base[M_throughput];
+
+			fprintf(f,
+				"\"%s\",%s,%.6g,%.6g,%.6g,%.6g,%d,%.6g,%.6g,%.6g",
+				cs[i].kv, values[v], r->ratio, r->lo, r->hi,
+				r->p, r->significant, c->st[M_throughput].mean,
+				c->st[M_throughput].sd, c->st[M_throughput].cv);
 			for (k = 0; k < NR_METRICS; k++)
 				fprintf(f, ",%.6g,%.6g,%.6g",
 					pts[i][v].median[k], pts[i][v].lo[k],
@@ -284,31 +334,47 @@ int cmd_sweep_main(int argc, char **argv)
 		return 2;
 	}
 	f = of.f;
-	for (v = 0; v < nv && !rc; v++) {
-		struct wl_opts o = base;
+	for (v = 0; v < nv; v++)
+		for (i = 0; i < n; i++) {
+			static char kvbuf[MAX_CONFIGS][MAX_VALUES][2048];
 
-		if (is_driver_param(param))
-			apply_driver_param(w, &o, priv, param, values[v]);
-		for (i = 0; i < n && !rc; i++) {
-			static char kvbuf[MAX_CONFIGS][2048];
-
-			snprintf(kvbuf[i], sizeof(kvbuf[i]), "%s%s%s%s%s",
+			snprintf(kvbuf[i][v], sizeof(kvbuf[i][v]), "%s%s%s%s%s",
 				 cs[i].kv, is_driver_param(param) ? "" : ",",
 				 is_driver_param(param) ? "" : param,
 				 is_driver_param(param) ? "" : "=",
 				 is_driver_param(param) ? "" : values[v]);
-			pts[i][v].kv = kvbuf[i];
-			for (r = 0; r < runs && !rc; r++) {
+			pts[i][v].kv = kvbuf[i][v];
+		}
+	/* Interleaved, as compare: every configuration at every value once,
+	 * A B C A B C ..., so a drift of the machine reaches them all. */
+	for (r = 0; r < runs && !rc; r++)
+		for (v = 0; v < nv && !rc; v++) {
+			struct wl_opts o = base;
+
+			if (is_driver_param(param))
+				apply_driver_param(w, &o, priv, param,
+						   values[v]);
+			for (i = 0; i < n && !rc; i++) {
 				if (isatty(STDERR_FILENO))
 					fprintf(stderr,
-						"\r[sweep %s] %s=%s run %d/%d %-30.30s",
-						w->name, param, values[v],
-						r + 1, runs, cs[i].kv);
+						"\r[sweep %s] run %d/%d %s=%s %-30.30s",
+						w->name, r + 1, runs, param,
+						values[v], cs[i].kv);
 				rc = run_one(w, &o, priv, &pts[i][v], r, false);
 			}
-			if (!rc)
-				summarize_runs(&pts[i][v], runs);
 		}
+	for (v = 0; v < nv && !rc; v++) {
+		static struct config_runs col[MAX_CONFIGS];
+
+		/* Each value's configurations against its first. */
+		for (i = 0; i < n; i++) {
+			summarize_runs(&pts[i][v], runs);
+			col[i] = pts[i][v];
+		}
+		compare_to_base(col, n);
+		for (i = 0; i < n; i++)
+			memcpy(pts[i][v].vs_base, col[i].vs_base,
+			       sizeof(col[i].vs_base));
 	}
 	if (isatty(STDERR_FILENO))
 		fputs("\r\033[K", stderr);

@@ -107,8 +107,8 @@ assert "remote_free=llist" in res[1]["report"]["config"]
 PY
 then ok; else bad "compare mixed --json (rc $rc)"; cat "$tmp/err" >&2; fi
 
-"$bin" compare purge --threads 1 --ops 20000 --configs policy=classic policy=owner --csv >"$tmp/cmp.csv" 2>&1
-if [ "$(wc -l <"$tmp/cmp.csv")" -eq 3 ] && head -1 "$tmp/cmp.csv" | grep -q '^config,ratio_throughput,throughput,' &&
+"$bin" compare purge --threads 1 --ops 20000 --configs policy=classic policy=owner --csv >"$tmp/cmp.csv" 2>"$tmp/err"
+if [ "$(wc -l <"$tmp/cmp.csv")" -eq 3 ] && head -1 "$tmp/cmp.csv" | grep -q '^config,ratio_throughput,ratio_ci95_lo,ratio_ci95_hi,p_welch,significant,throughput_mean,throughput_sd,throughput_cv,throughput,' &&
    grep -q '^"policy=owner",' "$tmp/cmp.csv"; then ok; else bad "compare purge --csv"; fi
 
 "$bin" compare purge --threads 1 --ops 20000 --configs policy=classic policy=owner >"$tmp/cmp.txt" 2>&1
@@ -520,6 +520,23 @@ if timeout 60 "$bin" replay "$tmp/t\"q.txt" --paced >/dev/null 2>&1; then ok; el
 "$bin" fidelity "$tmp/t\"q.txt" --batch 63 --high-min 300 --high-max 400 --json 2>/dev/null >"$tmp/fq.json"
 if $py -c "import json,sys; json.load(open(sys.argv[1]))" "$tmp/fq.json"; then ok; else bad "fidelity --json with a quote in the name"; fi
 expect_exit 0 "usage: pcpbuddy trace info" -- trace info --help
+# Statistics: mean +-sd (CV) of throughput, the ratio's 95% interval and
+# Welch's mark, in the table and in the JSON (tests/unit/statistics.c pins
+# the numbers; here the columns).
+"$bin" compare exit --threads 2 --runs 10 --metrics throughput,zone_acq_per_1k_pages --configs policy=classic policy=owner >"$tmp/st.txt" 2>&1
+if grep -q 'ratio \[95% CI\]' "$tmp/st.txt" && grep -q '^policy=owner  *[0-9.]* \[[0-9.]*\.\.[0-9.]*\]' "$tmp/st.txt" &&
+   grep -q '+-[0-9]* ([0-9.]*%)' "$tmp/st.txt"; then ok; else bad "compare statistics columns"; cat "$tmp/st.txt" >&2; fi
+"$bin" compare exit --threads 2 --runs 3 --configs policy=classic policy=owner --json 2>/dev/null >"$tmp/st.json"
+if $py - "$tmp/st.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+t = r[1]["vs_first"]["throughput"]
+assert set(t) == {"ratio", "ci95", "p_welch", "significant"}, t
+assert len(t["ci95"]) == 2 and t["ci95"][0] <= t["ratio"] <= t["ci95"][1]
+s = r[0]["stats"]["throughput"]
+assert s["stddev"] >= 0 and s["mean"] > 0
+PY
+then ok; else bad "compare --json statistics"; fi
 # CLI conventions: --version, --opt=value everywhere, -o - for stdout.
 expect_exit 0 "^pcpbuddy [0-9]" -- --version
 expect_exit 0 "managed 131072 pages" -- config --config=memory=512M

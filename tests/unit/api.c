@@ -166,7 +166,7 @@ Test(api, bad_config_is_rejected_and_changes_nothing)
 	{
 		/* The formatted config parses back to itself. */
 		struct pcpb_config back;
-		char text[512];
+		char text[1024];
 
 		pcpb_config_init(&back);
 		pcpb_config_format(&cfg, text, sizeof(text));
