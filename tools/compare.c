@@ -38,6 +38,9 @@ static const char compare_usage[] =
 	"  --configs A B ...  two or more k=v,... strings (up to 16)\n"
 	"  --runs R           runs per configuration, 1..25 (default 5; statistics\n"
 	"                     need 2 or more)\n"
+	"  --until-ci PCT     after the runs, more rounds until every throughput\n"
+	"                     ratio's 95%% interval is within +-PCT%% of it, 25 runs\n"
+	"                     or --until-seconds S (default 600) have passed\n"
 	"  --metrics a,b,...  the table's columns (JSON and CSV keep all):\n"
 	"                     throughput, zone_acq_per_1k_pages, zone_hold_p50,\n"
 	"                     zone_hold_p99, zone_hold_max, zone_wait_p99,\n"
@@ -245,6 +248,28 @@ static void print_csv(struct config_runs *cs, int n)
 	}
 }
 
+/* The widest half-interval of a throughput ratio, in % of the ratio,
+ * over @runs runs of each configuration. */
+static double widest_interval(struct config_runs *cs, int n, int runs)
+{
+	double widest = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		summarize_runs(&cs[i], runs);
+	compare_to_base(cs, n);
+	for (i = 1; i < n; i++) {
+		const struct ratio_stats *t = &cs[i].vs_base[M_throughput];
+		double half = 100 * (t->hi - t->lo) / 2 / t->ratio;
+
+		if (!isfinite(half))
+			return INFINITY;
+		if (half > widest)
+			widest = half;
+	}
+	return widest;
+}
+
 int cmd_compare_main(int argc, char **argv)
 {
 	static struct config_runs cs[MAX_CONFIGS];
@@ -253,6 +278,7 @@ int cmd_compare_main(int argc, char **argv)
 	struct wl_opts o;
 	void *priv = NULL;
 	int i, n = 0, nrest = 0, runs = 5, r, rc = 0;
+	double until_ci = 0, until_seconds = 600, start;
 
 	if (!rest)
 		return 1;
@@ -292,6 +318,23 @@ int cmd_compare_main(int argc, char **argv)
 			}
 			runs = (int)x;
 			i++;
+		} else if (!strcmp(argv[i], "--until-ci") ||
+			   !strcmp(argv[i], "--until-seconds")) {
+			double x;
+			bool ci = !strcmp(argv[i], "--until-ci");
+
+			if (i + 1 >= argc ||
+			    parse_number(argv[i + 1], ci ? 0.01 : 1,
+					 ci ? 100 : 86400, false, &x)) {
+				free(rest);
+				return wl_usage_error(
+					"pcpbuddy compare",
+					"%s: '%s' is not in %s", argv[i],
+					i + 1 < argc ? argv[i + 1] : "",
+					ci ? "0.01..100 (%)" : "1..86400 (s)");
+			}
+			*(ci ? &until_ci : &until_seconds) = x;
+			i++;
 		} else if (!strcmp(argv[i], "--metrics")) {
 			if (i + 1 >= argc || parse_metrics(argv[i + 1])) {
 				free(rest);
@@ -321,14 +364,33 @@ int cmd_compare_main(int argc, char **argv)
 		free(rest);
 		return rc;
 	}
-	for (r = 0; r < runs && !rc; r++)
+	start = wl_now();
+	for (r = 0; r < MAX_RUNS && !rc; r++) {
+		/* The runs asked for, then rounds until the intervals are
+		 * tight enough (--until-ci) or the time is up. */
+		if (r >= runs) {
+			if (!until_ci || r < 2 ||
+			    widest_interval(cs, n, r) <= until_ci ||
+			    wl_now() - start > until_seconds)
+				break;
+			runs = r + 1;
+		}
 		for (i = 0; i < n && !rc; i++) {
 			if (isatty(STDERR_FILENO))
 				fprintf(stderr,
 					"\r[compare %s] run %d/%d  %-40.40s",
 					w->name, r + 1, runs, cs[i].kv);
-			rc = run_one(w, &o, priv, &cs[i], r, r == runs - 1);
+			rc = run_one(w, &o, priv, &cs[i], r,
+				     r == runs - 1 || until_ci);
 		}
+	}
+	if (until_ci && r > 0 && !rc)
+		fprintf(stderr,
+			"compare: %d runs; the widest throughput interval is +-%.2f%%%s\n",
+			runs, widest_interval(cs, n, runs),
+			widest_interval(cs, n, runs) > until_ci
+				? " (short of --until-ci: more runs, or a quieter machine)"
+				: "");
 	if (isatty(STDERR_FILENO))
 		fputs("\r\033[K", stderr);
 	if (!rc) {

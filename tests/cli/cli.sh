@@ -537,6 +537,11 @@ s = r[0]["stats"]["throughput"]
 assert s["stddev"] >= 0 and s["mean"] > 0
 PY
 then ok; else bad "compare --json statistics"; fi
+# --until-ci adds rounds until the intervals are tight or time runs out.
+"$bin" compare mixed --threads 1 --ops 5000 --runs 2 --until-ci 0.01 --until-seconds 1 --metrics throughput --configs policy=classic policy=owner >"$tmp/uc.txt" 2>&1
+if grep -q "the widest throughput interval is" "$tmp/uc.txt" && grep -q "short of --until-ci" "$tmp/uc.txt"; then ok
+else bad "compare --until-ci"; cat "$tmp/uc.txt" >&2; fi
+expect_exit 2 "--until-ci: 'x'" -- compare mixed --until-ci x --configs policy=classic policy=owner
 # CLI conventions: --version, --opt=value everywhere, -o - for stdout.
 expect_exit 0 "^pcpbuddy [0-9]" -- --version
 expect_exit 0 "managed 131072 pages" -- config --config=memory=512M
