@@ -257,6 +257,42 @@ static int format_policy(const struct pcpb_config *cfg, char *buf, size_t len)
 }
 
 /* A power of two, 1 .. 32768. */
+/* "F:S:L:M", ns per free-list op, scan step, fallback search, page moved. */
+static int parse_hold_cost(struct pcpb_config *cfg, const char *v)
+{
+	double c[4];
+	char buf[128], *save = NULL, *tok;
+	int n = 0;
+
+	if (strlen(v) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, v);
+	for (tok = strtok_r(buf, ":", &save); tok;
+	     tok = strtok_r(NULL, ":", &save)) {
+		char *end;
+
+		if (n == 4)
+			return -EINVAL;
+		errno = 0;
+		c[n] = strtod(tok, &end);
+		if (*end || errno || !(c[n] >= 0 && c[n] <= 1e6))
+			return -EINVAL;
+		n++;
+	}
+	if (n != 4)
+		return -EINVAL;
+	memcpy(cfg->hold_cost, c, sizeof(c));
+	return 0;
+}
+
+static int format_hold_cost(const struct pcpb_config *cfg, char *buf,
+			    size_t len)
+{
+	return snprintf(buf, len, "%g:%g:%g:%g", cfg->hold_cost[0],
+			cfg->hold_cost[1], cfg->hold_cost[2],
+			cfg->hold_cost[3]);
+}
+
 static int parse_sample(struct pcpb_config *cfg, const char *v)
 {
 	long long n;
@@ -313,6 +349,9 @@ static const struct config_key config_keys[] = {
 	  .help = "group pages by mobility; auto: off below 12 MiB (pageblock x MIGRATE_TYPES)"),
 	K("watermark_scale_factor", KEY_INT, watermark_scale_factor, .lo = 1,
 	  .hi = 3000, .def = "10", .help = "vm.watermark_scale_factor: min to low to high, in 1/10000 of the zone"),
+	K("hold_cost", KEY_CUSTOM, hold_cost, .parse = parse_hold_cost,
+	  .format = format_hold_cost, .def = "10:2:20:1",
+	  .help = "modelled zone->lock hold: ns per free-list op, pfn-scan step, fallback search, page moved"),
 	K("free_check", KEY_BOOL, free_check, .def = "off",
 	  .help = "detect two threads freeing one page at once (always on in debug builds)"),
 	K("pcp", KEY_BOOL, pcp_enabled, .def = "on",

@@ -212,6 +212,11 @@ static void stats_fold_locked(struct pcpb *inst, struct pcpb_stats *st,
 	}
 	memset(scratch, 0, 2 * (PCPB_NR_LOCK_SITES + 1) * sizeof(*scratch));
 	fold_lock(&st->zone_lock, scratch, locks, (size_t)inst->nr_nodes);
+	/* The modelled holds of every zone, in one histogram. */
+	memset(scratch, 0, sizeof(*scratch));
+	for (n = 0; n < inst->nr_nodes; n++)
+		hist_merge(scratch, inst->zones[n]->hold_model);
+	summarize(&st->zone_hold_model, scratch);
 
 	for (i = 0; i < nr_pcps; i++) {
 		struct per_cpu_pages *pcp = &inst->pcps[i];
@@ -292,6 +297,8 @@ void pcpb_stats_reset(struct pcpb *inst)
 		memset(&inst->zones[n]->stats, 0,
 		       sizeof(inst->zones[n]->stats));
 		lock_stats_reset(&inst->zones[n]->lock);
+		memset(inst->zones[n]->hold_model, 0,
+		       sizeof(*inst->zones[n]->hold_model));
 	}
 	for (i = 0; i < nr_pcps; i++) {
 		memset(&inst->pcps[i].stats, 0, sizeof(inst->pcps[i].stats));
@@ -530,6 +537,8 @@ static void emit_report(struct emit *e, struct pcpb *inst,
 	em_begin(e, "locks");
 	em_lock_class(e, "zone", &st->zone_lock);
 	em_lock_class(e, "pcp", &st->pcp_lock);
+	/* Modelled, not measured: the same for the same work. */
+	em_hist(e, "zone_hold_model_ns", &st->zone_hold_model);
 	em_end(e);
 
 	em_begin(e, "work");
@@ -651,6 +660,19 @@ static void text_report(FILE *f, struct pcpb *inst, const struct pcpb_stats *st,
 		"\nlocks (ns):  site      acquisitions  contended  hold_p50  hold_p99   hold_max  wait_p99   wait_max\n");
 	text_lock_class(f, "zone", &st->zone_lock);
 	text_lock_class(f, "pcp", &st->pcp_lock);
+	{
+		char costs[64];
+
+		snprintf(costs, sizeof(costs), "%g:%g:%g:%g",
+			 inst->cfg.hold_cost[0], inst->cfg.hold_cost[1],
+			 inst->cfg.hold_cost[2], inst->cfg.hold_cost[3]);
+		fprintf(f,
+			"  zone  modelled %9llu holds          %9llu %9llu %10llu  (hold_cost=%s: work x ns, not time)\n",
+			(unsigned long long)st->zone_hold_model.count,
+			(unsigned long long)st->zone_hold_model.p50,
+			(unsigned long long)st->zone_hold_model.p99,
+			(unsigned long long)st->zone_hold_model.max, costs);
+	}
 	if (inst->cfg.lockstat && inst->cfg.lockstat_pcp_sample > 1)
 		fprintf(f,
 			"  (pcp alloc and free holds sampled: %llu of %llu timed, lockstat_pcp_sample=%u)\n",

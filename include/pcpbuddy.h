@@ -242,6 +242,9 @@ struct pcpb_config {
 	bool free_check;
 	/* watermark_scale_factor: 10 (0.1% of the zone between marks) */
 	int watermark_scale_factor;
+	/* hold_cost: ns per free-list operation, pfn-scan step, fallback
+	 * search and page moved, for the modelled zone->lock hold */
+	double hold_cost[4];
 	/* Bit k: config key k of the profile's rules was set explicitly to
 	 * another value than the profile's; a later kernel= keeps it. */
 	uint32_t profile_overrides;
@@ -525,6 +528,9 @@ struct pcpb_stats {
 	uint64_t owner[PCPB_NR_OWNER]; /* phase0_scan_max is a max, not a sum */
 	uint64_t pcp_merges_by_order[PCPB_NR_PAGE_ORDERS]; /* merged into */
 	struct pcpb_lock_class_stats zone_lock, pcp_lock;
+	/* zone->lock holds as modelled: the work done in each hold times the
+	 * config's hold_cost; identical for the same work, unlike hold_ns */
+	struct pcpb_hist_summary zone_hold_model;
 	/* thpchallenge-style fallback events [requested][block type]. */
 	uint64_t pollute[PCPB_NR_REQUEST_MT][PCPB_NR_MIGRATETYPES];
 	uint64_t convert[PCPB_NR_REQUEST_MT][PCPB_NR_MIGRATETYPES];

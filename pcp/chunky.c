@@ -56,7 +56,7 @@ static long phase2_chunks(struct zone *zone, struct per_cpu_pages *pcp,
 		return 0;
 	top = min(zone->pageblock_order - 1,
 		  max(order + 1, ilog2_ul((unsigned long)needed)));
-	spin_lock(&zone->lock, PCPB_SITE_phase2);
+	zone_lock(zone, PCPB_SITE_phase2);
 	/* Down from the size of the need, then up to the smallest larger. */
 	for (o = top; o > order && got < needed && n < PHASE2_MAX_CHUNKS; o--)
 		n = take_chunks(zone, o, mt, needed, &got, pfns, orders, n);
@@ -64,7 +64,7 @@ static long phase2_chunks(struct zone *zone, struct per_cpu_pages *pcp,
 	     o < zone->pageblock_order && got < needed && n < PHASE2_MAX_CHUNKS;
 	     o++)
 		n = take_chunks(zone, o, mt, needed, &got, pfns, orders, n);
-	spin_unlock(&zone->lock);
+	zone_unlock(zone);
 
 	for (i = 0; i < n; i++) {
 		unsigned long pfn, end = pfns[i] + (1UL << orders[i]);

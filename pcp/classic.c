@@ -86,9 +86,9 @@ int pcp_drain_classic(struct zone *zone, int count, struct per_cpu_pages *pcp,
 	int freed;
 
 	lockdep_assert_held(&pcp->lock);
-	spin_lock(&zone->lock, PCPB_SITE_drain);
+	zone_lock(zone, PCPB_SITE_drain);
 	freed = pcp_free_coldest_locked(zone, count, pcp, pindex);
-	spin_unlock(&zone->lock);
+	zone_unlock(zone);
 	pcp_stat_inc(pcp, drains);
 	pcp_stat_add(pcp, drain_pages, (uint64_t)freed);
 	return freed;

@@ -150,7 +150,7 @@ static long phase0_recover(struct zone *zone, struct per_cpu_pages *pcp, int mt,
 	lockdep_assert_held(&pcp->lock);
 	if (!READ_ONCE(zone->owned_nr[pcp->cpu * MIGRATE_PCPTYPES + mt]))
 		return 0;
-	spin_lock(&zone->lock, PCPB_SITE_phase0);
+	zone_lock(zone, PCPB_SITE_phase0);
 	idx = list->first;
 	while (idx != PFN_NIL && recovered < needed) {
 		struct pageblock_data *pbd = &zone->pageblock_data[idx];
@@ -200,8 +200,8 @@ static long phase0_recover(struct zone *zone, struct per_cpu_pages *pcp, int mt,
 		zone_owner_add(zone, blocks_recovered, 1);
 		if ((bound & PCPB_P0_CYCLE_LOCK) && recovered < needed) {
 			/* Let others at zone->lock; our cursor may be stale. */
-			spin_unlock(&zone->lock);
-			spin_lock(&zone->lock, PCPB_SITE_phase0);
+			zone_unlock(zone);
+			zone_lock(zone, PCPB_SITE_phase0);
 			idx = list->first;
 			continue;
 		}
@@ -211,7 +211,7 @@ static long phase0_recover(struct zone *zone, struct per_cpu_pages *pcp, int mt,
 	zone_owner_add(zone, phase0_scan_steps, steps);
 	if (steps > zone->stats.owner[PCPB_OWN_phase0_scan_max])
 		zone->stats.owner[PCPB_OWN_phase0_scan_max] = steps;
-	spin_unlock(&zone->lock);
+	zone_unlock(zone);
 	return recovered;
 }
 
@@ -269,7 +269,7 @@ static long phase1_claim(struct zone *zone, struct per_cpu_pages *pcp,
 	/* Recover partial blocks before pinning new ones. */
 	if (READ_ONCE(zone->owned_nr[pcp->cpu * MIGRATE_PCPTYPES + mt]))
 		return 0;
-	spin_lock(&zone->lock, PCPB_SITE_phase1);
+	zone_lock(zone, PCPB_SITE_phase1);
 	while (n < PHASE1_MAX_BLOCKS && (long)(n * nr) < needed) {
 		unsigned long pfn = take_whole_block(zone, mt);
 
@@ -279,7 +279,7 @@ static long phase1_claim(struct zone *zone, struct per_cpu_pages *pcp,
 		zone_stat_add(zone, pages_moved_zone, nr);
 		blocks[n++] = pfn;
 	}
-	spin_unlock(&zone->lock);
+	zone_unlock(zone);
 
 	for (i = 0; i < n; i++) {
 		owned_list_add(zone, pcp, blocks[i], order, mt, PS_PCP_BUDDY,
@@ -512,11 +512,11 @@ static void owner_free(struct zone *zone, int cpu, unsigned long pfn,
 	if (zone->remote_free == PCPB_REMOTE_TRYLOCK) {
 		if (!spin_trylock(&pcp->lock, site)) {
 			if (target != cpu) {
-				spin_lock(&zone->lock, PCPB_SITE_free_one);
+				zone_lock(zone, PCPB_SITE_free_one);
 				zone_owner_add(zone, remote_free_fallback, 1);
 				zone->stats.ops[PCPB_OP_free]++;
 				split_large_buddy_locked(zone, pfn, order);
-				spin_unlock(&zone->lock);
+				zone_unlock(zone);
 			} else {
 				free_one_page(zone, pfn, order);
 			}
@@ -661,7 +661,7 @@ static int owner_drain(struct zone *zone, int count, struct per_cpu_pages *pcp,
 	merge_pass(zone, pcp, &done);
 	lock_section_end(&pcp->lock, PCPB_SITE_drain_merge, t0);
 
-	spin_lock(&zone->lock, PCPB_SITE_drain);
+	zone_lock(zone, PCPB_SITE_drain);
 	for (pfn = done.first; pfn != PFN_NIL && count > 0; pfn = next) {
 		next = zone->memmap[pfn].lru.next;
 		pfn_list_del_stride(zone->memmap, sizeof(struct page), &done,
@@ -676,7 +676,7 @@ static int owner_drain(struct zone *zone, int count, struct per_cpu_pages *pcp,
 	}
 	if (count > 0 && pcp->count > 0)
 		freed += pcp_free_coldest_locked(zone, count, pcp, 0);
-	spin_unlock(&zone->lock);
+	zone_unlock(zone);
 	/* Whole blocks not needed stay, still owned, on the PCP. */
 	for (pfn = done.first; pfn != PFN_NIL; pfn = next) {
 		next = zone->memmap[pfn].lru.next;

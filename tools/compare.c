@@ -44,6 +44,7 @@ static const char compare_usage[] =
 	"  --metrics a,b,...  the table's columns (JSON and CSV keep all):\n"
 	"                     throughput, zone_acq_per_1k_pages, zone_hold_p50,\n"
 	"                     zone_hold_p99, zone_hold_max, zone_wait_p99,\n"
+	"                     zone_hold_model_p99, zone_hold_model_max,\n"
 	"                     pcp_hit_rate, fallback_searches, claims,\n"
 	"                     refill_hold_max, refill_cost_max, phase0_scan_max,\n"
 	"                     blocks_claimed, mixed_pageblocks,\n"

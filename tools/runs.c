@@ -48,6 +48,8 @@ void metrics_of(struct pcpb *inst, const struct wl_result *res, double *m)
 	m[M_zone_hold_p99] = (double)st.zone_lock.all.hold_ns.p99;
 	m[M_zone_hold_max] = (double)st.zone_lock.all.hold_ns.max;
 	m[M_zone_wait_p99] = (double)st.zone_lock.all.wait_ns.p99;
+	m[M_zone_hold_model_p99] = (double)st.zone_hold_model.p99;
+	m[M_zone_hold_model_max] = (double)st.zone_hold_model.max;
 	m[M_pcp_hit_rate] = st.ops[PCPB_OP_alloc]
 				    ? (double)st.pcp[PCPB_PCP_hits] /
 					      (double)st.ops[PCPB_OP_alloc]

@@ -28,6 +28,8 @@
 	X(zone_hold_p99, "hold p99", 0)				\
 	X(zone_hold_max, "hold max", 0)				\
 	X(zone_wait_p99, "wait p99", 0)				\
+	X(zone_hold_model_p99, "model p99", 0)			\
+	X(zone_hold_model_max, "model max", 0)			\
 	X(pcp_hit_rate, "pcp hit", 3)				\
 	X(fallback_searches, "fallbacks", 0)			\
 	X(claims, "claims", 0)					\

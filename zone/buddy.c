@@ -265,8 +265,8 @@ void split_large_buddy_locked(struct zone *zone, unsigned long pfn,
  */
 void free_one_page(struct zone *zone, unsigned long pfn, unsigned int order)
 {
-	spin_lock(&zone->lock, PCPB_SITE_free_one);
+	zone_lock(zone, PCPB_SITE_free_one);
 	zone->stats.ops[PCPB_OP_free]++;
 	split_large_buddy_locked(zone, pfn, order);
-	spin_unlock(&zone->lock);
+	zone_unlock(zone);
 }

@@ -505,7 +505,7 @@ int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
 	uint64_t cost0, cost;
 	int i;
 
-	spin_lock(&zone->lock, site);
+	zone_lock(zone, site);
 	cost0 = refill_cost(zone);
 	for (i = 0; i < count; i++) {
 		unsigned long pfn;
@@ -530,7 +530,7 @@ int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
 		zone->stats.work[PCPB_WORK_refill_cost_max] = cost;
 	if (PCPB_DEBUG_EXPENSIVE)
 		VM_BUG_ON(zone_verify(zone, NULL, NULL, 0));
-	spin_unlock(&zone->lock);
+	zone_unlock(zone);
 	return i;
 }
 
@@ -541,13 +541,13 @@ unsigned long rmqueue_buddy(struct zone *zone, unsigned int order, int mt,
 	enum rmqueue_mode mode = RMQUEUE_NORMAL;
 	unsigned long pfn;
 
-	spin_lock(&zone->lock, PCPB_SITE_alloc);
+	zone_lock(zone, PCPB_SITE_alloc);
 	pfn = rmqueue_locked(zone, order, mt, &mode, alloc_flags);
 	if (pfn != PFN_NONE) {
 		prep_new_page(pfn_to_page(zone, pfn), order, mt);
 		zone->stats.ops[PCPB_OP_alloc]++;
 		zone->stats.ops[PCPB_OP_alloc_pages] += 1UL << order;
 	}
-	spin_unlock(&zone->lock);
+	zone_unlock(zone);
 	return pfn;
 }

@@ -51,6 +51,7 @@ int zone_init(struct zone *zone, struct page *memmap,
 	zone->nofragment =
 		p->cfg->zone_type == PCPB_ZONE_NORMAL && p->node == 0;
 	zone->mobility_disabled = p->mobility_disabled;
+	memcpy(zone->hold_cost, p->cfg->hold_cost, sizeof(zone->hold_cost));
 	zone->remote_free = p->cfg->remote_free;
 	zone->phase0_bound = p->cfg->phase0_bound;
 	zone->phase0_scan_limit = p->cfg->phase0_scan_limit;
@@ -59,6 +60,11 @@ int zone_init(struct zone *zone, struct page *memmap,
 	err = lock_init(&zone->lock, p->lockstat ? 1 : 0);
 	if (err)
 		return err;
+	zone->hold_model = calloc(1, sizeof(*zone->hold_model));
+	if (!zone->hold_model) {
+		lock_destroy(&zone->lock);
+		return -ENOMEM;
+	}
 	zone->owned_blocks = malloc((size_t)p->nr_cpus * MIGRATE_PCPTYPES *
 				    sizeof(struct pfn_list));
 	zone->owned_nr =
@@ -66,6 +72,7 @@ int zone_init(struct zone *zone, struct page *memmap,
 	if (!zone->owned_blocks || !zone->owned_nr) {
 		free(zone->owned_nr);
 		free(zone->owned_blocks);
+		free(zone->hold_model);
 		lock_destroy(&zone->lock);
 		return -ENOMEM;
 	}
@@ -78,6 +85,7 @@ int zone_init(struct zone *zone, struct page *memmap,
 	if (!zone->pageblock_data) {
 		free(zone->owned_nr);
 		free(zone->owned_blocks);
+		free(zone->hold_model);
 		lock_destroy(&zone->lock);
 		return -ENOMEM;
 	}
@@ -111,12 +119,14 @@ int zone_init(struct zone *zone, struct page *memmap,
 				     get_pfnblock_migratetype(zone, pfn),
 				     FPI_TO_TAIL);
 	memset(&zone->stats, 0, sizeof(zone->stats));
+	memset(zone->hold_model, 0, sizeof(*zone->hold_model));
 	spin_unlock_quiet(&zone->lock);
 	return 0;
 }
 
 void zone_destroy(struct zone *zone)
 {
+	free(zone->hold_model);
 	free(zone->owned_nr);
 	free(zone->owned_blocks);
 	free(zone->pageblock_data);

@@ -173,6 +173,15 @@ struct alloc_counters {
 struct per_cpu_pages;
 struct pcp_policy;
 
+/* The kinds of work a modelled zone->lock hold is made of. */
+enum hold_cost_kind {
+	HOLD_FREELIST_OP,
+	HOLD_SCAN_STEP,
+	HOLD_FALLBACK_SEARCH,
+	HOLD_PAGE_MOVED,
+	NR_HOLD_COSTS
+};
+
 /*
  * The rules of the kernel profile (kernel=, docs/fidelity.md) the PCP core
  * and the fallback follow; immutable after zone_init().
@@ -202,6 +211,12 @@ struct zone {
 	struct per_cpu_pages **per_cpu_pageset; /* [nr_cpus] */
 	int pageset_high_min, pageset_high_max, pageset_batch;
 	struct kernel_rules rules;
+	/* The modelled hold (zone_lock()/zone_unlock()): ns per unit of
+	 * each kind of work, the work counted when the hold began, and the
+	 * holds' histogram; the last two under zone->lock. */
+	double hold_cost[NR_HOLD_COSTS];
+	uint64_t hold_work0[NR_HOLD_COSTS];
+	struct hist *hold_model;
 	/* A ZONE_NORMAL with a DMA32 zone below it: allocations from it
 	 * start with ALLOC_NOFRAGMENT (zone=normal on node 0). */
 	bool nofragment;
@@ -400,5 +415,42 @@ int rmqueue_bulk(struct zone *zone, unsigned int order, int count,
 		 enum pcpb_lock_site site, unsigned int alloc_flags);
 unsigned long rmqueue_buddy(struct zone *zone, unsigned int order, int mt,
 			    unsigned int alloc_flags);
+
+/* The work counters a modelled hold is made of, as of now. */
+static inline void zone_hold_work(const struct zone *zone,
+				  uint64_t w[NR_HOLD_COSTS])
+{
+	w[HOLD_FREELIST_OP] = zone->stats.work[PCPB_WORK_freelist_ops];
+	w[HOLD_SCAN_STEP] = zone->stats.work[PCPB_WORK_pfn_scan_steps];
+	w[HOLD_FALLBACK_SEARCH] = zone->stats.work[PCPB_WORK_fallback_searches];
+	w[HOLD_PAGE_MOVED] = zone->stats.work[PCPB_WORK_pages_moved_zone] +
+			     zone->stats.work[PCPB_WORK_pages_moved_block];
+}
+
+/*
+ * zone_lock - spin_lock(&zone->lock) that also starts the hold's model:
+ * the cost of a hold is the work counted in it times hold_cost, so two
+ * runs doing the same work have the same modelled holds.
+ * Context: any thread not holding zone->lock.
+ */
+static inline void zone_lock(struct zone *zone, enum pcpb_lock_site site)
+{
+	spin_lock(&zone->lock, site);
+	zone_hold_work(zone, zone->hold_work0);
+}
+
+/* zone_unlock - record the modelled hold, then release.  Context: holder. */
+static inline void zone_unlock(struct zone *zone)
+{
+	uint64_t w[NR_HOLD_COSTS];
+	double ns = 0;
+	int k;
+
+	zone_hold_work(zone, w);
+	for (k = 0; k < NR_HOLD_COSTS; k++)
+		ns += zone->hold_cost[k] * (double)(w[k] - zone->hold_work0[k]);
+	hist_record(zone->hold_model, (uint64_t)(ns + 0.5));
+	spin_unlock(&zone->lock);
+}
 
 #endif /* PCPB_ZONE_H */

@@ -537,6 +537,14 @@ s = r[0]["stats"]["throughput"]
 assert s["stddev"] >= 0 and s["mean"] > 0
 PY
 then ok; else bad "compare --json statistics"; fi
+# The modelled zone->lock hold is the same for the same work; the measured
+# one is not.  Another hold_cost scales it.
+a=$("$bin" run mixed --threads 1 --ops 3000 --config vmstat_ms=0 --json | $py -c "import json,sys; print(json.load(sys.stdin)['locks']['zone_hold_model_ns'])")
+b=$("$bin" run mixed --threads 1 --ops 3000 --config vmstat_ms=0 --json | $py -c "import json,sys; print(json.load(sys.stdin)['locks']['zone_hold_model_ns'])")
+c=$("$bin" run mixed --threads 1 --ops 3000 --config vmstat_ms=0,hold_cost=20:4:40:2 --json | $py -c "import json,sys; print(json.load(sys.stdin)['locks']['zone_hold_model_ns']['total'])")
+if [ -n "$a" ] && [ "$a" = "$b" ] && [ "$c" = "$($py -c "import ast,sys; print(2 * ast.literal_eval(sys.argv[1])['total'])" "$a")" ]; then ok
+else bad "modelled hold: '$a' / '$b' / $c"; fi
+expect_exit 2 "bad value '1:2' for key 'hold_cost'" -- config --config hold_cost=1:2
 # --until-ci adds rounds until the intervals are tight or time runs out.
 "$bin" compare mixed --threads 1 --ops 5000 --runs 2 --until-ci 0.01 --until-seconds 1 --metrics throughput --configs policy=classic policy=owner >"$tmp/uc.txt" 2>&1
 if grep -q "the widest throughput interval is" "$tmp/uc.txt" && grep -q "short of --until-ci" "$tmp/uc.txt"; then ok
