@@ -64,6 +64,7 @@ DEPS_STAMP := build/.deps-ok
 HEADERS_STAMP := build/.headers-ok
 
 .PHONY: all run test check bench bench-trace bench-preload format format-check tidy clean deps \
+	install uninstall \
 	unit stress run-unit run-stress fuzz preload-tests
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -88,8 +89,13 @@ $(BUILD)/libpcpbuddy.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# The shared library carries its SONAME (libpcpbuddy.so.0) and is
+# installed as libpcpbuddy.so.$(VERSION) with the usual two links.
+VERSION := $(shell sed -n 's/^\#define PCPB_VERSION "\(.*\)"/\1/p' include/pcpbuddy.h)
+SOVERSION := 0
 $(BUILD)/libpcpbuddy.so: $(LIB_OBJ)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,libpcpbuddy.so.$(SOVERSION) -o $@ $^ \
+		$(LDLIBS)
 
 $(BUILD)/pcpbuddy: $(call obj,tools/pcpbuddy.c) $(CMD_OBJ) $(WL_OBJ) \
 		$(BUILD)/libpcpbuddy.a
@@ -223,6 +229,39 @@ format-check:
 	clang-format --dry-run --Werror $(FORMAT_SRC)
 tidy:
 	clang-tidy $(LIB_SRC) -- $(CPPFLAGS) -std=gnu11
+
+# make install PREFIX=/usr/local (DESTDIR for staging): the CLI, the
+# library (static and shared, with its SONAME links), the header, the shim
+# under lib/pcpbuddy/, pcpbuddy.pc and the man page made from --help.
+PREFIX ?= /usr/local
+INSTALL_DIRS := bin lib lib/pcpbuddy lib/pkgconfig include share/man/man1
+install: $(DEPS_STAMP)
+	@$(MAKE) --no-print-directory MODE=release all
+	for d in $(INSTALL_DIRS); do install -d "$(DESTDIR)$(PREFIX)/$$d"; done
+	install -m 755 build/release/pcpbuddy "$(DESTDIR)$(PREFIX)/bin/pcpbuddy"
+	install -m 644 build/release/libpcpbuddy.a "$(DESTDIR)$(PREFIX)/lib/"
+	install -m 755 build/release/libpcpbuddy.so \
+		"$(DESTDIR)$(PREFIX)/lib/libpcpbuddy.so.$(VERSION)"
+	ln -sf libpcpbuddy.so.$(VERSION) "$(DESTDIR)$(PREFIX)/lib/libpcpbuddy.so.$(SOVERSION)"
+	ln -sf libpcpbuddy.so.$(SOVERSION) "$(DESTDIR)$(PREFIX)/lib/libpcpbuddy.so"
+	install -m 755 build/release/libpcpbuddy-preload.so \
+		"$(DESTDIR)$(PREFIX)/lib/pcpbuddy/libpcpbuddy-preload.so"
+	install -m 644 include/pcpbuddy.h "$(DESTDIR)$(PREFIX)/include/pcpbuddy.h"
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' scripts/pcpbuddy.pc.in \
+		>"$(DESTDIR)$(PREFIX)/lib/pkgconfig/pcpbuddy.pc"
+	sh scripts/mkman.sh build/release/pcpbuddy $(VERSION) \
+		>"$(DESTDIR)$(PREFIX)/share/man/man1/pcpbuddy.1"
+uninstall:
+	rm -f "$(DESTDIR)$(PREFIX)/bin/pcpbuddy" \
+		"$(DESTDIR)$(PREFIX)/lib/libpcpbuddy.a" \
+		"$(DESTDIR)$(PREFIX)/lib/libpcpbuddy.so" \
+		"$(DESTDIR)$(PREFIX)/lib/libpcpbuddy.so.$(SOVERSION)" \
+		"$(DESTDIR)$(PREFIX)/lib/libpcpbuddy.so.$(VERSION)" \
+		"$(DESTDIR)$(PREFIX)/lib/pcpbuddy/libpcpbuddy-preload.so" \
+		"$(DESTDIR)$(PREFIX)/include/pcpbuddy.h" \
+		"$(DESTDIR)$(PREFIX)/lib/pkgconfig/pcpbuddy.pc" \
+		"$(DESTDIR)$(PREFIX)/share/man/man1/pcpbuddy.1"
+	-rmdir "$(DESTDIR)$(PREFIX)/lib/pcpbuddy" 2>/dev/null
 
 clean:
 	rm -rf build

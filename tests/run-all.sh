@@ -17,5 +17,6 @@ run sh tests/stress/drivers.sh build/tsan/pcpbuddy
 run sh tests/cli/cli.sh build/release/pcpbuddy
 run sh tests/replay/golden.sh build/release/pcpbuddy
 run sh tests/preload/run.sh build/release
+run sh tests/install/run.sh
 echo "tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
