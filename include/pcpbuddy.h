@@ -578,6 +578,19 @@ PCPB_API int pcpb_report(struct pcpb *inst, FILE *out, enum pcpb_format fmt);
 PCPB_API int pcpb_report_stats(struct pcpb *inst, const struct pcpb_stats *st,
 			       FILE *out, enum pcpb_format fmt);
 
+/*
+ * pcpb_show - the state as the kernel's /proc files lay it out, per node:
+ * "buddyinfo", "pagetypeinfo", "zoneinfo" (watermarks and pagesets only),
+ * "extfrag" and "unusable" (debugfs extfrag/ indices).  Free pages in the
+ * PCPs are not in the buddy, as in the kernel.
+ * Context: takes each zone's and pageset's lock in turn; other threads may
+ * keep running.  Return: 0, -EINVAL for an unknown view, -EIO on a write
+ * error.
+ */
+PCPB_API int pcpb_show(struct pcpb *inst, FILE *out, const char *view);
+/* The view names pcpb_show() takes, NULL-terminated. */
+PCPB_API const char *const *pcpb_show_views(void);
+
 /* Name tables, for reports and CLIs. */
 PCPB_API const char *pcpb_migratetype_name(int mt);
 PCPB_API const char *pcpb_lock_site_name(int site);

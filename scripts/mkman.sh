@@ -19,7 +19,7 @@ pcpbuddy \- a userspace port of the Linux zone/PCP page allocator
 HDR
 "$bin" --help | esc
 echo ".fi"
-for c in run compare sweep plot import replay fidelity sim exec config; do
+for c in run compare sweep plot import replay fidelity sim exec config show; do
 	echo ".SH \"$(echo "$c" | tr a-z A-Z)\""
 	echo ".nf"
 	"$bin" "$c" --help 2>&1 | esc || true

@@ -45,6 +45,10 @@ static const char usage[] =
 	"                           a real program under the LD_PRELOAD backend,\n"
 	"                           one table per configuration\n"
 	"  config [--config k=v]    print the effective configuration\n"
+	"  show VIEW[,VIEW] [--config k=v]\n"
+	"                           a new instance as /proc shows it: buddyinfo,\n"
+	"                           pagetypeinfo, zoneinfo, extfrag, unusable\n"
+	"                           (after a workload: run WORKLOAD --show VIEW)\n"
 	"  help                     this text\n"
 	"\n"
 	"With no command, runs the showcase: classic against owner on purge and\n"
@@ -138,6 +142,69 @@ static int cmd_config(int argc, char **argv)
 	pcpb_config_profile(&cfg, buf, sizeof(buf));
 	printf("%s\n", buf);
 	return print_effective(&cfg);
+}
+
+/* 'pcpbuddy show VIEW,... [--config k=v]': a new instance's state. */
+static int cmd_show(int argc, char **argv)
+{
+	struct pcpb_config cfg;
+	struct pcpb *inst;
+	const char *views = NULL;
+	char err[256];
+	int i, rc;
+
+	pcpb_config_init(&cfg);
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: pcpbuddy show VIEW[,VIEW...] [--config k=v,...]\n\n"
+			       "A new instance of the configuration laid out as the kernel's\n"
+			       "/proc files, one line per node's zone:\n"
+			       "  buddyinfo     free blocks per order (/proc/buddyinfo)\n"
+			       "  pagetypeinfo  free blocks per order and type, pageblocks per\n"
+			       "                type (/proc/pagetypeinfo)\n"
+			       "  zoneinfo      watermarks and per-CPU pagesets (/proc/zoneinfo)\n"
+			       "  extfrag       fragmentation index per order (debugfs\n"
+			       "                extfrag/extfrag_index)\n"
+			       "  unusable      unusable free space index per order (debugfs\n"
+			       "                extfrag/unusable_index)\n"
+			       "For the state a workload leaves: pcpbuddy run WORKLOAD --show VIEW\n");
+			return 0;
+		}
+		if (!strcmp(argv[i], "--config") && i + 1 < argc) {
+			if (pcpb_config_parse(&cfg, argv[++i], err,
+					      sizeof(err))) {
+				fprintf(stderr, "pcpbuddy show: --config: %s\n",
+					err);
+				return 2;
+			}
+		} else if (!views && argv[i][0] != '-') {
+			views = argv[i];
+		} else {
+			fprintf(stderr,
+				"pcpbuddy show: unknown argument '%s' (try --help)\n",
+				argv[i]);
+			return 2;
+		}
+	}
+	if (!views || wl_check_views(views, err, sizeof(err))) {
+		fprintf(stderr, "pcpbuddy show: %s (try --help)\n",
+			views ? err : "which view?");
+		return 2;
+	}
+	rc = pcpb_create(&cfg, &inst);
+	if (rc) {
+		fprintf(stderr,
+			"pcpbuddy show: cannot create the instance: %s\n",
+			wl_create_strerror(rc));
+		return 1;
+	}
+	/* One view prints bare, for diff against the /proc file. */
+	if (strchr(views, ','))
+		rc = wl_show(inst, stdout, views);
+	else
+		rc = pcpb_show(inst, stdout, views);
+	pcpb_destroy(inst);
+	return rc ? 1 : 0;
 }
 
 /* Run one compare from a fixed argument list. */
@@ -345,6 +412,7 @@ static const struct command {
 } commands[] = {
 	{ "run", cmd_run },
 	{ "config", cmd_config },
+	{ "show", cmd_show },
 	{ "compare", cmd_compare_main },
 	{ "sweep", cmd_sweep_main },
 	{ "plot", cmd_plot_main },

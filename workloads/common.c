@@ -111,7 +111,56 @@ void wl_measure_end(struct pcpb *inst, struct wl_result *res,
 		*res->stats = *st;
 	else if (res->stats)
 		pcpb_stats_read(inst, res->stats);
+	if (res->show) {
+		size_t len;
+		FILE *f = open_memstream(&res->show_text, &len);
+
+		if (f) {
+			wl_show(inst, f, res->show);
+			fclose(f);
+		}
+	}
 	trace_record_mark(inst);
+}
+
+int wl_show(struct pcpb *inst, FILE *out, const char *views)
+{
+	char buf[128], *view, *save;
+	int rc = 0;
+
+	snprintf(buf, sizeof(buf), "%s", views);
+	for (view = strtok_r(buf, ",", &save); view && !rc;
+	     view = strtok_r(NULL, ",", &save)) {
+		fprintf(out, "\n%s:\n", view);
+		rc = pcpb_show(inst, out, view);
+	}
+	return rc;
+}
+
+int wl_check_views(const char *views, char *err, size_t len)
+{
+	char buf[128], *view, *save;
+	const char *const *names = pcpb_show_views();
+	int i;
+
+	if (strlen(views) >= sizeof(buf) || !views[0]) {
+		snprintf(err, len, "'%s' is not a list of views", views);
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", views);
+	for (view = strtok_r(buf, ",", &save); view;
+	     view = strtok_r(NULL, ",", &save)) {
+		for (i = 0; names[i] && strcmp(names[i], view); i++)
+			;
+		if (!names[i]) {
+			snprintf(
+				err, len,
+				"unknown view '%s' (buddyinfo, pagetypeinfo, zoneinfo, extfrag, unusable)",
+				view);
+			return -EINVAL;
+		}
+	}
+	return 0;
 }
 
 const char *wl_create_strerror(int rc)
@@ -157,6 +206,7 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 	o->pressure = NULL;
 	o->fmt = PCPB_FMT_TEXT;
 	o->record = NULL;
+	o->show = NULL;
 	pcpb_config_init(&o->cfg);
 
 	for (i = 1; i < argc; i++) {
@@ -168,7 +218,10 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 			fputs("\nEvery driver also takes:\n"
 			      "  --memory-pressure   a hog, a page cache and kswapd (--hog F, default 0.5)\n"
 			      "  --record FILE       write a trace of every allocation and free\n"
-			      "                      (docs/trace-format.md) for 'pcpbuddy replay'\n",
+			      "                      (docs/trace-format.md) for 'pcpbuddy replay'\n"
+			      "  --show V,...        after the text report, the state at the end of\n"
+			      "                      the measured phase as /proc shows it: buddyinfo,\n"
+			      "                      pagetypeinfo, zoneinfo, extfrag, unusable\n",
 			      stdout);
 			return 1;
 		} else if (!strcmp(a, "--json")) {
@@ -182,6 +235,13 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 				return wl_usage_error(prog,
 						      "--record needs a file");
 			o->record = argv[++i];
+		} else if (!strcmp(a, "--show")) {
+			if (i + 1 >= argc ||
+			    wl_check_views(argv[i + 1], err, sizeof(err)))
+				return wl_usage_error(
+					prog, "--show: %s",
+					i + 1 < argc ? err : "needs a view");
+			o->show = argv[++i];
 		} else if (!strcmp(a, "--hog")) {
 			if (i + 1 >= argc ||
 			    parse_double(argv[i + 1], 0, 0.9, &v))
@@ -247,6 +307,10 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 			argv[out++] = argv[i];
 		}
 	}
+	if (o->show && o->fmt != PCPB_FMT_TEXT)
+		return wl_usage_error(
+			prog,
+			"--show is for the text report, not --json/--csv");
 	/* Each thread is a CPU unless --config says otherwise. */
 	(void)config;
 	o->cpus_given = cpus_given;

@@ -120,6 +120,7 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 		}
 	}
 	memset(&res, 0, sizeof(res));
+	res.show = o.show;
 	rc = wl_run_with_pressure(w, inst, &o, priv, &res, pressure_line,
 				  sizeof(pressure_line));
 	wl_free_priv(w, priv);
@@ -135,6 +136,7 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "%s: %s\n", argv[0], strerror(-rc));
 		free(res.stats);
+		free(res.show_text);
 		pcpb_destroy(inst);
 		return 1;
 	}
@@ -147,6 +149,11 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 	else
 		pcpb_report(inst, stdout, o.fmt);
 	free(res.stats);
+	if (res.show_text)
+		fputs(res.show_text, stdout);
+	else if (o.show)
+		wl_show(inst, stdout, o.show);
+	free(res.show_text);
 	rc = pcpb_check(inst, &check) || check.pages_allocated ? 1 : 0;
 	if (rc && !check.ok)
 		fprintf(stderr, "%s: check failed: %s\n", argv[0], check.msg);

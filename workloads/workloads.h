@@ -34,6 +34,7 @@ struct wl_opts {
 	struct wl_pressure *pressure; /* set while a run has pressure on */
 	enum pcpb_format fmt;
 	const char *record; /* --record FILE: write a trace of the run */
+	const char *show;   /* --show V,...: pcpb_show() views, text only */
 };
 
 /* xoshiro-style generator seeded by splitmix64: cheap and repeatable. */
@@ -84,6 +85,10 @@ struct wl_result {
 	 * workload still held its pages (wl_measure_end()), malloc()ed;
 	 * NULL: the report reads them after the run. */
 	struct pcpb_stats *stats;
+	/* --show: the views asked for (set before the run) and their text
+	 * as of wl_measure_end(), malloc()ed; NULL: print them after. */
+	const char *show;
+	char *show_text;
 };
 
 /*
@@ -190,6 +195,10 @@ struct wl_pressure;
  */
 void wl_measure_end(struct pcpb *inst, struct wl_result *res,
 		    const struct pcpb_stats *st);
+/* pcpb_show() for each view of the comma list @views, each titled. */
+int wl_show(struct pcpb *inst, FILE *out, const char *views);
+/* Return: 0 when every view of @views is known, else -EINVAL and @err. */
+int wl_check_views(const char *views, char *err, size_t len);
 /* The median of @v[0..@n-1], @n >= 1; sorts @v (so v[0] and v[n-1] are
  * the extremes after). */
 double wl_median(double *v, int n);

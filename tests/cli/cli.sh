@@ -238,6 +238,8 @@ b=$("$bin" replay "$tmp/s.trace" --config policy=owner --json | $py -c "import j
 if [ -n "$a" ] && [ "$a" = "$b" ]; then ok; else bad "replay is not deterministic"; fi
 expect_exit 0 "usage: pcpbuddy import ftrace" -- import --help
 expect_exit 0 "usage: pcpbuddy fidelity" -- fidelity --help
+expect_exit 0 "usage: pcpbuddy show VIEW" -- show --help
+expect_exit 0 "  --show V,..." -- run fragment --help
 expect_exit 2 "needs TRACE --batch" -- fidelity "$tmp/s.trace"
 expect_exit 2 "needs: ftrace FILE -o TRACE" -- import ftrace
 expect_exit 1 "No such file" -- import ftrace /nonexistent -o /tmp/x.trace
@@ -561,6 +563,54 @@ expect_exit 1 "left 8 pages allocated (1 frees were refused as invalid" -- repla
 printf '  a-1 [4999] ..... 1.000: mm_page_alloc: page=0 pfn=0x100 order=0 migratetype=1 gfp_flags=X\n' >"$tmp/big.txt"
 expect_exit 2 "5000 CPUs, the model takes at most 4096: fold them with --cpus N" -- replay "$tmp/big.txt"
 expect_exit 0 "check: ok" -- replay "$tmp/big.txt" --cpus 4
+
+# show: /proc layouts.  buddyinfo is "Node %d, zone %8s " then 11 "%6lu ";
+# the blocks add up to each node's pages; the other views must agree with
+# buddyinfo and config, and the two indices with their definitions.
+"$bin" show buddyinfo --config memory=1G,nodes=2 >"$tmp/bi.txt" 2>"$tmp/err"
+if [ "$(grep -Ec '^Node [01], zone   Normal ( {0,5}[0-9]+ ){11}$' "$tmp/bi.txt")" = 2 ] &&
+	[ "$(wc -l <"$tmp/bi.txt")" = 2 ] &&
+	awk '{ s = 0; for (o = 0; o < 11; o++) s += $(5 + o) * 2 ^ o; if (s != 131072) exit 1 }' "$tmp/bi.txt"
+then ok; else bad "show buddyinfo layout"; cat "$tmp/bi.txt" "$tmp/err" >&2; fi
+"$bin" show zoneinfo --config memory=256M,cpus=3,batch=7 >"$tmp/zi.txt" 2>"$tmp/err"
+if [ "$(grep -c '^              batch: 7$' "$tmp/zi.txt")" = 3 ] &&
+	grep -q '^        managed  65536$' "$tmp/zi.txt"; then ok
+else bad "show zoneinfo pagesets"; cat "$tmp/zi.txt" "$tmp/err" >&2; fi
+expect_exit 2 "unknown view 'slabinfo'" -- show slabinfo
+expect_exit 2 "which view" -- show
+expect_exit 2 "is for the text report" -- run purge --seconds 0.1 --show buddyinfo --json
+"$bin" run fragment --seconds 0.5 --show buddyinfo,pagetypeinfo,extfrag,unusable >"$tmp/fr.txt" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 0 ] && $py - "$tmp/fr.txt" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+sec = {}
+for part in re.split(r"\n(?=(?:buddyinfo|pagetypeinfo|extfrag|unusable):\n)", text)[1:]:
+    name, body = part.split(":\n", 1)
+    sec[name] = body.strip("\n").split("\n")
+nr = [int(x) for x in sec["buddyinfo"][0].split()[4:]]
+assert len(nr) == 11 and sum(nr) > 0
+by_type = [0] * 11
+rows = [l for l in sec["pagetypeinfo"] if l.startswith("Node    0, zone")]
+assert len(rows) == 6, rows
+for l in rows:
+    for o, v in enumerate(l.split()[6:]):
+        by_type[o] += int(v)
+assert by_type == nr, (by_type, nr)
+# a measured fragment run leaves order-0 blocks and no free order-10
+assert nr[0] > 0
+pages = sum(n << o for o, n in enumerate(nr))
+blocks = sum(nr)
+for o in range(11):
+    suitable = sum(n << (k - o) for k, n in enumerate(nr) if k >= o)
+    unusable = (pages - (suitable << o)) * 1000 // pages
+    ext = -1000 if suitable else 1000 - (1000 + pages * 1000 // (1 << o)) // blocks
+    got_u = round(float(sec["unusable"][0].split()[4 + o]) * 1000)
+    got_e = round(float(sec["extfrag"][0].split()[4 + o]) * 1000)
+    assert got_u == unusable, (o, got_u, unusable)
+    assert got_e == ext, (o, got_e, ext)
+PY
+then ok; else bad "run fragment --show: views disagree (rc $rc)"; cat "$tmp/fr.txt" "$tmp/err" >&2; fi
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
