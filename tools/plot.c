@@ -3,7 +3,9 @@
  * plot.c - 'pcpbuddy plot SWEEP.json -o out.png [--metric NAME]': one line
  * per configuration of a metric against the swept parameter, with min..max
  * error bars, drawn by gnuplot (pngcairo, noenhanced so '_' stays '_').
- * An axis goes logarithmic when its values span 8x (x) or 100x (y).
+ * An axis goes logarithmic when its values span 8x (x) or 100x (y).  Swept
+ * sizes ("512M") sit at their byte values and names ("cached") at 0, 1, 2,
+ * each under its own tick label; the y axis names the metric's unit.
  *
  * No string from the input or the command line reaches gnuplot as it is:
  * labels and titles are reduced to a safe set of characters (no quote,
@@ -35,7 +37,8 @@ static const char plot_usage[] =
 	"configuration, the metric (default throughput) against the swept\n"
 	"parameter, error bars from min to max over the runs.  The format\n"
 	"follows the extension (pngcairo, svg, pdfcairo); -o - writes PNG to\n"
-	"standard output.\n"
+	"standard output.  Sizes (memory=512M,1G) are placed by bytes, names\n"
+	"(fallback=cached,legacy) one per tick, each labelled as swept.\n"
 	"Exit: 0 ok, 1 gnuplot failed, 2 bad arguments or input.\n";
 
 /* A label for gnuplot: safe characters kept, the rest become '?'. */
@@ -94,12 +97,88 @@ static double num(const struct json *arr, int i)
 		       : NAN;
 }
 
+/*
+ * The x axis: numbers where the swept values are numbers, bytes where they
+ * are all sizes ("512M", "1G"), else categories (fallback=..., policy=...)
+ * at 0, 1, 2, ... in sweep order.  Sizes and categories keep their own
+ * words as tick labels.
+ */
+enum x_axis { X_NUMBER, X_SIZE, X_CATEGORY };
+
+/* The unit of a compare/sweep metric, for the y axis. */
+static const char *metric_unit(const char *m)
+{
+	size_t len = strlen(m);
+
+	if (!strcmp(m, "throughput"))
+		return "driver ops/s";
+	if (len > 13 && !strcmp(m + len - 13, "_per_1k_pages"))
+		return "per 1000 pages";
+	if (strstr(m, "_hold_") || strstr(m, "_wait_"))
+		return "ns";
+	if (!strcmp(m, "pcp_hit_rate"))
+		return "fraction";
+	return strstr(m, "pages") ? "pages" : "count";
+}
+
+static bool size_of(const char *s, double *bytes)
+{
+	static const char units[] = "KMGT";
+	const char *u;
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || !(v >= 0))
+		return false;
+	if (!*end) {
+		*bytes = v;
+		return true;
+	}
+	u = strchr(units, *end);
+	if (!u || !*u ||
+	    (end[1] && strcmp(end + 1, "B") && strcmp(end + 1, "iB")))
+		return false;
+	*bytes = ldexp(v, 10 * (int)(u - units + 1));
+	return true;
+}
+
+static enum x_axis axis_of(const struct json *pts)
+{
+	enum x_axis kind = X_NUMBER;
+	double b;
+	int j;
+
+	for (j = 0; pts && j < pts->n; j++) {
+		const struct json *v = json_get(&pts->kids[j], "value");
+
+		if (!v || v->type == JSON_NUMBER)
+			continue;
+		if (v->type != JSON_STRING || !size_of(v->string, &b))
+			return X_CATEGORY;
+		kind = X_SIZE;
+	}
+	return kind;
+}
+
+static double x_of(const struct json *pts, int j, enum x_axis kind)
+{
+	const struct json *v = json_get(&pts->kids[j], "value");
+	double b;
+
+	if (kind == X_CATEGORY)
+		return j;
+	if (v && v->type == JSON_STRING && size_of(v->string, &b))
+		return b;
+	return v && v->type == JSON_NUMBER ? v->number : NAN;
+}
+
 int cmd_plot_main(int argc, char **argv)
 {
 	const char *in = NULL, *out = NULL, *metric = "throughput",
 		   *title = NULL;
 	const struct json *results, *metrics, *param;
 	double xmin = INFINITY, xmax = 0, ymin = INFINITY, ymax = 0;
+	enum x_axis axis;
 	struct json *root;
 	char err[128], *text, label[256], label2[256];
 	const char *term;
@@ -165,14 +244,13 @@ int cmd_plot_main(int argc, char **argv)
 		free(root);
 		return 2;
 	}
+	axis = axis_of(results->n ? json_get(&results->kids[0], "points")
+				  : NULL);
 	for (i = 0; i < results->n; i++) {
 		const struct json *pts = json_get(&results->kids[i], "points");
 
 		for (j = 0; pts && j < pts->n; j++) {
-			double x = json_get(&pts->kids[j], "value")
-					   ? json_get(&pts->kids[j], "value")
-						     ->number
-					   : NAN,
+			double x = x_of(pts, j, axis),
 			       y = num(json_get(&pts->kids[j], "median"), m);
 
 			xmin = fmin(xmin, x);
@@ -206,8 +284,8 @@ int cmd_plot_main(int argc, char **argv)
 		fprintf(gp, "set output\n"); /* -o -: gnuplot's stdout */
 	fprintf(gp,
 		"set grid\nset key top left\n"
-		"set xlabel '%s'\nset ylabel '%s'\n",
-		label, label2);
+		"set xlabel '%s'\nset ylabel '%s (%s)'\n",
+		label, label2, metric_unit(metric));
 	safe_label(label, sizeof(label),
 		   title ? title
 			 : (json_get(root, "workload") &&
@@ -215,8 +293,10 @@ int cmd_plot_main(int argc, char **argv)
 				    ? json_get(root, "workload")->string
 				    : ""));
 	fprintf(gp, "set title '%s'\n", label);
-	if (xmin > 0 && xmax / xmin >= 8)
+	if (axis != X_CATEGORY && xmin > 0 && xmax / xmin >= 8)
 		fprintf(gp, "set logscale x 2\n");
+	else if (axis == X_CATEGORY)
+		fprintf(gp, "set xrange [-0.5:%g]\n", xmax + 0.5);
 	{
 		/* Ticks at the swept values, not at fractions of them. */
 		const struct json *pts =
@@ -224,12 +304,19 @@ int cmd_plot_main(int argc, char **argv)
 				   : NULL;
 
 		fprintf(gp, "set xtics (");
-		for (j = 0; pts && j < pts->n; j++)
-			fprintf(gp, "%s%g", j ? ", " : "",
-				json_get(&pts->kids[j], "value")
-					? json_get(&pts->kids[j], "value")
-						  ->number
-					: 0);
+		for (j = 0; pts && j < pts->n; j++) {
+			const struct json *v = json_get(&pts->kids[j], "value");
+
+			safe_label(label, sizeof(label),
+				   v && v->type == JSON_STRING ? v->string
+							       : "");
+			if (axis == X_NUMBER)
+				fprintf(gp, "%s%g", j ? ", " : "",
+					x_of(pts, j, axis));
+			else
+				fprintf(gp, "%s'%s' %.17g", j ? ", " : "",
+					label, x_of(pts, j, axis));
+		}
 		fprintf(gp, ")\n");
 	}
 	if (ymin > 0 && ymax / ymin >= 100)
@@ -251,10 +338,7 @@ int cmd_plot_main(int argc, char **argv)
 		for (j = 0; pts && j < pts->n; j++) {
 			const struct json *pt = &pts->kids[j];
 
-			fprintf(gp, "%g %g %g %g\n",
-				json_get(pt, "value")
-					? json_get(pt, "value")->number
-					: NAN,
+			fprintf(gp, "%.17g %g %g %g\n", x_of(pts, j, axis),
 				num(json_get(pt, "median"), m),
 				num(json_get(pt, "min"), m),
 				num(json_get(pt, "max"), m));

@@ -612,5 +612,18 @@ for o in range(11):
 PY
 then ok; else bad "run fragment --show: views disagree (rc $rc)"; cat "$tmp/fr.txt" "$tmp/err" >&2; fi
 
+# plot: a sweep over sizes has one labelled tick per size on a log axis,
+# one over names one per name; neither collapses to x=0.
+"$bin" sweep mixed --param memory=512M,1G,2G --ops 200 --runs 1 --configs policy=classic -o "$tmp/sz.json" >/dev/null 2>&1
+"$bin" plot "$tmp/sz.json" -o "$tmp/sz.svg" >"$tmp/out" 2>&1
+if [ "$(grep -c '>512M<\|>1G<\|>2G<' "$tmp/sz.svg")" = 3 ] && ! grep -q "empty x range" "$tmp/out" &&
+	grep -q '>throughput (driver ops/s)<' "$tmp/sz.svg"; then ok
+else bad "plot of a size sweep: three labelled points"; cat "$tmp/out" >&2; fi
+"$bin" sweep mixed --param fallback=cached,legacy --ops 200 --runs 1 --configs policy=classic -o "$tmp/cat.json" >/dev/null 2>&1
+"$bin" plot "$tmp/cat.json" -o "$tmp/cat.svg" --metric zone_hold_p99 >"$tmp/out" 2>&1
+if grep -q '>cached<' "$tmp/cat.svg" && grep -q '>legacy<' "$tmp/cat.svg" && ! grep -q "empty x range" "$tmp/out" &&
+	grep -q '>zone_hold_p99 (ns)<' "$tmp/cat.svg"; then ok
+else bad "plot of a categorical sweep"; cat "$tmp/out" >&2; fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
