@@ -40,8 +40,9 @@ CFLAGS := -std=gnu11 -fPIC -fvisibility=hidden -pthread $(WARN) \
 	$(mode_$(MODE)) -MMD -MP
 LDFLAGS := -pthread $(SAN)
 LDLIBS := -lurcu-cds -lurcu-common -lnuma -lm
-# The CLI's statistics (tools/stats.c) only: the library does not need GSL.
-GSL_LIBS := -lgsl -lgslcblas
+# The CLI and drivers only (GSL: tools/stats.c; jansson: run --json in
+# workloads/driver.c): the library itself needs neither.
+TOOL_LIBS := -lgsl -lgslcblas -ljansson
 
 LIB_SRC := $(wildcard util/*.c common/*.c zone/*.c pcp/*.c alloc/*.c)
 TRACE_SRC := $(wildcard trace/*.c)
@@ -99,7 +100,7 @@ $(BUILD)/libpcpbuddy.so: $(LIB_OBJ)
 
 $(BUILD)/pcpbuddy: $(call obj,tools/pcpbuddy.c) $(CMD_OBJ) $(WL_OBJ) \
 		$(BUILD)/libpcpbuddy.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(GSL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TOOL_LIBS)
 
 # The LD_PRELOAD page-source backend.  It carries its own copy of the
 # allocator and the trace recorder (trace/, not the drivers);
@@ -133,7 +134,7 @@ $(BUILD)/tests/preload-urcu-bp: tests/preload/urcu_bp.c | $(HEADERS_STAMP)
 unit: $(UNIT_BIN)
 $(UNIT_BIN): $(call obj,$(UNIT_SRC)) $(CMD_OBJ) $(WL_OBJ) $(BUILD)/libpcpbuddy.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(GSL_LIBS) -lcriterion
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(TOOL_LIBS) -lcriterion
 
 stress: $(STRESS_BIN)
 $(BUILD)/tests/stress-%: $(BUILD)/obj/tests/stress/%.o $(BUILD)/libpcpbuddy.a
@@ -144,10 +145,10 @@ $(BUILD)/tests/stress-%: $(BUILD)/obj/tests/stress/%.o $(BUILD)/libpcpbuddy.a
 FUZZ_SECONDS ?= 30
 $(BUILD)/fuzz-trace: $(call obj,tests/fuzz/trace.c) $(CMD_OBJ) $(WL_OBJ) \
 		$(BUILD)/libpcpbuddy.a
-	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS) $(GSL_LIBS)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS) $(TOOL_LIBS)
 $(BUILD)/fuzz-config: $(call obj,tests/fuzz/config.c) $(CMD_OBJ) $(WL_OBJ) \
 		$(BUILD)/libpcpbuddy.a
-	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS) $(GSL_LIBS)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS) $(TOOL_LIBS)
 fuzz: $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory MODE=fuzz CC=clang WERROR=0 build/fuzz/fuzz-trace \
 		build/fuzz/fuzz-config

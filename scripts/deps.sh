@@ -13,9 +13,9 @@
 set -eu
 
 PKGS="build-essential pkg-config liburcu-dev libnuma-dev libcriterion-dev
-libbenchmark-dev gnuplot-nox clang-format python3 libjemalloc2 libgsl-dev"
+libbenchmark-dev gnuplot-nox clang-format python3 libjemalloc2 libgsl-dev libjansson-dev"
 # What the library itself needs to build, and the package of each header.
-HEADERS="urcu/lfstack.h:liburcu-dev numa.h:libnuma-dev gsl/gsl_cdf.h:libgsl-dev"
+HEADERS="urcu/lfstack.h:liburcu-dev numa.h:libnuma-dev gsl/gsl_cdf.h:libgsl-dev jansson.h:libjansson-dev"
 
 if [ "${1:-}" = "--headers" ]; then
 	missing=""

@@ -143,10 +143,7 @@ static void print_table(const char *name, struct config_runs *cs, int n,
 /* A number, or null where the statistic does not exist (one run). */
 static void json_num(double v)
 {
-	if (isfinite(v))
-		printf("%.6g", v);
-	else
-		printf("null");
+	json_fputs_number(stdout, v);
 }
 
 /* Every metric's mean, sd and CV; the timed ones against the first. */
@@ -202,16 +199,19 @@ static void print_json(const char *name, const struct wl_opts *o,
 		printf("%s\n    {\n      \"config\": ", i ? "," : "");
 		json_fputs_string(stdout, cs[i].kv);
 		printf(",\n");
-		printf("      \"ratio_throughput\": %.6g,\n",
-		       cs[0].median[M_throughput] > 0
-			       ? cs[i].median[M_throughput] /
-					 cs[0].median[M_throughput]
-			       : 0);
+		printf("      \"ratio_throughput\": ");
+		json_num(cs[0].median[M_throughput] > 0
+				 ? cs[i].median[M_throughput] /
+					   cs[0].median[M_throughput]
+				 : 0);
+		printf(",\n");
 		for (p = 0; p < 3; p++) {
 			printf("      \"%s\": {", parts[p]);
-			for (k = 0; k < NR_METRICS; k++)
-				printf("%s\"%s\": %.6g", k ? ", " : "",
-				       metric_names[k], vals[p][k]);
+			for (k = 0; k < NR_METRICS; k++) {
+				printf("%s\"%s\": ", k ? ", " : "",
+				       metric_names[k]);
+				json_num(vals[p][k]);
+			}
 			printf("},\n");
 		}
 		print_json_stats(&cs[i]);
@@ -235,16 +235,27 @@ static void print_csv(struct config_runs *cs, int n)
 		const struct ratio_stats *r = &cs[i].vs_base[M_throughput];
 		const struct sample_stats *t = &cs[i].st[M_throughput];
 
-		printf("\"%s\",%.6g,%.6g,%.6g,%.6g,%d,%.6g,%.6g,%.6g", cs[i].kv,
-		       cs[0].median[M_throughput] > 0
-			       ? cs[i].median[M_throughput] /
-					 cs[0].median[M_throughput]
-			       : 0,
-		       r->lo, r->hi, r->p, r->significant, t->mean, t->sd,
-		       t->cv);
+		char b[8][32];
+
+		printf("\"%s\",%s,%s,%s,%s,%d,%s,%s,%s", cs[i].kv,
+		       format_number(
+			       b[0], sizeof(b[0]),
+			       cs[0].median[M_throughput] > 0
+				       ? cs[i].median[M_throughput] /
+						 cs[0].median[M_throughput]
+				       : 0),
+		       format_number(b[1], sizeof(b[1]), r->lo),
+		       format_number(b[2], sizeof(b[2]), r->hi),
+		       format_number(b[3], sizeof(b[3]), r->p), r->significant,
+		       format_number(b[4], sizeof(b[4]), t->mean),
+		       format_number(b[5], sizeof(b[5]), t->sd),
+		       format_number(b[6], sizeof(b[6]), t->cv));
 		for (k = 0; k < NR_METRICS; k++)
-			printf(",%.6g,%.6g,%.6g", cs[i].median[k], cs[i].lo[k],
-			       cs[i].hi[k]);
+			printf(",%s,%s,%s",
+			       format_number(b[0], sizeof(b[0]),
+					     cs[i].median[k]),
+			       format_number(b[1], sizeof(b[1]), cs[i].lo[k]),
+			       format_number(b[2], sizeof(b[2]), cs[i].hi[k]));
 		printf("\n");
 	}
 }

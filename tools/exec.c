@@ -273,9 +273,11 @@ int cmd_exec_main(int argc, char **argv)
 			printf(", \"runs\": [");
 			for (r = 0; r < runs; r++) {
 				printf("%s\n    {", r ? "," : "");
-				for (k = 0; k < NR_EXEC_METRICS; k++)
-					printf("\"%s\": %.6g, ",
-					       metric_names[k], m[c][r][k]);
+				for (k = 0; k < NR_EXEC_METRICS; k++) {
+					printf("\"%s\": ", metric_names[k]);
+					json_fputs_number(stdout, m[c][r][k]);
+					printf(", ");
+				}
 				printf("\"report\": %s}", reports[c][r]);
 			}
 			printf("]}");

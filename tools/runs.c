@@ -265,7 +265,6 @@ int run_one(const struct workload *w, const struct wl_opts *base,
 	}
 	memset(&res, 0, sizeof(res));
 	rc = wl_run_with_pressure(w, inst, &o, priv, &res, line, sizeof(line));
-	free(res.table);
 	free(priv);
 	if (!rc)
 		metrics_of(inst, &res, c->m[r]);
@@ -278,7 +277,7 @@ int run_one(const struct workload *w, const struct wl_opts *base,
 		free(c->report);
 		c->report = report_json(inst, res.stats);
 	}
-	free(res.stats);
+	wl_result_free(&res);
 	pcpb_destroy(inst);
 	return rc ? 1 : 0;
 }

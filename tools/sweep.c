@@ -68,10 +68,7 @@ static int apply_driver_param(const struct workload *w, struct wl_opts *o,
 
 static void json_num(FILE *f, double v)
 {
-	if (isfinite(v))
-		fprintf(f, "%.6g", v);
-	else
-		fputs("null", f);
+	json_fputs_number(f, v);
 }
 
 /* mean, stddev, cv per metric; throughput against the first config. */
@@ -138,9 +135,10 @@ static void sweep_json(FILE *f, const char *wname, const char *param,
 				json_fputs_string(f, values[v]);
 			for (p = 0; p < 3; p++) {
 				fprintf(f, ", \"%s\": [", parts[p]);
-				for (k = 0; k < NR_METRICS; k++)
-					fprintf(f, "%s%.6g", k ? ", " : "",
-						vals[p][k]);
+				for (k = 0; k < NR_METRICS; k++) {
+					fputs(k ? ", " : "", f);
+					json_num(f, vals[p][k]);
+				}
 				fprintf(f, "]");
 			}
 			sweep_json_stats(f, &pts[i][v]);
@@ -170,16 +168,29 @@ static void sweep_csv(FILE *f, const char *param, char **values, int nv,
 		for (v = 0; v < nv; v++) {
 			const struct config_runs *c = &pts[i][v];
 			const struct ratio_stats *r = &c->vs_base[M_throughput];
+			char b[8][32];
 
-			fprintf(f,
-				"\"%s\",%s,%.6g,%.6g,%.6g,%.6g,%d,%.6g,%.6g,%.6g",
-				cs[i].kv, values[v], r->ratio, r->lo, r->hi,
-				r->p, r->significant, c->st[M_throughput].mean,
-				c->st[M_throughput].sd, c->st[M_throughput].cv);
+			fprintf(f, "\"%s\",%s,%s,%s,%s,%s,%d,%s,%s,%s",
+				cs[i].kv, values[v],
+				format_number(b[0], sizeof(b[0]), r->ratio),
+				format_number(b[1], sizeof(b[1]), r->lo),
+				format_number(b[2], sizeof(b[2]), r->hi),
+				format_number(b[3], sizeof(b[3]), r->p),
+				r->significant,
+				format_number(b[4], sizeof(b[4]),
+					      c->st[M_throughput].mean),
+				format_number(b[5], sizeof(b[5]),
+					      c->st[M_throughput].sd),
+				format_number(b[6], sizeof(b[6]),
+					      c->st[M_throughput].cv));
 			for (k = 0; k < NR_METRICS; k++)
-				fprintf(f, ",%.6g,%.6g,%.6g",
-					pts[i][v].median[k], pts[i][v].lo[k],
-					pts[i][v].hi[k]);
+				fprintf(f, ",%s,%s,%s",
+					format_number(b[0], sizeof(b[0]),
+						      pts[i][v].median[k]),
+					format_number(b[1], sizeof(b[1]),
+						      pts[i][v].lo[k]),
+					format_number(b[2], sizeof(b[2]),
+						      pts[i][v].hi[k]));
 			fprintf(f, "\n");
 		}
 }

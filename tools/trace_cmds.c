@@ -306,8 +306,7 @@ int cmd_fidelity_main(int argc, char **argv)
 	if (!rc && (pcpb_check(inst, &check) || check.pages_allocated))
 		rc = 1;
 	pcpb_destroy(inst);
-	free(res.table);
-	free(res.stats);
+	wl_result_free(&res);
 	wl_free_priv(replay, priv);
 	free(k_refill);
 	free(k_drain);

@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "workloads.h"
 
 enum caller {
@@ -257,6 +259,32 @@ static int bulk_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 					 : 0,
 				(unsigned long long)x->failures,
 				(unsigned long long)x->pages);
+		}
+	res->rows = json_array();
+	for (w = 0; res->rows && w < NR_CALLERS; w++)
+		for (c = 0; c < 2; c++) {
+			struct bulk_cell *x = &t->cell[w][c];
+
+			json_array_append_new(
+				res->rows,
+				json_pack(
+					"{s:s, s:s, s:f, s:f, s:f, s:I, s:I, s:I}",
+					"caller", caller_names[w], "contract",
+					c ? "output" : "fill_null",
+					"ns_per_page",
+					x->pages ? x->ns / (double)x->pages
+						 : 0.0,
+					"calls_per_fill",
+					x->rounds ? (double)x->calls /
+							    (double)x->rounds
+						  : 0.0,
+					"single_pct",
+					x->calls ? 100.0 * (double)x->singles /
+							   (double)x->calls
+						 : 0.0,
+					"failures", (json_int_t)x->failures,
+					"pages", (json_int_t)x->pages, "calls",
+					(json_int_t)x->calls));
 		}
 	res->ops = pages;
 	res->pages = pages;

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "../trace/trace.h"
 #include "../util/number.h"
 #include "workloads.h"
@@ -121,6 +123,17 @@ void wl_measure_end(struct pcpb *inst, struct wl_result *res,
 		}
 	}
 	trace_record_mark(inst);
+}
+
+void wl_result_free(struct wl_result *res)
+{
+	free(res->table);
+	free(res->stats);
+	free(res->show_text);
+	json_decref(res->rows);
+	res->table = res->show_text = NULL;
+	res->stats = NULL;
+	res->rows = NULL;
 }
 
 int wl_show(struct pcpb *inst, FILE *out, const char *views)

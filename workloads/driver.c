@@ -13,8 +13,74 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "../trace/trace.h"
 #include "workloads.h"
+
+/*
+ * The JSON of 'run --json': the run's own fields (schema, workload, its
+ * arguments and common options, duration, throughput, the driver's result
+ * rows) and then the library's report, whose keys stay at the top level.
+ * jansson writes it, so integers stay exact and strings are escaped.
+ * Return: 0, or -EIO when the report did not parse or could not be written.
+ */
+static int print_run_json(const struct workload *w, json_t *args,
+			  const struct wl_opts *o, struct wl_result *res,
+			  struct pcpb *inst)
+{
+	json_t *top, *report, *result;
+	json_error_t jerr;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&text, &len);
+	int rc = -EIO;
+
+	if (!m)
+		return -ENOMEM;
+	if (res->stats)
+		pcpb_report_stats(inst, res->stats, m, PCPB_FMT_JSON);
+	else
+		pcpb_report(inst, m, PCPB_FMT_JSON);
+	fclose(m);
+	report = json_loads(text, 0, &jerr);
+	free(text);
+	if (!report) {
+		fprintf(stderr, "%s: the report is not JSON: %s (line %d)\n",
+			w->name, jerr.text, jerr.line);
+		return -EIO;
+	}
+	result =
+		json_pack("{s:s, s:I, s:I, s:o}", "line", res->line, "ops",
+			  (json_int_t)res->ops, "pages", (json_int_t)res->pages,
+			  "rows", res->rows ? res->rows : json_array());
+	res->rows = NULL; /* the result owns them now */
+	top = json_pack(
+		"{s:i, s:s, s:O, s:{s:i, s:f, s:I, s:s}, s:f, s:f, s:o}",
+		"schema", WL_JSON_SCHEMA, "workload", w->name, "args", args,
+		"options", "threads", o->threads, "seconds", o->seconds, "ops",
+		(json_int_t)o->ops, "seed", "", "duration_s", res->seconds,
+		"throughput",
+		res->seconds > 0 ? (double)res->ops / res->seconds : 0.0,
+		"result", result);
+	if (top) {
+		/* The seed is a u64: a string, so no reader rounds it. */
+		char seed[24];
+
+		snprintf(seed, sizeof(seed), "%llu",
+			 (unsigned long long)o->seed);
+		json_object_set_new(json_object_get(top, "options"), "seed",
+				    json_string(seed));
+		json_object_update(top, report);
+		if (!json_dumpf(top, stdout,
+				JSON_INDENT(2) | JSON_REAL_PRECISION(10)) &&
+		    fputc('\n', stdout) != EOF)
+			rc = 0;
+	}
+	json_decref(top);
+	json_decref(report);
+	return rc;
+}
 
 static uint64_t einval_of(struct pcpb *inst)
 {
@@ -93,13 +159,20 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 	struct pcpb *inst;
 	char pressure_line[320];
 	void *priv = calloc(1, w->priv_size ? w->priv_size : 1);
+	json_t *args = json_array(); /* argv as given, for run --json */
 	int rc;
 
-	if (!priv)
+	if (!priv || !args) {
+		free(priv);
+		json_decref(args);
 		return 1;
+	}
+	for (int i = 1; i < argc; i++)
+		json_array_append_new(args, json_string(argv[i]));
 	rc = wl_prepare(w, argc, argv, &o, priv);
 	if (rc) {
 		wl_free_priv(w, priv);
+		json_decref(args);
 		return rc == 1 ? 0 : rc;
 	}
 	rc = pcpb_create(&o.cfg, &inst);
@@ -107,6 +180,7 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 		fprintf(stderr, "%s: cannot create the instance: %s\n", argv[0],
 			wl_create_strerror(rc));
 		wl_free_priv(w, priv);
+		json_decref(args);
 		return 1;
 	}
 	if (o.record) {
@@ -116,6 +190,7 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 				o.record, strerror(errno));
 			pcpb_destroy(inst);
 			wl_free_priv(w, priv);
+			json_decref(args);
 			return 1;
 		}
 	}
@@ -137,6 +212,8 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", argv[0], strerror(-rc));
 		free(res.stats);
 		free(res.show_text);
+		json_decref(res.rows);
+		json_decref(args);
 		pcpb_destroy(inst);
 		return 1;
 	}
@@ -144,20 +221,24 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 		printf("%s\n%s%s%s", res.line, res.table ? res.table : "",
 		       pressure_line, pressure_line[0] ? "\n" : "");
 	free(res.table);
-	if (res.stats)
+	if (o.fmt == PCPB_FMT_JSON)
+		rc = print_run_json(w, args, &o, &res, inst);
+	else if (res.stats)
 		pcpb_report_stats(inst, res.stats, stdout, o.fmt);
 	else
 		pcpb_report(inst, stdout, o.fmt);
 	free(res.stats);
+	json_decref(res.rows);
+	json_decref(args);
 	if (res.show_text)
 		fputs(res.show_text, stdout);
 	else if (o.show)
 		wl_show(inst, stdout, o.show);
 	free(res.show_text);
-	rc = pcpb_check(inst, &check) || check.pages_allocated ? 1 : 0;
-	if (rc && !check.ok)
+	rc = pcpb_check(inst, &check) || check.pages_allocated || rc ? 1 : 0;
+	if (!check.ok)
 		fprintf(stderr, "%s: check failed: %s\n", argv[0], check.msg);
-	else if (rc)
+	else if (check.pages_allocated)
 		/* The invariants hold; the run did not give everything back
 		 * (a trace's free that named a different order, say). */
 		fprintf(stderr,

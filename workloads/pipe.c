@@ -31,6 +31,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "../util/hist.h"
 #include "workloads.h"
 
@@ -627,6 +629,42 @@ static size_t print_config(char *buf, size_t len, const struct pipe_params *pp,
 		r->verified ? "yes" : "NO");
 }
 
+/* The same numbers as print_config(), one row of run --json's result. */
+static json_t *config_row(const struct pipe_params *pp, int nw, int nr,
+			  const struct pipe_run *r, double seconds)
+{
+	json_t *row = json_pack(
+		"{s:i, s:i, s:I, s:s, s:f, s:I, s:f, s:f}", "writers", nw,
+		"readers", nr, "msgsize", (json_int_t)pp->msgsize, "mode",
+		mode_names[pp->mode], "seconds", seconds, "writes",
+		(json_int_t)r->writes, "writes_per_s",
+		seconds > 0 ? (double)r->writes / seconds : 0.0,
+		"throughput_MBps",
+		seconds > 0 ? (double)r->bytes / seconds / 1048576.0 : 0.0);
+	json_t *more = json_pack(
+		"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+		"lat_avg_ns",
+		(json_int_t)(r->lat.count ? r->lat.total / r->lat.count : 0),
+		"lat_p50_ns_upper", (json_int_t)hist_quantile(&r->lat, 0.50),
+		"lat_p99_ns_upper", (json_int_t)hist_quantile(&r->lat, 0.99),
+		"lat_max_ns", (json_int_t)r->lat.max, "mutex_hold_p99_ns_upper",
+		(json_int_t)hist_quantile(&r->st.hold, 0.99),
+		"mutex_hold_max_ns", (json_int_t)r->st.hold.max,
+		"mutex_wait_p99_ns_upper",
+		(json_int_t)hist_quantile(&r->st.wait, 0.99),
+		"mutex_wait_max_ns", (json_int_t)r->st.wait.max,
+		"pages_alloc_under_mutex", (json_int_t)r->st.alloc_locked,
+		"pages_alloc_outside", (json_int_t)r->st.alloc_unlocked,
+		"pages_freed_under_mutex", (json_int_t)r->st.free_locked,
+		"pages_freed_outside", (json_int_t)r->st.free_unlocked,
+		"prealloc_unused", (json_int_t)r->st.prealloc_unused, "bytes",
+		(json_int_t)r->bytes, "bytes_verified", r->verified);
+
+	json_object_update(row, more);
+	json_decref(more);
+	return row;
+}
+
 static int pipe_run_all(struct pcpb *inst, const struct wl_opts *o, void *priv,
 			struct wl_result *res)
 {
@@ -646,7 +684,7 @@ static int pipe_run_all(struct pcpb *inst, const struct wl_opts *o, void *priv,
 			int nw = pp->writers ? pp->writers : sweep_w[a];
 			int nr = pp->readers ? pp->readers : sweep_r[b];
 			struct pipe_run r;
-			double t0 = wl_now();
+			double t0 = wl_now(), secs;
 			int rc;
 
 			if ((pp->writers || pp->readers) && (a || b))
@@ -659,8 +697,13 @@ static int pipe_run_all(struct pcpb *inst, const struct wl_opts *o, void *priv,
 			if (n)
 				n += (size_t)snprintf(out + n, len - n,
 						      "---\n");
+			secs = wl_now() - t0;
 			n += print_config(out + n, len - n, pp, o, nw, nr, &r,
-					  wl_now() - t0);
+					  secs);
+			if (!res->rows)
+				res->rows = json_array();
+			json_array_append_new(res->rows,
+					      config_row(pp, nw, nr, &r, secs));
 			res->ops += r.writes;
 			res->pages += r.st.alloc_locked + r.st.alloc_unlocked;
 			ok &= r.verified;

@@ -89,7 +89,13 @@ struct wl_result {
 	 * as of wl_measure_end(), malloc()ed; NULL: print them after. */
 	const char *show;
 	char *show_text;
+	/* The driver's table as JSON rows for run --json (one object per
+	 * row, the same columns as @table), or NULL. */
+	struct json_t *rows; /* jansson's json_t */
 };
+
+/* run --json's "schema": raised when a field changes meaning or goes. */
+#define WL_JSON_SCHEMA 1
 
 /*
  * struct wl_option - one of a driver's own options, in the driver's params
@@ -195,6 +201,8 @@ struct wl_pressure;
  */
 void wl_measure_end(struct pcpb *inst, struct wl_result *res,
 		    const struct pcpb_stats *st);
+/* Frees what a run left in @res (table, stats, views, rows). */
+void wl_result_free(struct wl_result *res);
 /* pcpb_show() for each view of the comma list @views, each titled. */
 int wl_show(struct pcpb *inst, FILE *out, const char *views);
 /* Return: 0 when every view of @views is known, else -EINVAL and @err. */

@@ -625,5 +625,33 @@ if grep -q '>cached<' "$tmp/cat.svg" && grep -q '>legacy<' "$tmp/cat.svg" && ! g
 	grep -q '>zone_hold_p99 (ns)<' "$tmp/cat.svg"; then ok
 else bad "plot of a categorical sweep"; cat "$tmp/out" >&2; fi
 
+# run --json: the run's own fields before the report's, exact integers
+# (no exponent form), the driver's rows (bulk: 5 callers x 2 contracts).
+"$bin" run bulk --ops 300 --json >"$tmp/bulk.json" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 0 ] && ! grep -Eq '[0-9]e[+-]?[0-9]' "$tmp/bulk.json" && $py - "$tmp/bulk.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == 1 and d["workload"] == "bulk", d.get("schema")
+assert d["args"] == ["--ops", "300", "--json"], d["args"]
+assert d["options"]["ops"] == 300 and d["options"]["seed"] == "1"
+rows = d["result"]["rows"]
+assert len(rows) == 10
+assert {(r["caller"], r["contract"]) for r in rows} == {(c, k) for c in {r["caller"] for r in rows} for k in ("fill_null", "output")}
+assert sum(r["pages"] for r in rows) == d["result"]["pages"] > 0
+assert d["throughput"] > 0 and d["duration_s"] > 0
+assert d["check"]["ok"] is True and "locks" in d
+PY
+then ok; else bad "run bulk --json: run fields and rows (rc $rc)"; cat "$tmp/err" >&2; fi
+
+# compare and sweep write whole numbers exactly (no 4.03759e+07).
+"$bin" compare mixed --threads 1 --ops 1000000 --runs 1 --json --configs policy=classic batch=15 >"$tmp/big.json" 2>"$tmp/err"
+if ! grep -Eq '[0-9]e[+-]?[0-9]' "$tmp/big.json" && $py -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+v = d['results'][0]['median']['alloc_pages']
+assert v == int(v) and v >= 1000000, v" "$tmp/big.json"
+then ok; else bad "compare --json: exact counters"; head -c 600 "$tmp/big.json" >&2; fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
