@@ -168,6 +168,8 @@ int apply_kv(const struct workload *w, const char *kv, struct pcpb_config *cfg,
 		snprintf(err, len, "too long");
 		return -EINVAL;
 	}
+	if (!strcmp(kv, "default"))
+		return 0; /* the command line's configuration, unchanged */
 	strcpy(buf, kv);
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {

@@ -30,7 +30,8 @@ static const char sweep_usage[] =
 	"batch or memory.  'pcpbuddy plot FILE -o out.png' draws it.\n"
 	"\n"
 	"  --param NAME=V1,...  up to 16 values\n"
-	"  --configs A B ...    one or more k=v,... strings (up to 16)\n"
+	"  --configs A B ...    one or more k=v,... strings (up to 16); without\n"
+	"                       it, one: 'default' (the --config given, or none)\n"
 	"  --runs R             runs per point, 1..25 (default 1)\n"
 	"  -o FILE              write there instead of stdout\n"
 	"Exit: 0 ok, 1 a run failed its invariant check, 2 bad arguments.\n";
@@ -299,12 +300,13 @@ int cmd_sweep_main(int argc, char **argv)
 			rest[nrest++] = argv[i];
 		}
 	}
-	if (!param || !nv || n < 1) {
+	if (!param || !nv) {
 		free(rest);
-		return wl_usage_error(
-			"pcpbuddy sweep",
-			"needs --param NAME=V1,... and --configs");
+		return wl_usage_error("pcpbuddy sweep",
+				      "needs --param NAME=V1,...");
 	}
+	if (n < 1)
+		cs[n++].kv = "default"; /* no --configs: the default */
 	if (!prepare_runs("pcpbuddy sweep", w, nrest, rest, &base, &priv, cs, n,
 			  &rc)) {
 		free(rest);

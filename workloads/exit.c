@@ -131,7 +131,7 @@ static const char exit_usage[] =
 	"                         [--config k=v,...] [--json|--csv]\n"
 	"\n"
 	"Concurrent exit avalanches: K tasks (CPUs 0..K-1) each build P pages of\n"
-	"anonymous memory (order 0, T%% of allocations THP order 9), then all\n"
+	"anonymous memory (order 0, T% of allocations THP order 9), then all\n"
 	"free everything at once on their own CPUs.  Statistics are reset\n"
 	"between build and avalanche: the report is the avalanche alone, and\n"
 	"the first line gives its free rate.  --seconds is not used; --runs of\n"

@@ -653,5 +653,10 @@ v = d['results'][0]['median']['alloc_pages']
 assert v == int(v) and v >= 1000000, v" "$tmp/big.json"
 then ok; else bad "compare --json: exact counters"; head -c 600 "$tmp/big.json" >&2; fi
 
+# sweep without --configs sweeps the default; 'default' names it in compare.
+expect_exit 0 '"config": "default"' -- sweep mixed --param threads=1,2 --ops 200 --runs 1 -o -
+expect_exit 0 "default" -- compare mixed --threads 1 --ops 2000 --runs 1 --configs default policy=owner
+expect_exit 0 "T% of allocations" -- run exit --help
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
