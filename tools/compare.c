@@ -22,6 +22,9 @@
 #include "../util/jsonstr.h"
 #include "runs.h"
 
+/* The width of the config column in the text table. */
+#define CONFIG_COLUMN 44
+
 static const char compare_usage[] =
 	"usage: pcpbuddy compare WORKLOAD --configs K=V,... K=V,... [--runs R]\n"
 	"                        [workload options] [--json|--csv]\n"
@@ -89,6 +92,7 @@ static int parse_metrics(const char *list)
 static void print_table(const char *name, struct config_runs *cs, int n,
 			int runs)
 {
+	bool legend = false;
 	int i, k;
 
 	printf("compare %s: %d configurations x %d run%s; throughput: mean "
@@ -98,7 +102,12 @@ static void print_table(const char *name, struct config_runs *cs, int n,
 	if (runs > 1)
 		printf(" [min..max] for zone locks");
 	printf("\n\n");
-	printf("%-44s %-24s", "config", "ratio [95% CI]");
+	/* A name longer than the column is cut there and marked [A], [B],
+	 * ...; the legend under the table gives it whole, so two rows that
+	 * differ only at the end never look the same. */
+	for (i = 0; i < n; i++)
+		legend |= strlen(cs[i].kv) > CONFIG_COLUMN;
+	printf("%-*s %-24s", CONFIG_COLUMN, "config", "ratio [95% CI]");
 	for (k = 0; k < NR_METRICS; k++)
 		if (shown & (1U << k))
 			printf(" %*s", column_width(k), metric_titles[k]);
@@ -117,7 +126,11 @@ static void print_table(const char *name, struct config_runs *cs, int n,
 				 significance_mark(rs));
 		else
 			snprintf(ratio, sizeof(ratio), "%.3f", rs->ratio);
-		printf("%-44.44s %-24s", c->kv, ratio);
+		if (legend)
+			printf("[%c] %-*.*s %-24s", 'A' + i, CONFIG_COLUMN - 4,
+			       CONFIG_COLUMN - 4, c->kv, ratio);
+		else
+			printf("%-*s %-24s", CONFIG_COLUMN, c->kv, ratio);
 		for (k = 0; k < NR_METRICS; k++) {
 			int d = metric_decimals[k];
 			char cell[96];
@@ -139,6 +152,8 @@ static void print_table(const char *name, struct config_runs *cs, int n,
 		}
 		printf("\n");
 	}
+	for (i = 0; legend && i < n; i++)
+		printf("%s[%c] %s\n", i ? "" : "\n", 'A' + i, cs[i].kv);
 }
 
 /* A number, or null where the statistic does not exist (one run). */

@@ -658,5 +658,11 @@ expect_exit 0 '"config": "default"' -- sweep mixed --param threads=1,2 --ops 200
 expect_exit 0 "default" -- compare mixed --threads 1 --ops 2000 --runs 1 --configs default policy=owner
 expect_exit 0 "T% of allocations" -- run exit --help
 
+# Long config names: cut in the table, marked, and whole in a legend.
+"$bin" compare mixed --threads 1 --ops 2000 --runs 1 --metrics throughput --configs policy=classic,fallback=legacy,pcp_refill=batch,drain=single policy=classic,fallback=legacy,pcp_refill=batch,drain=chunked >"$tmp/long.txt" 2>&1
+if grep -q '^\[A\] policy=classic,fallback=legacy,pcp_refill=batch,drain=single$' "$tmp/long.txt" &&
+	grep -q '^\[B\] policy=classic,fallback=legacy,pcp_refill=batch,drain=chunked$' "$tmp/long.txt"; then ok
+else bad "compare: a legend for long config names"; cat "$tmp/long.txt" >&2; fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
