@@ -596,18 +596,28 @@ static void emit_report(struct emit *e, struct pcpb *inst,
 	em_end(e);
 }
 
+/* A row of the lock table; a section's name is in parentheses: its count
+ * is of phases inside holds already counted, not of acquisitions. */
 static void text_lock_row(FILE *f, const char *cls, const char *site,
-			  const struct pcpb_lock_site_stats *s)
+			  bool section, const struct pcpb_lock_site_stats *s)
 {
+	char name[24];
+
+	snprintf(name, sizeof(name), section ? "(%s)" : "%s", site);
 	fprintf(f,
-		"  %-5s %-9s %12llu %10llu %9llu %9llu %10llu %9llu %10llu\n",
-		cls, site, (unsigned long long)s->acquisitions,
+		"  %-5s %-13s %12llu %10llu %9llu %9llu %9llu %10llu %13llu %9llu %10llu %13llu\n",
+		cls, name, (unsigned long long)s->acquisitions,
 		(unsigned long long)s->contended,
+		(unsigned long long)(s->hold_ns.count ? s->hold_ns.total_ns /
+								s->hold_ns.count
+						      : 0),
 		(unsigned long long)s->hold_ns.p50,
 		(unsigned long long)s->hold_ns.p99,
 		(unsigned long long)s->hold_ns.max,
+		(unsigned long long)s->hold_ns.total_ns,
 		(unsigned long long)s->wait_ns.p99,
-		(unsigned long long)s->wait_ns.max);
+		(unsigned long long)s->wait_ns.max,
+		(unsigned long long)s->wait_ns.total_ns);
 }
 
 static void text_lock_class(FILE *f, const char *cls,
@@ -615,10 +625,11 @@ static void text_lock_class(FILE *f, const char *cls,
 {
 	int s;
 
-	text_lock_row(f, cls, "all", &c->all);
+	text_lock_row(f, cls, "all", false, &c->all);
 	for (s = 0; s < PCPB_NR_LOCK_SITES; s++)
 		if (c->sites[s].acquisitions || c->sites[s].contended)
-			text_lock_row(f, cls, site_names[s], &c->sites[s]);
+			text_lock_row(f, cls, site_names[s], site_is_section(s),
+				      &c->sites[s]);
 }
 
 static void text_report(FILE *f, struct pcpb *inst, const struct pcpb_stats *st,
@@ -657,7 +668,8 @@ static void text_report(FILE *f, struct pcpb *inst, const struct pcpb_stats *st,
 			(unsigned long long)st->owned_blocks_listed);
 	}
 	fprintf(f,
-		"\nlocks (ns):  site      acquisitions  contended  hold_p50  hold_p99   hold_max  wait_p99   wait_max\n");
+		"\nlocks (ns; hold totals of timed holds; (site): a phase inside a hold, counted as phases)\n"
+		"  class site          acquisitions  contended  hold_avg  hold_p50  hold_p99   hold_max    hold_total  wait_p99   wait_max    wait_total\n");
 	text_lock_class(f, "zone", &st->zone_lock);
 	text_lock_class(f, "pcp", &st->pcp_lock);
 	{
@@ -667,11 +679,19 @@ static void text_report(FILE *f, struct pcpb *inst, const struct pcpb_stats *st,
 			 inst->cfg.hold_cost[0], inst->cfg.hold_cost[1],
 			 inst->cfg.hold_cost[2], inst->cfg.hold_cost[3]);
 		fprintf(f,
-			"  zone  modelled %9llu holds          %9llu %9llu %10llu  (hold_cost=%s: work x ns, not time)\n",
-			(unsigned long long)st->zone_hold_model.count,
+			"  zone  [modelled]    %12llu %10s %9llu %9llu %9llu %10llu %13llu  (hold_cost=%s: work x ns, not time)\n",
+			(unsigned long long)st->zone_hold_model.count, "",
+			(unsigned long long)(st->zone_hold_model.count
+						     ? st->zone_hold_model
+								       .total_ns /
+							       st->zone_hold_model
+								       .count
+						     : 0),
 			(unsigned long long)st->zone_hold_model.p50,
 			(unsigned long long)st->zone_hold_model.p99,
-			(unsigned long long)st->zone_hold_model.max, costs);
+			(unsigned long long)st->zone_hold_model.max,
+			(unsigned long long)st->zone_hold_model.total_ns,
+			costs);
 	}
 	if (inst->cfg.lockstat && inst->cfg.lockstat_pcp_sample > 1)
 		fprintf(f,

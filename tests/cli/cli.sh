@@ -664,5 +664,13 @@ if grep -q '^\[A\] policy=classic,fallback=legacy,pcp_refill=batch,drain=single$
 	grep -q '^\[B\] policy=classic,fallback=legacy,pcp_refill=batch,drain=chunked$' "$tmp/long.txt"; then ok
 else bad "compare: a legend for long config names"; cat "$tmp/long.txt" >&2; fi
 
+# The text lock table: averages and totals beside the percentiles, units in
+# the title, and sections (claim, steal) shown as phases in parentheses.
+"$bin" run fragment --seconds 0.3 >"$tmp/locks.txt" 2>&1
+if grep -q '^locks (ns' "$tmp/locks.txt" && grep -q 'hold_avg.*hold_total.*wait_total' "$tmp/locks.txt" &&
+	grep -q '^  zone  (steal) ' "$tmp/locks.txt" && ! grep -q '^  zone  steal ' "$tmp/locks.txt" &&
+	awk '$1 == "zone" && $2 == "all" { found = 1; if ($5 != int($9 / $3)) exit 1 } END { exit !found }' "$tmp/locks.txt"
+then ok; else bad "text lock table columns"; sed -n '/^locks/,/^buddy/p' "$tmp/locks.txt" >&2; fi
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
