@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
  * plot.c - 'pcpbuddy plot SWEEP.json -o out.png [--metric NAME]': one line
- * per configuration of a metric against the swept parameter, with min..max
- * error bars, drawn by gnuplot (pngcairo, noenhanced so '_' stays '_').
+ * per configuration of a metric against the swept parameter, with 95%
+ * confidence intervals (or min..max) as error bars, drawn by gnuplot (pngcairo, noenhanced so '_' stays '_').
  * An axis goes logarithmic when its values span 8x (x) or 100x (y).  Swept
  * sizes ("512M") sit at their byte values and names ("cached") at 0, 1, 2,
  * each under its own tick label; the y axis names the metric's unit.
@@ -25,17 +25,21 @@
 
 #include <sys/stat.h>
 
+#include <gsl/gsl_cdf.h>
+
 #include "../util/outfile.h"
 #include "commands.h"
 #include "json.h"
 
 static const char plot_usage[] =
 	"usage: pcpbuddy plot SWEEP.json -o OUT.{png,svg,pdf} [--metric NAME]\n"
-	"                     [--title T]\n"
+	"                     [--title T] [--bars ci|range]\n"
 	"\n"
 	"Draws a 'pcpbuddy sweep' table with gnuplot: one line per\n"
 	"configuration, the metric (default throughput) against the swept\n"
-	"parameter, error bars from min to max over the runs.  The format\n"
+	"parameter.  --bars ci (the default): the mean and its 95% confidence\n"
+	"interval where the sweep had --runs 2 or more; --bars range (or one\n"
+	"run): the median and min..max over the runs.  The format\n"
 	"follows the extension (pngcairo, svg, pdfcairo); -o - writes PNG to\n"
 	"standard output.  Sizes (memory=512M,1G) are placed by bytes, names\n"
 	"(fallback=cached,legacy) one per tick, each labelled as swept.\n"
@@ -172,12 +176,40 @@ static double x_of(const struct json *pts, int j, enum x_axis kind)
 	return v && v->type == JSON_NUMBER ? v->number : NAN;
 }
 
+/*
+ * A point and its error bar: with --bars ci (the default) the mean and its
+ * 95% confidence interval, mean +- t(0.975, runs-1) sd / sqrt(runs), where
+ * the sweep had two runs or more; else (one run, or --bars range) the
+ * median and min..max over the runs.
+ */
+static void point_of(const struct json *pt, int m, int runs, bool ci, double *y,
+		     double *lo, double *hi)
+{
+	double mean = num(json_get(pt, "mean"), m),
+	       sd = num(json_get(pt, "stddev"), m);
+
+	if (ci && runs > 1 && isfinite(mean) && isfinite(sd)) {
+		double half = gsl_cdf_tdist_Pinv(0.975, runs - 1) * sd /
+			      sqrt((double)runs);
+
+		*y = mean;
+		*lo = mean - half;
+		*hi = mean + half;
+		return;
+	}
+	*y = num(json_get(pt, "median"), m);
+	*lo = num(json_get(pt, "min"), m);
+	*hi = num(json_get(pt, "max"), m);
+}
+
 int cmd_plot_main(int argc, char **argv)
 {
 	const char *in = NULL, *out = NULL, *metric = "throughput",
 		   *title = NULL;
 	const struct json *results, *metrics, *param;
 	double xmin = INFINITY, xmax = 0, ymin = INFINITY, ymax = 0;
+	bool ci = true;
+	int runs = 1;
 	enum x_axis axis;
 	struct json *root;
 	char err[128], *text, label[256], label2[256];
@@ -197,6 +229,15 @@ int cmd_plot_main(int argc, char **argv)
 			metric = argv[++i];
 		} else if (!strcmp(argv[i], "--title") && i + 1 < argc) {
 			title = argv[++i];
+		} else if (!strcmp(argv[i], "--bars") && i + 1 < argc) {
+			i++;
+			if (strcmp(argv[i], "ci") && strcmp(argv[i], "range")) {
+				fprintf(stderr,
+					"pcpbuddy plot: --bars: '%s' is not ci or range\n",
+					argv[i]);
+				return 2;
+			}
+			ci = !strcmp(argv[i], "ci");
 		} else if (argv[i][0] != '-' && !in) {
 			in = argv[i];
 		} else {
@@ -232,6 +273,9 @@ int cmd_plot_main(int argc, char **argv)
 		return 2;
 	}
 	results = json_get(root, "results");
+	if (json_get(root, "runs") && json_get(root, "runs")->number >= 1 &&
+	    json_get(root, "runs")->number <= 1000)
+		runs = (int)json_get(root, "runs")->number;
 	metrics = json_get(root, "metrics");
 	param = json_get(root, "param");
 	m = metric_index(metrics, metric);
@@ -338,10 +382,11 @@ int cmd_plot_main(int argc, char **argv)
 		for (j = 0; pts && j < pts->n; j++) {
 			const struct json *pt = &pts->kids[j];
 
-			fprintf(gp, "%.17g %g %g %g\n", x_of(pts, j, axis),
-				num(json_get(pt, "median"), m),
-				num(json_get(pt, "min"), m),
-				num(json_get(pt, "max"), m));
+			double y, lo, hi;
+
+			point_of(pt, m, runs, ci, &y, &lo, &hi);
+			fprintf(gp, "%.17g %.10g %.10g %.10g\n",
+				x_of(pts, j, axis), y, lo, hi);
 		}
 		fprintf(gp, "e\n");
 	}

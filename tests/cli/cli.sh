@@ -672,5 +672,17 @@ if grep -q '^locks (ns' "$tmp/locks.txt" && grep -q 'hold_avg.*hold_total.*wait_
 	awk '$1 == "zone" && $2 == "all" { found = 1; if ($5 != int($9 / $3)) exit 1 } END { exit !found }' "$tmp/locks.txt"
 then ok; else bad "text lock table columns"; sed -n '/^locks/,/^buddy/p' "$tmp/locks.txt" >&2; fi
 
+# plot --bars: the 95% interval of the mean differs from min..max over 3
+# runs; with one run both draw min..max (the same picture).
+"$bin" sweep mixed --param threads=1,2 --ops 20000 --runs 3 -o "$tmp/r3.json" >/dev/null 2>&1
+"$bin" sweep mixed --param threads=1,2 --ops 2000 --runs 1 -o "$tmp/r1.json" >/dev/null 2>&1
+for r in r3 r1; do
+	"$bin" plot "$tmp/$r.json" -o "$tmp/$r-ci.svg" >/dev/null 2>&1
+	"$bin" plot "$tmp/$r.json" -o "$tmp/$r-range.svg" --bars range >/dev/null 2>&1
+done
+if ! cmp -s "$tmp/r3-ci.svg" "$tmp/r3-range.svg" && cmp -s "$tmp/r1-ci.svg" "$tmp/r1-range.svg"; then ok
+else bad "plot --bars ci|range"; fi
+expect_exit 2 "--bars: 'foo' is not ci or range" -- plot "$tmp/r1.json" -o "$tmp/x.png" --bars foo
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
