@@ -471,12 +471,13 @@ static char **split_long_options(int *argcp, char **argv)
 
 int main(int argc, char **argv)
 {
+	char **split = split_long_options(&argc, argv);
 	size_t i;
 	int rc = -1;
 
-	argv = split_long_options(&argc, argv);
-	if (!argv)
+	if (!split)
 		return 1;
+	argv = split;
 	if (argc < 2)
 		rc = showcase();
 	for (i = 0; rc < 0 && i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -487,8 +488,10 @@ int main(int argc, char **argv)
 	if (rc < 0) {
 		fprintf(stderr, "pcpbuddy: unknown command '%s' (try --help)\n",
 			argv[1]);
+		free(split);
 		return 2;
 	}
+	free(split);
 	/* What went to stdout must have got there (a full disk, EIO). */
 	errno = 0;
 	if ((fflush(stdout) || ferror(stdout)) && !rc) {
