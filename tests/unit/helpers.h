@@ -49,6 +49,33 @@ static inline void assert_check(struct pcpb *inst)
 }
 
 /* @n order-0 allocate-and-free pairs on @cpu. */
+/* The allocator's counters as of now. */
+static inline struct pcpb_stats stats_of(struct pcpb *inst)
+{
+	struct pcpb_stats st;
+
+	pcpb_stats_read(inst, &st);
+	return st;
+}
+
+/* An allocation on @cpu that must succeed. */
+static inline long alloc_on(struct pcpb *inst, int cpu, unsigned int order,
+			    int mt)
+{
+	long pfn = pcpb_alloc_pages_cpu(inst, cpu, order, mt, 0);
+
+	cr_assert_geq(pfn, 0, "alloc order %u on cpu %d", order, cpu);
+	return pfn;
+}
+
+/* A free on @cpu that must be accepted. */
+static inline void free_on(struct pcpb *inst, int cpu, long pfn,
+			   unsigned int order)
+{
+	cr_assert_eq(pcpb_free_pages_cpu(inst, cpu, (unsigned long)pfn, order),
+		     0);
+}
+
 static inline void alloc_free_pairs(struct pcpb *inst, int cpu, int n)
 {
 	int i;

@@ -23,14 +23,6 @@ static struct per_cpu_pages *pcp_of(int cpu)
 	return inst_pcp(inst, cpu, 0);
 }
 
-static struct pcpb_stats stats(void)
-{
-	struct pcpb_stats st;
-
-	pcpb_stats_read(inst, &st);
-	return st;
-}
-
 static long alloc0(int cpu)
 {
 	long pfn = pcpb_alloc_pages_cpu(inst, cpu, 0, PCPB_MT_MOVABLE, 0);
@@ -74,15 +66,17 @@ Test(pcp, refill_is_one_batch_then_scales_with_alloc_factor)
 	high_min = p->high_min;
 	for (i = 0; i < batch; i++)
 		pfns[i] = alloc0(0);
-	cr_assert_eq(stats().pcp[PCPB_PCP_refills], 1);
-	cr_assert_eq(stats().pcp[PCPB_PCP_refill_pages], (uint64_t)batch);
-	cr_assert_eq(stats().pcp[PCPB_PCP_hits], (uint64_t)batch - 1);
+	cr_assert_eq(stats_of(inst).pcp[PCPB_PCP_refills], 1);
+	cr_assert_eq(stats_of(inst).pcp[PCPB_PCP_refill_pages],
+		     (uint64_t)batch);
+	cr_assert_eq(stats_of(inst).pcp[PCPB_PCP_hits], (uint64_t)batch - 1);
 	cr_assert_eq(p->high, high_min + batch, "demand grows high");
 	cr_assert_eq(p->alloc_factor, 1);
 	cr_assert_eq(p->count, 0);
 	pfns[batch] = alloc0(0);
 	/* alloc_factor 1: batch << 1. */
-	cr_assert_eq(stats().pcp[PCPB_PCP_refill_pages], (uint64_t)batch * 3);
+	cr_assert_eq(stats_of(inst).pcp[PCPB_PCP_refill_pages],
+		     (uint64_t)batch * 3);
 	cr_assert_eq(p->count, 2 * batch - 1);
 	cr_assert_eq(p->alloc_factor, 2);
 	for (i = 0; i <= batch; i++)
@@ -108,7 +102,7 @@ Test(pcp, overflow_drains_in_batch_chunks_and_cycles_the_lock)
 			0);
 		cr_assert_lt(pcp_of(1)->count, 100);
 	}
-	st = stats();
+	st = stats_of(inst);
 	cr_assert_gt(st.pcp[PCPB_PCP_drains], 0);
 	cr_assert_eq(st.pcp[PCPB_PCP_drain_pages], st.pcp[PCPB_PCP_drains] * 10,
 		     "every chunk is one batch");
@@ -136,7 +130,7 @@ Test(pcp, failed_trylock_goes_to_the_zone)
 	cr_assert_geq(pfn, 0);
 	cr_assert_eq(pcpb_free_pages_cpu(inst, 0, (unsigned long)kept, 0), 0);
 	spin_unlock_quiet(&pcp_of(0)->lock);
-	st = stats();
+	st = stats_of(inst);
 	cr_assert_eq(st.pcp_lock.sites[PCPB_SITE_alloc].contended, 1);
 	cr_assert_eq(st.pcp_lock.sites[PCPB_SITE_free].contended, 1);
 	cr_assert_eq(st.zone_lock.sites[PCPB_SITE_alloc].acquisitions, 1,
@@ -168,7 +162,7 @@ Test(pcp, free_streak_grows_high_and_decay_walks_it_back)
 		prev = p->high;
 	}
 	cr_assert_eq(p->high, p->high_min);
-	cr_assert_gt(stats().pcp[PCPB_PCP_high_decays], 0);
+	cr_assert_gt(stats_of(inst).pcp[PCPB_PCP_high_decays], 0);
 }
 
 Test(pcp, below_high_watermark_stops_growth_and_drains)
@@ -205,7 +199,7 @@ Test(pcp, boot_pageset_sends_every_free_to_the_zone)
 		pcpb_free_pages_cpu(inst, i & 1, (unsigned long)pfns[i], 0);
 		cr_assert_eq(pcp_of(i & 1)->count, 0);
 	}
-	st = stats();
+	st = stats_of(inst);
 	cr_assert_eq(st.pcp[PCPB_PCP_hits], 0);
 	cr_assert_eq(st.zone_lock.sites[PCPB_SITE_refill].acquisitions, 50);
 	cr_assert_eq(st.zone_lock.sites[PCPB_SITE_drain].acquisitions, 50);
@@ -245,7 +239,7 @@ static void refills_of(const char *kv, uint64_t *refills, uint64_t *pages)
 	inst = make_inst(kv);
 	for (i = 0; i < 2000; i++)
 		alloc0(0);
-	st = stats();
+	st = stats_of(inst);
 	*refills = st.pcp[PCPB_PCP_refills];
 	*pages = st.pcp[PCPB_PCP_refill_pages];
 	assert_check(inst);

@@ -21,28 +21,6 @@ static void teardown(void)
 
 TestSuite(profile, .fini = teardown);
 
-static long alloc_on(int cpu, unsigned int order, int mt)
-{
-	long pfn = pcpb_alloc_pages_cpu(inst, cpu, order, mt, 0);
-
-	cr_assert_geq(pfn, 0, "alloc order %u on cpu %d", order, cpu);
-	return pfn;
-}
-
-static void free_on(int cpu, long pfn, unsigned int order)
-{
-	cr_assert_eq(pcpb_free_pages_cpu(inst, cpu, (unsigned long)pfn, order),
-		     0);
-}
-
-static struct pcpb_stats stats(void)
-{
-	struct pcpb_stats st;
-
-	pcpb_stats_read(inst, &st);
-	return st;
-}
-
 /* 6.1 refills exactly batch pages (batch >> order blocks); next scales. */
 Test(profile, v6_1_refill_is_exactly_batch)
 {
@@ -51,8 +29,8 @@ Test(profile, v6_1_refill_is_exactly_batch)
 
 	inst = make_inst("kernel=6.1,memory=64M,batch=16");
 	for (i = 0; i < 1000; i++)
-		alloc_on(0, 0, PCPB_MT_MOVABLE);
-	st = stats();
+		alloc_on(inst, 0, 0, PCPB_MT_MOVABLE);
+	st = stats_of(inst);
 	cr_assert_eq(st.pcp[PCPB_PCP_refill_pages],
 		     16 * st.pcp[PCPB_PCP_refills],
 		     "%llu pages in %llu refills",
@@ -62,8 +40,9 @@ Test(profile, v6_1_refill_is_exactly_batch)
 	teardown();
 	inst = make_inst("kernel=next,memory=64M,batch=16");
 	for (i = 0; i < 1000; i++)
-		alloc_on(0, 0, PCPB_MT_MOVABLE);
-	cr_assert_lt(stats().pcp[PCPB_PCP_refills], 63, "next scales up");
+		alloc_on(inst, 0, 0, PCPB_MT_MOVABLE);
+	cr_assert_lt(stats_of(inst).pcp[PCPB_PCP_refills], 63,
+		     "next scales up");
 }
 
 /*
@@ -79,17 +58,17 @@ Test(profile, v6_1_order2_free_after_a_drain_empties_the_list)
 	inst = make_inst("kernel=6.1,memory=64M,batch=8,high_min=64");
 	pcp = inst_pcp(inst, 0, 0);
 	cr_assert_eq(pcp->high, 64, "6.1's high is fixed");
-	big = alloc_on(1, 2, PCPB_MT_MOVABLE);
+	big = alloc_on(inst, 1, 2, PCPB_MT_MOVABLE);
 	for (i = 0; i < 200; i++)
-		pfns[i] = alloc_on(1, 0, PCPB_MT_MOVABLE);
+		pfns[i] = alloc_on(inst, 1, 0, PCPB_MT_MOVABLE);
 	for (i = 0; i < 100; i++)
-		free_on(0, pfns[i], 0);
+		free_on(inst, 0, pfns[i], 0);
 	cr_assert_gt(pcp->free_factor, 0, "the overflows doubled the batch");
 	cr_assert_gt(pcp->count, 0);
-	free_on(0, big, 2);
+	free_on(inst, 0, big, 2);
 	cr_assert_eq(pcp->count, 0, "the order-2 free drained everything");
 	for (i = 100; i < 200; i++)
-		free_on(1, pfns[i], 0);
+		free_on(inst, 1, pfns[i], 0);
 }
 
 /* The first overflow of a large high: 6.18 drains it in one zone->lock
@@ -106,13 +85,13 @@ static uint64_t drain_holds(const char *kernel)
 		 kernel);
 	inst = make_inst(kv);
 	for (i = 0; i < 300; i++)
-		pfns[i] = alloc_on(1, 0, PCPB_MT_MOVABLE);
+		pfns[i] = alloc_on(inst, 1, 0, PCPB_MT_MOVABLE);
 	pcpb_stats_reset(inst);
 	for (i = 0; i < 257; i++)
-		free_on(0, pfns[i], 0);
-	holds = stats().zone_lock.sites[PCPB_SITE_drain].acquisitions;
+		free_on(inst, 0, pfns[i], 0);
+	holds = stats_of(inst).zone_lock.sites[PCPB_SITE_drain].acquisitions;
 	for (i = 257; i < 300; i++)
-		free_on(0, pfns[i], 0);
+		free_on(inst, 0, pfns[i], 0);
 	teardown();
 	return holds;
 }
@@ -177,9 +156,9 @@ Test(profile, bulk_allocation_leaves_free_count_alone)
 	inst = make_inst("memory=64M,batch=8,high_min=512,high_max=512");
 	pcp = inst_pcp(inst, 0, 0);
 	for (i = 0; i < 40; i++)
-		pfns[i] = alloc_on(1, 0, PCPB_MT_MOVABLE);
+		pfns[i] = alloc_on(inst, 1, 0, PCPB_MT_MOVABLE);
 	for (i = 0; i < 40; i++)
-		free_on(0, pfns[i], 0);
+		free_on(inst, 0, pfns[i], 0);
 	before = pcp->free_count;
 	cr_assert_gt(before, 1);
 	for (i = 0; i < 8; i++)
@@ -192,7 +171,7 @@ Test(profile, bulk_allocation_leaves_free_count_alone)
 	cr_assert_eq(pcp->free_count, before, "free_count %d, was %d",
 		     pcp->free_count, before);
 	for (i = 0; i < 8; i++)
-		free_on(0, arr[i], 0);
+		free_on(inst, 0, arr[i], 0);
 }
 
 /* With high_min == high_max, nr_pcp_high() returns high before it looks
@@ -206,9 +185,9 @@ Test(profile, fixed_high_is_checked_before_below_high)
 	inst = make_inst("memory=64M,batch=4,high_min=512,high_max=512");
 	pcp = inst_pcp(inst, 0, 0);
 	for (i = 0; i < 70; i++)
-		pfns[i] = alloc_on(1, 0, PCPB_MT_MOVABLE);
+		pfns[i] = alloc_on(inst, 1, 0, PCPB_MT_MOVABLE);
 	for (i = 0; i < 60; i++)
-		free_on(0, pfns[i], 0);
+		free_on(inst, 0, pfns[i], 0);
 	cr_assert_eq(pcp->count, 60);
 	/* Shrink high under the lock, as a sysctl write would. */
 	spin_lock_quiet(&pcp->lock);
@@ -218,12 +197,12 @@ Test(profile, fixed_high_is_checked_before_below_high)
 			  __ATOMIC_RELAXED);
 	fc = pcp->free_count + 1;
 	count = pcp->count + 1;
-	free_on(0, pfns[60], 0);
+	free_on(inst, 0, pfns[60], 0);
 	/* nr_pcp_free(): clamp(free_count, batch, high - batch). */
 	cr_assert_eq(pcp->count, count - min(max(fc, 4), 16 - 4),
 		     "count %d after the drain", pcp->count);
 	for (i = 61; i < 70; i++)
-		free_on(0, pfns[i], 0);
+		free_on(inst, 0, pfns[i], 0);
 }
 
 /* ZONE_BELOW_HIGH is cleared when the zone is above its high watermark
@@ -252,15 +231,15 @@ Test(profile, below_high_is_cleared_without_counting_cma)
 		frees[i] = pfns[--n];
 	__atomic_fetch_or(&z->flags, ZONE_BELOW_HIGH, __ATOMIC_RELAXED);
 	for (i = 0; i < 32; i++)
-		free_on(0, frees[i], 0);
+		free_on(inst, 0, frees[i], 0);
 	cr_assert(zone_page_state_free(z) - READ_ONCE(z->nr_free_cma) < wm.high,
 		  "still below high without CMA");
 	cr_assert(READ_ONCE(z->flags) & ZONE_BELOW_HIGH,
 		  "cleared although below high without CMA");
 	for (i = 32; i < 64; i++)
-		free_on(0, frees[i], 0);
+		free_on(inst, 0, frees[i], 0);
 	while (n)
-		free_on(1, pfns[--n], 0);
+		free_on(inst, 1, pfns[--n], 0);
 	free(pfns);
 }
 
@@ -279,8 +258,8 @@ static int drained_to(const char *kv)
 
 	inst = make_inst(kv);
 	z = zone0(inst);
-	pfn = alloc_on(0, 0, PCPB_MT_MOVABLE);
-	free_on(0, pfn, 0);
+	pfn = alloc_on(inst, 0, 0, PCPB_MT_MOVABLE);
+	free_on(inst, 0, pfn, 0);
 	zlock(z);
 	set_pageblock_migratetype(z, (unsigned long)pfn, MIGRATE_UNMOVABLE);
 	zunlock(z);
@@ -315,18 +294,18 @@ Test(profile, small_instances_do_not_group_by_mobility)
 	long pfn;
 
 	inst = make_inst("memory=8M");
-	pfn = alloc_on(0, 0, PCPB_MT_MOVABLE);
+	pfn = alloc_on(inst, 0, 0, PCPB_MT_MOVABLE);
 	cr_assert_eq(get_pfnblock_migratetype(zone0(inst), (unsigned long)pfn),
 		     MIGRATE_UNMOVABLE);
-	st = stats();
+	st = stats_of(inst);
 	cr_assert_eq(st.pageblocks_by_mt[PCPB_MT_UNMOVABLE], st.pageblocks);
-	free_on(0, pfn, 0);
+	free_on(inst, 0, pfn, 0);
 	teardown();
 	inst = make_inst("memory=12M");
-	pfn = alloc_on(0, 0, PCPB_MT_MOVABLE);
+	pfn = alloc_on(inst, 0, 0, PCPB_MT_MOVABLE);
 	cr_assert_eq(get_pfnblock_migratetype(zone0(inst), (unsigned long)pfn),
 		     MIGRATE_MOVABLE, "12 MiB: grouped");
-	free_on(0, pfn, 0);
+	free_on(inst, 0, pfn, 0);
 }
 
 /* vm.watermark_scale_factor sets the step from min to low to high (at
