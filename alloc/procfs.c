@@ -15,6 +15,7 @@
  * never holds two locks at once.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -46,12 +47,8 @@ static void snapshot_zone(struct zone *zone, struct zone_snapshot *s)
 	spin_lock_quiet(&zone->lock);
 	for (o = 0; o < NR_PAGE_ORDERS; o++) {
 		s->nr_free[o] = zone->free_area[o].nr_free;
-		for (mt = 0; mt < MIGRATE_TYPES; mt++) {
-			uint32_t pfn = zone->free_area[o].free_list[mt].first;
-
-			for (; pfn != PFN_NIL; pfn = zone->memmap[pfn].lru.next)
-				s->blocks[o][mt]++;
-		}
+		for (mt = 0; mt < MIGRATE_TYPES; mt++)
+			s->blocks[o][mt] = free_list_len(zone, o, mt);
 	}
 	for (b = 0; b < nr_blocks; b++)
 		s->pageblocks[zone->pageblock_data[b].migratetype]++;
@@ -74,11 +71,19 @@ static void show_buddyinfo(struct pcpb *inst, FILE *f)
 	}
 }
 
-static void show_pagetypeinfo(struct pcpb *inst, FILE *f)
+/* The kernel stops counting a free list at this many blocks, marked '>'. */
+#define PAGETYPEINFO_CAP 100000
+
+/* Return: 0, or -ENOMEM.  Each node is read once, for both tables. */
+static int show_pagetypeinfo(struct pcpb *inst, FILE *f)
 {
-	struct zone_snapshot s;
+	struct zone_snapshot *s = calloc((size_t)inst->nr_nodes, sizeof(*s));
 	int n, o, mt;
 
+	if (!s)
+		return -ENOMEM;
+	for (n = 0; n < inst->nr_nodes; n++)
+		snapshot_zone(inst->zones[n], &s[n]);
 	fprintf(f, "Page block order: %u\n", inst->zones[0]->pageblock_order);
 	fprintf(f, "Pages per block:  %lu\n\n",
 		pageblock_nr_pages(inst->zones[0]));
@@ -86,35 +91,34 @@ static void show_pagetypeinfo(struct pcpb *inst, FILE *f)
 	for (o = 0; o < NR_PAGE_ORDERS; o++)
 		fprintf(f, "%6d ", o);
 	fputc('\n', f);
-	for (n = 0; n < inst->nr_nodes; n++) {
-		snapshot_zone(inst->zones[n], &s);
+	for (n = 0; n < inst->nr_nodes; n++)
 		for (mt = 0; mt < MIGRATE_TYPES; mt++) {
 			fprintf(f, "Node %4d, zone %8s, type %12s ", n,
 				zone_name(inst), proc_mt_names[mt]);
-			/* The kernel stops counting a list at 100000. */
-			for (o = 0; o < NR_PAGE_ORDERS; o++)
+			for (o = 0; o < NR_PAGE_ORDERS; o++) {
+				uint64_t nr = s[n].blocks[o][mt];
+
 				fprintf(f, "%s%6llu ",
-					s.blocks[o][mt] >= 100000 ? ">" : "",
-					(unsigned long long)(s.blocks[o][mt] >=
-									     100000
-								     ? 100000
-								     : s.blocks[o]
-									       [mt]));
+					nr >= PAGETYPEINFO_CAP ? ">" : "",
+					(unsigned long long)min(
+						nr,
+						(uint64_t)PAGETYPEINFO_CAP));
+			}
 			fputc('\n', f);
 		}
-	}
 	fprintf(f, "\n%-23s", "Number of blocks type ");
 	for (mt = 0; mt < MIGRATE_TYPES; mt++)
 		fprintf(f, "%12s ", proc_mt_names[mt]);
 	fputc('\n', f);
 	for (n = 0; n < inst->nr_nodes; n++) {
-		snapshot_zone(inst->zones[n], &s);
 		fprintf(f, "Node %d, zone %8s ", n, zone_name(inst));
 		for (mt = 0; mt < MIGRATE_TYPES; mt++)
 			fprintf(f, "%12llu ",
-				(unsigned long long)s.pageblocks[mt]);
+				(unsigned long long)s[n].pageblocks[mt]);
 		fputc('\n', f);
 	}
+	free(s);
+	return 0;
 }
 
 static void show_zoneinfo(struct pcpb *inst, FILE *f)
@@ -221,12 +225,14 @@ const char *const *pcpb_show_views(void)
 
 int pcpb_show(struct pcpb *inst, FILE *out, const char *view)
 {
+	int rc = 0;
+
 	if (!inst || !out || !view)
 		return -EINVAL;
 	if (!strcmp(view, "buddyinfo"))
 		show_buddyinfo(inst, out);
 	else if (!strcmp(view, "pagetypeinfo"))
-		show_pagetypeinfo(inst, out);
+		rc = show_pagetypeinfo(inst, out);
 	else if (!strcmp(view, "zoneinfo"))
 		show_zoneinfo(inst, out);
 	else if (!strcmp(view, "extfrag"))
@@ -235,5 +241,5 @@ int pcpb_show(struct pcpb *inst, FILE *out, const char *view)
 		show_index(inst, out, true);
 	else
 		return -EINVAL;
-	return ferror(out) ? -EIO : 0;
+	return rc ? rc : ferror(out) ? -EIO : 0;
 }

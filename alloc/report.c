@@ -114,16 +114,9 @@ static void fold_fragmentation(struct pcpb *inst, struct pcpb_stats *st)
 		for (o = 0; o < NR_PAGE_ORDERS; o++) {
 			st->free_blocks_by_order[o] +=
 				zone->free_area[o].nr_free;
-			for (mt = 0; mt < MIGRATE_TYPES; mt++) {
-				uint32_t pfn;
-
-				for (pfn = zone->free_area[o]
-						   .free_list[mt]
-						   .first;
-				     pfn != PFN_NIL;
-				     pfn = zone->memmap[pfn].lru.next)
-					st->free_pages_by_mt[mt] += 1UL << o;
-			}
+			for (mt = 0; mt < MIGRATE_TYPES; mt++)
+				st->free_pages_by_mt[mt] +=
+					free_list_len(zone, o, mt) << o;
 		}
 		for (b = 0; b < nr_blocks; b++) {
 			unsigned long start = zone->zone_start_pfn +

@@ -584,8 +584,8 @@ PCPB_API int pcpb_report_stats(struct pcpb *inst, const struct pcpb_stats *st,
  * "extfrag" and "unusable" (debugfs extfrag/ indices).  Free pages in the
  * PCPs are not in the buddy, as in the kernel.
  * Context: takes each zone's and pageset's lock in turn; other threads may
- * keep running.  Return: 0, -EINVAL for an unknown view, -EIO on a write
- * error.
+ * keep running.  Return: 0, -EINVAL for an unknown view, -ENOMEM, or -EIO
+ * on a write error.
  */
 PCPB_API int pcpb_show(struct pcpb *inst, FILE *out, const char *view);
 /* The view names pcpb_show() takes, NULL-terminated. */

@@ -315,6 +315,19 @@ static inline unsigned long find_buddy_pfn(unsigned long pfn,
 	return pfn ^ (1UL << order);
 }
 
+/* The blocks on one free list, by walking it.  Context: zone->lock held. */
+static inline unsigned long free_list_len(const struct zone *zone,
+					  unsigned int order, int mt)
+{
+	unsigned long n = 0;
+	uint32_t pfn;
+
+	for (pfn = zone->free_area[order].free_list[mt].first; pfn != PFN_NIL;
+	     pfn = zone->memmap[pfn].lru.next)
+		n++;
+	return n;
+}
+
 static inline unsigned long zone_page_state_free(const struct zone *zone)
 {
 	long v = READ_ONCE(zone->nr_free_pages);

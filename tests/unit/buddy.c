@@ -28,7 +28,7 @@ Test(buddy, boot_memory_is_whole_max_order_movable_blocks)
 
 	/* 16 MiB = 4096 pages = 4 blocks of order 10, all MOVABLE. */
 	cr_assert_eq(z->free_area[MAX_PAGE_ORDER].nr_free, 4);
-	cr_assert_eq(nr_listed(z, MAX_PAGE_ORDER, MIGRATE_MOVABLE), 4);
+	cr_assert_eq(free_list_len(z, MAX_PAGE_ORDER, MIGRATE_MOVABLE), 4);
 	for (o = 0; o < MAX_PAGE_ORDER; o++)
 		cr_assert_eq(z->free_area[o].nr_free, 0, "order %u", o);
 	cr_assert_eq(zone_page_state_free(z), 4096);

@@ -56,7 +56,7 @@ Test(claim, whole_free_block_is_claimed_outright)
 	cr_assert_eq(work(inst, PCPB_WORK_claim_success), 1);
 	cr_assert_eq(work(inst, PCPB_WORK_steals), 0);
 	/* Remainders now sit on UNMOVABLE lists. */
-	cr_assert_eq(nr_listed(z, 9, MIGRATE_UNMOVABLE), 1);
+	cr_assert_eq(free_list_len(z, 9, MIGRATE_UNMOVABLE), 1);
 	give_back(z, pfn, 0);
 }
 
@@ -182,7 +182,8 @@ Test(modes, hygiene_takes_the_request_from_the_buddy_it_found, .fini = teardown)
 	setup_small("hygiene");
 	pfn = fragmented_block1(held);
 	cr_assert_eq(pfn, 960);
-	cr_assert_eq(nr_listed(z, 5, MIGRATE_MOVABLE), 2, "960/6 was split");
+	cr_assert_eq(free_list_len(z, 5, MIGRATE_MOVABLE), 2,
+		     "960/6 was split");
 	release(pfn, held);
 }
 
@@ -198,10 +199,10 @@ Test(modes, legacy_moves_the_free_pages_without_relabelling, .fini = teardown)
 	cr_assert_eq(pfn, 897);
 	cr_assert_eq(get_pfnblock_migratetype(z, 512), MIGRATE_MOVABLE);
 	for (o = 1; o <= 6; o++) {
-		cr_assert_eq(nr_listed(z, o, MIGRATE_UNMOVABLE), 1, "order %u",
-			     o);
-		cr_assert_eq(nr_listed(z, o, MIGRATE_MOVABLE), 0, "order %u",
-			     o);
+		cr_assert_eq(free_list_len(z, o, MIGRATE_UNMOVABLE), 1,
+			     "order %u", o);
+		cr_assert_eq(free_list_len(z, o, MIGRATE_MOVABLE), 0,
+			     "order %u", o);
 	}
 	cr_assert_eq(work(inst, PCPB_WORK_pages_moved_block), 127);
 	release(pfn, held);
@@ -214,7 +215,7 @@ Test(modes, smallest_steals_the_smallest_buddy, .fini = teardown)
 	setup_small("smallest");
 	pfn = fragmented_block1(held);
 	cr_assert_eq(pfn, 897);
-	cr_assert_eq(nr_listed(z, 6, MIGRATE_MOVABLE), 1, "960/6 intact");
+	cr_assert_eq(free_list_len(z, 6, MIGRATE_MOVABLE), 1, "960/6 intact");
 	release(pfn, held);
 }
 

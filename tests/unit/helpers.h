@@ -177,18 +177,6 @@ static inline void zunlock(struct zone *z)
 	spin_unlock_quiet(&z->lock);
 }
 
-static inline unsigned long nr_listed(struct zone *z, unsigned int order,
-				      int mt)
-{
-	unsigned long n = 0;
-	uint32_t pfn;
-
-	for (pfn = z->free_area[order].free_list[mt].first; pfn != PFN_NIL;
-	     pfn = z->memmap[pfn].lru.next)
-		n++;
-	return n;
-}
-
 /* Take a block out of the buddy as an allocation (white box). */
 static inline unsigned long take(struct zone *z, unsigned int order, int mt)
 {

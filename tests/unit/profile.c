@@ -163,8 +163,6 @@ Test(profile, bulk_allocation_leaves_free_count_alone)
 	cr_assert_gt(before, 1);
 	for (i = 0; i < 8; i++)
 		arr[i] = PCPB_NO_PAGE;
-	spin_lock_quiet(&pcp->lock);
-	spin_unlock_quiet(&pcp->lock);
 	cr_assert_eq(alloc_pages_bulk_pcp(zone0(inst), 0, MIGRATE_MOVABLE, 8,
 					  arr, 0, true, 0),
 		     8);
