@@ -243,48 +243,44 @@ static int bulk_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 	n = (size_t)snprintf(out, len, "%-10s %-10s %10s %12s %12s %10s %9s\n",
 			     "caller", "contract", "ns/page", "calls/fill",
 			     "single %", "failures", "pages");
+	/* One pass: each cell's ratios, into the text table and its row. */
+	res->rows = json_array();
 	for (w = 0; w < NR_CALLERS; w++)
 		for (c = 0; c < 2; c++) {
 			struct bulk_cell *x = &t->cell[w][c];
+			const char *contract = c ? "output" : "fill_null";
+			double ns_per_page = x->pages ? x->ns / (double)x->pages
+						      : 0.0,
+			       calls_per_fill =
+				       x->rounds ? (double)x->calls /
+							   (double)x->rounds
+						 : 0.0,
+			       single_pct =
+				       x->calls ? 100.0 * (double)x->singles /
+							  (double)x->calls
+						: 0.0;
 
 			n += (size_t)snprintf(
 				out + n, len - n,
 				"%-10s %-10s %10.2f %12.2f %12.1f %10llu %9llu\n",
-				caller_names[w], c ? "output" : "fill_null",
-				x->pages ? x->ns / (double)x->pages : 0,
-				x->rounds ? (double)x->calls / (double)x->rounds
-					  : 0,
-				x->calls ? 100.0 * (double)x->singles /
-						   (double)x->calls
-					 : 0,
+				caller_names[w], contract, ns_per_page,
+				calls_per_fill, single_pct,
 				(unsigned long long)x->failures,
 				(unsigned long long)x->pages);
-		}
-	res->rows = json_array();
-	for (w = 0; res->rows && w < NR_CALLERS; w++)
-		for (c = 0; c < 2; c++) {
-			struct bulk_cell *x = &t->cell[w][c];
-
-			json_array_append_new(
-				res->rows,
-				json_pack(
-					"{s:s, s:s, s:f, s:f, s:f, s:I, s:I, s:I}",
-					"caller", caller_names[w], "contract",
-					c ? "output" : "fill_null",
-					"ns_per_page",
-					x->pages ? x->ns / (double)x->pages
-						 : 0.0,
-					"calls_per_fill",
-					x->rounds ? (double)x->calls /
-							    (double)x->rounds
-						  : 0.0,
-					"single_pct",
-					x->calls ? 100.0 * (double)x->singles /
-							   (double)x->calls
-						 : 0.0,
-					"failures", (json_int_t)x->failures,
-					"pages", (json_int_t)x->pages, "calls",
-					(json_int_t)x->calls));
+			if (res->rows)
+				json_array_append_new(
+					res->rows,
+					json_pack(
+						"{s:s, s:s, s:f, s:f, s:f, s:I, s:I, s:I}",
+						"caller", caller_names[w],
+						"contract", contract,
+						"ns_per_page", ns_per_page,
+						"calls_per_fill",
+						calls_per_fill, "single_pct",
+						single_pct, "failures",
+						(json_int_t)x->failures,
+						"pages", (json_int_t)x->pages,
+						"calls", (json_int_t)x->calls));
 		}
 	res->ops = pages;
 	res->pages = pages;
