@@ -17,6 +17,7 @@
  * it, so only a racing double free by two threads escapes detection.
  */
 #include <errno.h>
+#include <limits.h>
 #include <numa.h>
 #include <numaif.h>
 #include <stdlib.h>
@@ -182,7 +183,8 @@ static int setup_zones_and_pcps(struct pcpb *inst)
 			return -ENOMEM;
 	}
 	setup_per_zone_wmarks(inst->zones, inst->nr_nodes, inst->cfg.thp,
-			      inst->cfg.watermark_scale_factor);
+			      inst->cfg.watermark_scale_factor,
+			      (unsigned long)inst->cfg.wmark_min);
 
 	inst->cpu_node = calloc((size_t)inst->nr_cpus, sizeof(int));
 	if (!inst->cpu_node)
@@ -722,10 +724,92 @@ void pcpb_set_reclaim_active(struct pcpb *inst, int node, bool on)
 				   __ATOMIC_RELAXED);
 }
 
+/*
+ * The pages go through the policy's own paths (allocated on @cpu, freed on
+ * @cpu), so an owner policy's blocks and lists stay consistent; high is
+ * lifted while they land so that no free drains, then set.
+ */
+int pcpb_pcp_preset(struct pcpb *inst, int cpu,
+		    const struct pcpb_pcp_stock *lists, int nr_lists, int high)
+{
+	struct per_cpu_pages *pcp;
+	int node, saved_min, saved_max, i, l, total = 0, got = 0, rc = 0;
+	long *pfns;
+	uint8_t *order;
+
+	if (!inst || cpu < 0 || cpu >= inst->nr_cpus || nr_lists < 0 ||
+	    high < 0 || (nr_lists && !lists))
+		return -EINVAL;
+	for (l = 0; l < nr_lists; l++) {
+		if (lists[l].nr_blocks < 0 || lists[l].migratetype < 0 ||
+		    lists[l].migratetype >= MIGRATE_PCPTYPES ||
+		    lists[l].order > MAX_PAGE_ORDER)
+			return -EINVAL;
+		total += lists[l].nr_blocks;
+	}
+	node = inst->cpu_node[cpu];
+	pcp = inst_pcp(inst, cpu, node);
+	if (!pcp->high_max)
+		return -EINVAL; /* pcp=off: the boot pageset holds nothing */
+	pfns = malloc(((size_t)total + 1) * sizeof(*pfns));
+	order = malloc((size_t)total + 1);
+	if (!pfns || !order) {
+		free(pfns);
+		free(order);
+		return -ENOMEM;
+	}
+	for (l = 0; l < nr_lists && !rc; l++)
+		for (i = 0; i < lists[l].nr_blocks; i++) {
+			long pfn = pcpb_alloc_pages_cpu(
+				inst, cpu, lists[l].order, lists[l].migratetype,
+				PCPB_GFP_NORETRY);
+
+			if (pfn < 0) {
+				rc = -ENOMEM;
+				break;
+			}
+			pfns[got] = pfn;
+			order[got++] = (uint8_t)lists[l].order;
+		}
+	/* What the allocations refilled and did not take goes back. */
+	drain_pages_zone(inst->zones[node], cpu);
+	spin_lock(&pcp->lock, PCPB_SITE_free);
+	saved_min = pcp->high_min;
+	saved_max = pcp->high_max;
+	pcp->high_min = pcp->high_max = pcp->high = INT_MAX / 2;
+	spin_unlock(&pcp->lock);
+	/* In reverse, so the first allocated is on top of its list. */
+	while (got-- > 0)
+		pcpb_free_pages_cpu(inst, cpu, (unsigned long)pfns[got],
+				    order[got]);
+	spin_lock(&pcp->lock, PCPB_SITE_free);
+	pcp->high_min = saved_min;
+	pcp->high_max = saved_max;
+	pcp->high = clamp(high, saved_min, saved_max);
+	pcp->free_count = 0;
+	pcp->alloc_factor = 0;
+	pcp->free_factor = 0;
+	pcp->flags = 0;
+	spin_unlock(&pcp->lock);
+	free(pfns);
+	free(order);
+	return rc;
+}
+
 void pcpb_drain_all(struct pcpb *inst)
 {
 	inst_event(inst, PCPB_EV_DRAIN_ALL, 0, 0, 0, -1, 0);
 	drain_all_pages(inst);
+}
+
+void pcpb_vmstat_tick_cpu(struct pcpb *inst, int cpu)
+{
+	int n;
+
+	if (!inst || cpu < 0 || cpu >= inst->nr_cpus)
+		return;
+	for (n = 0; n < inst->nr_nodes; n++)
+		decay_pcp_high(inst->zones[n], inst_pcp(inst, cpu, n));
 }
 
 void pcpb_vmstat_tick(struct pcpb *inst)

@@ -349,6 +349,8 @@ static const struct config_key config_keys[] = {
 	  .help = "group pages by mobility; auto: off below 12 MiB (pageblock x MIGRATE_TYPES)"),
 	K("watermark_scale_factor", KEY_INT, watermark_scale_factor, .lo = 1,
 	  .hi = 3000, .def = "10", .help = "vm.watermark_scale_factor: min to low to high, in 1/10000 of the zone"),
+	K("wmark_min", KEY_INT, wmark_min, .lo = 0, .hi = 1LL << 40, .def = "0",
+	  .help = "each zone's min watermark in pages (a kernel's zoneinfo); 0 = from min_free_kbytes"),
 	K("hold_cost", KEY_CUSTOM, hold_cost, .parse = parse_hold_cost,
 	  .format = format_hold_cost, .def = "10:2:20:1",
 	  .help = "modelled zone->lock hold: ns per free-list op, pfn-scan step, fallback search, page moved"),

@@ -242,6 +242,9 @@ struct pcpb_config {
 	bool free_check;
 	/* watermark_scale_factor: 10 (0.1% of the zone between marks) */
 	int watermark_scale_factor;
+	/* wmark_min: 0; each zone's min watermark in pages, as a kernel's
+	 * /proc/zoneinfo shows it, instead of the min_free_kbytes formulas */
+	long wmark_min;
 	/* hold_cost: ns per free-list operation, pfn-scan step, fallback
 	 * search and page moved, for the modelled zone->lock hold */
 	double hold_cost[4];
@@ -399,9 +402,32 @@ PCPB_API int pcpb_node_pageset(struct pcpb *inst, int node,
 PCPB_API void pcpb_set_reclaim_active(struct pcpb *inst, int node, bool on);
 PCPB_API int pcpb_nr_nodes(const struct pcpb *inst);
 
+/**
+ * pcpb_pcp_preset - put CPU @cpu's pageset where a kernel snapshot had it
+ * (/proc/zoneinfo's count and high): for each of @lists, nr_blocks blocks
+ * of that order and type allocated on @cpu, then (after the CPU's lists
+ * are drained of what those allocations refilled) freed back onto its
+ * lists; high set to @high (clamped to high_min..high_max).  Orders above
+ * PAGE_ALLOC_COSTLY_ORDER other than the pageblock order do not stay on a
+ * PCP.  The work shows in the counters: reset them after.
+ * Context: while no other thread uses @inst.
+ * Return: 0, -EINVAL, or -ENOMEM when the zone could not give every block
+ * (those it gave are on the lists).
+ */
+struct pcpb_pcp_stock {
+	unsigned int order;
+	int migratetype;
+	int nr_blocks;
+};
+PCPB_API int pcpb_pcp_preset(struct pcpb *inst, int cpu,
+			     const struct pcpb_pcp_stock *lists, int nr_lists,
+			     int high);
 /* drain_all_pages(): empty every PCP into the zones. */
 PCPB_API void pcpb_drain_all(struct pcpb *inst);
 /* One vmstat period: decay_pcp_high() on every PCP (what the timer does). */
+/* The same on one CPU's PCPs, as that CPU's vmstat_update() work does; not
+ * recorded as an event. */
+PCPB_API void pcpb_vmstat_tick_cpu(struct pcpb *inst, int cpu);
 PCPB_API void pcpb_vmstat_tick(struct pcpb *inst);
 
 /* ---- statistics ------------------------------------------------------- */

@@ -161,15 +161,23 @@ static void set_wmarks(struct zone **zones, int nr_zones,
  * as khugepaged does when it starts (set_recommended_min_free_kbytes()):
  * to (2 + MIGRATE_PCPTYPES^2) pageblocks per zone, at most 5% of the free
  * buffer pages (managed minus the high watermark).  Every zone here is a
- * lowmem zone of its node.  Context: init only.
+ * lowmem zone of its node.  A non-zero @wmark_min is every zone's min
+ * instead (equal zones share it out equally).  Context: init only.
  */
-void setup_per_zone_wmarks(struct zone **zones, int nr_zones, bool thp, int wsf)
+void setup_per_zone_wmarks(struct zone **zones, int nr_zones, bool thp, int wsf,
+			   unsigned long wmark_min)
 {
 	unsigned long total = 0, min_kbytes, pages_min, buffer = 0, raise;
 	int i;
 
 	for (i = 0; i < nr_zones; i++)
 		total += zones[i]->managed_pages;
+	if (wmark_min) {
+		/* A kernel's zone, as its zoneinfo shows it. */
+		set_wmarks(zones, nr_zones, wmark_min * (unsigned long)nr_zones,
+			   total, wsf);
+		return;
+	}
 	min_kbytes = (unsigned long)sqrt((double)(total * 4) * 16.0);
 	min_kbytes = clamp(min_kbytes, 128UL, 262144UL);
 	pages_min = min_kbytes >> 2;

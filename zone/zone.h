@@ -362,8 +362,8 @@ struct zone_params {
 int zone_init(struct zone *zone, struct page *memmap,
 	      const struct zone_params *p);
 void zone_destroy(struct zone *zone);
-void setup_per_zone_wmarks(struct zone **zones, int nr_zones, bool thp,
-			   int wsf);
+void setup_per_zone_wmarks(struct zone **zones, int nr_zones, bool thp, int wsf,
+			   unsigned long wmark_min);
 bool zone_watermark_ok(struct zone *zone, unsigned int order,
 		       unsigned long mark, bool alloc_cma);
 
