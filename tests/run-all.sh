@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only OR MIT
 # make test's runner: unit tests (debug build), stress programs (debug and
-# TSan builds), CLI contract tests, golden replays and the LD_PRELOAD shim's
+# TSan builds), CLI contract tests, golden replays, fidelity on the shipped
+# kernel captures (and a capture, where root and tracefs allow), the LD_PRELOAD shim's
 # programs (release build).  Ends with one line
 # "tests: N passed, N failed" counting the suites.
 pass=0
@@ -16,6 +17,7 @@ run sh tests/run-stress.sh tsan build/tsan/tests/stress-*
 run sh tests/stress/drivers.sh build/tsan/pcpbuddy
 run sh tests/cli/cli.sh build/release/pcpbuddy
 run sh tests/replay/golden.sh build/release/pcpbuddy
+run sh tests/replay/fidelity.sh build/release/pcpbuddy
 run sh tests/preload/run.sh build/release
 run sh tests/install/run.sh
 echo "tests: $pass passed, $fail failed"

@@ -23,6 +23,8 @@ int cmd_plot_main(int argc, char **argv);
 int cmd_exec_main(int argc, char **argv);
 /* 'pcpbuddy import ftrace FILE -o TRACE'. */
 int cmd_import_main(int argc, char **argv);
+/* 'pcpbuddy capture -o TRACE -- COMMAND': kmem events and start state. */
+int cmd_capture_main(int argc, char **argv);
 /* 'pcpbuddy trace info TRACE'. */
 int cmd_trace_info_main(int argc, char **argv);
 /* 'pcpbuddy fidelity TRACE ...': the model against the kernel's markers. */

@@ -31,11 +31,15 @@ static const char usage[] =
 	"                           compare at each value, one JSON/CSV table\n"
 	"  plot SWEEP.json -o OUT.png [--metric NAME]\n"
 	"                           draw a sweep with gnuplot\n"
-	"  import ftrace FILE -o TRACE\n"
+	"  capture [-o TRACE] -- COMMAND [ARGS...]\n"
+	"                           the kernel's kmem page events and start state\n"
+	"                           while COMMAND runs (root)\n"
+	"  import ftrace FILE -o TRACE [--zoneinfo FILE]\n"
 	"                           kernel kmem: tracepoint text to a trace\n"
 	"  trace info TRACE         what a trace holds\n"
-	"  fidelity TRACE --batch B --high-min H --high-max H\n"
-	"                           the model against the kernel's PCP markers\n"
+	"  fidelity TRACE [--tolerance PCT] [--json]\n"
+	"                           the model against the kernel's PCP markers,\n"
+	"                           per CPU: PASS or FAIL\n"
 	"  replay TRACE [--configs A B ...]\n"
 	"                           replay a trace: simulated, threaded or paced\n"
 	"  sim MODEL --cpus N1,N2,... [--configs A B ...] [-o FILE]\n"
@@ -417,6 +421,7 @@ static const struct command {
 	{ "sweep", cmd_sweep_main },
 	{ "plot", cmd_plot_main },
 	{ "exec", cmd_exec_main },
+	{ "capture", cmd_capture_main },
 	{ "import", cmd_import_main },
 	{ "trace", cmd_trace_info_main },
 	{ "replay", cmd_replay },

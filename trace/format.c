@@ -6,6 +6,7 @@
  * Invariants and locking: trace.h.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -42,14 +43,91 @@ int trace_push(struct trace *t, struct trace_event e)
 	return 0;
 }
 
-/* Writes @t to @f.  Return: 0 or -EIO. */
+void trace_free(struct trace *t)
+{
+	if (t->mapped && t->ev)
+		munmap(t->ev, t->cap * sizeof(*t->ev));
+	else
+		free(t->ev);
+	free(t->meta);
+	t->ev = NULL;
+	t->meta = NULL;
+	t->n = t->cap = t->meta_len = 0;
+}
+
+/* ---- metadata (version 2) ------------------------------------------------ */
+
+int trace_meta_add(struct trace *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *grown;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	grown = realloc(t->meta, t->meta_len + (size_t)n + 1);
+	if (!grown)
+		return -ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(grown + t->meta_len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	t->meta = grown;
+	t->meta_len += (size_t)n;
+	return 0;
+}
+
+const char *trace_meta_get(const struct trace *t, const char *key, size_t *len)
+{
+	size_t klen = strlen(key);
+	const char *line = t->meta;
+
+	/* Keys come before the first section. */
+	while (line && *line && strncmp(line, "=== ", 4)) {
+		const char *nl = strchr(line, '\n');
+
+		if (!strncmp(line, key, klen) && line[klen] == ':') {
+			const char *v = line + klen + 1;
+
+			v += strspn(v, " ");
+			*len = nl ? (size_t)(nl - v) : strlen(v);
+			return v;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return NULL;
+}
+
+char *trace_meta_section(const struct trace *t, const char *name)
+{
+	const char *p = t->meta, *end;
+	size_t nlen = strlen(name);
+
+	while (p && *p) {
+		if (!strncmp(p, "=== ", 4) && !strncmp(p + 4, name, nlen) &&
+		    p[4 + nlen] == '\n') {
+			p += 5 + nlen;
+			end = strstr(p, "\n=== ");
+			return strndup(p,
+				       end ? (size_t)(end - p) + 1 : strlen(p));
+		}
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	return NULL;
+}
+
+/* Writes @t to @f: version 2 when it has metadata.  Return: 0 or -EIO. */
 int trace_write_file(FILE *f, struct trace *t)
 {
 	memcpy(t->h.magic, TRACE_MAGIC, 8);
-	t->h.version = 1;
+	t->h.version = t->meta_len ? 2 : 1;
 	t->h.nr_events = t->n;
 	if (fwrite(&t->h, sizeof(t->h), 1, f) != 1 ||
-	    (t->n && fwrite(t->ev, sizeof(*t->ev), t->n, f) != t->n))
+	    (t->n && fwrite(t->ev, sizeof(*t->ev), t->n, f) != t->n) ||
+	    (t->meta_len && fwrite(t->meta, 1, t->meta_len, f) != t->meta_len))
 		return -EIO;
 	return 0;
 }
@@ -70,26 +148,21 @@ int trace_write(const char *path, struct trace *t)
 	return outfile_commit(&of);
 }
 
-int trace_read(const char *path, struct trace *t, char *err, size_t len)
+int trace_read_stream(FILE *f, uint64_t size, const char *path, struct trace *t,
+		      char *err, size_t len)
 {
-	FILE *f = fopen(path, "rb");
-	struct stat sb;
+	uint64_t events_end;
 	size_t i;
 
 	memset(t, 0, sizeof(*t));
-	if (!f) {
-		snprintf(err, len, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
 	if (fread(&t->h, sizeof(t->h), 1, f) != 1 ||
-	    memcmp(t->h.magic, TRACE_MAGIC, 8) || t->h.version != 1) {
-		fclose(f);
-		snprintf(err, len, "%s: not a pcpbuddy trace (version 1)",
+	    memcmp(t->h.magic, TRACE_MAGIC, 8) || t->h.version < 1 ||
+	    t->h.version > 2) {
+		snprintf(err, len, "%s: not a pcpbuddy trace (version 1 or 2)",
 			 path);
 		return -EINVAL;
 	}
 	if (t->h.nr_events > (1ULL << 32) || t->h.nr_cpus > 65536) {
-		fclose(f);
 		snprintf(
 			err, len,
 			"%s: a pcpbuddy trace whose header claims %llu events on %u CPUs (at most 2^32 on 65536)",
@@ -99,24 +172,33 @@ int trace_read(const char *path, struct trace *t, char *err, size_t len)
 	t->n = t->cap = (size_t)t->h.nr_events;
 	/* Found by the fuzzer: trust the header's count only as far as the
 	 * file's size backs it, or a bad header asks for 64 GiB. */
-	if (fstat(fileno(f), &sb) ||
-	    (uint64_t)sb.st_size != sizeof(t->h) + t->n * sizeof(*t->ev)) {
-		fclose(f);
+	events_end = sizeof(t->h) + t->n * sizeof(*t->ev);
+	if (size < events_end || (t->h.version == 1 && size != events_end) ||
+	    size - events_end > TRACE_MAX_META) {
 		snprintf(err, len, "%s: %s", path,
-			 (uint64_t)sb.st_size <
-					 sizeof(t->h) + t->n * sizeof(*t->ev)
-				 ? "truncated"
-				 : "longer than its header says");
+			 size < events_end ? "truncated"
+					   : "longer than its header says");
 		return -EINVAL;
 	}
+	t->meta_len = (size_t)(size - events_end);
 	t->ev = malloc((t->n ? t->n : 1) * sizeof(*t->ev));
-	if (!t->ev || fread(t->ev, sizeof(*t->ev), t->n, f) != t->n) {
-		fclose(f);
-		free(t->ev);
+	t->meta = t->meta_len ? malloc(t->meta_len + 1) : NULL;
+	if (!t->ev || fread(t->ev, sizeof(*t->ev), t->n, f) != t->n ||
+	    (t->meta_len &&
+	     (!t->meta || fread(t->meta, 1, t->meta_len, f) != t->meta_len))) {
+		trace_free(t);
 		snprintf(err, len, "%s: truncated", path);
 		return -EINVAL;
 	}
-	fclose(f);
+	if (t->meta) {
+		t->meta[t->meta_len] = '\0';
+		if (strlen(t->meta) != t->meta_len) {
+			trace_free(t);
+			snprintf(err, len, "%s: binary bytes in its metadata",
+				 path);
+			return -EINVAL;
+		}
+	}
 	/* Found by the fuzzer: every reader indexes by these fields. */
 	for (i = 0; i < t->n; i++) {
 		const struct trace_event *e = &t->ev[i];
@@ -129,12 +211,30 @@ int trace_read(const char *path, struct trace *t, char *err, size_t len)
 				"%s: event %zu: cpu %u of %u, op %u, order %u, type %u out of range",
 				path, i, e->cpu, t->h.nr_cpus, e->op,
 				e->info & 15, (e->info >> 4) & 3);
-			free(t->ev);
-			t->ev = NULL;
+			trace_free(t);
 			return -EINVAL;
 		}
 	}
 	return 0;
+}
+
+int trace_read(const char *path, struct trace *t, char *err, size_t len)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat sb;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	if (!f || fstat(fileno(f), &sb)) {
+		rc = -errno;
+		snprintf(err, len, "%s: %s", path, strerror(errno));
+		if (f)
+			fclose(f);
+		return rc;
+	}
+	rc = trace_read_stream(f, (uint64_t)sb.st_size, path, t, err, len);
+	fclose(f);
+	return rc;
 }
 
 /*

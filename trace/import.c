@@ -13,8 +13,12 @@
  * Invariants: those of trace.h.  Locking: none; single-threaded.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include "trace.h"
 
@@ -100,8 +104,53 @@ static const char *field(const char *s, const char *name)
  * One line of tracefs, perf script or trace-cmd report text.
  * Return: 0 (event or skipped line), or -EINVAL for a malformed kmem line.
  */
+/*
+ * mm_page_alloc_extfrag, per CPU, until that CPU's next event says what it
+ * was: since the 2025 claim/steal split a block taken by fallback fires
+ * only extfrag (no zone_locked), so it is the refill's marker; before it
+ * (6.1) __rmqueue_smallest() ran after the steal and fired zone_locked
+ * too, and that one counts.
+ */
+struct extfrag_pending {
+	struct trace_event *ev; /* by CPU; op 0: none */
+	size_t nr;
+};
+
+static int pending_flush(struct extfrag_pending *xp, unsigned int cpu,
+			 struct trace *t, struct trace_import_stats *st)
+{
+	if (cpu >= xp->nr || !xp->ev[cpu].op)
+		return 0;
+	xp->ev[cpu].op = 0;
+	st->refill_marks++;
+	st->extfrag_marks++;
+	return trace_push(t,
+			  (struct trace_event){ .time_ns = xp->ev[cpu].time_ns,
+						.cpu = (uint16_t)cpu,
+						.op = TOP_REFILL_MARK,
+						.info = xp->ev[cpu].info });
+}
+
+static int pending_set(struct extfrag_pending *xp, struct trace_event e)
+{
+	if (e.cpu >= xp->nr) {
+		size_t nr = (size_t)e.cpu + 16;
+		struct trace_event *ev = realloc(xp->ev, nr * sizeof(*ev));
+
+		if (!ev)
+			return -ENOMEM;
+		memset(ev + xp->nr, 0, (nr - xp->nr) * sizeof(*ev));
+		xp->ev = ev;
+		xp->nr = nr;
+	}
+	e.op = TOP_REFILL_MARK;
+	xp->ev[e.cpu] = e;
+	return 0;
+}
+
 static int import_line(char *line, struct trace *t, struct pfn_map *live,
-		       uint32_t *next_id, struct trace_import_stats *st)
+		       uint32_t *next_id, struct trace_import_stats *st,
+		       const struct zoneinfo *zi, struct extfrag_pending *xp)
 {
 	const char *ev, *p, *colon;
 	char *end;
@@ -122,7 +171,7 @@ static int import_line(char *line, struct trace *t, struct pfn_map *live,
 	/* "[cpu]" then the timestamp before ": [kmem:]mm_page_..." */
 	p = strchr(line, '[');
 	if (!p || p > ev)
-		return -EINVAL;
+		return -ENODEV; /* no CPU field */
 	cpu = strtoul(p + 1, &end, 10);
 	if (end == p + 1 || *end != ']' || cpu > 65535)
 		return -EINVAL;
@@ -151,6 +200,8 @@ static int import_line(char *line, struct trace *t, struct pfn_map *live,
 	 * live map's empty and deleted markers. */
 	if (end == p || errno || pfn >= (1ULL << 52))
 		return -EINVAL;
+	if (zi)
+		st->last_zone = zoneinfo_zone_of_pfn(zi, (unsigned long)pfn);
 	if ((p = field(ev, " order=")))
 		order = strtoul(p, NULL, 10);
 	if ((p = field(ev, "migratetype=")))
@@ -161,14 +212,36 @@ static int import_line(char *line, struct trace *t, struct pfn_map *live,
 		mt = 1; /* highatomic/CMA/isolate: replay as movable */
 	e.info = (uint8_t)(order | mt << 4);
 
-	if (!strncmp(ev, "mm_page_alloc_zone_locked:", 26)) {
+	if (!strncmp(ev, "mm_page_alloc_extfrag:", 22)) {
+		if ((p = field(ev, "alloc_order=")))
+			order = strtoul(p, NULL, 10);
+		if ((p = field(ev, "alloc_migratetype=")))
+			mt = strtoul(p, NULL, 10);
+		if (order > 10)
+			return -EINVAL;
+		e.info = (uint8_t)(order | (mt > 2 ? 1 : mt) << 4);
+		if (pending_flush(xp, e.cpu, t, st))
+			return -ENOMEM;
+		/* Only the PCP orders and types are refills. */
+		if (mt > 2 || (order > 3 && order != 9))
+			return 0;
+		return pending_set(xp, e);
+	}
+	if (!strncmp(ev, "mm_page_alloc_zone_locked:", 22 + 4)) {
 		const char *r = field(ev, "percpu_refill=");
 
+		/* 6.1: the zone_locked after a steal is the one to count. */
+		if (e.cpu < xp->nr)
+			xp->ev[e.cpu].op = 0;
 		if (!r || *r != '1')
 			return 0;
 		e.op = TOP_REFILL_MARK;
 		st->refill_marks++;
-	} else if (!strncmp(ev, "mm_page_alloc:", 14)) {
+		return trace_push(t, e);
+	}
+	if (pending_flush(xp, e.cpu, t, st))
+		return -ENOMEM;
+	if (!strncmp(ev, "mm_page_alloc:", 14)) {
 		if (!pfn) {
 			st->failed++;
 			return 0;
@@ -205,57 +278,354 @@ static int import_line(char *line, struct trace *t, struct pfn_map *live,
 	return trace_push(t, e);
 }
 
+/* ---- input: plain, gzip (zlib) or zstd (libzstd), file or stdin ---------- */
+
+enum text_codec { CODEC_PLAIN, CODEC_GZIP, CODEC_ZSTD };
+
+struct text_in {
+	int fd;
+	enum text_codec codec;
+	z_stream gz;
+	ZSTD_DCtx *zstd;
+	unsigned char raw[1 << 16]; /* compressed bytes read, not yet used */
+	size_t raw_pos, raw_len;
+	char out[1 << 16]; /* decompressed text not yet split into lines */
+	size_t out_pos, out_len;
+	bool eof, failed;
+	char *line; /* the current line, grown as needed */
+	size_t line_cap;
+};
+
+static ssize_t ti_fill_raw(struct text_in *in)
+{
+	ssize_t n;
+
+	if (in->raw_pos < in->raw_len)
+		return (ssize_t)(in->raw_len - in->raw_pos);
+	do
+		n = read(in->fd, in->raw, sizeof(in->raw));
+	while (n < 0 && errno == EINTR);
+	in->raw_pos = 0;
+	in->raw_len = n > 0 ? (size_t)n : 0;
+	if (n < 0)
+		in->failed = true;
+	return n;
+}
+
+/* Decompresses the next piece into out[].  Return: false at the end. */
+static bool ti_fill_out(struct text_in *in)
+{
+	in->out_pos = in->out_len = 0;
+	while (!in->out_len && !in->eof && !in->failed) {
+		ssize_t n = ti_fill_raw(in);
+
+		if (n <= 0) {
+			in->eof = true;
+			break;
+		}
+		if (in->codec == CODEC_PLAIN) {
+			memcpy(in->out, in->raw, (size_t)n);
+			in->out_len = (size_t)n;
+			in->raw_pos = in->raw_len;
+		} else if (in->codec == CODEC_GZIP) {
+			int rc;
+
+			in->gz.next_in = in->raw + in->raw_pos;
+			in->gz.avail_in = (uInt)(in->raw_len - in->raw_pos);
+			in->gz.next_out = (Bytef *)in->out;
+			in->gz.avail_out = sizeof(in->out);
+			rc = inflate(&in->gz, Z_NO_FLUSH);
+			in->raw_pos = in->raw_len - in->gz.avail_in;
+			in->out_len = sizeof(in->out) - in->gz.avail_out;
+			/* Concatenated gzip members, as pigz and logrotate
+			 * write them, go on. */
+			if (rc == Z_STREAM_END)
+				rc = inflateReset(&in->gz);
+			if (rc != Z_OK && rc != Z_BUF_ERROR)
+				in->failed = true;
+		} else {
+			ZSTD_inBuffer zi = { in->raw, in->raw_len,
+					     in->raw_pos };
+			ZSTD_outBuffer zo = { in->out, sizeof(in->out), 0 };
+			size_t rc = ZSTD_decompressStream(in->zstd, &zo, &zi);
+
+			in->raw_pos = zi.pos;
+			in->out_len = zo.pos;
+			if (ZSTD_isError(rc))
+				in->failed = true;
+		}
+	}
+	return in->out_len > 0;
+}
+
 /*
- * import_ftrace - kmem tracepoint text (or its gzip) at @in into @t.
- * Malformed lines are counted in @st and the first ten named on stderr,
- * after @who.  Return: 0, or -errno after a message.
+ * ti_open - @path ("-": standard input), its codec told by its first
+ * bytes.  Return: 0 or -errno.
  */
-int trace_import_ftrace(const char *who, const char *in, struct trace *t,
+static int ti_open(struct text_in *in, const char *path)
+{
+	memset(in, 0, sizeof(*in));
+	in->fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+	if (in->fd < 0)
+		return -errno;
+	/* Peek without consuming: the codec's decoder gets these bytes. */
+	while (in->raw_len < 4) {
+		ssize_t n = read(in->fd, in->raw + in->raw_len,
+				 sizeof(in->raw) - in->raw_len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int rc = -errno;
+
+			if (in->fd)
+				close(in->fd);
+			return rc;
+		}
+		if (!n)
+			break;
+		in->raw_len += (size_t)n;
+	}
+	if (in->raw_len >= 2 && in->raw[0] == 0x1f && in->raw[1] == 0x8b) {
+		in->codec = CODEC_GZIP;
+		if (inflateInit2(&in->gz, 16 + MAX_WBITS) != Z_OK)
+			return -ENOMEM;
+	} else if (in->raw_len >= 4 &&
+		   !memcmp(in->raw, "\x28\xb5\x2f\xfd", 4)) {
+		in->codec = CODEC_ZSTD;
+		in->zstd = ZSTD_createDCtx();
+		if (!in->zstd)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void ti_close(struct text_in *in)
+{
+	if (in->codec == CODEC_GZIP)
+		inflateEnd(&in->gz);
+	ZSTD_freeDCtx(in->zstd);
+	if (in->fd > 0)
+		close(in->fd);
+	free(in->line);
+}
+
+/* Return: the next line (without its newline; NUL bytes kept in *@len),
+ * or NULL at the end or on an error (in->failed). */
+static char *ti_getline(struct text_in *in, size_t *len)
+{
+	size_t n = 0;
+
+	for (;;) {
+		char *nl;
+		size_t take;
+
+		if (in->out_pos == in->out_len && !ti_fill_out(in))
+			break;
+		nl = memchr(in->out + in->out_pos, '\n',
+			    in->out_len - in->out_pos);
+		take = nl ? (size_t)(nl - (in->out + in->out_pos))
+			  : in->out_len - in->out_pos;
+		if (n + take + 1 > in->line_cap) {
+			size_t cap = (n + take + 1) * 2;
+			char *grown = realloc(in->line, cap);
+
+			if (!grown) {
+				in->failed = true;
+				return NULL;
+			}
+			in->line = grown;
+			in->line_cap = cap;
+		}
+		memcpy(in->line + n, in->out + in->out_pos, take);
+		n += take;
+		in->out_pos += take + (nl != NULL);
+		if (nl)
+			break;
+	}
+	if (!n && in->out_pos == in->out_len && (in->eof || in->failed))
+		return NULL;
+	if (!in->line) { /* an empty line first: nothing was grown yet */
+		in->line = malloc(1);
+		if (!in->line) {
+			in->failed = true;
+			return NULL;
+		}
+		in->line_cap = 1;
+	}
+	in->line[n] = '\0';
+	*len = n;
+	return in->line;
+}
+
+/* What binary input is, for the error: the formats tracing tools write. */
+static const char *binary_kind(const char *buf, size_t len)
+{
+	if (len >= 8 && !memcmp(buf, "PERFILE2", 8))
+		return "a perf.data file: convert it with 'perf script -i FILE > FILE.txt' (Debian package linux-perf) and import that";
+	if (len >= 10 && !memcmp(buf, "\x17\x08\x44tracing", 10))
+		return "a trace-cmd .dat file: convert it with 'trace-cmd report -i FILE > FILE.txt' (Debian package trace-cmd) and import that";
+	return "binary data, not kmem tracepoint text";
+}
+
+/* ---- import --------------------------------------------------------------- */
+
+/* Read all of @path (a snapshot) into a malloc()ed string. */
+static char *slurp(const char *path)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "r"), *m;
+
+	if (!f)
+		return NULL;
+	m = open_memstream(&buf, &len);
+	if (m) {
+		char chunk[4096];
+		size_t n;
+
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			fwrite(chunk, 1, n, m);
+		fclose(m);
+	}
+	fclose(f);
+	return buf;
+}
+
+/*
+ * Keep the events of one zone: @zone_of[i] is event i's zone index (-1
+ * markers and frees of pages the map did not know keep theirs from the
+ * pfn too, so every event has one).
+ */
+static void keep_zone(struct trace *t, const int8_t *zone_of, int keep,
+		      struct trace_import_stats *st)
+{
+	size_t i, out = 0;
+
+	t->h.nr_cpus = 0;
+	for (i = 0; i < t->n; i++) {
+		if (zone_of[i] != keep) {
+			st->other_zone++;
+			continue;
+		}
+		t->ev[out++] = t->ev[i];
+		if (t->ev[i].cpu + 1U > t->h.nr_cpus)
+			t->h.nr_cpus = t->ev[i].cpu + 1U;
+	}
+	t->n = out;
+}
+
+/* Events [@from, t->n) are new: fix their times, note their zone. */
+static int note_events(const char *who, const char *in, struct trace *t,
+		       size_t from, struct trace_import_stats *st, bool zones,
+		       int8_t **zone_of, size_t *zone_cap)
+{
+	size_t i;
+
+	for (i = from; i < t->n; i++) {
+		trace_check_time(who, in, t, i, st->lines, &st->time);
+		if (!zones)
+			continue;
+		if (i >= *zone_cap) {
+			size_t cap = *zone_cap ? 2 * *zone_cap : 4096;
+			int8_t *grown = realloc(*zone_of, cap);
+
+			if (!grown)
+				return -ENOMEM;
+			*zone_of = grown;
+			*zone_cap = cap;
+		}
+		(*zone_of)[i] = (int8_t)st->last_zone;
+	}
+	return 0;
+}
+
+int trace_import_ftrace(const char *who, const char *in,
+			const struct trace_import_opts *io, struct trace *t,
 			struct trace_import_stats *st)
 {
 	struct pfn_map live = { 0 };
+	struct extfrag_pending xp = { 0 };
+	struct zoneinfo zi = { 0 };
+	const struct zi_zone *zone = NULL;
+	int8_t *zone_of = NULL;
+	size_t zone_cap = 0;
 	uint32_t next_id = 1;
-	bool gzipped = false;
-	char line[4096];
+	struct text_in *ti;
+	char *zi_text = NULL, *line;
+	size_t len;
 	int rc = 0;
-	FILE *f;
 
 	memset(t, 0, sizeof(*t));
-	f = fopen(in, "r");
-	if (!f) {
-		rc = -errno;
-		fprintf(stderr, "%s: %s: %s\n", who, in, strerror(errno));
-		return rc;
-	}
-	/* Captures are often shipped gzipped: read those through gzip.
-	 * The path goes in the environment, so no quoting can break. */
-	if (fgetc(f) == 0x1f && fgetc(f) == 0x8b) {
-		fclose(f);
-		setenv("PCPB_IMPORT_GZ", in, 1);
-		f = popen("exec gzip -dc -- \"$PCPB_IMPORT_GZ\"", "r");
-		gzipped = true;
-		if (!f) {
-			rc = -errno;
-			fprintf(stderr, "%s: %s: gzip: %s\n", who, in,
-				strerror(errno));
-			return rc;
+	if (io && io->zoneinfo) {
+		zi_text = slurp(io->zoneinfo);
+		if (!zi_text || zoneinfo_parse(zi_text, &zi)) {
+			fprintf(stderr, "%s: --zoneinfo %s: %s\n", who,
+				io->zoneinfo,
+				zi_text ? "no 'Node N, zone NAME' in it (not /proc/zoneinfo)"
+					: strerror(errno));
+			free(zi_text);
+			zoneinfo_free(&zi);
+			return -EINVAL;
 		}
-	} else {
-		rewind(f);
+		zone = zoneinfo_zone(&zi, io->zone);
+		if (!zone) {
+			fprintf(stderr,
+				"%s: --zoneinfo %s: no zone '%s' with memory\n",
+				who, io->zoneinfo,
+				io->zone ? io->zone : "Normal");
+			free(zi_text);
+			zoneinfo_free(&zi);
+			return -EINVAL;
+		}
+	}
+	ti = malloc(sizeof(*ti));
+	if (!ti || (rc = ti_open(ti, in))) {
+		rc = ti ? rc : -ENOMEM;
+		fprintf(stderr, "%s: %s: %s\n", who, in, strerror(-rc));
+		free(ti);
+		free(zi_text);
+		zoneinfo_free(&zi);
+		return rc;
 	}
 	snprintf(t->h.source, sizeof(t->h.source), "ftrace:%s",
 		 strrchr(in, '/') ? strrchr(in, '/') + 1 : in);
-	while (fgets(line, sizeof(line), f)) {
+	while ((line = ti_getline(ti, &len))) {
 		size_t before = t->n;
 
 		st->lines++;
-		rc = import_line(line, t, &live, &next_id, st);
+		if (memchr(line, '\0', len) || (st->lines == 1 && len >= 8 &&
+						!memcmp(line, "PERFILE2", 8))) {
+			fprintf(stderr, "%s: %s: %s\n", who, in,
+				binary_kind(line, len));
+			rc = -EINVAL;
+			break;
+		}
+		if (strstr(line, TRACE_START_MARKER)) {
+			/* pcpbuddy capture took the start state here: what
+			 * came before is in it, and the pages allocated
+			 * before it are pre-trace pages. */
+			st->before_start += t->n;
+			t->n = 0;
+			next_id = 1;
+			for (size_t c = 0; c < xp.nr; c++)
+				xp.ev[c].op = 0;
+			free(live.key);
+			free(live.val);
+			memset(&live, 0, sizeof(live));
+			continue;
+		}
+		rc = import_line(line, t, &live, &next_id, st,
+				 zone ? &zi : NULL, &xp);
 		if (!rc && t->n > before)
-			trace_check_time(who, in, t, t->n - 1, st->lines,
-					 &st->time);
+			rc = note_events(who, in, t, before, st, zone != NULL,
+					 &zone_of, &zone_cap);
 		if (rc == -ENOMEM)
 			break;
-		if (rc) {
+		if (rc == -ENODEV) {
+			st->no_cpu++;
+			rc = 0;
+		} else if (rc) {
 			if (++st->malformed <= 10)
 				fprintf(stderr,
 					"%s: %s:%llu: malformed kmem line\n",
@@ -263,20 +633,56 @@ int trace_import_ftrace(const char *who, const char *in, struct trace *t,
 			rc = 0;
 		}
 	}
+	for (size_t c = 0; !rc && c < xp.nr; c++) {
+		size_t before = t->n;
+
+		rc = pending_flush(&xp, (unsigned int)c, t, st);
+		if (!rc && t->n > before)
+			rc = note_events(who, in, t, before, st, zone != NULL,
+					 &zone_of, &zone_cap);
+	}
+	free(xp.ev);
 	if (rc == -ENOMEM)
 		fprintf(stderr, "%s: %s: out of memory\n", who, in);
-	if (gzipped && pclose(f) && !rc) {
-		fprintf(stderr, "%s: %s: gzip -dc failed\n", who, in);
+	if (!rc && ti->failed) {
+		fprintf(stderr, "%s: %s: %s\n", who, in,
+			ti->codec == CODEC_PLAIN ? "read error"
+						 : "corrupt compressed data");
 		rc = -EIO;
-	} else if (!gzipped) {
-		fclose(f);
 	}
+	if (!rc && !st->allocs && !st->frees && !st->pre_trace_frees &&
+	    !st->refill_marks && !st->drain_marks) {
+		fprintf(stderr,
+			"%s: %s: no kmem page events: %llu lines, %llu kmem lines without a [cpu] field (perf script -F without cpu, or trace-cmd report -l), %llu malformed, %llu of other events\n",
+			who, in, (unsigned long long)st->lines,
+			(unsigned long long)st->no_cpu,
+			(unsigned long long)st->malformed,
+			(unsigned long long)st->unknown);
+		rc = -EINVAL;
+	} else if (!rc && st->no_cpu) {
+		fprintf(stderr,
+			"%s: %s: %llu kmem lines have no [cpu] field: a replay needs the CPU of every event\n",
+			who, in, (unsigned long long)st->no_cpu);
+		rc = -EINVAL;
+	}
+	if (!rc && zone) {
+		keep_zone(t, zone_of, (int)(zone - zi.zones), st);
+		if (trace_meta_add(
+			    t,
+			    "zone: %s\nzone_events_dropped: %llu\n=== zoneinfo.before\n%s",
+			    zone->name, (unsigned long long)st->other_zone,
+			    zi_text))
+			rc = -ENOMEM;
+	}
+	ti_close(ti);
+	free(ti);
+	free(zone_of);
+	free(zi_text);
+	zoneinfo_free(&zi);
 	free(live.key);
 	free(live.val);
-	if (rc) {
-		free(t->ev);
-		t->ev = NULL;
-	}
+	if (rc)
+		trace_free(t);
 	return rc;
 }
 
@@ -285,15 +691,64 @@ int trace_import_ftrace(const char *who, const char *in, struct trace *t,
  * imported on the fly, so that replay and fidelity take a capture as it is.
  * Return: 0, or -errno with @err set.
  */
-int trace_load(const char *who, const char *path, struct trace *t, char *err,
+/*
+ * A pcpbuddy trace compressed with gzip or zstd (as tests/data ships
+ * them), read whole into memory.  Return: -ENOENT when @path holds
+ * compressed text instead, else what trace_read_stream() returns.
+ */
+static int load_compressed_trace(const char *path, struct trace *t, char *err,
+				 size_t len)
+{
+	struct text_in *ti = malloc(sizeof(*ti));
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *mem;
+	int rc;
+
+	if (!ti || ti_open(ti, path)) {
+		free(ti);
+		snprintf(err, len, "%s: cannot open", path);
+		return -EIO;
+	}
+	if (!ti_fill_out(ti) || ti->out_len < 8 ||
+	    memcmp(ti->out, TRACE_MAGIC, 8)) {
+		ti_close(ti);
+		free(ti);
+		return -ENOENT;
+	}
+	mem = open_memstream(&buf, &size);
+	do
+		fwrite(ti->out, 1, ti->out_len, mem);
+	while (ti_fill_out(ti));
+	fclose(mem);
+	if (ti->failed) {
+		snprintf(err, len, "%s: corrupt compressed data", path);
+		rc = -EIO;
+	} else {
+		mem = fmemopen(buf, size ? size : 1, "rb");
+		rc = mem ? trace_read_stream(mem, size, path, t, err, len)
+			 : -ENOMEM;
+		if (mem)
+			fclose(mem);
+	}
+	free(buf);
+	ti_close(ti);
+	free(ti);
+	return rc;
+}
+
+int trace_load(const char *who, const char *path,
+	       const struct trace_import_opts *io, struct trace *t, char *err,
 	       size_t len)
 {
 	struct trace_import_stats st = { 0 };
 	char magic[8] = { 0 };
-	FILE *f = fopen(path, "rb");
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : NULL;
 	size_t n;
 	int rc;
 
+	if (!strcmp(path, "-"))
+		goto text; /* standard input is read once, as text */
 	if (!f) {
 		rc = -errno;
 		snprintf(err, len, "%s: %s", path, strerror(errno));
@@ -302,22 +757,20 @@ int trace_load(const char *who, const char *path, struct trace *t, char *err,
 	n = fread(magic, 1, sizeof(magic), f);
 	fclose(f);
 	/* Binary and not gzip: a pcpbuddy trace, or an error that says so. */
-	if ((n == sizeof(magic) && !memcmp(magic, TRACE_MAGIC, 8)) ||
-	    (magic[0] != 0x1f && memchr(magic, 0, n)))
+	if (n == sizeof(magic) && !memcmp(magic, TRACE_MAGIC, 8))
 		return trace_read(path, t, err, len);
-	rc = trace_import_ftrace(who, path, t, &st);
-	if (rc) {
-		snprintf(err, len, "%s: import: %s", path, strerror(-rc));
-		return rc;
+	if (n >= 4 && (!memcmp(magic, "\x1f\x8b", 2) ||
+		       !memcmp(magic, "\x28\xb5\x2f\xfd", 4))) {
+		rc = load_compressed_trace(path, t, err, len);
+		if (rc != -ENOENT)
+			return rc;
 	}
-	if (!st.allocs && !st.frees && !st.refill_marks && !st.drain_marks) {
-		free(t->ev);
-		t->ev = NULL;
-		snprintf(
-			err, len,
-			"%s: neither a pcpbuddy trace nor kmem tracepoint text (%llu lines, no kmem events)",
-			path, (unsigned long long)st.lines);
-		return -EINVAL;
+text:
+	rc = trace_import_ftrace(who, path, io, t, &st);
+	if (rc) {
+		/* The import said why on stderr. */
+		snprintf(err, len, "%s: not a trace pcpbuddy can read", path);
+		return rc;
 	}
 	t->h.nr_events = t->n;
 	return 0;

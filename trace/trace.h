@@ -23,6 +23,11 @@
 #include "../include/pcpbuddy.h"
 
 #define TRACE_MAGIC "PCPBTRC1"
+/* The trace_marker line pcpbuddy capture writes once the start state is
+ * read: the import drops the events before it. */
+#define TRACE_START_MARKER "pcpbuddy: start state taken"
+/* Version 2's metadata: at most this many bytes of text. */
+#define TRACE_MAX_META (64U << 20)
 
 enum trace_op {
 	TOP_ALLOC = 1,
@@ -60,6 +65,11 @@ struct trace {
 	struct trace_header h;
 	struct trace_event *ev;
 	size_t n, cap;
+	/* Version 2: the capture's metadata and start state, text after the
+	 * events (docs/trace-format.md, "Metadata"); NULL in version 1.
+	 * malloc()ed, NUL-terminated, meta_len without the NUL. */
+	char *meta;
+	size_t meta_len;
 	/* A recording's events live in mmap()ed memory, not malloc()ed:
 	 * under the LD_PRELOAD shim the event hook runs on its fault handler,
 	 * which must never touch memory malloc may have got from a served
@@ -67,11 +77,17 @@ struct trace {
 	bool mapped;
 };
 
+/* Frees what @t holds (not @t). */
+void trace_free(struct trace *t);
 /* Append @e, growing the array.  Return: 0 or -ENOMEM. */
 int trace_push(struct trace *t, struct trace_event e);
 /* Read a pcpbuddy trace, checking every event's fields.
  * Return: 0, or -errno with @err set. */
 int trace_read(const char *path, struct trace *t, char *err, size_t len);
+/* The same from @f (left open), which holds @size bytes; @path names it
+ * in messages. */
+int trace_read_stream(FILE *f, uint64_t size, const char *path, struct trace *t,
+		      char *err, size_t len);
 /* Write @t to @f (left open).  Return: 0 or -EIO. */
 int trace_write_file(FILE *f, struct trace *t);
 /* Write @t to @path whole, through a temporary file, or leave it as it
@@ -98,22 +114,87 @@ void trace_check_time(const char *who, const char *name, struct trace *t,
 struct trace_import_stats {
 	uint64_t lines, allocs, frees, failed, pre_trace_frees, batched,
 		refill_marks, drain_marks, unknown, malformed;
+	/* kmem lines without a [cpu] field (perf script -F without cpu) */
+	uint64_t no_cpu;
+	/* events on pages of other zones than the replayed one */
+	uint64_t other_zone;
+	int last_zone; /* the zone index of the last line's pfn */
+	/* refill markers from mm_page_alloc_extfrag (in refill_marks) */
+	uint64_t extfrag_marks;
+	/* events before TRACE_START_MARKER, dropped */
+	uint64_t before_start;
 	struct trace_time_fixes time;
 };
 
 /*
- * trace_import_ftrace - kmem tracepoint text (or its gzip) at @in into @t.
- * Malformed lines are counted in @st and the first ten named on stderr,
- * after @who.  Return: 0, or -errno after a message.
+ * The metadata (version 2): "key: value" lines, then sections, each a
+ * "=== NAME" line and the text up to the next one: "zoneinfo.before",
+ * "zoneinfo.after", "buddyinfo.before", ...
  */
-int trace_import_ftrace(const char *who, const char *in, struct trace *t,
+/* Return: @key's value (up to the end of its line, *@len bytes), or NULL. */
+const char *trace_meta_get(const struct trace *t, const char *key, size_t *len);
+/* Return: a malloc()ed copy of section @name, or NULL when absent. */
+char *trace_meta_section(const struct trace *t, const char *name);
+/* Appends printf text to @t's metadata.  Return: 0 or -ENOMEM. */
+int trace_meta_add(struct trace *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ---- /proc/zoneinfo (zoneinfo.c) -------------------------------------- */
+
+struct zi_cpu {
+	long count, high, batch, high_min, high_max; /* 0: not printed */
+	bool listed;
+};
+struct zi_zone {
+	int node;
+	char name[16];
+	unsigned long free, min, low, high, managed, spanned, start_pfn;
+	int nr_cpus;
+	struct zi_cpu *cpu;
+};
+#define ZI_MAX_ZONES 64
+struct zoneinfo {
+	int nr_zones;
+	struct zi_zone zones[ZI_MAX_ZONES];
+};
+int zoneinfo_parse(const char *text, struct zoneinfo *zi);
+void zoneinfo_free(struct zoneinfo *zi);
+/* Node 0's zone @name (case-insensitive), or with @name NULL or "" the
+ * zone a trace's pages come from: Normal when it has memory, else the
+ * largest.  Return: the zone or NULL. */
+const struct zi_zone *zoneinfo_zone(const struct zoneinfo *zi,
+				    const char *name);
+/* Return: the index of the zone spanning @pfn, or -1. */
+int zoneinfo_zone_of_pfn(const struct zoneinfo *zi, unsigned long pfn);
+
+/*
+ * How text is imported: @zoneinfo, a /proc/zoneinfo snapshot taken when
+ * tracing started (NULL: none), becomes the trace's start state; with it,
+ * only the events on pages of zone @zone (NULL: zoneinfo_zone()'s choice)
+ * are kept, since the model replays one zone.
+ */
+struct trace_import_opts {
+	const char *zoneinfo;
+	const char *zone;
+};
+
+/*
+ * trace_import_ftrace - kmem tracepoint text (plain, gzip or zstd; "-" is
+ * standard input) at @in into @t.  Malformed lines are counted in @st and
+ * the first ten named on stderr, after @who.  Input with no kmem event,
+ * binary input and kmem lines without a CPU field are errors.
+ * Return: 0, or -errno after a message.
+ */
+int trace_import_ftrace(const char *who, const char *in,
+			const struct trace_import_opts *io, struct trace *t,
 			struct trace_import_stats *st);
 /*
- * trace_load - a pcpbuddy trace, or kmem tracepoint text (plain or gzip)
- * imported on the fly, so that replay and fidelity take a capture as it is.
- * Return: 0, or -errno with @err set.
+ * trace_load - a pcpbuddy trace, or kmem tracepoint text imported on the
+ * fly with @io (may be NULL), so that replay and fidelity take a capture
+ * as it is.  Return: 0, or -errno with @err set.
  */
-int trace_load(const char *who, const char *path, struct trace *t, char *err,
+int trace_load(const char *who, const char *path,
+	       const struct trace_import_opts *io, struct trace *t, char *err,
 	       size_t len);
 
 /* --record: a trace of every allocation and free made on an instance. */

@@ -113,6 +113,11 @@ void wl_measure_end(struct pcpb *inst, struct wl_result *res,
 		*res->stats = *st;
 	else if (res->stats)
 		pcpb_stats_read(inst, res->stats);
+	res->nr_cpus = pcpb_get_config(inst)->nr_cpus;
+	res->pcp_by_cpu =
+		calloc((size_t)res->nr_cpus, sizeof(*res->pcp_by_cpu));
+	for (int cpu = 0; res->pcp_by_cpu && cpu < res->nr_cpus; cpu++)
+		pcpb_pcp_stats_cpu(inst, cpu, res->pcp_by_cpu[cpu]);
 	if (res->show) {
 		size_t len;
 		FILE *f = open_memstream(&res->show_text, &len);
@@ -125,10 +130,25 @@ void wl_measure_end(struct pcpb *inst, struct wl_result *res,
 	trace_record_mark(inst);
 }
 
+bool wl_config_given(const struct wl_opts *o, const char *key)
+{
+	size_t n = strlen(key);
+	const char *p = o->config_text;
+
+	while ((p = strstr(p, key))) {
+		if ((p == o->config_text || p[-1] == ',') && p[n] == '=')
+			return true;
+		p += n;
+	}
+	return false;
+}
+
 void wl_result_free(struct wl_result *res)
 {
 	free(res->table);
 	free(res->stats);
+	free(res->pcp_by_cpu);
+	res->pcp_by_cpu = NULL;
 	free(res->show_text);
 	json_decref(res->rows);
 	res->table = res->show_text = NULL;
@@ -206,7 +226,7 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 		    int *argi)
 {
 	const char *prog = argv[0], *config = NULL;
-	bool cpus_given = false;
+	bool cpus_given;
 	char err[256];
 	int i, out = 1;
 
@@ -220,6 +240,7 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 	o->fmt = PCPB_FMT_TEXT;
 	o->record = NULL;
 	o->show = NULL;
+	o->config_text[0] = '\0';
 	pcpb_config_init(&o->cfg);
 
 	for (i = 1; i < argc; i++) {
@@ -311,9 +332,11 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 						      sizeof(err)))
 					return wl_usage_error(
 						prog, "--config: %s", err);
-				if (strstr(val, "cpus=") == val ||
-				    strstr(val, ",cpus="))
-					cpus_given = true;
+				size_t used = strlen(o->config_text);
+
+				snprintf(o->config_text + used,
+					 sizeof(o->config_text) - used, "%s%s",
+					 used ? "," : "", val);
 				config = val;
 			}
 		} else {
@@ -326,6 +349,7 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 			"--show is for the text report, not --json/--csv");
 	/* Each thread is a CPU unless --config says otherwise. */
 	(void)config;
+	cpus_given = wl_config_given(o, "cpus");
 	o->cpus_given = cpus_given;
 	if (!cpus_given)
 		o->cfg.nr_cpus = o->threads;

@@ -22,10 +22,27 @@
 
 enum replay_mode { REPLAY_SIM, REPLAY_THREADED, REPLAY_PACED };
 
+/*
+ * The kernel's state when tracing started (a capture's zoneinfo.before or
+ * --zoneinfo): the replayed zone's size, free pages and watermarks, and
+ * each CPU's pageset.  Built once by replay_check(), shared read-only.
+ */
+struct replay_start {
+	char zone[16], kernel[64], source[32];
+	unsigned long managed, free, min, low, high;
+	int batch, high_min, high_max, nr_cpus;
+	long *count, *pcp_high; /* by CPU; -1: not listed */
+};
+
 struct replay_params {
 	char path[512];
-	int mode; /* enum replay_mode */
-	int cpus; /* --cpus N, 0: the trace's */
+	int mode;  /* enum replay_mode */
+	int cpus;  /* --cpus N, 0: the trace's */
+	bool cold; /* --cold: empty PCPs at high_min, not the start state */
+	/* --vmstat-ms: each CPU's vmstat_update() in trace time; -1 auto */
+	int vmstat_ms;
+	char zoneinfo[512], zone[16];
+	struct replay_start *start;
 	/* The trace of @path as parse read and sanitized it, so that a
 	 * compare of R runs reads the file once, not R + 2 times; the
 	 * per-run copies of the params share it read-only. */
@@ -52,8 +69,134 @@ struct replay_thread {
 	struct replay_ctx *c;
 	pthread_t tid;
 	int cpu;
-	uint64_t allocs, pages, enomem;
+	uint64_t allocs, pages, enomem, ticks;
 };
+
+/*
+ * The vmstat timer in trace time (--sim): the kernel's vmstat_update()
+ * re-arms itself with round_jiffies_relative(), so on a busy CPU it is due
+ * at whole seconds of the clock, each CPU 3 jiffies after the one before
+ * (round_jiffies' skew); the trace's clock is the same local clock.  The
+ * work is deferrable and queued behind what runs on that CPU, so where the
+ * trace shows when it ran, it runs then: a drain that no free on that CPU
+ * triggered (its CPU's event before it is not a free) is the decay (or a
+ * drain_all), and the tick of its period moves there.  The model decides
+ * what the tick drains.  A recorded trace carries its driver's own ticks
+ * (op 8) instead.
+ */
+struct replay_ticks {
+	uint64_t period_ns, skew_ns, ticks;
+	int cpus;
+	struct {
+		uint64_t start;	    /* this period's whole-second start */
+		uint64_t *evidence; /* unexplained drain times, sorted */
+		size_t nr, pos;
+	} * cpu;
+};
+
+/* Return: when CPU @c's tick of the period at cpu[c].start runs. */
+static uint64_t tick_time(struct replay_ticks *tk, int c)
+{
+	typeof(tk->cpu[0]) *pc = &tk->cpu[c];
+
+	while (pc->pos < pc->nr && pc->evidence[pc->pos] < pc->start)
+		pc->pos++;
+	if (pc->pos < pc->nr &&
+	    pc->evidence[pc->pos] < pc->start + tk->period_ns)
+		return pc->evidence[pc->pos];
+	return pc->start;
+}
+
+static void replay_ticks_init(struct replay_ticks *tk,
+			      const struct replay_params *p,
+			      const struct trace *t, int cpus)
+{
+	size_t i, len;
+	const char *hz = trace_meta_get(t, "kernel_hz", &len);
+	uint8_t *prev = NULL;
+	long ms = p->vmstat_ms;
+	int c;
+
+	memset(tk, 0, sizeof(*tk));
+	if (ms < 0) {
+		ms = 0;
+		if (!strncmp(t->h.source, "ftrace:", 7) ||
+		    !strncmp(t->h.source, "capture:", 8))
+			ms = 1000;
+		for (i = 0; i < t->n && ms; i++)
+			if (t->ev[i].op == TOP_VMSTAT_TICK)
+				ms = 0;
+	}
+	if (!ms || !t->n)
+		return;
+	tk->cpu = calloc((size_t)cpus, sizeof(*tk->cpu));
+	prev = calloc((size_t)cpus, 1);
+	if (!tk->cpu || !prev) {
+		free(tk->cpu);
+		free(prev);
+		tk->cpu = NULL;
+		return;
+	}
+	tk->cpus = cpus;
+	tk->period_ns = (uint64_t)ms * 1000000ULL;
+	/* 3 jiffies a CPU; Debian's kernels run HZ=250 */
+	tk->skew_ns =
+		3ULL * 1000000000ULL / (hz ? strtoull(hz, NULL, 10) : 250);
+	if (!tk->skew_ns || tk->skew_ns > tk->period_ns)
+		tk->skew_ns = 0;
+	for (i = 0; i < t->n; i++) {
+		const struct trace_event *e = &t->ev[i];
+		typeof(tk->cpu[0]) *pc = &tk->cpu[e->cpu % cpus];
+
+		if (e->op == TOP_DRAIN_MARK &&
+		    prev[e->cpu % cpus] != TOP_DRAIN_MARK &&
+		    prev[e->cpu % cpus] != TOP_FREE &&
+		    prev[e->cpu % cpus] != TOP_FREE_OLD) {
+			uint64_t *grown = realloc(
+				pc->evidence, (pc->nr + 1) * sizeof(*grown));
+
+			if (grown) {
+				pc->evidence = grown;
+				pc->evidence[pc->nr++] = e->time_ns;
+			}
+		}
+		prev[e->cpu % cpus] = e->op;
+	}
+	free(prev);
+	for (c = 0; c < cpus; c++) {
+		uint64_t skew = (uint64_t)c * tk->skew_ns % tk->period_ns;
+		uint64_t t0 = t->ev[0].time_ns;
+
+		/* The period the trace starts in: its tick may still be
+		 * to come, deferred into the trace. */
+		tk->cpu[c].start =
+			(t0 > skew ? (t0 - skew) / tk->period_ns : 0) *
+				tk->period_ns +
+			skew;
+		if (tick_time(tk, c) < t0)
+			tk->cpu[c].start += tk->period_ns; /* it ran before */
+	}
+}
+
+static void replay_ticks_due(struct replay_ticks *tk, struct pcpb *inst,
+			     uint64_t now)
+{
+	int c;
+
+	for (c = 0; tk->cpu && c < tk->cpus; c++)
+		while (now >= tick_time(tk, c)) {
+			pcpb_vmstat_tick_cpu(inst, c);
+			tk->cpu[c].start += tk->period_ns;
+			tk->ticks++;
+		}
+}
+
+static void replay_ticks_free(struct replay_ticks *tk)
+{
+	for (int c = 0; tk->cpu && c < tk->cpus; c++)
+		free(tk->cpu[c].evidence);
+	free(tk->cpu);
+}
 
 static void replay_event(struct replay_ctx *c, const struct trace_event *e,
 			 int cpu, struct replay_thread *cnt)
@@ -139,6 +282,287 @@ static void *replay_thread_fn(void *arg)
 	return NULL;
 }
 
+static void replay_start_free(struct replay_start *st)
+{
+	if (st) {
+		free(st->count);
+		free(st->pcp_high);
+	}
+	free(st);
+}
+
+/*
+ * The start state of @t: from --zoneinfo, else from the trace's own
+ * snapshot.  Return: 0 with *@out NULL when there is none, 0 with it set,
+ * or -EINVAL with @err.
+ */
+static int replay_start_of(const struct replay_params *p, const struct trace *t,
+			   struct replay_start **out, char *err, size_t len)
+{
+	struct zoneinfo zi;
+	const struct zi_zone *z;
+	struct replay_start *st;
+	const char *v, *source = "the trace's zoneinfo.before";
+	char *text = NULL, zone[16] = "";
+	size_t vlen;
+	int c, rc;
+
+	*out = NULL;
+	if (p->zoneinfo[0]) {
+		FILE *f = fopen(p->zoneinfo, "r");
+		size_t n = 0;
+
+		if (f) {
+			text = calloc(1, 1 << 22);
+			n = text ? fread(text, 1, (1 << 22) - 1, f) : 0;
+			fclose(f);
+		}
+		if (!text || !n) {
+			snprintf(err, len, "--zoneinfo %s: cannot read it",
+				 p->zoneinfo);
+			free(text);
+			return -EINVAL;
+		}
+		source = "--zoneinfo";
+	} else {
+		text = trace_meta_section(t, "zoneinfo.before");
+		if (!text)
+			return 0;
+	}
+	if (p->zone[0])
+		snprintf(zone, sizeof(zone), "%s", p->zone);
+	else if ((v = trace_meta_get(t, "zone", &vlen)))
+		snprintf(zone, sizeof(zone), "%.*s", (int)vlen, v);
+	rc = zoneinfo_parse(text, &zi);
+	free(text);
+	z = rc ? NULL : zoneinfo_zone(&zi, zone);
+	if (!z || !z->nr_cpus) {
+		snprintf(err, len, "%s: %s", source,
+			 rc ? "not /proc/zoneinfo text"
+			    : "no such zone with memory and pagesets");
+		zoneinfo_free(&zi);
+		return -EINVAL;
+	}
+	st = calloc(1, sizeof(*st));
+	if (st) {
+		st->count = calloc((size_t)z->nr_cpus, sizeof(long));
+		st->pcp_high = calloc((size_t)z->nr_cpus, sizeof(long));
+	}
+	if (!st || !st->count || !st->pcp_high) {
+		replay_start_free(st);
+		zoneinfo_free(&zi);
+		snprintf(err, len, "out of memory");
+		return -EINVAL;
+	}
+	snprintf(st->zone, sizeof(st->zone), "%s", z->name);
+	snprintf(st->source, sizeof(st->source), "%s", source);
+	if ((v = trace_meta_get(t, "kernel_release", &vlen)))
+		snprintf(st->kernel, sizeof(st->kernel), "%.*s", (int)vlen, v);
+	st->managed = z->managed;
+	st->free = z->free;
+	st->min = z->min;
+	st->low = z->low;
+	st->high = z->high;
+	st->nr_cpus = z->nr_cpus;
+	for (c = 0; c < z->nr_cpus; c++) {
+		const struct zi_cpu *zc = &z->cpu[c];
+
+		st->count[c] = zc->listed ? zc->count : -1;
+		st->pcp_high[c] = zc->listed ? zc->high : -1;
+		if (zc->listed && !st->batch) {
+			st->batch = (int)zc->batch;
+			/* Before v6.7 zoneinfo prints no high_min/high_max:
+			 * high is fixed. */
+			st->high_min =
+				(int)(zc->high_min ? zc->high_min : zc->high);
+			st->high_max =
+				(int)(zc->high_max ? zc->high_max : zc->high);
+		}
+	}
+	zoneinfo_free(&zi);
+	*out = st;
+	return 0;
+}
+
+/* "6.12.57+deb13-amd64" -> the profile, "6.12"; later kernels -> next. */
+static const char *kernel_profile_of(const char *release)
+{
+	static const char *const known[] = { "6.1", "6.6", "6.12", "6.18" };
+	static char buf[32];
+	int major, minor;
+	size_t i;
+
+	if (sscanf(release, "%d.%d", &major, &minor) != 2)
+		return NULL;
+	if (major > 6 || (major == 6 && minor > 18))
+		return "next";
+	snprintf(buf, sizeof(buf), "%d.%d", major, minor);
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(buf, known[i]))
+			return known[i];
+	return NULL;
+}
+
+struct replay_filler {
+	long *pfn;
+	unsigned char *order;
+	size_t n, cap;
+};
+
+/*
+ * Allocate pages the trace never frees until the zone holds the kernel's
+ * free pages, largest blocks first (the buddy keeps the rest whole: the
+ * kernel's fragmentation is not reproduced).
+ */
+static void replay_fill(struct pcpb *inst, unsigned long target,
+			struct replay_filler *fl)
+{
+	struct pcpb_watermarks wm;
+	int order = PCPB_MAX_PAGE_ORDER;
+
+	while (!pcpb_node_watermarks(inst, 0, &wm) && wm.free > target) {
+		long pfn;
+
+		while (order > 0 && wm.free - target < (1UL << order))
+			order--;
+		if (fl->n == fl->cap) {
+			size_t cap = fl->cap ? 2 * fl->cap : 1024;
+			long *p = realloc(fl->pfn, cap * sizeof(*p));
+			unsigned char *o = p ? realloc(fl->order, cap) : NULL;
+
+			if (p)
+				fl->pfn = p;
+			if (!o)
+				return;
+			fl->order = o;
+			fl->cap = cap;
+		}
+		pfn = pcpb_alloc_pages_cpu(inst, 0, (unsigned int)order,
+					   PCPB_MT_MOVABLE, PCPB_GFP_NORETRY);
+		if (pfn < 0) {
+			if (!order)
+				return; /* below the watermark: as far as it goes */
+			order--;
+			continue;
+		}
+		fl->pfn[fl->n] = pfn;
+		fl->order[fl->n++] = (unsigned char)order;
+	}
+}
+
+/*
+ * Which lists hold a CPU's count pages: zoneinfo gives only the total.
+ * The trace tells part of it: what the CPU took from a list before it
+ * first refilled that list, net of what it freed onto it meanwhile (the
+ * largest running difference: the list is LIFO), is what the list held,
+ * exactly when the list was then refilled (it was empty), at least when
+ * it never was.  The rule: each list the trace uses gets that, in the
+ * order the trace first uses it, up to the count; the rest goes to the
+ * first used list the kernel never refilled, else to a list the trace
+ * never uses, where it only counts toward high and drains.
+ * docs/fidelity.md measures the rule against the simpler ones.
+ */
+#define STOCK_LISTS (4 * 3) /* orders 0..3 x unmovable, movable, reclaimable */
+static int replay_stock_of(const struct trace *t, int cpu, int cpus, long count,
+			   struct pcpb_pcp_stock *out)
+{
+	long net[STOCK_LISTS] = { 0 }, need[STOCK_LISTS] = { 0 };
+	bool refilled[STOCK_LISTS] = { false }, used[STOCK_LISTS] = { false };
+	int first[STOCK_LISTS], nr_first = 0, n = 0, i, rest = -1;
+	uint8_t *mt_of = calloc(t->n + 2, 1);
+	size_t k;
+
+	for (k = 0; k < t->n; k++) {
+		const struct trace_event *e = &t->ev[k];
+		unsigned int order = e->info & 15;
+		int mt = (e->info >> 4) & 3, l;
+
+		if (e->op == TOP_ALLOC && mt_of && e->id <= t->n)
+			mt_of[e->id] = (uint8_t)mt;
+		if (e->cpu % cpus != cpu || order > 3)
+			continue;
+		if (e->op == TOP_FREE && mt_of && e->id <= t->n)
+			mt = mt_of[e->id];
+		else if (e->op == TOP_FREE_OLD)
+			mt = PCPB_MT_MOVABLE;
+		l = (int)order * 3 + mt;
+		if (e->op == TOP_REFILL_MARK) {
+			refilled[l] = true;
+		} else if (e->op == TOP_ALLOC && !refilled[l]) {
+			if (!used[l])
+				first[nr_first++] = l;
+			used[l] = true;
+			net[l] += 1L << order;
+			if (net[l] > need[l])
+				need[l] = net[l];
+		} else if ((e->op == TOP_FREE || e->op == TOP_FREE_OLD) &&
+			   !refilled[l] && net[l] > 0) {
+			net[l] -= 1L << order;
+		}
+	}
+	free(mt_of);
+	for (i = 0; i < nr_first && count > 0; i++) {
+		int l = first[i];
+		long pages = need[l] < count ? need[l] : count;
+
+		out[n] = (struct pcpb_pcp_stock){ .order = (unsigned int)l / 3,
+						  .migratetype = l % 3,
+						  .nr_blocks = (int)(pages >>
+								     (l / 3)) };
+		count -= (long)out[n].nr_blocks << (l / 3);
+		n += out[n].nr_blocks > 0;
+		if (rest < 0 && !refilled[l])
+			rest = l;
+	}
+	for (i = 0; rest < 0 && i < STOCK_LISTS; i++)
+		if (!used[i] && !refilled[i])
+			rest = i;
+	if (rest < 0)
+		rest = PCPB_MT_MOVABLE; /* every list used and refilled */
+	if (count >> (rest / 3) > 0)
+		out[n++] = (struct pcpb_pcp_stock){
+			.order = (unsigned int)rest / 3,
+			.migratetype = rest % 3,
+			.nr_blocks = (int)(count >> (rest / 3))
+		};
+	return n;
+}
+
+/* Build the kernel's start state on @inst: free pages, then each CPU's
+ * pageset.  Return: a line for the report. */
+static void replay_apply_start(struct pcpb *inst, const struct replay_start *st,
+			       const struct trace *t, struct replay_filler *fl,
+			       char *line, size_t len)
+{
+	struct pcpb_pcp_stock lists[STOCK_LISTS + 1];
+	int c, cpus = pcpb_get_config(inst)->nr_cpus;
+	unsigned long pcp_total = 0, stocked = 0;
+	struct pcpb_watermarks wm;
+
+	for (c = 0; c < st->nr_cpus && c < cpus; c++)
+		if (st->count[c] > 0)
+			pcp_total += (unsigned long)st->count[c];
+	pcpb_drain_all(inst);
+	/* Free pages in the zone after the PCPs are stocked: the kernel's
+	 * NR_FREE_PAGES does not count PCP pages either. */
+	replay_fill(inst, st->free + pcp_total, fl);
+	for (c = 0; c < st->nr_cpus && c < cpus; c++) {
+		if (st->count[c] < 0)
+			continue;
+		pcpb_pcp_preset(
+			inst, c, lists,
+			replay_stock_of(t, c, cpus, st->count[c], lists),
+			(int)st->pcp_high[c]);
+		stocked += (unsigned long)st->count[c];
+	}
+	pcpb_node_watermarks(inst, 0, &wm);
+	snprintf(
+		line, len,
+		"start state (%s): zone %s, %lu managed, free %llu (kernel %lu), %lu pages on %d PCPs",
+		st->source, st->zone, st->managed, (unsigned long long)wm.free,
+		st->free, stocked, st->nr_cpus < cpus ? st->nr_cpus : cpus);
+}
+
 static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 		      struct wl_result *res)
 {
@@ -148,7 +572,8 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 				.paced = p->mode == REPLAY_PACED,
 				.res = res };
 	struct trace own = { .ev = NULL }, *tp = p->loaded;
-	char err[256];
+	struct replay_filler filler = { 0 };
+	char err[256], start_line[200] = "";
 	size_t i;
 	int cpu;
 
@@ -157,12 +582,18 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 	c.threaded = p->mode != REPLAY_SIM;
 	/* A --configs trace=... differs from the one parse loaded. */
 	if (!tp || strcmp(p->loaded_path, p->path)) {
-		if (trace_load("replay", p->path, &own, err, sizeof(err))) {
+		struct trace_import_opts io = {
+			.zoneinfo = p->zoneinfo[0] ? p->zoneinfo : NULL,
+			.zone = p->zone[0] ? p->zone : NULL
+		};
+
+		if (trace_load("replay", p->path, &io, &own, err,
+			       sizeof(err))) {
 			fprintf(stderr, "replay: %s\n", err);
 			return -EINVAL;
 		}
 		if (trace_sanitize(&own)) {
-			free(own.ev);
+			trace_free(&own);
 			return -ENOMEM;
 		}
 		tp = &own;
@@ -176,7 +607,7 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 	if (!c.pfn_of || (c.threaded && !th)) {
 		free(th);
 		free(c.pfn_of);
-		free(own.ev);
+		trace_free(&own);
 		return -ENOMEM;
 	}
 	for (i = 0; i < t.n + 2; i++)
@@ -195,13 +626,25 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 			sum.enomem += pfn < 0;
 		}
 	}
-	pcpb_drain_all(inst);
+	if (p->start && !p->cold)
+		replay_apply_start(inst, p->start, &t, &filler, start_line,
+				   sizeof(start_line));
+	else
+		pcpb_drain_all(inst);
 	pcpb_stats_reset(inst);
 	c.start = wl_now();
 	if (!c.threaded) {
-		/* Simulation: one thread drives every CPU in trace order. */
-		for (i = 0; i < t.n; i++)
+		/* Simulation: one thread drives every CPU in trace order,
+		 * and the vmstat timer ticks in trace time. */
+		struct replay_ticks tk;
+
+		replay_ticks_init(&tk, p, &t, c.cpus);
+		for (i = 0; i < t.n; i++) {
+			replay_ticks_due(&tk, inst, t.ev[i].time_ns);
 			replay_event(&c, &t.ev[i], t.ev[i].cpu % c.cpus, &sum);
+		}
+		sum.ticks = tk.ticks;
+		replay_ticks_free(&tk);
 	} else {
 		for (cpu = 0; cpu < c.cpus; cpu++) {
 			th[cpu] = (struct replay_thread){ .c = &c, .cpu = cpu };
@@ -217,6 +660,9 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 		}
 	}
 	res->seconds = wl_now() - c.start;
+	/* The report is of the trace's events, not of the cleanup below
+	 * (unless a recorded report mark came first). */
+	wl_measure_end(inst, res, NULL);
 	/* Pages still live at the end of the trace go back, on CPU 0. */
 	for (i = 0; i < t.n; i++) {
 		const struct trace_event *e = &t.ev[i];
@@ -228,21 +674,30 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 			c.pfn_of[e->id] = REPLAY_GONE;
 		}
 	}
+	for (i = 0; i < filler.n; i++)
+		pcpb_free_pages_cpu(inst, 0, (unsigned long)filler.pfn[i],
+				    filler.order[i]);
+	free(filler.pfn);
+	free(filler.order);
 	res->ops = sum.allocs;
 	res->pages = sum.pages;
 	snprintf(
 		res->line, sizeof(res->line),
-		"replay%s: %s (%u CPUs traced, replayed on %d): %zu events, %llu allocs, %llu ENOMEM; %.3f s, %.2f M events/s",
+		"replay%s: %s (%u CPUs traced, replayed on %d): %zu events, %llu allocs, %llu ENOMEM, %llu vmstat ticks in trace time; %.3f s, %.2f M events/s",
 		c.paced	     ? " (paced threads)"
 		: c.threaded ? " (threads)"
 			     : "",
 		t.h.source, t.h.nr_cpus, c.cpus, t.n,
 		(unsigned long long)sum.allocs, (unsigned long long)sum.enomem,
-		res->seconds,
+		(unsigned long long)sum.ticks, res->seconds,
 		res->seconds > 0 ? (double)t.n / res->seconds * 1e-6 : 0);
+	if (start_line[0] && strlen(res->line) + 3 < sizeof(res->line))
+		snprintf(res->line + strlen(res->line),
+			 sizeof(res->line) - strlen(res->line), "\n  %s",
+			 start_line);
 	free(th);
 	free(c.pfn_of);
-	free(own.ev);
+	trace_free(&own);
 	return 0;
 }
 
@@ -250,6 +705,9 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 static int replay_check(void *priv, char *err, size_t len)
 {
 	struct replay_params *p = priv;
+	struct trace_import_opts io = { .zoneinfo = p->zoneinfo[0] ? p->zoneinfo
+								   : NULL,
+					.zone = p->zone[0] ? p->zone : NULL };
 	struct trace *t;
 	char msg[600];
 
@@ -265,15 +723,29 @@ static int replay_check(void *priv, char *err, size_t len)
 		snprintf(err, len, "out of memory");
 		return -EINVAL;
 	}
-	if (trace_load("replay", p->path, t, msg, sizeof(msg))) {
+	if (trace_load("replay", p->path, &io, t, msg, sizeof(msg))) {
 		free(t);
 		snprintf(err, len, "--trace: %s", msg);
 		return -EINVAL;
 	}
 	if (trace_sanitize(t)) {
-		free(t->ev);
+		trace_free(t);
 		free(t);
 		snprintf(err, len, "out of memory");
+		return -EINVAL;
+	}
+	{
+		size_t vlen;
+		const char *lost = trace_meta_get(t, "lost_events", &vlen);
+
+		if (lost && strtoull(lost, NULL, 10))
+			fprintf(stderr,
+				"replay: warning: %s lost %.*s events when it was captured: the kernel's counts are low\n",
+				p->path, (int)vlen, lost);
+	}
+	if (replay_start_of(p, t, &p->start, err, len)) {
+		trace_free(t);
+		free(t);
 		return -EINVAL;
 	}
 	p->loaded = t;
@@ -297,6 +769,15 @@ static const struct wl_option replay_options[] = {
 	       .help = "one thread per CPU, as fast as it can"),
 	WL_OPT(WL_OPT_CHOICE, "paced", replay_params, mode, .lo = REPLAY_PACED,
 	       .help = "one thread per CPU, each event at its timestamp"),
+	WL_OPT(WL_OPT_INT, "vmstat-ms", replay_params, vmstat_ms, .lo = -1,
+	       .hi = 600000,
+	       .help = "--sim: each CPU's PCP decay every N ms of trace time (-1: 1000 for kernel traces, 0: off)"),
+	WL_OPT(WL_OPT_FLAG, "cold", replay_params, cold,
+	       .help = "start with empty PCPs at high_min, not the trace's start state"),
+	WL_OPT(WL_OPT_STRING, "zoneinfo", replay_params, zoneinfo,
+	       .help = "the start state: /proc/zoneinfo as tracing began"),
+	WL_OPT(WL_OPT_STRING, "zone", replay_params, zone,
+	       .help = "the zone to replay (default: Normal, else the largest)"),
 	/* cpus= in --configs is the config key: it sizes the instance. */
 	WL_OPT(WL_OPT_INT, "cpus", replay_params, cpus, .lo = 1,
 	       .hi = PCPB_MAX_CPUS, .cli_only = true, .short_name = "--cpus",
@@ -304,14 +785,23 @@ static const struct wl_option replay_options[] = {
 	{ 0 }
 };
 
+static void replay_init(void *priv)
+{
+	struct replay_params *p = priv;
+
+	p->vmstat_ms = -1;
+}
+
 static void replay_fini(void *priv)
 {
 	struct replay_params *p = priv;
 
 	if (p->loaded)
-		free(p->loaded->ev);
+		trace_free(p->loaded);
 	free(p->loaded);
 	p->loaded = NULL;
+	replay_start_free(p->start);
+	p->start = NULL;
 }
 
 static int replay_nr_cpus(const struct wl_opts *o, const void *priv)
@@ -341,14 +831,63 @@ static const char replay_usage[] =
 	"  --paced     --threads, each event at its timestamp\n"
 	"  --cpus N    fold the traced CPUs onto N (cpu modulo N); the default\n"
 	"              is the trace's count (--config cpus=N wins over it)\n"
+	"  --zoneinfo FILE  /proc/zoneinfo as tracing began: the start state\n"
+	"              (a capture's trace carries its own); with kmem text, only\n"
+	"              the events of the replayed zone are kept\n"
+	"  --zone NAME the zone to replay (Normal, DMA32, ...)\n"
+	"  --cold      no start state: every PCP empty at high_min\n"
+	"  --vmstat-ms N  --sim: each CPU's PCP high decay every N ms of trace\n"
+	"              time, at whole seconds as the kernel's vmstat_update()\n"
+	"              (default 1000 for kernel traces, 0 off)\n"
+	"From a start state the replay sizes the zone (memory, free pages,\n"
+	"min watermark) and each CPU's pageset (count pages on its movable\n"
+	"order-0 list, high, batch, high_min, high_max) as the kernel's, and\n"
+	"follows the kernel profile of the traced kernel (docs/fidelity.md);\n"
+	"--config keys win over it.\n"
 	"With --configs it is a compare of those configurations.\n"
 	"Exit: 0 ok, 1 check failed, 2 bad arguments or trace.\n";
 
-/* Simulated time has no vmstat timer: decays would make runs differ. */
+/*
+ * Simulated time has no vmstat timer: decays would make runs differ.  A
+ * start state sizes the zone and its pagesets as the kernel's, and names
+ * the kernel profile, where --config did not set them.
+ */
 static void replay_adjust(struct wl_opts *o, const void *priv)
 {
-	(void)priv;
+	const struct replay_params *p = priv;
+	const struct replay_start *st = p->start;
+	char v[64];
+	const char *profile;
+
 	o->cfg.vmstat_ms = 0;
+	if (!st || p->cold)
+		return;
+	if (!wl_config_given(o, "memory")) {
+		/* Whole 4 MiB units, at least the managed pages: the filler
+		 * takes what is over. */
+		snprintf(v, sizeof(v), "%luK",
+			 ((st->managed * 4 + 4095) / 4096) * 4096);
+		if (pcpb_config_set(&o->cfg, "memory", v))
+			fprintf(stderr,
+				"replay: start state: memory=%s refused\n", v);
+	}
+	if (!wl_config_given(o, "nodes"))
+		o->cfg.nodes = 1;
+	if (!wl_config_given(o, "batch"))
+		o->cfg.batch = st->batch;
+	if (!wl_config_given(o, "high_min"))
+		o->cfg.high_min = st->high_min;
+	if (!wl_config_given(o, "high_max"))
+		o->cfg.high_max = st->high_max;
+	if (!wl_config_given(o, "wmark_min"))
+		o->cfg.wmark_min = (int)st->min;
+	if (st->kernel[0] && !wl_config_given(o, "kernel")) {
+		profile = kernel_profile_of(st->kernel);
+		if (!profile || pcpb_config_set(&o->cfg, "kernel", profile))
+			fprintf(stderr,
+				"replay: the trace's kernel %s has no profile: the model follows kernel=%s rules (set --config kernel=)\n",
+				st->kernel, "next");
+	}
 }
 
 const struct workload wl_replay = {
@@ -362,5 +901,6 @@ const struct workload wl_replay = {
 	.nr_cpus = replay_nr_cpus,
 	.adjust = replay_adjust,
 	.run = replay_run,
+	.init = replay_init,
 	.fini = replay_fini,
 };

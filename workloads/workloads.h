@@ -35,7 +35,11 @@ struct wl_opts {
 	enum pcpb_format fmt;
 	const char *record; /* --record FILE: write a trace of the run */
 	const char *show;   /* --show V,...: pcpb_show() views, text only */
+	/* the --config strings as given, joined by ',' (wl_config_given()) */
+	char config_text[1024];
 };
+/* Return: true when a --config option set @key. */
+bool wl_config_given(const struct wl_opts *o, const char *key);
 
 /* xoshiro-style generator seeded by splitmix64: cheap and repeatable. */
 struct wl_rng {
@@ -85,6 +89,10 @@ struct wl_result {
 	 * workload still held its pages (wl_measure_end()), malloc()ed;
 	 * NULL: the report reads them after the run. */
 	struct pcpb_stats *stats;
+	/* Each CPU's PCP counters at the same point, malloc()ed, nr_cpus
+	 * rows (fidelity compares them with a kernel's, per CPU). */
+	uint64_t (*pcp_by_cpu)[PCPB_NR_PCP_STATS];
+	int nr_cpus;
 	/* --show: the views asked for (set before the run) and their text
 	 * as of wl_measure_end(), malloc()ed; NULL: print them after. */
 	const char *show;

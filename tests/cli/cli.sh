@@ -225,12 +225,13 @@ if [ $? -eq 0 ] &&
 "$bin" trace info "$tmp/s.trace" >"$tmp/info.txt" 2>&1
 if grep -q '^ops: alloc 5 free 1 free_old 3 refill_marker 5 drain_marker 2 drain_all 0 stats_reset 0 vmstat_tick 0 report_mark 0$' "$tmp/info.txt" &&
    grep -q '^alloc orders: 0:4 9:1$' "$tmp/info.txt"; then ok; else bad "trace info"; cat "$tmp/info.txt" >&2; fi
-# replay frees the 3 pre-trace pages too: 1 + 3 traced frees, then the 4
-# pages still live at the end; nothing is left allocated.
+# replay frees the 3 pre-trace pages too: 1 + 3 traced frees are the
+# report's (it is of the trace's events); the 4 pages still live at the end
+# are freed after it, so nothing is left allocated.
 "$bin" replay "$tmp/s.trace" --json >"$tmp/rs.json" 2>"$tmp/err"
 if [ $? -eq 0 ] && $py -c "
 import json; r = json.load(open('$tmp/rs.json'))
-assert r['ops']['free'] == 8, r['ops']
+assert r['ops']['free'] == 4, r['ops']
 assert r['check']['ok'] and r['check']['pages_allocated'] == 0, r['check']"; then ok; else bad "replay of pre-trace frees"; cat "$tmp/err" >&2; fi
 # replay in simulation is the same work every time.
 a=$("$bin" replay "$tmp/s.trace" --config policy=owner --json | $py -c "import json,sys; r=json.load(sys.stdin); print(r['work'], r['pcp'], r['locks']['zone']['acquisitions'])")
@@ -240,7 +241,8 @@ expect_exit 0 "usage: pcpbuddy import ftrace" -- import --help
 expect_exit 0 "usage: pcpbuddy fidelity" -- fidelity --help
 expect_exit 0 "usage: pcpbuddy show VIEW" -- show --help
 expect_exit 0 "  --show V,..." -- run fragment --help
-expect_exit 2 "needs TRACE --batch" -- fidelity "$tmp/s.trace"
+expect_exit 2 "needs TRACE" -- fidelity
+expect_exit 2 "--tolerance: 'x' is not a percentage" -- fidelity "$tmp/s.trace" --tolerance x
 expect_exit 2 "needs: ftrace FILE -o TRACE" -- import ftrace
 expect_exit 1 "No such file" -- import ftrace /nonexistent -o /tmp/x.trace
 expect_exit 0 "trace: ftrace:kmem-samples.txt, 2 CPUs" -- trace info tests/data/kmem-samples.txt
@@ -254,7 +256,8 @@ tail -c +2 tests/fuzz/seeds/trace-bad-order >"$tmp/bad.trace"
 expect_exit 2 "bad.trace: event 18: cpu 24429 of 2, op 112" -- trace info "$tmp/bad.trace"
 expect_exit 2 "out of range" -- replay "$tmp/bad.trace"
 tail -c +2 tests/fuzz/seeds/kmem-huge-ts >"$tmp/huge-ts.txt"
-expect_exit 0 "huge-ts.txt:1: malformed" -- import ftrace "$tmp/huge-ts.txt" -o "$tmp/huge-ts.trace"
+expect_exit 2 "huge-ts.txt:1: malformed" -- import ftrace "$tmp/huge-ts.txt" -o "$tmp/huge-ts.trace"
+expect_exit 2 "no kmem page events: 1 lines" -- import ftrace "$tmp/huge-ts.txt" -o "$tmp/huge-ts.trace"
 # --record, then replay: a single-threaded run with a fixed op count is
 # deterministic, so the replay must do exactly the same work, including the
 # drains and the statistics reset the drivers make between phases.
@@ -302,7 +305,7 @@ d = dict(rows); assert d['config'].startswith('memory=') and ',policy=classic,' 
 a=$("$bin" replay tests/data/kmem-samples.txt --json 2>/dev/null | $py -c "import json,sys; r=json.load(sys.stdin); print(r['work'], r['pcp'], r['ops'])")
 b=$("$bin" replay "$tmp/s.trace" --json | $py -c "import json,sys; r=json.load(sys.stdin); print(r['work'], r['pcp'], r['ops'])")
 if [ -n "$a" ] && [ "$a" = "$b" ]; then ok; else bad "replay of kmem text differs from its import"; fi
-expect_exit 2 "README.md: neither a pcpbuddy trace nor kmem tracepoint text" -- replay README.md
+expect_exit 2 "README.md: no kmem page events" -- replay README.md
 # A gzipped capture imports to the same trace as its text; a damaged one
 # fails and writes nothing.
 gzip -c tests/data/kmem-samples.txt >"$tmp/s.txt.gz"
@@ -311,13 +314,116 @@ gzip -c tests/data/kmem-samples.txt >"$tmp/s.txt.gz"
 if [ -s "$tmp/sgz.trace" ] &&
    cmp -s -i 56 "$tmp/s.trace" "$tmp/sgz.trace"; then ok; else bad "import of a gzipped capture"; fi
 printf '\037\213junk' >"$tmp/bad.gz"
-expect_exit 1 "gzip -dc failed" -- import ftrace "$tmp/bad.gz" -o "$tmp/badgz.trace"
+expect_exit 1 "bad.gz: corrupt compressed data" -- import ftrace "$tmp/bad.gz" -o "$tmp/badgz.trace"
 if [ ! -e "$tmp/badgz.trace" ]; then ok; else bad "a failed import wrote a trace"; fi
+# zstd and standard input read as the file does, in-process.
+zstd -q -c tests/data/kmem-samples.txt >"$tmp/s.txt.zst"
+"$bin" import ftrace "$tmp/s.txt.zst" -o "$tmp/szst.trace" >/dev/null 2>&1
+if [ -s "$tmp/szst.trace" ] && cmp -s -i 56 "$tmp/s.trace" "$tmp/szst.trace"; then ok; else bad "import of a zstd capture"; fi
+"$bin" import ftrace - -o "$tmp/sin.trace" <tests/data/kmem-samples.txt >/dev/null 2>&1
+if [ -s "$tmp/sin.trace" ] && cmp -s -i 56 "$tmp/s.trace" "$tmp/sin.trace"; then ok; else bad "import from standard input"; fi
+# What is not kmem text is an error that says what it is, and writes nothing.
+printf 'PERFILE2\0\0\0\0\150\0\0\0' >"$tmp/perf.data"
+expect_exit 2 "a perf.data file: convert it with 'perf script" -- import ftrace "$tmp/perf.data" -o "$tmp/perf.trace"
+printf '\027\010Dtracing6\0\0\0\0' >"$tmp/trace.dat"
+expect_exit 2 "a trace-cmd .dat file" -- import ftrace "$tmp/trace.dat" -o "$tmp/dat.trace"
+printf 'tar  1234 123.456789: kmem:mm_page_alloc: page=0xffffea0004000000 pfn=0x100000 order=0 migratetype=1 gfp_flags=GFP_KERNEL\n' >"$tmp/nocpu.txt"
+expect_exit 2 "1 kmem lines without a \[cpu\] field" -- import ftrace "$tmp/nocpu.txt" -o "$tmp/nocpu.trace"
+printf 'tar-1234  1d..2. 123.456789: mm_page_alloc: page=0xffffea0004000000 pfn=0x100000 order=0 migratetype=1 gfp_flags=GFP_KERNEL\n' >"$tmp/latency.txt"
+expect_exit 2 "without a \[cpu\] field (perf script -F without cpu, or trace-cmd report -l)" -- import ftrace "$tmp/latency.txt" -o "$tmp/lat.trace"
+if [ ! -e "$tmp/perf.trace" ] && [ ! -e "$tmp/dat.trace" ] && [ ! -e "$tmp/nocpu.trace" ]; then ok; else bad "a refused import wrote a trace"; fi
+expect_exit 0 "usage: pcpbuddy trace info" -- trace info --help
+expect_exit 0 "usage: pcpbuddy trace info" -- trace --help
+# trace dump: a header and one line per event.
+if [ "$("$bin" trace dump "$tmp/s.trace" | wc -l)" -eq 17 ] &&
+   "$bin" trace dump "$tmp/s.trace" | head -2 | tail -1 | grep -q "	alloc	1	0	movable$"; then ok; else bad "trace dump"; "$bin" trace dump "$tmp/s.trace" >&2; fi
+expect_exit 2 "has no snapshot 'zoneinfo.before'" -- trace snapshot "$tmp/s.trace" zoneinfo.before
+# --zoneinfo: the start state goes into the trace (version 2), and only the
+# replayed zone's events are kept: kmem-samples has 3 events on pages
+# below pfn 0x110000, DMA32's in this snapshot, and the rest in Normal.
+cat >"$tmp/zoneinfo" <<'ZI'
+Node 0, zone    DMA32
+  pages free     700000
+        min      1000
+        low      1250
+        high     1500
+        spanned  1110016
+        managed  770000
+  pagesets
+    cpu: 0
+              count:    10
+              high:     500
+              batch:    63
+              high_min: 400
+              high_max: 4000
+    cpu: 1
+              count:    20
+              high:     600
+              batch:    63
+              high_min: 400
+              high_max: 4000
+  start_pfn:           4096
+Node 0, zone   Normal
+  pages free     200000
+        min      2000
+        low      2500
+        high     3000
+        spanned  2000000
+        managed  300000
+  pagesets
+    cpu: 0
+              count:    100
+              high:     3500
+              batch:    63
+              high_min: 3133
+              high_max: 20480
+    cpu: 1
+              count:    200
+              high:     4000
+              batch:    63
+              high_min: 3133
+              high_max: 20480
+  start_pfn:           1114112
+ZI
+"$bin" import ftrace tests/data/kmem-samples.txt --zoneinfo "$tmp/zoneinfo" -o "$tmp/szi.trace" >"$tmp/imp.txt" 2>/dev/null
+if grep -q ", 3 events of other zones$" "$tmp/imp.txt" &&
+   "$bin" trace info "$tmp/szi.trace" | grep -q "^  zone: Normal$" &&
+   "$bin" trace snapshot "$tmp/szi.trace" zoneinfo.before | cmp -s - "$tmp/zoneinfo"; then ok
+else bad "import --zoneinfo"; cat "$tmp/imp.txt" >&2; fi
+# ... and a replay starts from it: the zone, high_min/high_max and each
+# CPU's pages as the snapshot says (--cold: as before).
+"$bin" replay "$tmp/szi.trace" >"$tmp/rzi.txt" 2>&1
+if grep -q "start state (the trace's zoneinfo.before): zone Normal, 300000 managed, free 200000 (kernel 200000), 300 pages on 2 PCPs" "$tmp/rzi.txt" &&
+   grep -q ",high_min=3133,high_max=20480," "$tmp/rzi.txt" && grep -q "check: ok" "$tmp/rzi.txt"; then ok
+else bad "replay from a start state"; cat "$tmp/rzi.txt" >&2; fi
+"$bin" replay "$tmp/szi.trace" --cold >"$tmp/rzc.txt" 2>&1
+if ! grep -q "start state" "$tmp/rzc.txt" && grep -q ",high_min=0,high_max=0," "$tmp/rzc.txt"; then ok; else bad "replay --cold"; fi
+expect_exit 2 "no such zone" -- replay "$tmp/szi.trace" --zone Movable
+"$bin" replay "$tmp/s.trace" --zoneinfo "$tmp/zoneinfo" --zone DMA32 >"$tmp/rzd.txt" 2>&1
+if grep -q "zone DMA32, 770000 managed.* 30 pages on 2 PCPs" "$tmp/rzd.txt"; then ok; else bad "replay --zoneinfo --zone"; cat "$tmp/rzd.txt" >&2; fi
+# Which lists hold a CPU's start pages (docs/fidelity.md): CPU 0 takes 3
+# unmovable pages, 5 movable ones, then refills movable (63 pages) and
+# takes 10 more.  The movable list held exactly 5; the other 95 of its 100
+# go elsewhere, so the model refills where the kernel did, once.  (On the
+# order-0 movable list the model would refill never.)
+{
+	n=0
+	line() { n=$((n + 1)); printf 'p-1 [000] ..... 100.%06d: %s\n' "$n" "$1"; }
+	for i in 1 2 3; do line "mm_page_alloc: page=0x0 pfn=0x$(printf %x $((0x110000 + i))) order=0 migratetype=0 gfp_flags=GFP_KERNEL"; done
+	for i in 1 2 3 4 5; do line "mm_page_alloc: page=0x0 pfn=0x$(printf %x $((0x111000 + i))) order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE"; done
+	i=0; while [ $i -lt 63 ]; do i=$((i + 1)); line "mm_page_alloc_zone_locked: page=0x0 pfn=0x$(printf %x $((0x112000 + i))) order=0 migratetype=1 percpu_refill=1"; done
+	i=0; while [ $i -lt 10 ]; do i=$((i + 1)); line "mm_page_alloc: page=0x0 pfn=0x$(printf %x $((0x112000 + i))) order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE"; done
+} >"$tmp/lists.txt"
+# (the snapshot above: CPU 0 of Normal holds 100 pages)
+"$bin" import ftrace "$tmp/lists.txt" --zoneinfo "$tmp/zoneinfo" -o "$tmp/lists.trace" >/dev/null 2>&1
+"$bin" fidelity "$tmp/lists.trace" --slack 0 >"$tmp/fl.txt" 2>&1
+if [ $? -eq 0 ] && grep -Eq "^ +0 refill locks +1 +1 " "$tmp/fl.txt"; then ok
+else bad "start state: the lists a CPU's pages are on"; cat "$tmp/fl.txt" >&2; fi
 expect_exit 1 "--record /nonexistent/x.trace" -- run mixed --ops 10 --record /nonexistent/x.trace
 expect_exit 2 "--record is for 'pcpbuddy run'" -- compare mixed --ops 10 --record "$tmp/x.trace" --configs policy=classic policy=owner
 expect_exit 0 "--record FILE" -- run mixed --help
 head -c 64 /dev/zero >"$tmp/zero.bin"
-expect_exit 2 "not a pcpbuddy trace" -- replay "$tmp/zero.bin"
+expect_exit 2 "zero.bin: binary data, not kmem tracepoint text" -- replay "$tmp/zero.bin"
 expect_exit 2 "No such file" -- replay /nonexistent.trace
 
 "$bin" run mixed --threads 1 --seconds 0.2 --csv >"$tmp/run.csv" 2>&1

@@ -1,0 +1,405 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * capture.c - 'pcpbuddy capture': the kernel's kmem page events while a
+ * command runs, with the state a replay starts from, as one pcpbuddy trace
+ * (version 2, docs/trace-format.md "Metadata").
+ *
+ * Through libtracefs: a tracefs instance of its own (the global buffer is
+ * left alone), the five kmem events, a per-CPU buffer size, and the
+ * per-CPU ring-buffer stats read at the end.  Order of work: tracing on,
+ * then /proc/zoneinfo, buddyinfo and pagetypeinfo read, then a
+ * trace_marker line (TRACE_START_MARKER): the import drops what came
+ * before it, since the snapshot holds its effect.  Events that land while
+ * the snapshot is read are replayed and may be in the snapshot too; the
+ * window is one read of each file (docs/fidelity.md measures it).
+ *
+ * The allocator is global, so every CPU's events are recorded, not only
+ * the command's.  A ring-buffer overrun fails the capture with the counts
+ * unless --allow-loss, and then the trace records the loss.
+ *
+ * Invariants: the instance is removed on every path.  Locking: single
+ * threaded; the command runs in a child.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <tracefs/tracefs.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "../trace/trace.h"
+#include "commands.h"
+
+static const char capture_usage[] =
+	"usage: pcpbuddy capture [-o TRACE] [--buffer-kb N] [--zone NAME]\n"
+	"                        [--allow-loss] [--keep-text FILE] -- COMMAND [ARGS...]\n"
+	"\n"
+	"Records the kernel's kmem page events (mm_page_alloc, mm_page_free,\n"
+	"mm_page_free_batched, mm_page_alloc_zone_locked, mm_page_pcpu_drain,\n"
+	"mm_page_alloc_extfrag)\n"
+	"on every CPU while COMMAND runs, in a tracefs instance of its own, with\n"
+	"the start state a replay needs: /proc/zoneinfo (watermarks, managed\n"
+	"pages, each CPU's pageset count/high/batch), buddyinfo and pagetypeinfo\n"
+	"read right after tracing starts and again at the end, the kernel\n"
+	"release, its command line and the vm sysctls.  Writes one pcpbuddy\n"
+	"trace (version 2) that 'pcpbuddy fidelity' and 'pcpbuddy replay' start\n"
+	"from.  The allocator is global: the whole system's events are kept.\n"
+	"Needs root and tracefs.\n"
+	"  -o TRACE          output (default kmem.trace)\n"
+	"  --buffer-kb N     ring buffer per CPU in KiB (default 65536)\n"
+	"  --zone NAME       the zone kept for the replay (default Normal, else\n"
+	"                    the largest)\n"
+	"  --allow-loss      keep a capture whose ring buffer overran (the trace\n"
+	"                    records the loss; every later command warns)\n"
+	"  --keep-text FILE  also keep the raw tracefs text\n"
+	"Exit: 0 ok, 1 capture failed (events lost, tracefs, I/O), 2 bad\n"
+	"arguments.  The command's own exit status is reported, not returned.\n";
+
+static const char *const kmem_events[] = {
+	"mm_page_alloc",	"mm_page_free",
+	"mm_page_free_batched", "mm_page_alloc_zone_locked",
+	"mm_page_pcpu_drain",	NULL
+};
+
+/* A /proc or /sys file whole, or NULL. */
+static char *read_text(const char *path)
+{
+	char *buf = NULL, chunk[8192];
+	size_t len = 0, n;
+	FILE *f = fopen(path, "r"), *m;
+
+	if (!f)
+		return NULL;
+	m = open_memstream(&buf, &len);
+	while (m && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, m);
+	if (m)
+		fclose(m);
+	fclose(f);
+	return buf;
+}
+
+struct snapshot {
+	char *zoneinfo, *buddyinfo, *pagetypeinfo;
+};
+
+static void snapshot_take(struct snapshot *s)
+{
+	s->zoneinfo = read_text("/proc/zoneinfo");
+	s->buddyinfo = read_text("/proc/buddyinfo");
+	s->pagetypeinfo = read_text("/proc/pagetypeinfo");
+}
+
+static void snapshot_free(struct snapshot *s)
+{
+	free(s->zoneinfo);
+	free(s->buddyinfo);
+	free(s->pagetypeinfo);
+}
+
+/* The ring buffer's losses over every CPU: overrun and dropped events. */
+static void buffer_losses(struct tracefs_instance *ti, unsigned long long *lost,
+			  unsigned long long *entries)
+{
+	long cpu, ncpu = sysconf(_SC_NPROCESSORS_CONF);
+
+	*lost = *entries = 0;
+	for (cpu = 0; cpu < ncpu; cpu++) {
+		char file[64], *text, *p;
+
+		snprintf(file, sizeof(file), "per_cpu/cpu%ld/stats", cpu);
+		text = tracefs_instance_file_read(ti, file, NULL);
+		if (!text)
+			continue;
+		if ((p = strstr(text, "overrun:")))
+			*lost += strtoull(p + 8, NULL, 10);
+		if ((p = strstr(text, "dropped events:")))
+			*lost += strtoull(p + 15, NULL, 10);
+		if ((p = strstr(text, "\nentries:")) ||
+		    (p = strstr(text, "entries:")))
+			*entries += strtoull(strchr(p, ':') + 1, NULL, 10);
+		free(text);
+	}
+}
+
+/* Copies the instance's trace text to @path.  Return: 0 or -errno. */
+static int save_text(struct tracefs_instance *ti, const char *path)
+{
+	char *src = tracefs_instance_get_file(ti, "trace"), buf[1 << 16];
+	FILE *in = src ? fopen(src, "r") : NULL, *out = fopen(path, "w");
+	size_t n;
+	int rc = 0;
+
+	while (in && out && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			rc = -EIO;
+	if (!in || !out)
+		rc = -errno ? -errno : -EIO;
+	if (in)
+		fclose(in);
+	if (out && fclose(out))
+		rc = -EIO;
+	tracefs_put_tracing_file(src);
+	return rc;
+}
+
+static int write_temp(char *tmpl, const char *text)
+{
+	int fd = mkstemp(tmpl);
+	size_t len = text ? strlen(text) : 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text ? text : "", len) != (ssize_t)len) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+static void meta_sysctl(struct trace *t, const char *name, const char *path)
+{
+	char *v = read_text(path);
+
+	if (v) {
+		v[strcspn(v, "\n")] = '\0';
+		trace_meta_add(t, "%s: %s\n", name, v);
+	}
+	free(v);
+}
+
+/* CONFIG_HZ from /proc/config.gz: the replay's vmstat ticks skew by it. */
+static void meta_kernel_hz(struct trace *t)
+{
+	gzFile gz = gzopen("/proc/config.gz", "r");
+	char line[256];
+
+	while (gz && gzgets(gz, line, sizeof(line)))
+		if (!strncmp(line, "CONFIG_HZ=", 10)) {
+			trace_meta_add(t, "kernel_hz: %ld\n",
+				       strtol(line + 10, NULL, 10));
+			break;
+		}
+	if (gz)
+		gzclose(gz);
+}
+
+static void meta_section(struct trace *t, const char *name, const char *text)
+{
+	if (text)
+		trace_meta_add(t, "=== %s\n%s%s", name, text,
+			       *text && text[strlen(text) - 1] == '\n' ? ""
+								       : "\n");
+}
+
+int cmd_capture_main(int argc, char **argv)
+{
+	const char *out = "kmem.trace", *zone = NULL, *keep_text = NULL;
+	unsigned long buffer_kb = 65536;
+	bool allow_loss = false;
+	struct tracefs_instance *ti = NULL;
+	struct snapshot before = { 0 }, after = { 0 };
+	struct trace_import_stats st = { 0 };
+	struct trace_import_opts io = { 0 };
+	unsigned long long lost = 0, entries = 0;
+	char text_path[] = "/tmp/pcpbuddy-capture-XXXXXX",
+	     zi_path[] = "/tmp/pcpbuddy-zoneinfo-XXXXXX", name[64];
+	struct utsname uts;
+	struct trace t = { 0 };
+	int i, status = 0, rc = 1, cmd = 0;
+	pid_t child;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(capture_usage, stdout);
+			return 0;
+		} else if (!strcmp(a, "--")) {
+			cmd = i + 1;
+			break;
+		} else if (v && !strcmp(a, "-o")) {
+			out = v, i++;
+		} else if (v && !strcmp(a, "--zone")) {
+			zone = v, i++;
+		} else if (v && !strcmp(a, "--keep-text")) {
+			keep_text = v, i++;
+		} else if (v && !strcmp(a, "--buffer-kb")) {
+			char *end;
+
+			buffer_kb = strtoul(v, &end, 10);
+			if (end == v || *end || buffer_kb < 64 ||
+			    buffer_kb > (1UL << 22))
+				return wl_usage_error(
+					"pcpbuddy capture",
+					"--buffer-kb: '%s' is not in 64..4194304",
+					v);
+			i++;
+		} else if (!strcmp(a, "--allow-loss")) {
+			allow_loss = true;
+		} else {
+			return wl_usage_error("pcpbuddy capture",
+					      "unknown argument '%s'", a);
+		}
+	}
+	if (!cmd || cmd >= argc)
+		return wl_usage_error("pcpbuddy capture",
+				      "needs -- COMMAND [ARGS...]");
+	if (geteuid())
+		return wl_usage_error(
+			"pcpbuddy capture",
+			"needs root (it creates a tracefs instance)");
+	if (!tracefs_tracing_dir()) {
+		fprintf(stderr,
+			"pcpbuddy capture: tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing)\n");
+		return 1;
+	}
+	snprintf(name, sizeof(name), "pcpbuddy-%d", (int)getpid());
+	ti = tracefs_instance_create(name);
+	if (!ti) {
+		fprintf(stderr,
+			"pcpbuddy capture: cannot create tracefs instance %s: %s\n",
+			name, strerror(errno));
+		return 1;
+	}
+	if (tracefs_instance_set_buffer_size(ti, buffer_kb, -1) < 0)
+		fprintf(stderr,
+			"pcpbuddy capture: buffer_size_kb %lu refused; using %zd\n",
+			buffer_kb, tracefs_instance_get_buffer_size(ti, 0));
+	for (i = 0; kmem_events[i]; i++)
+		if (tracefs_event_enable(ti, "kmem", kmem_events[i])) {
+			fprintf(stderr,
+				"pcpbuddy capture: cannot enable kmem:%s\n",
+				kmem_events[i]);
+			goto out;
+		}
+	tracefs_print_init(ti);
+	fprintf(stderr,
+		"pcpbuddy capture: tracing kmem page events on every CPU (the allocator is global) while '%s' runs\n",
+		argv[cmd]);
+	tracefs_trace_on(ti);
+	snapshot_take(&before);
+	tracefs_printf(ti, "%s\n", TRACE_START_MARKER);
+	fflush(NULL);
+	child = fork();
+	if (child == 0) {
+		execvp(argv[cmd], argv + cmd);
+		fprintf(stderr, "pcpbuddy capture: %s: %s\n", argv[cmd],
+			strerror(errno));
+		_exit(127);
+	}
+	if (child < 0 || waitpid(child, &status, 0) < 0) {
+		tracefs_trace_off(ti);
+		fprintf(stderr, "pcpbuddy capture: cannot run %s: %s\n",
+			argv[cmd], strerror(errno));
+		goto out;
+	}
+	tracefs_trace_off(ti);
+	snapshot_take(&after);
+	buffer_losses(ti, &lost, &entries);
+	if (lost && !allow_loss) {
+		fprintf(stderr,
+			"pcpbuddy capture: the ring buffer lost %llu events (%llu kept): the trace would undercount; raise --buffer-kb (now %lu per CPU) or pass --allow-loss\n",
+			lost, entries, buffer_kb);
+		goto out;
+	}
+	if (!keep_text) {
+		int fd = mkstemp(text_path);
+
+		if (fd >= 0)
+			close(fd);
+	}
+	if (save_text(ti, keep_text ? keep_text : text_path) ||
+	    write_temp(zi_path, before.zoneinfo)) {
+		fprintf(stderr,
+			"pcpbuddy capture: cannot save the trace text\n");
+		goto out;
+	}
+	io.zoneinfo = zi_path;
+	io.zone = zone;
+	if (trace_import_ftrace("pcpbuddy capture",
+				keep_text ? keep_text : text_path, &io, &t,
+				&st))
+		goto out;
+	/* The keys first: trace_meta_get() reads them before any section,
+	 * and the import put its own and zoneinfo.before in already. */
+	{
+		char *zone_part = t.meta;
+		struct trace keys = { 0 };
+		int k;
+
+		uname(&uts);
+		trace_meta_add(&keys, "pcpbuddy_capture: 1\n");
+		trace_meta_add(&keys, "kernel_release: %s\n", uts.release);
+		trace_meta_add(&keys, "kernel_version: %s\n", uts.version);
+		trace_meta_add(&keys, "machine: %s\n", uts.machine);
+		meta_sysctl(&keys, "cmdline", "/proc/cmdline");
+		meta_sysctl(&keys, "vm.min_free_kbytes",
+			    "/proc/sys/vm/min_free_kbytes");
+		meta_sysctl(&keys, "vm.watermark_scale_factor",
+			    "/proc/sys/vm/watermark_scale_factor");
+		meta_sysctl(&keys, "vm.watermark_boost_factor",
+			    "/proc/sys/vm/watermark_boost_factor");
+		meta_sysctl(&keys, "vm.percpu_pagelist_high_fraction",
+			    "/proc/sys/vm/percpu_pagelist_high_fraction");
+		meta_sysctl(&keys, "vm.stat_interval",
+			    "/proc/sys/vm/stat_interval");
+		meta_kernel_hz(&keys);
+		meta_sysctl(&keys, "thp.enabled",
+			    "/sys/kernel/mm/transparent_hugepage/enabled");
+		trace_meta_add(&keys, "command:");
+		for (k = cmd; k < argc; k++)
+			trace_meta_add(&keys, " %s", argv[k]);
+		trace_meta_add(&keys, "\ncommand_status: %d\n",
+			       WIFEXITED(status) ? WEXITSTATUS(status)
+						 : 128 + WTERMSIG(status));
+		trace_meta_add(&keys, "buffer_kb: %lu\n", buffer_kb);
+		trace_meta_add(&keys, "ring_buffer_entries: %llu\n", entries);
+		trace_meta_add(&keys, "lost_events: %llu\n", lost);
+		trace_meta_add(&keys, "events_before_start: %llu\n",
+			       (unsigned long long)st.before_start);
+		trace_meta_add(&keys, "%s", zone_part ? zone_part : "");
+		meta_section(&keys, "zoneinfo.after", after.zoneinfo);
+		meta_section(&keys, "buddyinfo.before", before.buddyinfo);
+		meta_section(&keys, "buddyinfo.after", after.buddyinfo);
+		meta_section(&keys, "pagetypeinfo.before", before.pagetypeinfo);
+		meta_section(&keys, "pagetypeinfo.after", after.pagetypeinfo);
+		free(t.meta);
+		t.meta = keys.meta;
+		t.meta_len = keys.meta_len;
+	}
+	snprintf(t.h.source, sizeof(t.h.source), "capture:%.23s",
+		 strrchr(argv[cmd], '/') ? strrchr(argv[cmd], '/') + 1
+					 : argv[cmd]);
+	if (trace_write(out, &t)) {
+		fprintf(stderr, "pcpbuddy capture: %s: cannot write\n", out);
+		goto out;
+	}
+	fprintf(stderr,
+		"pcpbuddy capture: %s: %zu events on %u CPUs (%llu allocs, %llu frees, %llu refill and %llu drain markers), %llu events of other zones dropped, %llu lost; '%s' exited %d\n",
+		out, t.n, t.h.nr_cpus, (unsigned long long)st.allocs,
+		(unsigned long long)st.frees,
+		(unsigned long long)st.refill_marks,
+		(unsigned long long)st.drain_marks,
+		(unsigned long long)st.other_zone, lost, argv[cmd],
+		WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	rc = 0;
+out:
+	if (ti) {
+		tracefs_trace_off(ti);
+		tracefs_instance_destroy(ti);
+		tracefs_instance_free(ti);
+	}
+	if (!keep_text)
+		unlink(text_path);
+	unlink(zi_path);
+	snapshot_free(&before);
+	snapshot_free(&after);
+	trace_free(&t);
+	return rc;
+}
