@@ -89,8 +89,32 @@ static int parse_metrics(const char *list)
 	return shown ? 0 : -1;
 }
 
+/* The workload's reference as the table's first row: only its zone
+ * acquisitions per 1000 pages; the other cells are "-". */
+static void print_reference(const struct workload *w, const void *priv)
+{
+	char name[96];
+	double acq;
+	int k;
+
+	if (!w->reference || !w->reference(priv, name, sizeof(name), &acq))
+		return;
+	printf("%-*.*s %-24s", CONFIG_COLUMN, CONFIG_COLUMN, name, "-");
+	for (k = 0; k < NR_METRICS; k++) {
+		char cell[32] = "-";
+
+		if (!(shown & (1U << k)))
+			continue;
+		if (k == M_zone_acq_per_1k_pages)
+			snprintf(cell, sizeof(cell), "%.*f", metric_decimals[k],
+				 acq);
+		printf(" %*s", column_width(k), cell);
+	}
+	printf("\n");
+}
+
 static void print_table(const char *name, struct config_runs *cs, int n,
-			int runs)
+			int runs, const struct workload *w, const void *priv)
 {
 	bool legend = false;
 	int i, k;
@@ -112,6 +136,7 @@ static void print_table(const char *name, struct config_runs *cs, int n,
 		if (shown & (1U << k))
 			printf(" %*s", column_width(k), metric_titles[k]);
 	printf("\n");
+	print_reference(w, priv);
 	for (i = 0; i < n; i++) {
 		struct config_runs *c = &cs[i];
 		double base = cs[0].median[M_throughput];
@@ -198,13 +223,23 @@ static void print_json_stats(const struct config_runs *c)
 	printf("},\n");
 }
 
-static void print_json(const char *name, const struct wl_opts *o,
-		       struct config_runs *cs, int n, int runs)
+static void print_json(const struct workload *w, const void *priv,
+		       const struct wl_opts *o, struct config_runs *cs, int n,
+		       int runs)
 {
+	char ref[96];
+	double acq;
 	int i, k;
 
 	printf("{\n  \"workload\": ");
-	json_fputs_string(stdout, name);
+	json_fputs_string(stdout, w->name);
+	if (w->reference && w->reference(priv, ref, sizeof(ref), &acq)) {
+		printf(",\n  \"reference\": {\"name\": ");
+		json_fputs_string(stdout, ref);
+		printf(", \"zone_acq_per_1k_pages\": ");
+		json_fputs_number(stdout, acq);
+		printf("}");
+	}
 	printf(",\n  \"runs\": %d,\n  \"seed\": %llu,\n  \"results\": [", runs,
 	       (unsigned long long)o->seed);
 	for (i = 0; i < n; i++) {
@@ -426,11 +461,11 @@ int cmd_compare_main(int argc, char **argv)
 			summarize_runs(&cs[i], runs);
 		compare_to_base(cs, n);
 		if (o.fmt == PCPB_FMT_JSON)
-			print_json(w->name, &o, cs, n, runs);
+			print_json(w, priv, &o, cs, n, runs);
 		else if (o.fmt == PCPB_FMT_CSV)
 			print_csv(cs, n);
 		else
-			print_table(w->name, cs, n, runs);
+			print_table(w->name, cs, n, runs, w, priv);
 		/* The columns shown, or every metric for JSON and CSV. */
 		print_warnings(o.fmt == PCPB_FMT_TEXT ? stdout : stderr, cs, n,
 			       o.fmt == PCPB_FMT_TEXT ? shown : ~0U);

@@ -336,30 +336,13 @@ struct fid_cell {
 	bool pass;
 };
 
-/* The kernel's counts per CPU from its markers: a hold is a run of one
- * kind of marker on a CPU with no other event of that CPU between. */
-static void kernel_counts(const struct trace *t, uint64_t (*k)[NR_FID_FLOWS])
+/* The kernel's flows of one CPU, in fid_flow order. */
+static uint64_t flow_of(const struct trace_kernel_flows *k, int f)
 {
-	uint8_t *last = calloc(t->h.nr_cpus + 1, 1);
-	size_t i;
+	const uint64_t v[NR_FID_FLOWS] = { k->refill_pages, k->refill_holds,
+					   k->drain_pages, k->drain_holds };
 
-	for (i = 0; i < t->n; i++) {
-		const struct trace_event *e = &t->ev[i];
-		uint64_t pages = 1ULL << (e->info & 15);
-
-		if (e->op == TOP_REFILL_MARK) {
-			k[e->cpu][FID_REFILL_PAGES] += pages;
-			if (!last || last[e->cpu] != TOP_REFILL_MARK)
-				k[e->cpu][FID_REFILL_LOCKS]++;
-		} else if (e->op == TOP_DRAIN_MARK) {
-			k[e->cpu][FID_DRAIN_PAGES] += pages;
-			if (!last || last[e->cpu] != TOP_DRAIN_MARK)
-				k[e->cpu][FID_DRAIN_LOCKS]++;
-		}
-		if (last)
-			last[e->cpu] = e->op;
-	}
-	free(last);
+	return v[f];
 }
 
 /* A cell passes within @tol of the kernel, or within @slack of it in
@@ -443,7 +426,7 @@ int cmd_fidelity_main(int argc, char **argv)
 	struct wl_opts o;
 	struct wl_result res = { 0 };
 	struct pcpb_check_result check;
-	uint64_t(*k)[NR_FID_FLOWS] = NULL;
+	struct trace_kernel_flows *k = NULL;
 	struct fid_cell worst = { 0 };
 	int worst_cpu = 0, worst_flow = 0, nr_failed = 0, nr_cells = 0;
 	const char *path = NULL;
@@ -569,7 +552,7 @@ int cmd_fidelity_main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	kernel_counts(&t, k);
+	trace_kernel_flows(&t, k);
 	{
 		char cfgtext[2048];
 		size_t len;
@@ -634,7 +617,7 @@ int cmd_fidelity_main(int argc, char **argv)
 			/* c == -1: the sum over CPUs, printed first */
 			for (x = c < 0 ? 0 : c;
 			     x < (c < 0 ? (int)t.h.nr_cpus : c + 1); x++) {
-				kv += k[x][f];
+				kv += flow_of(&k[x], f);
 				if (x < res.nr_cpus)
 					mv += res.pcp_by_cpu[x][model_of[f]];
 			}

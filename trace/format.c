@@ -55,6 +55,32 @@ void trace_free(struct trace *t)
 	t->n = t->cap = t->meta_len = 0;
 }
 
+int trace_kernel_flows(const struct trace *t, struct trace_kernel_flows *out)
+{
+	uint8_t *last = calloc(t->h.nr_cpus + 1, 1);
+	size_t i;
+
+	if (!last)
+		return -ENOMEM;
+	memset(out, 0, t->h.nr_cpus * sizeof(*out));
+	for (i = 0; i < t->n; i++) {
+		const struct trace_event *e = &t->ev[i];
+		struct trace_kernel_flows *k = &out[e->cpu];
+		uint64_t pages = 1ULL << (e->info & 15);
+
+		if (e->op == TOP_REFILL_MARK) {
+			k->refill_pages += pages;
+			k->refill_holds += last[e->cpu] != TOP_REFILL_MARK;
+		} else if (e->op == TOP_DRAIN_MARK) {
+			k->drain_pages += pages;
+			k->drain_holds += last[e->cpu] != TOP_DRAIN_MARK;
+		}
+		last[e->cpu] = e->op;
+	}
+	free(last);
+	return 0;
+}
+
 /* ---- metadata (version 2) ------------------------------------------------ */
 
 int trace_meta_add(struct trace *t, const char *fmt, ...)

@@ -139,6 +139,18 @@ char *trace_meta_section(const struct trace *t, const char *name);
 int trace_meta_add(struct trace *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * The kernel's own PCP flows on one CPU, from a kernel trace's markers:
+ * pages refilled and drained, and the zone->lock holds doing it, a hold
+ * being a run of one kind of marker on a CPU with no other event of that
+ * CPU between (a refill or a drain is one hold up to 6.18).
+ */
+struct trace_kernel_flows {
+	uint64_t refill_pages, refill_holds, drain_pages, drain_holds;
+};
+/* Fills @out[0..t->h.nr_cpus-1].  Return: 0 or -ENOMEM. */
+int trace_kernel_flows(const struct trace *t, struct trace_kernel_flows *out);
+
 /* ---- /proc/zoneinfo (zoneinfo.c) -------------------------------------- */
 
 struct zi_cpu {

@@ -785,6 +785,54 @@ static const struct wl_option replay_options[] = {
 	{ 0 }
 };
 
+/*
+ * The kernel's own zone->lock holds per 1000 pages, for compare's first
+ * row: its refill and drain marker runs, and one per allocation or free
+ * of an order no PCP takes.  What the trace cannot show is not in it (a
+ * failed pcp trylock's direct buddy access).
+ */
+static bool replay_reference(const void *priv, char *name, size_t len,
+			     double *zone_acq_per_1k)
+{
+	const struct replay_params *p = priv;
+	const struct trace *t = p->loaded;
+	struct trace_kernel_flows *k;
+	uint64_t holds = 0, pages = 0;
+	size_t i, vlen;
+	const char *rel;
+
+	if (!t || !t->h.nr_cpus)
+		return false;
+	k = calloc(t->h.nr_cpus, sizeof(*k));
+	if (!k || trace_kernel_flows(t, k)) {
+		free(k);
+		return false;
+	}
+	for (i = 0; i < t->h.nr_cpus; i++)
+		holds += k[i].refill_holds + k[i].drain_holds;
+	free(k);
+	for (i = 0; i < t->n; i++) {
+		const struct trace_event *e = &t->ev[i];
+		unsigned int order = e->info & 15;
+
+		if (e->op == TOP_ALLOC)
+			pages += 1ULL << order;
+		/* Orders no PCP takes go to the buddy under zone->lock, one
+		 * hold each, with no marker (THP's order 9 is a PCP order). */
+		if ((e->op == TOP_ALLOC || e->op == TOP_FREE ||
+		     e->op == TOP_FREE_OLD) &&
+		    order > 3 && order != 9)
+			holds++;
+	}
+	if (!holds || !pages)
+		return false; /* no markers: a recording, or not traced */
+	rel = trace_meta_get(t, "kernel_release", &vlen);
+	snprintf(name, len, "kernel %.*s (markers)",
+		 rel ? (int)(vlen < 20 ? vlen : 20) : 5, rel ? rel : "trace");
+	*zone_acq_per_1k = 1000.0 * (double)holds / (double)pages;
+	return true;
+}
+
 static void replay_init(void *priv)
 {
 	struct replay_params *p = priv;
@@ -903,4 +951,5 @@ const struct workload wl_replay = {
 	.run = replay_run,
 	.init = replay_init,
 	.fini = replay_fini,
+	.reference = replay_reference,
 };

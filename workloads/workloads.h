@@ -184,6 +184,12 @@ struct workload {
 	/* Frees what parse loaded into the prototype @priv; the per-run
 	 * copies share it and are never passed here. */
 	void (*fini)(void *priv);
+	/* Optional: what the configurations are read against, when the
+	 * workload has it (a kernel trace: the kernel's own zone->lock holds
+	 * per 1000 pages allocated, from its refill and drain markers).
+	 * Return: true with @name and @zone_acq_per_1k set. */
+	bool (*reference)(const void *priv, char *name, size_t len,
+			  double *zone_acq_per_1k);
 };
 extern const struct workload *const wl_registry[];
 const struct workload *wl_find(const char *name);

@@ -41,6 +41,21 @@ for c in cells:
         assert isinstance(c['ratio'], float), c
 "; then ok; else bad "fidelity --json $name"; fi
 done
+# A compare of a capture reads the configurations against the kernel's own
+# zone->lock holds per 1000 pages: the first row, and classic within 10%.
+"$bin" replay "$data/kmem-6.18-pipe.trace.zst" --runs 1 --configs policy=classic \
+	policy=owner --metrics zone_acq_per_1k_pages >"$tmp/cmp" 2>&1
+if sed -n 4p "$tmp/cmp" | grep -q "^kernel 6.18.* (markers) " &&
+   sed -n 5p "$tmp/cmp" | grep -q "^policy=classic "; then ok
+else bad "replay --configs: the kernel's row first"; cat "$tmp/cmp" >&2; fi
+if "$bin" replay "$data/kmem-6.18-pipe.trace.zst" --runs 1 --configs policy=classic \
+	policy=owner --json | /usr/bin/python3 -c "
+import json, sys
+r = json.load(sys.stdin)
+k = r['reference']['zone_acq_per_1k_pages']
+c = r['results'][0]['median']['zone_acq_per_1k_pages']
+assert abs(c / k - 1) <= 0.10, (k, c)"; then ok
+else bad "replay --configs --json: the kernel's reference"; fi
 # The start state is what makes the model agree: cold, the pipe fails
 # (its drains are the issue: an empty PCP at high_min drains in ~30 times
 # the holds), and the exit code says so.
