@@ -36,16 +36,18 @@ endif
 SAN := $(filter -fsanitize=%,$(mode_$(MODE)))
 
 CPPFLAGS := -Iinclude -D_GNU_SOURCE
-# tracefs.h includes event-parse.h by its bare name (tools/capture.c).
-CPPFLAGS += -I/usr/include/traceevent
+# tracefs.h and trace-cmd.h include event-parse.h and tracefs.h by their
+# bare names (tools/capture.c, trace/dat.c).
+CPPFLAGS += -I/usr/include/traceevent -I/usr/include/tracefs
 CFLAGS := -std=gnu11 -fPIC -fvisibility=hidden -pthread $(WARN) \
 	$(mode_$(MODE)) -MMD -MP
 LDFLAGS := -pthread $(SAN)
 LDLIBS := -lurcu-cds -lurcu-common -lnuma -lm
 # The CLI and drivers only (GSL: tools/stats.c; jansson: JSON output;
-# zlib and libzstd: compressed traces in trace/import.c; libtracefs and
-# libtraceevent: pcpbuddy capture): the library itself needs none.
-TOOL_LIBS := -lgsl -lgslcblas -ljansson -lz -lzstd -ltracefs -ltraceevent
+# zlib and libzstd: compressed traces in trace/import.c; libtracecmd:
+# trace-cmd .dat files in trace/dat.c; libtracefs and libtraceevent: pcpbuddy
+# capture): the library itself needs none.
+TOOL_LIBS := -lgsl -lgslcblas -ljansson -lz -lzstd -ltracecmd -ltracefs -ltraceevent
 
 LIB_SRC := $(wildcard util/*.c common/*.c zone/*.c pcp/*.c alloc/*.c)
 TRACE_SRC := $(wildcard trace/*.c)

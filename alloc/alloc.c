@@ -778,10 +778,16 @@ int pcpb_pcp_preset(struct pcpb *inst, int cpu,
 	saved_max = pcp->high_max;
 	pcp->high_min = pcp->high_max = pcp->high = INT_MAX / 2;
 	spin_unlock(&pcp->lock);
-	/* In reverse, so the first allocated is on top of its list. */
-	while (got-- > 0)
+	/* In reverse, so the first allocated is on top of its list; no
+	 * streak of high-order frees may drain it (free_high). */
+	while (got-- > 0) {
+		spin_lock(&pcp->lock, PCPB_SITE_free);
+		pcp->free_count = 0;
+		pcp->flags = 0;
+		spin_unlock(&pcp->lock);
 		pcpb_free_pages_cpu(inst, cpu, (unsigned long)pfns[got],
 				    order[got]);
+	}
 	spin_lock(&pcp->lock, PCPB_SITE_free);
 	pcp->high_min = saved_min;
 	pcp->high_max = saved_max;

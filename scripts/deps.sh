@@ -14,16 +14,18 @@ set -eu
 
 PKGS="build-essential pkg-config liburcu-dev libnuma-dev libcriterion-dev
 libbenchmark-dev gnuplot-nox clang-format python3 libjemalloc2 libgsl-dev libjansson-dev
-zlib1g-dev libzstd-dev libtracefs-dev libtraceevent-dev"
+zlib1g-dev libzstd-dev libtracefs-dev libtraceevent-dev libtracecmd-dev
+trace-cmd linux-perf zstd"
 # What the library and the CLI need to build, and the package of each header.
 HEADERS="urcu/lfstack.h:liburcu-dev numa.h:libnuma-dev gsl/gsl_cdf.h:libgsl-dev jansson.h:libjansson-dev
-zlib.h:zlib1g-dev zstd.h:libzstd-dev tracefs/tracefs.h:libtracefs-dev traceevent/event-parse.h:libtraceevent-dev"
+zlib.h:zlib1g-dev zstd.h:libzstd-dev tracefs/tracefs.h:libtracefs-dev traceevent/event-parse.h:libtraceevent-dev
+trace-cmd/trace-cmd.h:libtracecmd-dev"
 
 if [ "${1:-}" = "--headers" ]; then
 	missing=""
 	for hp in $HEADERS; do
 		h=${hp%%:*}
-		printf "#include <%s>\n" "$h" | ${CC:-cc} -I/usr/include/traceevent -E -x c - >/dev/null 2>&1 ||
+		printf "#include <%s>\n" "$h" | ${CC:-cc} -I/usr/include/traceevent -I/usr/include/tracefs -E -x c - >/dev/null 2>&1 ||
 			missing="$missing ${hp#*:} (<$h>)"
 	done
 	[ -z "$missing" ] && exit 0

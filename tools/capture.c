@@ -7,11 +7,12 @@
  * Through libtracefs: a tracefs instance of its own (the global buffer is
  * left alone), the five kmem events, a per-CPU buffer size, and the
  * per-CPU ring-buffer stats read at the end.  Order of work: tracing on,
- * then /proc/zoneinfo, buddyinfo and pagetypeinfo read, then a
+ * then buddyinfo and pagetypeinfo read, then /proc/zoneinfo into memory
+ * touched beforehand (no page allocation of ours during the read), then a
  * trace_marker line (TRACE_START_MARKER): the import drops what came
- * before it, since the snapshot holds its effect.  Events that land while
- * the snapshot is read are replayed and may be in the snapshot too; the
- * window is one read of each file (docs/fidelity.md measures it).
+ * before it, since the snapshot holds its effect.  Events between a CPU's
+ * line of zoneinfo and the marker are in neither; the window is the end
+ * of one read (docs/fidelity.md).
  *
  * The allocator is global, so every CPU's events are recorded, not only
  * the command's.  A ring-buffer overrun fails the capture with the counts
@@ -21,6 +22,7 @@
  * threaded; the command runs in a child.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,33 +67,43 @@ static const char *const kmem_events[] = {
 	"mm_page_pcpu_drain",	NULL
 };
 
-/* A /proc or /sys file whole, or NULL. */
-static char *read_text(const char *path)
-{
-	char *buf = NULL, chunk[8192];
-	size_t len = 0, n;
-	FILE *f = fopen(path, "r"), *m;
-
-	if (!f)
-		return NULL;
-	m = open_memstream(&buf, &len);
-	while (m && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		fwrite(chunk, 1, n, m);
-	if (m)
-		fclose(m);
-	fclose(f);
-	return buf;
-}
-
 struct snapshot {
 	char *zoneinfo, *buddyinfo, *pagetypeinfo;
 };
 
+/*
+ * /proc/zoneinfo into memory already touched, so that reading it makes no
+ * page allocation of ours: the per-CPU counts it prints are then what the
+ * trace starts from, up to the events of the read itself.
+ */
+static char *read_zoneinfo(void)
+{
+	size_t cap = 4U << 20, len = 0;
+	char *buf = malloc(cap);
+	int fd = open("/proc/zoneinfo", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (!buf || fd < 0) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	memset(buf, 0, cap);
+	while (len < cap - 1 && (n = read(fd, buf + len, cap - 1 - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* zoneinfo last, right before the caller's marker: the window between
+ * its per-CPU counts and the marker is the end of one read. */
 static void snapshot_take(struct snapshot *s)
 {
-	s->zoneinfo = read_text("/proc/zoneinfo");
-	s->buddyinfo = read_text("/proc/buddyinfo");
-	s->pagetypeinfo = read_text("/proc/pagetypeinfo");
+	s->buddyinfo = trace_read_text("/proc/buddyinfo", NULL);
+	s->pagetypeinfo = trace_read_text("/proc/pagetypeinfo", NULL);
+	s->zoneinfo = read_zoneinfo();
 }
 
 static void snapshot_free(struct snapshot *s)
@@ -164,7 +176,7 @@ static int write_temp(char *tmpl, const char *text)
 
 static void meta_sysctl(struct trace *t, const char *name, const char *path)
 {
-	char *v = read_text(path);
+	char *v = trace_read_text(path, NULL);
 
 	if (v) {
 		v[strcspn(v, "\n")] = '\0';
@@ -392,7 +404,14 @@ int cmd_capture_main(int argc, char **argv)
 out:
 	if (ti) {
 		tracefs_trace_off(ti);
-		tracefs_instance_destroy(ti);
+		/* The trace_marker descriptor keeps the instance busy. */
+		tracefs_print_close(ti);
+		if (tracefs_instance_destroy(ti)) {
+			fprintf(stderr,
+				"pcpbuddy capture: cannot remove tracefs instance %s (%s): its ring buffers stay allocated; rmdir it\n",
+				name, strerror(errno));
+			rc = 1;
+		}
 		tracefs_instance_free(ti);
 	}
 	if (!keep_text)

@@ -27,6 +27,7 @@
 #include "../util/jsonstr.h"
 #include "../util/number.h"
 #include "json.h"
+#include "../trace/trace.h"
 #include "commands.h"
 
 #define EXEC_MAX_CONFIGS 16
@@ -145,7 +146,7 @@ static int run_one(const char *lib, const char *config, char **prog,
 		unlink(report);
 		return -ECHILD;
 	}
-	text = wl_slurp(report);
+	text = trace_read_text(report, NULL);
 	unlink(report);
 	j = text ? json_parse(text, err, sizeof(err)) : NULL;
 	if (!j) {

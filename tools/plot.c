@@ -28,6 +28,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "../util/outfile.h"
+#include "../trace/trace.h"
 #include "commands.h"
 #include "json.h"
 
@@ -261,7 +262,7 @@ int cmd_plot_main(int argc, char **argv)
 		fprintf(stderr, "pcpbuddy plot: %s: not a file\n", in);
 		return 2;
 	}
-	text = wl_slurp(in);
+	text = trace_read_text(in, NULL);
 	if (!text) {
 		fprintf(stderr, "pcpbuddy plot: %s: %s\n", in, strerror(errno));
 		return 2;

@@ -20,7 +20,8 @@
 
 static const char import_usage[] =
 	"usage: pcpbuddy import ftrace FILE -o TRACE [--zoneinfo ZONEINFO]\n"
-	"                             [--zone NAME]\n"
+	"                             [--zone NAME] [--meta FILE]\n"
+	"                             [--snapshot NAME=FILE ...]\n"
 	"\n"
 	"Reads kmem:mm_page_alloc / mm_page_free text from tracefs\n"
 	"(comm-pid [cpu] flags ts: event: ...), perf script\n"
@@ -38,21 +39,94 @@ static const char import_usage[] =
 	"                start state, and only the events on pages of the\n"
 	"                replayed zone are kept (the model has one zone)\n"
 	"  --zone NAME   that zone (default: Normal, else the largest)\n"
+	"  --meta FILE   'key: value' lines for the trace's metadata (a capture\n"
+	"                made elsewhere: kernel_release, kernel_hz, lost_events,\n"
+	"                ...; docs/trace-format.md lists the keys)\n"
+	"  --snapshot NAME=FILE  a snapshot to keep (zoneinfo.after, buddyinfo.before,\n"
+	"                ...); repeatable\n"
 	"Exit: 0 ok, 1 I/O error, 2 bad arguments or input.\n";
+
+/* A text file whole, or NULL (also for binary: metadata is text). */
+static char *read_small(const char *path)
+{
+	size_t len;
+	char *buf = trace_read_text(path, &len);
+
+	if (buf && strlen(buf) != len) {
+		free(buf);
+		buf = NULL;
+	}
+	return buf;
+}
+
+/*
+ * The metadata of a capture made elsewhere: @meta's key lines first (the
+ * keys come before any section), then what the import wrote, then each
+ * NAME=FILE snapshot.  Return: 0, or 2 after a message.
+ */
+static int add_meta(struct trace *t, const char *meta, char **snaps, int n)
+{
+	struct trace keys = { 0 };
+	char *text;
+	int i;
+
+	if (meta) {
+		text = read_small(meta);
+		if (!text || strstr(text, "\n=== ") ||
+		    !strncmp(text, "=== ", 4)) {
+			fprintf(stderr, "pcpbuddy import: --meta %s: %s\n",
+				meta,
+				text ? "'key: value' lines only, no sections"
+				     : "cannot read it as text");
+			free(text);
+			return 2;
+		}
+		trace_meta_add(&keys, "%s%s", text,
+			       *text && text[strlen(text) - 1] != '\n' ? "\n"
+								       : "");
+		free(text);
+	}
+	if (t->meta)
+		trace_meta_add(&keys, "%s", t->meta);
+	for (i = 0; i < n; i++) {
+		char *eq = strchr(snaps[i], '=');
+
+		text = eq ? read_small(eq + 1) : NULL;
+		if (!text || eq == snaps[i]) {
+			fprintf(stderr,
+				"pcpbuddy import: --snapshot %s: needs NAME=FILE with a readable text FILE\n",
+				snaps[i]);
+			free(text);
+			trace_free(&keys);
+			return 2;
+		}
+		trace_meta_add(&keys, "=== %.*s\n%s%s", (int)(eq - snaps[i]),
+			       snaps[i], text,
+			       *text && text[strlen(text) - 1] != '\n' ? "\n"
+								       : "");
+		free(text);
+	}
+	free(t->meta);
+	t->meta = keys.meta;
+	t->meta_len = keys.meta_len;
+	return 0;
+}
 
 int cmd_import_main(int argc, char **argv)
 {
 	struct trace_import_stats st = { 0 };
 	struct trace_import_opts io = { 0 };
-	const char *in = NULL, *out = NULL;
+	const char *in = NULL, *out = NULL, *meta = NULL;
+	char **snaps = calloc((size_t)argc + 1, sizeof(*snaps));
 	struct trace t;
-	int i, rc;
+	int i, rc, nsnaps = 0;
 
 	for (i = 1; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			fputs(import_usage, stdout);
+			free(snaps);
 			return 0;
 		} else if (!strcmp(argv[i], "-o") && v) {
 			out = argv[++i];
@@ -60,22 +134,37 @@ int cmd_import_main(int argc, char **argv)
 			io.zoneinfo = argv[++i];
 		} else if (!strcmp(argv[i], "--zone") && v) {
 			io.zone = argv[++i];
+		} else if (!strcmp(argv[i], "--meta") && v) {
+			meta = argv[++i];
+		} else if (!strcmp(argv[i], "--snapshot") && v && snaps) {
+			snaps[nsnaps++] = argv[++i];
 		} else if (!strcmp(argv[i], "ftrace") && !in && i == 1) {
 			continue;
 		} else if ((argv[i][0] != '-' || !strcmp(argv[i], "-")) &&
 			   !in) {
 			in = argv[i];
 		} else {
+			free(snaps);
 			return wl_usage_error("pcpbuddy import",
 					      "unknown argument '%s'", argv[i]);
 		}
 	}
-	if (argc < 2 || strcmp(argv[1], "ftrace") || !in || !out)
+	if (argc < 2 || strcmp(argv[1], "ftrace") || !in || !out) {
+		free(snaps);
 		return wl_usage_error("pcpbuddy import",
 				      "needs: ftrace FILE -o TRACE");
+	}
 	rc = trace_import_ftrace("pcpbuddy import", in, &io, &t, &st);
-	if (rc)
+	if (rc) {
+		free(snaps);
 		return rc == -EINVAL ? 2 : 1;
+	}
+	if ((meta || nsnaps) && add_meta(&t, meta, snaps, nsnaps)) {
+		free(snaps);
+		trace_free(&t);
+		return 2;
+	}
+	free(snaps);
 	rc = trace_write(out, &t);
 	if (rc)
 		fprintf(stderr, "pcpbuddy import: %s: %s\n", out,

@@ -81,6 +81,29 @@ int trace_kernel_flows(const struct trace *t, struct trace_kernel_flows *out)
 	return 0;
 }
 
+char *trace_read_text(const char *path, size_t *lenp)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "r"), *m;
+
+	if (!f)
+		return NULL;
+	m = open_memstream(&buf, &len);
+	if (m) {
+		char chunk[4096];
+		size_t n;
+
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			fwrite(chunk, 1, n, m);
+		fclose(m);
+	}
+	fclose(f);
+	if (lenp)
+		*lenp = len;
+	return buf;
+}
+
 /* ---- metadata (version 2) ------------------------------------------------ */
 
 int trace_meta_add(struct trace *t, const char *fmt, ...)

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -148,10 +149,59 @@ static int pending_set(struct extfrag_pending *xp, struct trace_event e)
 	return 0;
 }
 
-static int import_line(char *line, struct trace *t, struct pfn_map *live,
-		       uint32_t *next_id, struct trace_import_stats *st,
-		       const struct zoneinfo *zi, struct extfrag_pending *xp)
+/* What an import carries from line to line. */
+struct import_state {
+	struct pfn_map live;  /* pfn -> id of its live allocation */
+	struct pfn_map freed; /* pfn -> index + 1 of its free event, until
+			       * its mm_page_free_batched (the commit) */
+	uint32_t next_id;
+	struct extfrag_pending xp;
+};
+
+static void import_state_reset(struct import_state *is)
 {
+	free(is->live.key);
+	free(is->live.val);
+	free(is->freed.key);
+	free(is->freed.val);
+	memset(&is->live, 0, sizeof(is->live));
+	memset(&is->freed, 0, sizeof(is->freed));
+	is->next_id = 1;
+	for (size_t c = 0; c < is->xp.nr; c++)
+		is->xp.ev[c].op = 0;
+}
+
+/*
+ * A batched free (free_unref_folios(), free_unref_page_list()) traces
+ * mm_page_free for every page first, then commits them one by one, each
+ * with mm_page_free_batched, and a commit may drain.  The free moves to
+ * its commit, so that it is replayed where the kernel did it, and the
+ * drains between commits stay apart.  The old event becomes op 0, dropped
+ * when the import ends.
+ */
+static int free_to_commit(struct trace *t, struct import_state *is,
+			  unsigned long long pfn, uint64_t time_ns,
+			  unsigned int cpu)
+{
+	uint32_t idx = pm_take(&is->freed, pfn);
+	struct trace_event e;
+
+	if (!idx || idx > t->n || t->ev[idx - 1].cpu != cpu ||
+	    (t->ev[idx - 1].op != TOP_FREE &&
+	     t->ev[idx - 1].op != TOP_FREE_OLD))
+		return 0;
+	e = t->ev[idx - 1];
+	t->ev[idx - 1].op = 0;
+	e.time_ns = time_ns;
+	return trace_push(t, e);
+}
+
+static int import_line(char *line, struct trace *t, struct import_state *is,
+		       struct trace_import_stats *st, const struct zoneinfo *zi)
+{
+	struct pfn_map *live = &is->live;
+	uint32_t *next_id = &is->next_id;
+	struct extfrag_pending *xp = &is->xp;
 	const char *ev, *p, *colon;
 	char *end;
 	unsigned long cpu, order = 0, mt = 1;
@@ -254,8 +304,9 @@ static int import_line(char *line, struct trace *t, struct pfn_map *live,
 			return -ENOMEM;
 		st->allocs++;
 	} else if (!strncmp(ev, "mm_page_free_batched:", 21)) {
-		st->batched++; /* annotation: mm_page_free has the real order */
-		return 0;
+		/* Its order is a literal 0: mm_page_free has the real one. */
+		st->batched++;
+		return free_to_commit(t, is, pfn, e.time_ns, e.cpu);
 	} else if (!strncmp(ev, "mm_page_free:", 13)) {
 		e.id = pm_take(live, pfn);
 		e.op = TOP_FREE;
@@ -268,6 +319,8 @@ static int import_line(char *line, struct trace *t, struct pfn_map *live,
 		} else {
 			st->frees++;
 		}
+		if (pm_put(&is->freed, pfn, (uint32_t)t->n + 1))
+			return -ENOMEM;
 	} else if (!strncmp(ev, "mm_page_pcpu_drain:", 19)) {
 		e.op = TOP_DRAIN_MARK;
 		st->drain_marks++;
@@ -462,35 +515,105 @@ static char *ti_getline(struct text_in *in, size_t *len)
 static const char *binary_kind(const char *buf, size_t len)
 {
 	if (len >= 8 && !memcmp(buf, "PERFILE2", 8))
-		return "a perf.data file: convert it with 'perf script -i FILE > FILE.txt' (Debian package linux-perf) and import that";
+		return "a perf.data file 'perf script' could not read";
 	if (len >= 10 && !memcmp(buf, "\x17\x08\x44tracing", 10))
-		return "a trace-cmd .dat file: convert it with 'trace-cmd report -i FILE > FILE.txt' (Debian package trace-cmd) and import that";
+		return "a trace-cmd .dat file libtracecmd could not read";
 	return "binary data, not kmem tracepoint text";
 }
 
-/* ---- import --------------------------------------------------------------- */
-
-/* Read all of @path (a snapshot) into a malloc()ed string. */
-static char *slurp(const char *path)
+/*
+ * A trace-cmd .dat file is read through libtracecmd (dat.c), a perf.data
+ * file through 'perf script', into a temporary text file, which @ti then
+ * reads instead.
+ * Return: 0 (a .dat or not), -EINVAL after a message, or -errno.
+ */
+/*
+ * A perf.data file: 'perf script' prints its events in the text the
+ * importer reads (comm pid [cpu] time: kmem:event: fields) into @f.
+ * Return: 0, or -EINVAL with @err set.
+ */
+static int perf_to_text(const char *in, FILE *f, char *err, size_t len)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = fopen(path, "r"), *m;
+	int status;
+	pid_t pid;
 
-	if (!f)
-		return NULL;
-	m = open_memstream(&buf, &len);
-	if (m) {
-		char chunk[4096];
-		size_t n;
+	fflush(f);
+	pid = fork();
+	if (pid == 0) {
+		char a0[] = "perf", a1[] = "script", a2[] = "-i", a4[] = "-F",
+		     a5[] = "comm,pid,cpu,time,event,trace";
+		char *argv[] = { a0, a1, a2, (char *)in, a4, a5, NULL };
 
-		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			fwrite(chunk, 1, n, m);
-		fclose(m);
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(fileno(f), STDOUT_FILENO);
+		if (null >= 0)
+			dup2(null, STDERR_FILENO); /* perf's notes on other
+						    * event kinds: noise */
+		execvp("perf", argv);
+		_exit(127);
 	}
-	fclose(f);
-	return buf;
+	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
+		snprintf(err, len, "cannot run perf: %s", strerror(errno));
+		return -EINVAL;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		snprintf(
+			err, len,
+			"a perf.data file: reading it needs perf (Debian package linux-perf), which is not installed");
+		return -EINVAL;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		snprintf(err, len,
+			 "a perf.data file 'perf script' could not read");
+		return -EINVAL;
+	}
+	return 0;
 }
+
+static int open_dat(const char *who, const char *in, struct text_in *ti)
+{
+	char tmpl[] = "/tmp/pcpbuddy-dat-XXXXXX", err[256];
+	bool perf;
+	FILE *f;
+	int fd, rc;
+
+	if (ti->codec != CODEC_PLAIN || ti->raw_len < 8)
+		return 0;
+	perf = !memcmp(ti->raw, "PERFILE2", 8);
+	if (!perf &&
+	    (ti->raw_len < 10 || memcmp(ti->raw, "\x17\x08\x44tracing", 10)))
+		return 0;
+	if (!strcmp(in, "-")) {
+		fprintf(stderr,
+			"%s: -: a %s file on standard input: give its path\n",
+			who, perf ? "perf.data" : "trace-cmd .dat");
+		ti_close(ti);
+		return -EINVAL;
+	}
+	fd = mkstemp(tmpl);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		rc = -errno;
+		if (fd >= 0)
+			close(fd);
+		ti_close(ti);
+		return rc;
+	}
+	rc = perf ? perf_to_text(in, f, err, sizeof(err))
+		  : trace_dat_to_text(in, f, err, sizeof(err));
+	if (fclose(f) && !rc)
+		rc = -EIO;
+	ti_close(ti);
+	if (!rc)
+		rc = ti_open(ti, tmpl);
+	unlink(tmpl); /* the open descriptor keeps it until ti_close() */
+	if (rc == -EINVAL || rc == -EIO)
+		fprintf(stderr, "%s: %s: %s\n", who, in, err);
+	return rc == -EIO ? -EINVAL : rc;
+}
+
+/* ---- import --------------------------------------------------------------- */
 
 /*
  * Keep the events of one zone: @zone_of[i] is event i's zone index (-1
@@ -511,6 +634,21 @@ static void keep_zone(struct trace *t, const int8_t *zone_of, int keep,
 		t->ev[out++] = t->ev[i];
 		if (t->ev[i].cpu + 1U > t->h.nr_cpus)
 			t->h.nr_cpus = t->ev[i].cpu + 1U;
+	}
+	t->n = out;
+}
+
+/* Drops the op 0 events free_to_commit() left, with their zones. */
+static void drop_moved(struct trace *t, int8_t *zone_of)
+{
+	size_t i, out = 0;
+
+	for (i = 0; i < t->n; i++) {
+		if (!t->ev[i].op)
+			continue;
+		if (zone_of)
+			zone_of[out] = zone_of[i];
+		t->ev[out++] = t->ev[i];
 	}
 	t->n = out;
 }
@@ -544,13 +682,11 @@ int trace_import_ftrace(const char *who, const char *in,
 			const struct trace_import_opts *io, struct trace *t,
 			struct trace_import_stats *st)
 {
-	struct pfn_map live = { 0 };
-	struct extfrag_pending xp = { 0 };
 	struct zoneinfo zi = { 0 };
 	const struct zi_zone *zone = NULL;
 	int8_t *zone_of = NULL;
 	size_t zone_cap = 0;
-	uint32_t next_id = 1;
+	struct import_state is = { .next_id = 1 };
 	struct text_in *ti;
 	char *zi_text = NULL, *line;
 	size_t len;
@@ -558,7 +694,7 @@ int trace_import_ftrace(const char *who, const char *in,
 
 	memset(t, 0, sizeof(*t));
 	if (io && io->zoneinfo) {
-		zi_text = slurp(io->zoneinfo);
+		zi_text = trace_read_text(io->zoneinfo, NULL);
 		if (!zi_text || zoneinfo_parse(zi_text, &zi)) {
 			fprintf(stderr, "%s: --zoneinfo %s: %s\n", who,
 				io->zoneinfo,
@@ -580,9 +716,10 @@ int trace_import_ftrace(const char *who, const char *in,
 		}
 	}
 	ti = malloc(sizeof(*ti));
-	if (!ti || (rc = ti_open(ti, in))) {
+	if (!ti || (rc = ti_open(ti, in)) || (rc = open_dat(who, in, ti))) {
 		rc = ti ? rc : -ENOMEM;
-		fprintf(stderr, "%s: %s: %s\n", who, in, strerror(-rc));
+		if (rc != -EINVAL)
+			fprintf(stderr, "%s: %s: %s\n", who, in, strerror(-rc));
 		free(ti);
 		free(zi_text);
 		zoneinfo_free(&zi);
@@ -605,18 +742,19 @@ int trace_import_ftrace(const char *who, const char *in,
 			/* pcpbuddy capture took the start state here: what
 			 * came before is in it, and the pages allocated
 			 * before it are pre-trace pages. */
-			st->before_start += t->n;
+			struct trace_import_stats keep = *st;
+
+			/* The counts are of the events kept. */
+			memset(st, 0, sizeof(*st));
+			st->lines = keep.lines;
+			st->malformed = keep.malformed;
+			st->no_cpu = keep.no_cpu;
+			st->before_start = keep.before_start + t->n;
 			t->n = 0;
-			next_id = 1;
-			for (size_t c = 0; c < xp.nr; c++)
-				xp.ev[c].op = 0;
-			free(live.key);
-			free(live.val);
-			memset(&live, 0, sizeof(live));
+			import_state_reset(&is);
 			continue;
 		}
-		rc = import_line(line, t, &live, &next_id, st,
-				 zone ? &zi : NULL, &xp);
+		rc = import_line(line, t, &is, st, zone ? &zi : NULL);
 		if (!rc && t->n > before)
 			rc = note_events(who, in, t, before, st, zone != NULL,
 					 &zone_of, &zone_cap);
@@ -633,15 +771,17 @@ int trace_import_ftrace(const char *who, const char *in,
 			rc = 0;
 		}
 	}
-	for (size_t c = 0; !rc && c < xp.nr; c++) {
+	for (size_t c = 0; !rc && c < is.xp.nr; c++) {
 		size_t before = t->n;
 
-		rc = pending_flush(&xp, (unsigned int)c, t, st);
+		rc = pending_flush(&is.xp, (unsigned int)c, t, st);
 		if (!rc && t->n > before)
 			rc = note_events(who, in, t, before, st, zone != NULL,
 					 &zone_of, &zone_cap);
 	}
-	free(xp.ev);
+	free(is.xp.ev);
+	if (!rc)
+		drop_moved(t, zone_of);
 	if (rc == -ENOMEM)
 		fprintf(stderr, "%s: %s: out of memory\n", who, in);
 	if (!rc && ti->failed) {
@@ -679,8 +819,7 @@ int trace_import_ftrace(const char *who, const char *in,
 	free(zone_of);
 	free(zi_text);
 	zoneinfo_free(&zi);
-	free(live.key);
-	free(live.val);
+	import_state_reset(&is);
 	if (rc)
 		trace_free(t);
 	return rc;

@@ -200,6 +200,15 @@ struct trace_import_opts {
 int trace_import_ftrace(const char *who, const char *in,
 			const struct trace_import_opts *io, struct trace *t,
 			struct trace_import_stats *st);
+/* All of the file at @path (/proc files too: read to the end, not by its
+ * size), malloc()ed and NUL-terminated, or NULL; its length in *@len when
+ * @len is not NULL (a NUL inside makes it longer than strlen()). */
+char *trace_read_text(const char *path, size_t *len);
+
+/* A trace-cmd .dat file's records as tracefs text lines on @out (dat.c).
+ * Return: 0, or -EINVAL / -EIO with @err set. */
+int trace_dat_to_text(const char *path, FILE *out, char *err, size_t len);
+
 /*
  * trace_load - a pcpbuddy trace, or kmem tracepoint text imported on the
  * fly with @io (may be NULL), so that replay and fidelity take a capture

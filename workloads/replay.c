@@ -31,7 +31,11 @@ struct replay_start {
 	char zone[16], kernel[64], source[32];
 	unsigned long managed, free, min, low, high;
 	int batch, high_min, high_max, nr_cpus;
+	int fixed_high; /* no high_min/high_max printed: the first CPU's high */
 	long *count, *pcp_high; /* by CPU; -1: not listed */
+	/* zoneinfo.after's high by CPU (-1: not listed or no snapshot): a
+	 * CPU whose high did not move ran no vmstat decay */
+	long *high_after;
 };
 
 struct replay_params {
@@ -80,7 +84,9 @@ struct replay_thread {
  * work is deferrable and queued behind what runs on that CPU, so where the
  * trace shows when it ran, it runs then: a drain that no free on that CPU
  * triggered (its CPU's event before it is not a free) is the decay (or a
- * drain_all), and the tick of its period moves there.  The model decides
+ * drain_all), and the tick of its period moves there; otherwise it runs
+ * at the CPU's first event of the period, and an idle CPU (no event in
+ * the period) runs none, as a deferrable timer on a NOHZ CPU.  The model decides
  * what the tick drains.  A recorded trace carries its driver's own ticks
  * (op 8) instead.
  */
@@ -164,7 +170,17 @@ static void replay_ticks_init(struct replay_ticks *tk,
 	}
 	free(prev);
 	for (c = 0; c < cpus; c++) {
+		const struct replay_start *st = p->cold ? NULL : p->start;
 		uint64_t skew = (uint64_t)c * tk->skew_ns % tk->period_ns;
+
+		/* The end snapshot says this CPU's high never moved: its
+		 * vmstat work did not run (or had nothing to decay). */
+		if (st && st->high_after && c < st->nr_cpus &&
+		    st->high_after[c] >= 0 &&
+		    st->high_after[c] == st->pcp_high[c]) {
+			tk->cpu[c].start = UINT64_MAX - tk->period_ns;
+			continue;
+		}
 		uint64_t t0 = t->ev[0].time_ns;
 
 		/* The period the trace starts in: its tick may still be
@@ -178,17 +194,23 @@ static void replay_ticks_init(struct replay_ticks *tk,
 	}
 }
 
+/*
+ * Before an event of CPU @c at @now: the tick of the current period runs
+ * if it is due.  The timer is deferrable, so an idle CPU runs none: a
+ * period with no event of @c passes without a tick.
+ */
 static void replay_ticks_due(struct replay_ticks *tk, struct pcpb *inst,
-			     uint64_t now)
+			     uint64_t now, int c)
 {
-	int c;
-
-	for (c = 0; tk->cpu && c < tk->cpus; c++)
-		while (now >= tick_time(tk, c)) {
-			pcpb_vmstat_tick_cpu(inst, c);
-			tk->cpu[c].start += tk->period_ns;
-			tk->ticks++;
-		}
+	if (!tk->cpu)
+		return;
+	while (now >= tk->cpu[c].start + tk->period_ns)
+		tk->cpu[c].start += tk->period_ns; /* idle all period */
+	if (now >= tick_time(tk, c)) {
+		pcpb_vmstat_tick_cpu(inst, c);
+		tk->cpu[c].start += tk->period_ns;
+		tk->ticks++;
+	}
 }
 
 static void replay_ticks_free(struct replay_ticks *tk)
@@ -287,6 +309,7 @@ static void replay_start_free(struct replay_start *st)
 	if (st) {
 		free(st->count);
 		free(st->pcp_high);
+		free(st->high_after);
 	}
 	free(st);
 }
@@ -371,15 +394,33 @@ static int replay_start_of(const struct replay_params *p, const struct trace *t,
 		st->pcp_high[c] = zc->listed ? zc->high : -1;
 		if (zc->listed && !st->batch) {
 			st->batch = (int)zc->batch;
-			/* Before v6.7 zoneinfo prints no high_min/high_max:
-			 * high is fixed. */
-			st->high_min =
-				(int)(zc->high_min ? zc->high_min : zc->high);
-			st->high_max =
-				(int)(zc->high_max ? zc->high_max : zc->high);
+			/* Only some kernels print high_min/high_max (6.18
+			 * does, 6.1 and 6.12 do not): the profile decides
+			 * what their absence means (replay_adjust()). */
+			st->high_min = (int)zc->high_min;
+			st->high_max = (int)zc->high_max;
+			st->fixed_high = (int)zc->high;
 		}
 	}
 	zoneinfo_free(&zi);
+	st->high_after = malloc((size_t)st->nr_cpus * sizeof(long));
+	if (st->high_after) {
+		char *after = p->zoneinfo[0]
+				      ? NULL
+				      : trace_meta_section(t, "zoneinfo.after");
+		const struct zi_zone *za = NULL;
+
+		if (after && !zoneinfo_parse(after, &zi))
+			za = zoneinfo_zone(&zi, st->zone);
+		for (c = 0; c < st->nr_cpus; c++)
+			st->high_after[c] =
+				za && c < za->nr_cpus && za->cpu[c].listed
+					? za->cpu[c].high
+					: -1;
+		if (after)
+			zoneinfo_free(&zi);
+		free(after);
+	}
 	*out = st;
 	return 0;
 }
@@ -412,42 +453,59 @@ struct replay_filler {
 /*
  * Allocate pages the trace never frees until the zone holds the kernel's
  * free pages, largest blocks first (the buddy keeps the rest whole: the
- * kernel's fragmentation is not reproduced).
+ * kernel's fragmentation is not rebuilt).  Orders a PCP takes (0..3, and
+ * THP's pageblock order) would leave a refill's remainder on a list, so
+ * blocks come from the others, and the last pages one by one with the
+ * lists drained after: the zone then holds exactly @target, or as close as
+ * the watermark lets it.
  */
+static bool fill_one(struct pcpb *inst, unsigned int order,
+		     struct replay_filler *fl)
+{
+	long pfn;
+
+	if (fl->n == fl->cap) {
+		size_t cap = fl->cap ? 2 * fl->cap : 1024;
+		long *p = realloc(fl->pfn, cap * sizeof(*p));
+		unsigned char *o = p ? realloc(fl->order, cap) : NULL;
+
+		if (p)
+			fl->pfn = p;
+		if (!o)
+			return false;
+		fl->order = o;
+		fl->cap = cap;
+	}
+	pfn = pcpb_alloc_pages_cpu(inst, 0, order, PCPB_MT_MOVABLE,
+				   PCPB_GFP_NORETRY);
+	if (pfn < 0)
+		return false;
+	fl->pfn[fl->n] = pfn;
+	fl->order[fl->n++] = (unsigned char)order;
+	return true;
+}
+
 static void replay_fill(struct pcpb *inst, unsigned long target,
 			struct replay_filler *fl)
 {
+	const struct pcpb_config *cfg = pcpb_get_config(inst);
 	struct pcpb_watermarks wm;
-	int order = PCPB_MAX_PAGE_ORDER;
+	unsigned int order = PCPB_MAX_PAGE_ORDER;
+	unsigned long left;
 
-	while (!pcpb_node_watermarks(inst, 0, &wm) && wm.free > target) {
-		long pfn;
-
-		while (order > 0 && wm.free - target < (1UL << order))
+	while (!pcpb_node_watermarks(inst, 0, &wm) && wm.free > target &&
+	       order > 3) {
+		if (order == cfg->pageblock_order ||
+		    wm.free - target < (1UL << order) ||
+		    !fill_one(inst, order, fl))
 			order--;
-		if (fl->n == fl->cap) {
-			size_t cap = fl->cap ? 2 * fl->cap : 1024;
-			long *p = realloc(fl->pfn, cap * sizeof(*p));
-			unsigned char *o = p ? realloc(fl->order, cap) : NULL;
-
-			if (p)
-				fl->pfn = p;
-			if (!o)
-				return;
-			fl->order = o;
-			fl->cap = cap;
-		}
-		pfn = pcpb_alloc_pages_cpu(inst, 0, (unsigned int)order,
-					   PCPB_MT_MOVABLE, PCPB_GFP_NORETRY);
-		if (pfn < 0) {
-			if (!order)
-				return; /* below the watermark: as far as it goes */
-			order--;
-			continue;
-		}
-		fl->pfn[fl->n] = pfn;
-		fl->order[fl->n++] = (unsigned char)order;
 	}
+	if (pcpb_node_watermarks(inst, 0, &wm) || wm.free <= target)
+		return;
+	for (left = wm.free - target; left; left--)
+		if (!fill_one(inst, 0, fl))
+			break; /* below the watermark: as far as it goes */
+	pcpb_drain_all(inst);
 }
 
 /*
@@ -458,8 +516,9 @@ static void replay_fill(struct pcpb *inst, unsigned long target,
  * exactly when the list was then refilled (it was empty), at least when
  * it never was.  The rule: each list the trace uses gets that, in the
  * order the trace first uses it, up to the count; the rest goes to the
- * first used list the kernel never refilled, else to a list the trace
- * never uses, where it only counts toward high and drains.
+ * first order-0 list the trace uses and the kernel never refilled, else
+ * to an order-0 list the trace never uses (where it only counts toward
+ * high and drains), else to the movable one.
  * docs/fidelity.md measures the rule against the simpler ones.
  */
 #define STOCK_LISTS (4 * 3) /* orders 0..3 x unmovable, movable, reclaimable */
@@ -511,14 +570,16 @@ static int replay_stock_of(const struct trace *t, int cpu, int cpus, long count,
 								     (l / 3)) };
 		count -= (long)out[n].nr_blocks << (l / 3);
 		n += out[n].nr_blocks > 0;
-		if (rest < 0 && !refilled[l])
+		if (rest < 0 && !refilled[l] && l < 3)
 			rest = l;
 	}
-	for (i = 0; rest < 0 && i < STOCK_LISTS; i++)
+	/* The rest on order 0, where a kernel's PCP pages mostly are (a run
+	 * of higher-order frees drains those lists: free_high). */
+	for (i = 0; rest < 0 && i < 3; i++)
 		if (!used[i] && !refilled[i])
 			rest = i;
 	if (rest < 0)
-		rest = PCPB_MT_MOVABLE; /* every list used and refilled */
+		rest = PCPB_MT_MOVABLE; /* every order-0 list used and refilled */
 	if (count >> (rest / 3) > 0)
 		out[n++] = (struct pcpb_pcp_stock){
 			.order = (unsigned int)rest / 3,
@@ -640,7 +701,8 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 
 		replay_ticks_init(&tk, p, &t, c.cpus);
 		for (i = 0; i < t.n; i++) {
-			replay_ticks_due(&tk, inst, t.ev[i].time_ns);
+			replay_ticks_due(&tk, inst, t.ev[i].time_ns,
+					 t.ev[i].cpu % c.cpus);
 			replay_event(&c, &t.ev[i], t.ev[i].cpu % c.cpus, &sum);
 		}
 		sum.ticks = tk.ticks;
@@ -904,6 +966,7 @@ static void replay_adjust(struct wl_opts *o, const void *priv)
 {
 	const struct replay_params *p = priv;
 	const struct replay_start *st = p->start;
+	int st_high_min, st_high_max;
 	char v[64];
 	const char *profile;
 
@@ -923,10 +986,6 @@ static void replay_adjust(struct wl_opts *o, const void *priv)
 		o->cfg.nodes = 1;
 	if (!wl_config_given(o, "batch"))
 		o->cfg.batch = st->batch;
-	if (!wl_config_given(o, "high_min"))
-		o->cfg.high_min = st->high_min;
-	if (!wl_config_given(o, "high_max"))
-		o->cfg.high_max = st->high_max;
 	if (!wl_config_given(o, "wmark_min"))
 		o->cfg.wmark_min = (int)st->min;
 	if (st->kernel[0] && !wl_config_given(o, "kernel")) {
@@ -936,6 +995,19 @@ static void replay_adjust(struct wl_opts *o, const void *priv)
 				"replay: the trace's kernel %s has no profile: the model follows kernel=%s rules (set --config kernel=)\n",
 				st->kernel, "next");
 	}
+	/* Not printed: a fixed high (before v6.7) is the printed high; an
+	 * auto-tuned one's bounds come from the zone, as the kernel's
+	 * zone_highsize() derives them (the model's 0). */
+	if (!st->high_min && o->cfg.pcp_high == PCPB_HIGH_FIXED) {
+		st_high_min = st_high_max = st->fixed_high;
+	} else {
+		st_high_min = st->high_min;
+		st_high_max = st->high_max;
+	}
+	if (!wl_config_given(o, "high_min"))
+		o->cfg.high_min = st_high_min;
+	if (!wl_config_given(o, "high_max"))
+		o->cfg.high_max = st_high_max;
 }
 
 const struct workload wl_replay = {

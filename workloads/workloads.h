@@ -224,8 +224,6 @@ int wl_check_views(const char *views, char *err, size_t len);
 /* The median of @v[0..@n-1], @n >= 1; sorts @v (so v[0] and v[n-1] are
  * the extremes after). */
 double wl_median(double *v, int n);
-/* A whole file, NUL-terminated, malloc()ed; NULL if it cannot be read. */
-char *wl_slurp(const char *path);
 struct wl_pressure *wl_pressure_start(struct pcpb *inst, double hog,
 				      int hog_cpu, int kswapd_cpu);
 void wl_pressure_stop(struct wl_pressure *p, char *line, size_t len);

@@ -324,9 +324,10 @@ if [ -s "$tmp/szst.trace" ] && cmp -s -i 56 "$tmp/s.trace" "$tmp/szst.trace"; th
 if [ -s "$tmp/sin.trace" ] && cmp -s -i 56 "$tmp/s.trace" "$tmp/sin.trace"; then ok; else bad "import from standard input"; fi
 # What is not kmem text is an error that says what it is, and writes nothing.
 printf 'PERFILE2\0\0\0\0\150\0\0\0' >"$tmp/perf.data"
-expect_exit 2 "a perf.data file: convert it with 'perf script" -- import ftrace "$tmp/perf.data" -o "$tmp/perf.trace"
+expect_exit 2 "a perf.data file" -- import ftrace "$tmp/perf.data" -o "$tmp/perf.trace"
 printf '\027\010Dtracing6\0\0\0\0' >"$tmp/trace.dat"
-expect_exit 2 "a trace-cmd .dat file" -- import ftrace "$tmp/trace.dat" -o "$tmp/dat.trace"
+expect_exit 2 "a trace-cmd .dat file libtracecmd cannot open" -- import ftrace "$tmp/trace.dat" -o "$tmp/dat.trace"
+expect_exit 2 "a trace-cmd .dat file on standard input: give its path" -- import ftrace - -o "$tmp/dat.trace" <"$tmp/trace.dat"
 printf 'tar  1234 123.456789: kmem:mm_page_alloc: page=0xffffea0004000000 pfn=0x100000 order=0 migratetype=1 gfp_flags=GFP_KERNEL\n' >"$tmp/nocpu.txt"
 expect_exit 2 "1 kmem lines without a \[cpu\] field" -- import ftrace "$tmp/nocpu.txt" -o "$tmp/nocpu.trace"
 printf 'tar-1234  1d..2. 123.456789: mm_page_alloc: page=0xffffea0004000000 pfn=0x100000 order=0 migratetype=1 gfp_flags=GFP_KERNEL\n' >"$tmp/latency.txt"
@@ -419,6 +420,20 @@ if grep -q "zone DMA32, 770000 managed.* 30 pages on 2 PCPs" "$tmp/rzd.txt"; the
 "$bin" fidelity "$tmp/lists.trace" --slack 0 >"$tmp/fl.txt" 2>&1
 if [ $? -eq 0 ] && grep -Eq "^ +0 refill locks +1 +1 " "$tmp/fl.txt"; then ok
 else bad "start state: the lists a CPU's pages are on"; cat "$tmp/fl.txt" >&2; fi
+# A batched free traces mm_page_free for the whole batch, then commits
+# page by page (mm_page_free_batched), a commit possibly draining: the free
+# moves to its commit, so the drain stays between the two frees.
+cat >"$tmp/batched.txt" <<'KT'
+p-1 [001] ..... 10.000001: mm_page_alloc: page=0x0 pfn=0x110001 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE
+p-1 [001] ..... 10.000002: mm_page_alloc: page=0x0 pfn=0x110002 order=0 migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE
+p-1 [001] ..... 10.000003: mm_page_free: page=0x0 pfn=0x110001 order=0
+p-1 [001] ..... 10.000004: mm_page_free: page=0x0 pfn=0x110002 order=0
+p-1 [001] ..... 10.000005: mm_page_free_batched: page=0x0 pfn=0x110001 order=0
+p-1 [001] ..... 10.000006: mm_page_pcpu_drain: page=0x0 pfn=0x120000 order=0 migratetype=1
+p-1 [001] ..... 10.000007: mm_page_free_batched: page=0x0 pfn=0x110002 order=0
+KT
+if [ "$("$bin" trace dump "$tmp/batched.txt" 2>/dev/null | cut -f4,5 | tr '\t\n' ': ')" = "op:id alloc:1 alloc:2 free:1 drain_marker:0 free:2 " ]; then ok
+else bad "a batched free replays at its commit"; "$bin" trace dump "$tmp/batched.txt" >&2; fi
 expect_exit 1 "--record /nonexistent/x.trace" -- run mixed --ops 10 --record /nonexistent/x.trace
 expect_exit 2 "--record is for 'pcpbuddy run'" -- compare mixed --ops 10 --record "$tmp/x.trace" --configs policy=classic policy=owner
 expect_exit 0 "--record FILE" -- run mixed --help

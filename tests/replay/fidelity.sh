@@ -1,10 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only OR MIT
 # Fidelity on real kernel captures: each trace tests/data ships
-# (kmem-R-NAME.trace.zst, taken with 'pcpbuddy capture' by
-# scripts/capture/samples.sh on kernel R) must pass 'pcpbuddy fidelity' with
-# no options, and its table must equal fidelity.expected (the replay is
-# deterministic).  The start state must matter: the same trace replayed
+# (kmem-R-NAME.trace.zst, taken on kernel R with 'pcpbuddy capture' by
+# scripts/capture/samples.sh, or under qemu by scripts/capture/qemu.sh) must
+# pass 'pcpbuddy fidelity' with no options, but for the ones listed below,
+# and its table must equal fidelity.expected (the replay is deterministic).  The start state must matter: the same trace replayed
 # --cold fails.  Where the machine allows it (root, tracefs), a capture of
 # this machine's kernel is taken and must carry its start state, and a
 # ring buffer too small for the workload must fail with the loss counts.
@@ -19,9 +19,15 @@ pass=0 fail=0
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
 
+# The shipped captures whose verdict is FAIL, each explained in
+# docs/fidelity.md; every other one must pass.
+expected_fail="kmem-6.12-madvise.trace.zst"
 for f in "$data"/kmem-*.trace.zst; do
 	name=$(basename "$f")
-	if "$bin" fidelity "$f" >"$tmp/out" 2>"$tmp/err"; then ok
+	want=0 jpass=True
+	case " $expected_fail " in *" $name "*) want=1 jpass=False ;; esac
+	"$bin" fidelity "$f" >"$tmp/out" 2>"$tmp/err"
+	if [ $? -eq $want ]; then ok
 	else bad "fidelity $name: $(tail -1 "$tmp/out")"; fi
 	echo "== $name" >>"$tmp/fidelity.expected"
 	cat "$tmp/out" >>"$tmp/fidelity.expected"
@@ -30,7 +36,7 @@ for f in "$data"/kmem-*.trace.zst; do
 	if "$bin" fidelity "$f" --json | /usr/bin/python3 -c "
 import json, sys
 r = json.load(sys.stdin)
-assert r['schema'] == 1 and r['pass'] is True, r.get('worst')
+assert r['schema'] == 1 and r['pass'] is $jpass, r.get('worst')
 cells = r['cells']
 assert len(cells) % 4 == 0 and cells[0]['cpu'] == 'all', cells[0]
 for c in cells:
@@ -70,6 +76,7 @@ elif diff -u "$dir/fidelity.expected" "$tmp/fidelity.expected"; then ok
 else bad "fidelity tables differ from fidelity.expected"; fi
 
 if [ "$(id -u)" -eq 0 ] && [ -d /sys/kernel/tracing/events/kmem ]; then
+	before=$(ls /sys/kernel/tracing/instances | wc -l)
 	"$bin" capture -o "$tmp/c.trace" -- sh -c 'dd if=/dev/zero bs=64k count=500 status=none | cat >/dev/null' 2>"$tmp/cerr"
 	if [ $? -eq 0 ] && "$bin" trace info "$tmp/c.trace" >"$tmp/info" 2>&1 &&
 	   grep -q "^  kernel_release: $(uname -r)$" "$tmp/info" &&
@@ -86,6 +93,48 @@ if [ "$(id -u)" -eq 0 ] && [ -d /sys/kernel/tracing/events/kmem ]; then
 	"$bin" capture --buffer-kb 64 --allow-loss -o "$tmp/lossy.trace" -- sh -c 'dd if=/dev/zero bs=64k count=2000 status=none | cat >/dev/null' 2>/dev/null
 	if "$bin" trace info "$tmp/lossy.trace" 2>&1 | grep -q "warning: this capture lost [0-9]* events"; then ok
 	else bad "--allow-loss: the trace must record the loss"; fi
+	# trace-cmd's .dat (read through libtracecmd) and perf.data (through
+	# 'perf script') import to the same events as their text reports.
+	if command -v trace-cmd >/dev/null; then
+		T=/sys/kernel/tracing/instances/pcpbtest-$$
+		mkdir "$T"
+		for e in mm_page_alloc mm_page_free mm_page_free_batched \
+			 mm_page_alloc_zone_locked mm_page_pcpu_drain; do
+			echo 1 >"$T/events/kmem/$e/enable"
+		done
+		echo 1 >"$T/tracing_on"
+		sh -c 'dd if=/dev/zero bs=64k count=10 status=none | cat >/dev/null'
+		echo 0 >"$T/tracing_on"
+		trace-cmd extract -B "pcpbtest-$$" -o "$tmp/t.dat" >/dev/null 2>&1
+		[ -d "$T" ] && rmdir "$T"
+		trace-cmd report -i "$tmp/t.dat" >"$tmp/t.txt" 2>/dev/null
+		"$bin" import ftrace "$tmp/t.dat" -o "$tmp/dat.trace" >/dev/null 2>&1
+		"$bin" import ftrace "$tmp/t.txt" -o "$tmp/txt.trace" >/dev/null 2>&1
+		# (the text has microseconds, the .dat nanoseconds)
+		if [ -s "$tmp/dat.trace" ] &&
+		   [ "$("$bin" trace dump "$tmp/dat.trace" | cut -f1,3- | md5sum)" = \
+		     "$("$bin" trace dump "$tmp/txt.trace" | cut -f1,3- | md5sum)" ]; then ok
+		else bad "import of a trace-cmd .dat file"; fi
+	else
+		echo "fidelity: .dat import test skipped (no trace-cmd)"
+	fi
+	if command -v perf >/dev/null; then
+		perf record -q -e kmem:mm_page_alloc -e kmem:mm_page_free -a -o "$tmp/p.data" \
+			-- sh -c 'dd if=/dev/zero bs=64k count=10 status=none | cat >/dev/null' 2>/dev/null
+		perf script -i "$tmp/p.data" -F comm,pid,cpu,time,event,trace >"$tmp/p.txt" 2>/dev/null
+		"$bin" import ftrace "$tmp/p.data" -o "$tmp/perf.trace" >/dev/null 2>&1
+		"$bin" import ftrace "$tmp/p.txt" -o "$tmp/ptxt.trace" >/dev/null 2>&1
+		if [ -s "$tmp/perf.trace" ] && cmp -s -i 56 "$tmp/perf.trace" "$tmp/ptxt.trace"; then ok
+		else bad "import of a perf.data file"; fi
+		PATH=/nonexistent "$bin" import ftrace "$tmp/p.data" -o "$tmp/np.trace" 2>"$tmp/nperr"
+		if [ $? -eq 2 ] && grep -q "needs perf (Debian package linux-perf)" "$tmp/nperr"; then ok
+		else bad "perf.data without perf: the error names the package"; fi
+	else
+		echo "fidelity: perf.data import test skipped (no perf)"
+	fi
+	# Every capture removed its tracefs instance (and its ring buffers).
+	if [ "$(ls /sys/kernel/tracing/instances | wc -l)" -eq "$before" ]; then ok
+	else bad "capture left tracefs instances behind: $(ls /sys/kernel/tracing/instances)"; fi
 else
 	echo "fidelity: capture tests skipped (needs root and tracefs)"
 fi
