@@ -38,7 +38,9 @@
 
 static const char capture_usage[] =
 	"usage: pcpbuddy capture [-o TRACE] [--buffer-kb N] [--zone NAME]\n"
-	"                        [--allow-loss] [--keep-text FILE] -- COMMAND [ARGS...]\n"
+	"                        [--allow-loss] [--keep-text FILE]\n"
+	"                        (-- COMMAND [ARGS...] | --pid P | --cgroup DIR)\n"
+	"                        [--seconds S]\n"
 	"\n"
 	"Records the kernel's kmem page events (mm_page_alloc, mm_page_free,\n"
 	"mm_page_free_batched, mm_page_alloc_zone_locked, mm_page_pcpu_drain,\n"
@@ -49,8 +51,13 @@ static const char capture_usage[] =
 	"read right after tracing starts and again at the end, the kernel\n"
 	"release, its command line and the vm sysctls.  Writes one pcpbuddy\n"
 	"trace (version 2) that 'pcpbuddy fidelity' and 'pcpbuddy replay' start\n"
-	"from.  The allocator is global: the whole system's events are kept.\n"
-	"Needs root and tracefs.\n"
+	"from.  The allocator is global: the whole system's events are kept;\n"
+	"those of the workload (COMMAND, process P or the tasks of cgroup DIR,\n"
+	"and every task they fork) are marked, and 'trace info' gives their\n"
+	"share.  Needs root and tracefs.\n"
+	"  --pid P           capture while process P lives (or --seconds, or ^C)\n"
+	"  --cgroup DIR      the tasks in DIR/cgroup.procs; for --seconds or ^C\n"
+	"  --seconds S       stop after S seconds (--pid, --cgroup; default 10)\n"
 	"  -o TRACE          output (default kmem.trace)\n"
 	"  --buffer-kb N     ring buffer per CPU in KiB (default 65536)\n"
 	"  --zone NAME       the zone kept for the replay (default Normal, else\n"
@@ -66,6 +73,32 @@ static const char *const kmem_events[] = {
 	"mm_page_free_batched", "mm_page_alloc_zone_locked",
 	"mm_page_pcpu_drain",	NULL
 };
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* The pids in @dir/cgroup.procs, space-separated into @pids. */
+static int cgroup_pids(const char *dir, char *pids, size_t len)
+{
+	char path[4096], *text, *p, *save = NULL;
+	size_t used = 0;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	text = trace_read_text(path, NULL);
+	if (!text)
+		return -errno;
+	for (p = strtok_r(text, "\n", &save); p && used + 24 < len;
+	     p = strtok_r(NULL, "\n", &save))
+		used += (size_t)snprintf(pids + used, len - used, "%s%s",
+					 used ? " " : "", p);
+	free(text);
+	return 0;
+}
 
 struct snapshot {
 	char *zoneinfo, *buddyinfo, *pagetypeinfo;
@@ -211,7 +244,11 @@ static void meta_section(struct trace *t, const char *name, const char *text)
 
 int cmd_capture_main(int argc, char **argv)
 {
-	const char *out = "kmem.trace", *zone = NULL, *keep_text = NULL;
+	const char *out = "kmem.trace", *zone = NULL, *keep_text = NULL,
+		   *cgroup = NULL;
+	long watch_pid = 0;
+	double seconds = 0;
+	char pids[4096] = "";
 	unsigned long buffer_kb = 65536;
 	bool allow_loss = false;
 	struct tracefs_instance *ti = NULL;
@@ -254,14 +291,46 @@ int cmd_capture_main(int argc, char **argv)
 			i++;
 		} else if (!strcmp(a, "--allow-loss")) {
 			allow_loss = true;
+		} else if (v && !strcmp(a, "--pid")) {
+			char *end;
+
+			watch_pid = strtol(v, &end, 10);
+			if (end == v || *end || watch_pid < 1 ||
+			    (kill((pid_t)watch_pid, 0) && errno == ESRCH))
+				return wl_usage_error("pcpbuddy capture",
+						      "--pid: no process '%s'",
+						      v);
+			i++;
+		} else if (v && !strcmp(a, "--cgroup")) {
+			cgroup = v, i++;
+		} else if (v && !strcmp(a, "--seconds")) {
+			char *end;
+
+			seconds = strtod(v, &end);
+			if (end == v || *end ||
+			    !(seconds > 0 && seconds <= 86400))
+				return wl_usage_error(
+					"pcpbuddy capture",
+					"--seconds: '%s' is not in (0, 86400]",
+					v);
+			i++;
 		} else {
 			return wl_usage_error("pcpbuddy capture",
 					      "unknown argument '%s'", a);
 		}
 	}
-	if (!cmd || cmd >= argc)
+	if ((cmd && cmd < argc) + !!watch_pid + !!cgroup != 1)
+		return wl_usage_error(
+			"pcpbuddy capture",
+			"needs one of -- COMMAND [ARGS...], --pid P, --cgroup DIR");
+	if (cmd >= argc)
+		cmd = 0;
+	if (cgroup && cgroup_pids(cgroup, pids, sizeof(pids)))
 		return wl_usage_error("pcpbuddy capture",
-				      "needs -- COMMAND [ARGS...]");
+				      "--cgroup: cannot read %s/cgroup.procs",
+				      cgroup);
+	if (!cmd && !seconds)
+		seconds = 10;
 	if (geteuid())
 		return wl_usage_error(
 			"pcpbuddy capture",
@@ -290,27 +359,54 @@ int cmd_capture_main(int argc, char **argv)
 				kmem_events[i]);
 			goto out;
 		}
+	/* which tasks the workload forks, to mark theirs too */
+	if (tracefs_event_enable(ti, "sched", "sched_process_fork"))
+		fprintf(stderr,
+			"pcpbuddy capture: no sched:sched_process_fork: only the workload's first task is marked\n");
 	tracefs_print_init(ti);
-	fprintf(stderr,
-		"pcpbuddy capture: tracing kmem page events on every CPU (the allocator is global) while '%s' runs\n",
-		argv[cmd]);
+	if (cmd)
+		fprintf(stderr,
+			"pcpbuddy capture: tracing kmem page events on every CPU (the allocator is global) while '%s' runs\n",
+			argv[cmd]);
+	else
+		fprintf(stderr,
+			"pcpbuddy capture: tracing kmem page events on every CPU (the allocator is global) for %g s, ^C to stop sooner\n",
+			seconds);
+	signal(SIGINT, on_sigint);
 	tracefs_trace_on(ti);
 	snapshot_take(&before);
 	tracefs_printf(ti, "%s\n", TRACE_START_MARKER);
 	fflush(NULL);
-	child = fork();
-	if (child == 0) {
-		execvp(argv[cmd], argv + cmd);
-		fprintf(stderr, "pcpbuddy capture: %s: %s\n", argv[cmd],
-			strerror(errno));
-		_exit(127);
+	if (cmd) {
+		child = fork();
+		if (child == 0) {
+			signal(SIGINT, SIG_DFL);
+			execvp(argv[cmd], argv + cmd);
+			fprintf(stderr, "pcpbuddy capture: %s: %s\n", argv[cmd],
+				strerror(errno));
+			_exit(127);
+		}
+		while (child > 0 && waitpid(child, &status, 0) < 0 &&
+		       errno == EINTR)
+			;
+		if (child < 0) {
+			tracefs_trace_off(ti);
+			fprintf(stderr, "pcpbuddy capture: cannot run %s: %s\n",
+				argv[cmd], strerror(errno));
+			goto out;
+		}
+		snprintf(pids, sizeof(pids), "%d", (int)child);
+	} else {
+		double end = wl_now() + seconds;
+
+		if (watch_pid)
+			snprintf(pids, sizeof(pids), "%ld", watch_pid);
+		while (!interrupted && wl_now() < end &&
+		       !(watch_pid && kill((pid_t)watch_pid, 0) &&
+			 errno == ESRCH))
+			usleep(50000);
 	}
-	if (child < 0 || waitpid(child, &status, 0) < 0) {
-		tracefs_trace_off(ti);
-		fprintf(stderr, "pcpbuddy capture: cannot run %s: %s\n",
-			argv[cmd], strerror(errno));
-		goto out;
-	}
+	signal(SIGINT, SIG_DFL);
 	tracefs_trace_off(ti);
 	snapshot_take(&after);
 	buffer_losses(ti, &lost, &entries);
@@ -334,6 +430,7 @@ int cmd_capture_main(int argc, char **argv)
 	}
 	io.zoneinfo = zi_path;
 	io.zone = zone;
+	io.workload_pids = pids;
 	if (trace_import_ftrace("pcpbuddy capture",
 				keep_text ? keep_text : text_path, &io, &t,
 				&st))
@@ -364,12 +461,22 @@ int cmd_capture_main(int argc, char **argv)
 		meta_kernel_hz(&keys);
 		meta_sysctl(&keys, "thp.enabled",
 			    "/sys/kernel/mm/transparent_hugepage/enabled");
-		trace_meta_add(&keys, "command:");
-		for (k = cmd; k < argc; k++)
-			trace_meta_add(&keys, " %s", argv[k]);
-		trace_meta_add(&keys, "\ncommand_status: %d\n",
-			       WIFEXITED(status) ? WEXITSTATUS(status)
-						 : 128 + WTERMSIG(status));
+		if (cmd) {
+			trace_meta_add(&keys, "command:");
+			for (k = cmd; k < argc; k++)
+				trace_meta_add(&keys, " %s", argv[k]);
+			trace_meta_add(&keys, "\ncommand_status: %d\n",
+				       WIFEXITED(status)
+					       ? WEXITSTATUS(status)
+					       : 128 + WTERMSIG(status));
+		} else {
+			trace_meta_add(&keys, "workload: %s %s\n",
+				       watch_pid ? "pid" : "cgroup",
+				       watch_pid ? pids : cgroup);
+		}
+		trace_meta_add(&keys, "workload_pids: %s\n", pids);
+		trace_meta_add(&keys, "workload_events: %llu\n",
+			       (unsigned long long)st.workload);
 		trace_meta_add(&keys, "buffer_kb: %lu\n", buffer_kb);
 		trace_meta_add(&keys, "ring_buffer_entries: %llu\n", entries);
 		trace_meta_add(&keys, "lost_events: %llu\n", lost);
@@ -385,21 +492,29 @@ int cmd_capture_main(int argc, char **argv)
 		t.meta = keys.meta;
 		t.meta_len = keys.meta_len;
 	}
-	snprintf(t.h.source, sizeof(t.h.source), "capture:%.23s",
-		 strrchr(argv[cmd], '/') ? strrchr(argv[cmd], '/') + 1
-					 : argv[cmd]);
+	if (cmd)
+		snprintf(t.h.source, sizeof(t.h.source), "capture:%.23s",
+			 strrchr(argv[cmd], '/') ? strrchr(argv[cmd], '/') + 1
+						 : argv[cmd]);
+	else
+		snprintf(t.h.source, sizeof(t.h.source), "capture:%s %.16s",
+			 watch_pid ? "pid" : "cgroup",
+			 watch_pid ? pids : cgroup);
 	if (trace_write(out, &t)) {
 		fprintf(stderr, "pcpbuddy capture: %s: cannot write\n", out);
 		goto out;
 	}
 	fprintf(stderr,
-		"pcpbuddy capture: %s: %zu events on %u CPUs (%llu allocs, %llu frees, %llu refill and %llu drain markers), %llu events of other zones dropped, %llu lost; '%s' exited %d\n",
+		"pcpbuddy capture: %s: %zu events on %u CPUs (%llu allocs, %llu frees, %llu refill and %llu drain markers; %llu of the workload's tasks), %llu events of other zones dropped, %llu lost\n",
 		out, t.n, t.h.nr_cpus, (unsigned long long)st.allocs,
 		(unsigned long long)st.frees,
 		(unsigned long long)st.refill_marks,
 		(unsigned long long)st.drain_marks,
-		(unsigned long long)st.other_zone, lost, argv[cmd],
-		WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		(unsigned long long)st.workload,
+		(unsigned long long)st.other_zone, lost);
+	if (cmd)
+		fprintf(stderr, "pcpbuddy capture: '%s' exited %d\n", argv[cmd],
+			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	rc = 0;
 out:
 	if (ti) {

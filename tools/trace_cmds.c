@@ -21,7 +21,7 @@
 static const char import_usage[] =
 	"usage: pcpbuddy import ftrace FILE -o TRACE [--zoneinfo ZONEINFO]\n"
 	"                             [--zone NAME] [--meta FILE]\n"
-	"                             [--snapshot NAME=FILE ...]\n"
+	"                             [--snapshot NAME=FILE ...] [--pid 'P ...']\n"
 	"\n"
 	"Reads kmem:mm_page_alloc / mm_page_free text from tracefs\n"
 	"(comm-pid [cpu] flags ts: event: ...), perf script\n"
@@ -44,6 +44,9 @@ static const char import_usage[] =
 	"                ...; docs/trace-format.md lists the keys)\n"
 	"  --snapshot NAME=FILE  a snapshot to keep (zoneinfo.after, buddyinfo.before,\n"
 	"                ...); repeatable\n"
+	"  --pid 'P ...' the workload's tasks: their events, and those of the\n"
+	"                tasks they fork (sched:sched_process_fork lines), are\n"
+	"                marked as the workload's\n"
 	"Exit: 0 ok, 1 I/O error, 2 bad arguments or input.\n";
 
 /* A text file whole, or NULL (also for binary: metadata is text). */
@@ -136,6 +139,8 @@ int cmd_import_main(int argc, char **argv)
 			io.zone = argv[++i];
 		} else if (!strcmp(argv[i], "--meta") && v) {
 			meta = argv[++i];
+		} else if (!strcmp(argv[i], "--pid") && v) {
+			io.workload_pids = argv[++i];
 		} else if (!strcmp(argv[i], "--snapshot") && v && snaps) {
 			snaps[nsnaps++] = argv[++i];
 		} else if (!strcmp(argv[i], "ftrace") && !in && i == 1) {
@@ -365,6 +370,28 @@ int cmd_trace_info_main(int argc, char **argv)
 	for (i = 0; i < t.h.nr_cpus; i++)
 		printf(" %zu:%llu", i, (unsigned long long)cpus[i]);
 	printf("\n");
+	{
+		size_t vlen;
+		uint64_t w_ev = 0, w_pages = 0, pages = 0;
+
+		for (i = 0; i < t.n; i++) {
+			const struct trace_event *e = &t.ev[i];
+			bool w = e->info & TRACE_WORKLOAD;
+
+			w_ev += w;
+			if (e->op == TOP_ALLOC) {
+				pages += 1ULL << (e->info & 15);
+				w_pages += w ? 1ULL << (e->info & 15) : 0;
+			}
+		}
+		if (trace_meta_get(&t, "workload_pids", &vlen) || w_ev)
+			printf("workload share: %llu of %zu events, %llu of %llu pages allocated (%.1f%%); the rest is the machine's\n",
+			       (unsigned long long)w_ev, t.n,
+			       (unsigned long long)w_pages,
+			       (unsigned long long)pages,
+			       pages ? 100.0 * (double)w_pages / (double)pages
+				     : 0);
+	}
 	if (t.meta)
 		print_meta(&t);
 	free(cpus);

@@ -76,6 +76,19 @@ static int pm_put(struct pfn_map *m, uint64_t pfn, uint32_t id)
 	return 0;
 }
 
+/* Return: the value of @key, or 0 when it is not in @m. */
+static uint32_t pm_get(const struct pfn_map *m, uint64_t key)
+{
+	size_t i;
+
+	if (!m->cap)
+		return 0;
+	for (i = pm_slot(m, key + 1); m->key[i]; i = (i + 1) & (m->cap - 1))
+		if (m->key[i] == key + 1)
+			return m->val[i];
+	return 0;
+}
+
 /* Return: the id and remove it, or 0 when @pfn is not live. */
 static uint32_t pm_take(struct pfn_map *m, uint64_t pfn)
 {
@@ -156,6 +169,8 @@ struct import_state {
 			       * its mm_page_free_batched (the commit) */
 	uint32_t next_id;
 	struct extfrag_pending xp;
+	struct pfn_map workload; /* pid -> 1: the workload's tasks */
+	bool marking;		 /* workload pids were given */
 };
 
 static void import_state_reset(struct import_state *is)
@@ -196,6 +211,41 @@ static int free_to_commit(struct trace *t, struct import_state *is,
 	return trace_push(t, e);
 }
 
+/* The pid of a line: the number before " [cpu]" (tracefs and
+ * trace-cmd "comm-PID", perf script "comm PID").  Return: it, or -1. */
+static long line_pid(const char *line, const char *bracket)
+{
+	const char *p = bracket;
+
+	while (p > line && p[-1] == ' ')
+		p--;
+	while (p > line && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	if (p == bracket || (p > line && p[-1] != '-' && p[-1] != ' '))
+		return -1;
+	return strtol(p, NULL, 10);
+}
+
+/* sched_process_fork of a workload task: its child joins the workload. */
+static int note_fork(struct import_state *is, const char *line)
+{
+	const char *ev = strstr(line, "sched_process_fork:");
+	const char *p, *c;
+	long parent, child;
+
+	if (!ev || !is->marking)
+		return 0;
+	p = strstr(ev, " pid=");
+	c = strstr(ev, "child_pid=");
+	if (!p || !c)
+		return 0;
+	parent = strtol(p + 5, NULL, 10);
+	child = strtol(c + 10, NULL, 10);
+	if (parent > 0 && child > 0 && pm_get(&is->workload, (uint64_t)parent))
+		return pm_put(&is->workload, (uint64_t)child, 1);
+	return 0;
+}
+
 static int import_line(char *line, struct trace *t, struct import_state *is,
 		       struct trace_import_stats *st, const struct zoneinfo *zi)
 {
@@ -204,6 +254,7 @@ static int import_line(char *line, struct trace *t, struct import_state *is,
 	struct extfrag_pending *xp = &is->xp;
 	const char *ev, *p, *colon;
 	char *end;
+	bool workload = false;
 	unsigned long cpu, order = 0, mt = 1;
 	unsigned long long pfn;
 	double ts;
@@ -216,7 +267,7 @@ static int import_line(char *line, struct trace *t, struct import_state *is,
 	ev = strstr(line, "mm_page_");
 	if (!ev) {
 		st->unknown++;
-		return 0;
+		return note_fork(is, line);
 	}
 	/* "[cpu]" then the timestamp before ": [kmem:]mm_page_..." */
 	p = strchr(line, '[');
@@ -241,6 +292,11 @@ static int import_line(char *line, struct trace *t, struct import_state *is,
 		return -EINVAL;
 	e.time_ns = (uint64_t)(ts * 1e9);
 	e.cpu = (uint16_t)cpu;
+	if (is->marking) {
+		long pid = line_pid(line, strchr(line, '['));
+
+		workload = pid > 0 && pm_get(&is->workload, (uint64_t)pid);
+	}
 	p = field(ev, "pfn=");
 	if (!p)
 		return -EINVAL;
@@ -260,7 +316,7 @@ static int import_line(char *line, struct trace *t, struct import_state *is,
 		return -EINVAL;
 	if (mt > 2)
 		mt = 1; /* highatomic/CMA/isolate: replay as movable */
-	e.info = (uint8_t)(order | mt << 4);
+	e.info = (uint8_t)(order | mt << 4 | (workload ? TRACE_WORKLOAD : 0));
 
 	if (!strncmp(ev, "mm_page_alloc_extfrag:", 22)) {
 		if ((p = field(ev, "alloc_order=")))
@@ -269,7 +325,8 @@ static int import_line(char *line, struct trace *t, struct import_state *is,
 			mt = strtoul(p, NULL, 10);
 		if (order > 10)
 			return -EINVAL;
-		e.info = (uint8_t)(order | (mt > 2 ? 1 : mt) << 4);
+		e.info = (uint8_t)(order | (mt > 2 ? 1 : mt) << 4 |
+				   (workload ? TRACE_WORKLOAD : 0));
 		if (pending_flush(xp, e.cpu, t, st))
 			return -ENOMEM;
 		/* Only the PCP orders and types are refills. */
@@ -687,6 +744,7 @@ int trace_import_ftrace(const char *who, const char *in,
 	int8_t *zone_of = NULL;
 	size_t zone_cap = 0;
 	struct import_state is = { .next_id = 1 };
+	bool started = false;
 	struct text_in *ti;
 	char *zi_text = NULL, *line;
 	size_t len;
@@ -727,6 +785,17 @@ int trace_import_ftrace(const char *who, const char *in,
 	}
 	snprintf(t->h.source, sizeof(t->h.source), "ftrace:%s",
 		 strrchr(in, '/') ? strrchr(in, '/') + 1 : in);
+	for (const char *w = io ? io->workload_pids : NULL; w && *w;) {
+		char *end;
+		long pid = strtol(w, &end, 10);
+
+		if (end == w)
+			break;
+		if (pid > 0 && pm_put(&is.workload, (uint64_t)pid, 1))
+			rc = -ENOMEM;
+		is.marking = true;
+		w = end;
+	}
 	while ((line = ti_getline(ti, &len))) {
 		size_t before = t->n;
 
@@ -739,6 +808,7 @@ int trace_import_ftrace(const char *who, const char *in,
 			break;
 		}
 		if (strstr(line, TRACE_START_MARKER)) {
+			started = true;
 			/* pcpbuddy capture took the start state here: what
 			 * came before is in it, and the pages allocated
 			 * before it are pre-trace pages. */
@@ -780,6 +850,8 @@ int trace_import_ftrace(const char *who, const char *in,
 					 &zone_of, &zone_cap);
 	}
 	free(is.xp.ev);
+	free(is.workload.key);
+	free(is.workload.val);
 	if (!rc)
 		drop_moved(t, zone_of);
 	if (rc == -ENOMEM)
@@ -790,8 +862,9 @@ int trace_import_ftrace(const char *who, const char *in,
 						 : "corrupt compressed data");
 		rc = -EIO;
 	}
+	/* A capture (its start marker seen) may hold no event: nothing ran. */
 	if (!rc && !st->allocs && !st->frees && !st->pre_trace_frees &&
-	    !st->refill_marks && !st->drain_marks) {
+	    !st->refill_marks && !st->drain_marks && !started) {
 		fprintf(stderr,
 			"%s: %s: no kmem page events: %llu lines, %llu kmem lines without a [cpu] field (perf script -F without cpu, or trace-cmd report -l), %llu malformed, %llu of other events\n",
 			who, in, (unsigned long long)st->lines,
@@ -805,8 +878,11 @@ int trace_import_ftrace(const char *who, const char *in,
 			who, in, (unsigned long long)st->no_cpu);
 		rc = -EINVAL;
 	}
-	if (!rc && zone) {
+	if (!rc && zone)
 		keep_zone(t, zone_of, (int)(zone - zi.zones), st);
+	for (size_t i = 0; !rc && i < t->n; i++)
+		st->workload += !!(t->ev[i].info & TRACE_WORKLOAD);
+	if (!rc && zone) {
 		if (trace_meta_add(
 			    t,
 			    "zone: %s\nzone_events_dropped: %llu\n=== zoneinfo.before\n%s",

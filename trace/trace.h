@@ -49,10 +49,14 @@ struct trace_event {
 	uint32_t id; /* allocation id; frees name it; markers: 0 */
 	uint16_t cpu;
 	uint8_t op;
-	uint8_t info; /* order (bits 0-3), migratetype (4-5), accounted (6) */
+	uint8_t info; /* order (0-3), migratetype (4-5), accounted (6),
+		       * the workload's (7) */
 };
 _Static_assert(sizeof(struct trace_event) == 16, "16-byte events");
 #define TRACE_ACCOUNTED (1U << 6)
+/* A kernel capture's event of the workload's tasks (capture --pid,
+ * --cgroup or COMMAND, and their children); the rest is the machine's. */
+#define TRACE_WORKLOAD (1U << 7)
 
 struct trace_header {
 	char magic[8];
@@ -121,6 +125,8 @@ struct trace_import_stats {
 	int last_zone; /* the zone index of the last line's pfn */
 	/* refill markers from mm_page_alloc_extfrag (in refill_marks) */
 	uint64_t extfrag_marks;
+	/* events of the workload's tasks (TRACE_WORKLOAD) */
+	uint64_t workload;
 	/* events before TRACE_START_MARKER, dropped */
 	uint64_t before_start;
 	struct trace_time_fixes time;
@@ -188,6 +194,10 @@ int zoneinfo_zone_of_pfn(const struct zoneinfo *zi, unsigned long pfn);
 struct trace_import_opts {
 	const char *zoneinfo;
 	const char *zone;
+	/* the workload's tasks, space-separated pids: their events, and
+	 * those of the children they fork (sched_process_fork), get
+	 * TRACE_WORKLOAD; NULL: none marked */
+	const char *workload_pids;
 };
 
 /*

@@ -434,6 +434,17 @@ p-1 [001] ..... 10.000007: mm_page_free_batched: page=0x0 pfn=0x110002 order=0
 KT
 if [ "$("$bin" trace dump "$tmp/batched.txt" 2>/dev/null | cut -f4,5 | tr '\t\n' ': ')" = "op:id alloc:1 alloc:2 free:1 drain_marker:0 free:2 " ]; then ok
 else bad "a batched free replays at its commit"; "$bin" trace dump "$tmp/batched.txt" >&2; fi
+# The workload's share: its task, and the task it forks, are marked.
+cat >"$tmp/share.txt" <<'KT'
+sh-100 [000] ..... 1.000001: mm_page_alloc: page=0x0 pfn=0x110001 order=0 migratetype=1 gfp_flags=GFP_KERNEL
+sh-100 [000] ..... 1.000002: sched_process_fork: comm=sh pid=100 child_comm=sh child_pid=200
+sh-200 [001] ..... 1.000003: mm_page_alloc: page=0x0 pfn=0x110002 order=1 migratetype=1 gfp_flags=GFP_KERNEL
+kworker-300 [001] ..... 1.000004: mm_page_alloc: page=0x0 pfn=0x110004 order=0 migratetype=0 gfp_flags=GFP_KERNEL
+KT
+"$bin" import ftrace "$tmp/share.txt" --pid 100 -o "$tmp/share.trace" >/dev/null 2>&1
+if "$bin" trace info "$tmp/share.trace" | grep -q "^workload share: 2 of 3 events, 3 of 4 pages allocated (75.0%)"; then ok
+else bad "import --pid: the workload's share"; "$bin" trace info "$tmp/share.trace" >&2; fi
+expect_exit 2 "needs one of -- COMMAND" -- capture --pid 1 -- true
 expect_exit 1 "--record /nonexistent/x.trace" -- run mixed --ops 10 --record /nonexistent/x.trace
 expect_exit 2 "--record is for 'pcpbuddy run'" -- compare mixed --ops 10 --record "$tmp/x.trace" --configs policy=classic policy=owner
 expect_exit 0 "--record FILE" -- run mixed --help

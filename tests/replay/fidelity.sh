@@ -85,6 +85,16 @@ if [ "$(id -u)" -eq 0 ] && [ -d /sys/kernel/tracing/events/kmem ]; then
 	   "$bin" fidelity "$tmp/c.trace" >"$tmp/cf" 2>&1; [ $? -le 1 ] &&
 	   grep -q "start state (the trace's zoneinfo.before)" "$tmp/cf"; then ok
 	else bad "capture and fidelity on this machine"; cat "$tmp/cerr" "$tmp/info" "$tmp/cf" >&2; fi
+	# The command's share of the machine's events is marked.
+	if "$bin" trace info "$tmp/c.trace" | grep -Eq "^workload share: [1-9][0-9]* of [0-9]+ events"; then ok
+	else bad "capture: the workload's share"; fi
+	# --pid: a running process, for --seconds.
+	sleep 30 &
+	spid=$!
+	"$bin" capture --pid $spid --seconds 0.5 -o "$tmp/pid.trace" 2>"$tmp/perr"
+	if [ $? -eq 0 ] && "$bin" trace info "$tmp/pid.trace" | grep -q "^  workload: pid $spid$"; then ok
+	else bad "capture --pid"; cat "$tmp/perr" >&2; fi
+	kill $spid 2>/dev/null
 	# 64 KiB per CPU holds about 1,000 events; the dd writes ~50,000.
 	"$bin" capture --buffer-kb 64 -o "$tmp/lossy.trace" -- sh -c 'dd if=/dev/zero bs=64k count=2000 status=none | cat >/dev/null' 2>"$tmp/lerr"
 	if [ $? -eq 1 ] && grep -q "the ring buffer lost [0-9]* events" "$tmp/lerr" &&
