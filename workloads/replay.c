@@ -687,11 +687,19 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 			sum.enomem += pfn < 0;
 		}
 	}
-	if (p->start && !p->cold)
+	if (p->start && !p->cold) {
 		replay_apply_start(inst, p->start, &t, &filler, start_line,
 				   sizeof(start_line));
-	else
+	} else {
 		pcpb_drain_all(inst);
+		if (!strncmp(t.h.source, "ftrace:", 7) ||
+		    !strncmp(t.h.source, "capture:", 8))
+			snprintf(
+				start_line, sizeof(start_line),
+				"no start state (%s): every PCP empty at high_min, the zone and profile from --config",
+				p->cold ? "--cold"
+					: "the trace has no zoneinfo: --zoneinfo FILE gives one");
+	}
 	pcpb_stats_reset(inst);
 	c.start = wl_now();
 	if (!c.threaded) {
