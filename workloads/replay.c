@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "../trace/trace.h"
@@ -992,6 +993,12 @@ static void replay_adjust(struct wl_opts *o, const void *priv)
 	}
 	if (!wl_config_given(o, "nodes"))
 		o->cfg.nodes = 1;
+	/* ALLOC_NOFRAGMENT's first pass is for ZONE_NORMAL allocations
+	 * (alloc_flags_nofragment()); a replayed DMA32 zone has none. */
+	if (!wl_config_given(o, "zone") &&
+	    pcpb_config_set(&o->cfg, "zone",
+			    strcasecmp(st->zone, "Normal") ? "dma32" : "normal"))
+		fprintf(stderr, "replay: start state: zone type refused\n");
 	if (!wl_config_given(o, "batch"))
 		o->cfg.batch = st->batch;
 	if (!wl_config_given(o, "wmark_min"))

@@ -402,7 +402,9 @@ if grep -q "no start state (--cold): every PCP empty at high_min" "$tmp/rzc.txt"
    grep -q ",high_min=0,high_max=0," "$tmp/rzc.txt"; then ok; else bad "replay --cold"; fi
 expect_exit 2 "no such zone" -- replay "$tmp/szi.trace" --zone Movable
 "$bin" replay "$tmp/s.trace" --zoneinfo "$tmp/zoneinfo" --zone DMA32 >"$tmp/rzd.txt" 2>&1
-if grep -q "zone DMA32, 770000 managed.* 30 pages on 2 PCPs" "$tmp/rzd.txt"; then ok; else bad "replay --zoneinfo --zone"; cat "$tmp/rzd.txt" >&2; fi
+if grep -q "zone DMA32, 770000 managed.* 30 pages on 2 PCPs" "$tmp/rzd.txt" &&
+   grep -q ",zone=dma32," "$tmp/rzd.txt" && grep -q ",zone=normal," "$tmp/rzi.txt"; then ok
+else bad "replay --zoneinfo --zone: the zone and its type"; cat "$tmp/rzd.txt" >&2; fi
 # Which lists hold a CPU's start pages (docs/fidelity.md): CPU 0 takes 3
 # unmovable pages, 5 movable ones, then refills movable (63 pages) and
 # takes 10 more.  The movable list held exactly 5; the other 95 of its 100
