@@ -997,7 +997,8 @@ static void replay_adjust(struct wl_opts *o, const void *priv)
 	 * (alloc_flags_nofragment()); a replayed DMA32 zone has none. */
 	if (!wl_config_given(o, "zone") &&
 	    pcpb_config_set(&o->cfg, "zone",
-			    strcasecmp(st->zone, "Normal") ? "dma32" : "normal"))
+			    strcasecmp(st->zone, "Normal") ? "dma32"
+							   : "normal"))
 		fprintf(stderr, "replay: start state: zone type refused\n");
 	if (!wl_config_given(o, "batch"))
 		o->cfg.batch = st->batch;
