@@ -210,9 +210,7 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 	}
 	if (rc) {
 		fprintf(stderr, "%s: %s\n", argv[0], strerror(-rc));
-		free(res.stats);
-		free(res.show_text);
-		json_decref(res.rows);
+		wl_result_free(&res);
 		json_decref(args);
 		pcpb_destroy(inst);
 		return 1;
@@ -221,20 +219,19 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 		printf("%s\n%s%s%s", res.line, res.table ? res.table : "",
 		       pressure_line, pressure_line[0] ? "\n" : "");
 	free(res.table);
+	res.table = NULL;
 	if (o.fmt == PCPB_FMT_JSON)
 		rc = print_run_json(w, args, &o, &res, inst);
 	else if (res.stats)
 		pcpb_report_stats(inst, res.stats, stdout, o.fmt);
 	else
 		pcpb_report(inst, stdout, o.fmt);
-	free(res.stats);
-	json_decref(res.rows);
 	json_decref(args);
 	if (res.show_text)
 		fputs(res.show_text, stdout);
 	else if (o.show)
 		wl_show(inst, stdout, o.show);
-	free(res.show_text);
+	wl_result_free(&res);
 	rc = pcpb_check(inst, &check) || check.pages_allocated || rc ? 1 : 0;
 	if (!check.ok)
 		fprintf(stderr, "%s: check failed: %s\n", argv[0], check.msg);

@@ -70,6 +70,7 @@ static size_t import_text(const char *text, struct ev *ev)
 	priv = calloc(1, w->priv_size);
 	cr_assert_eq(wl_option_set(w, priv, "trace", out), 0);
 	cr_assert_eq(w->run(inst, &o, priv, &res), 0);
+	wl_result_free(&res);
 	free(priv);
 	return n;
 }
