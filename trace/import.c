@@ -850,6 +850,8 @@ int trace_import_ftrace(const char *who, const char *in,
 					 &zone_of, &zone_cap);
 	}
 	free(is.xp.ev);
+	is.xp.ev = NULL; /* import_state_reset() below walks it */
+	is.xp.nr = 0;
 	free(is.workload.key);
 	free(is.workload.val);
 	if (!rc)
