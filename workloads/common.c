@@ -165,10 +165,16 @@ int wl_check_views(const char *views, char *err, size_t len)
 		for (i = 0; names[i] && strcmp(names[i], view); i++)
 			;
 		if (!names[i]) {
-			snprintf(
-				err, len,
-				"unknown view '%s' (buddyinfo, pagetypeinfo, zoneinfo, extfrag, unusable)",
-				view);
+			size_t used = (size_t)snprintf(
+				err, len, "unknown view '%s' (", view);
+
+			/* the list the library has, not a copy of it */
+			for (i = 0; names[i] && used < len; i++)
+				used += (size_t)snprintf(err + used, len - used,
+							 "%s%s", i ? ", " : "",
+							 names[i]);
+			if (used < len)
+				snprintf(err + used, len - used, ")");
 			return -EINVAL;
 		}
 	}

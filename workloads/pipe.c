@@ -588,9 +588,37 @@ static int run_config(struct pcpb *inst, const struct wl_opts *o,
 	return 0;
 }
 
+/* One configuration's figures, computed once for the text and the JSON. */
+struct pipe_metrics {
+	double writes_per_s, mbps;
+	uint64_t lat_avg, lat_p50, lat_p99, lat_max;
+	uint64_t hold_p50, hold_p99, hold_max, wait_p50, wait_p99, wait_max;
+};
+
+static struct pipe_metrics metrics_of_run(const struct pipe_run *r,
+					  double seconds)
+{
+	return (struct pipe_metrics){
+		.writes_per_s = seconds > 0 ? (double)r->writes / seconds : 0,
+		.mbps = seconds > 0 ? (double)r->bytes / seconds / 1048576.0
+				    : 0,
+		.lat_avg = r->lat.count ? r->lat.total / r->lat.count : 0,
+		.lat_p50 = hist_quantile(&r->lat, 0.50),
+		.lat_p99 = hist_quantile(&r->lat, 0.99),
+		.lat_max = r->lat.max,
+		.hold_p50 = hist_quantile(&r->st.hold, 0.50),
+		.hold_p99 = hist_quantile(&r->st.hold, 0.99),
+		.hold_max = r->st.hold.max,
+		.wait_p50 = hist_quantile(&r->st.wait, 0.50),
+		.wait_p99 = hist_quantile(&r->st.wait, 0.99),
+		.wait_max = r->st.wait.max,
+	};
+}
+
 static size_t print_config(char *buf, size_t len, const struct pipe_params *pp,
 			   const struct wl_opts *o, int nw, int nr,
-			   const struct pipe_run *r, double seconds)
+			   const struct pipe_run *r, double seconds,
+			   const struct pipe_metrics *m)
 {
 	return (size_t)snprintf(
 		buf, len,
@@ -607,20 +635,15 @@ static size_t print_config(char *buf, size_t len, const struct pipe_params *pp,
 		"bytes_verified: %s\n",
 		nw, nr, pp->msgsize, seconds, pp->pipe_size,
 		o->memory_pressure ? "yes" : "no", mode_names[pp->mode],
-		(unsigned long long)r->writes,
-		seconds > 0 ? (double)r->writes / seconds : 0,
-		seconds > 0 ? (double)r->bytes / seconds / 1048576.0 : 0,
-		(unsigned long long)(r->lat.count ? r->lat.total / r->lat.count
-						  : 0),
-		(unsigned long long)hist_quantile(&r->lat, 0.50),
-		(unsigned long long)hist_quantile(&r->lat, 0.99),
-		(unsigned long long)r->lat.max,
-		(unsigned long long)hist_quantile(&r->st.hold, 0.50),
-		(unsigned long long)hist_quantile(&r->st.hold, 0.99),
-		(unsigned long long)r->st.hold.max,
-		(unsigned long long)hist_quantile(&r->st.wait, 0.50),
-		(unsigned long long)hist_quantile(&r->st.wait, 0.99),
-		(unsigned long long)r->st.wait.max,
+		(unsigned long long)r->writes, m->writes_per_s, m->mbps,
+		(unsigned long long)m->lat_avg, (unsigned long long)m->lat_p50,
+		(unsigned long long)m->lat_p99, (unsigned long long)m->lat_max,
+		(unsigned long long)m->hold_p50,
+		(unsigned long long)m->hold_p99,
+		(unsigned long long)m->hold_max,
+		(unsigned long long)m->wait_p50,
+		(unsigned long long)m->wait_p99,
+		(unsigned long long)m->wait_max,
 		(unsigned long long)r->st.alloc_locked,
 		(unsigned long long)r->st.alloc_unlocked,
 		(unsigned long long)r->st.free_locked,
@@ -631,28 +654,24 @@ static size_t print_config(char *buf, size_t len, const struct pipe_params *pp,
 
 /* The same numbers as print_config(), one row of run --json's result. */
 static json_t *config_row(const struct pipe_params *pp, int nw, int nr,
-			  const struct pipe_run *r, double seconds)
+			  const struct pipe_run *r, double seconds,
+			  const struct pipe_metrics *m)
 {
-	json_t *row = json_pack(
-		"{s:i, s:i, s:I, s:s, s:f, s:I, s:f, s:f}", "writers", nw,
-		"readers", nr, "msgsize", (json_int_t)pp->msgsize, "mode",
-		mode_names[pp->mode], "seconds", seconds, "writes",
-		(json_int_t)r->writes, "writes_per_s",
-		seconds > 0 ? (double)r->writes / seconds : 0.0,
-		"throughput_MBps",
-		seconds > 0 ? (double)r->bytes / seconds / 1048576.0 : 0.0);
+	json_t *row =
+		json_pack("{s:i, s:i, s:I, s:s, s:f, s:I, s:f, s:f}", "writers",
+			  nw, "readers", nr, "msgsize", (json_int_t)pp->msgsize,
+			  "mode", mode_names[pp->mode], "seconds", seconds,
+			  "writes", (json_int_t)r->writes, "writes_per_s",
+			  m->writes_per_s, "throughput_MBps", m->mbps);
 	json_t *more = json_pack(
 		"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
-		"lat_avg_ns",
-		(json_int_t)(r->lat.count ? r->lat.total / r->lat.count : 0),
-		"lat_p50_ns_upper", (json_int_t)hist_quantile(&r->lat, 0.50),
-		"lat_p99_ns_upper", (json_int_t)hist_quantile(&r->lat, 0.99),
-		"lat_max_ns", (json_int_t)r->lat.max, "mutex_hold_p99_ns_upper",
-		(json_int_t)hist_quantile(&r->st.hold, 0.99),
-		"mutex_hold_max_ns", (json_int_t)r->st.hold.max,
-		"mutex_wait_p99_ns_upper",
-		(json_int_t)hist_quantile(&r->st.wait, 0.99),
-		"mutex_wait_max_ns", (json_int_t)r->st.wait.max,
+		"lat_avg_ns", (json_int_t)m->lat_avg, "lat_p50_ns_upper",
+		(json_int_t)m->lat_p50, "lat_p99_ns_upper",
+		(json_int_t)m->lat_p99, "lat_max_ns", (json_int_t)m->lat_max,
+		"mutex_hold_p99_ns_upper", (json_int_t)m->hold_p99,
+		"mutex_hold_max_ns", (json_int_t)m->hold_max,
+		"mutex_wait_p99_ns_upper", (json_int_t)m->wait_p99,
+		"mutex_wait_max_ns", (json_int_t)m->wait_max,
 		"pages_alloc_under_mutex", (json_int_t)r->st.alloc_locked,
 		"pages_alloc_outside", (json_int_t)r->st.alloc_unlocked,
 		"pages_freed_under_mutex", (json_int_t)r->st.free_locked,
@@ -684,6 +703,7 @@ static int pipe_run_all(struct pcpb *inst, const struct wl_opts *o, void *priv,
 			int nw = pp->writers ? pp->writers : sweep_w[a];
 			int nr = pp->readers ? pp->readers : sweep_r[b];
 			struct pipe_run r;
+			struct pipe_metrics m;
 			double t0 = wl_now(), secs;
 			int rc;
 
@@ -698,12 +718,14 @@ static int pipe_run_all(struct pcpb *inst, const struct wl_opts *o, void *priv,
 				n += (size_t)snprintf(out + n, len - n,
 						      "---\n");
 			secs = wl_now() - t0;
+			m = metrics_of_run(&r, secs);
 			n += print_config(out + n, len - n, pp, o, nw, nr, &r,
-					  secs);
+					  secs, &m);
 			if (!res->rows)
 				res->rows = json_array();
-			json_array_append_new(res->rows,
-					      config_row(pp, nw, nr, &r, secs));
+			json_array_append_new(
+				res->rows,
+				config_row(pp, nw, nr, &r, secs, &m));
 			res->ops += r.writes;
 			res->pages += r.st.alloc_locked + r.st.alloc_unlocked;
 			ok &= r.verified;
