@@ -351,11 +351,17 @@ int cmd_sweep_main(int argc, char **argv)
 		for (i = 0; i < n; i++) {
 			static char kvbuf[MAX_CONFIGS][MAX_VALUES][2048];
 
-			snprintf(kvbuf[i][v], sizeof(kvbuf[i][v]), "%s%s%s%s%s",
-				 cs[i].kv, is_driver_param(param) ? "" : ",",
-				 is_driver_param(param) ? "" : param,
-				 is_driver_param(param) ? "" : "=",
-				 is_driver_param(param) ? "" : values[v]);
+			bool dflt = !strcmp(cs[i].kv, "default");
+
+			/* "default" is the command line's configuration:
+			 * the swept key alone goes on top of it. */
+			if (is_driver_param(param))
+				snprintf(kvbuf[i][v], sizeof(kvbuf[i][v]), "%s",
+					 cs[i].kv);
+			else
+				snprintf(kvbuf[i][v], sizeof(kvbuf[i][v]),
+					 "%s%s%s=%s", dflt ? "" : cs[i].kv,
+					 dflt ? "" : ",", param, values[v]);
 			pts[i][v].kv = kvbuf[i][v];
 		}
 	/* Interleaved, as compare: every configuration at every value once,

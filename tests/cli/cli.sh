@@ -790,6 +790,15 @@ then ok; else bad "compare --json: exact counters"; head -c 600 "$tmp/big.json" 
 
 # sweep without --configs sweeps the default; 'default' names it in compare.
 expect_exit 0 '"config": "default"' -- sweep mixed --param threads=1,2 --ops 200 --runs 1 -o -
+# ... also over a config key: the swept value goes on top of the default
+# (it made "default,batch=31", refused, before).
+"$bin" sweep mixed --threads 1 --param batch=31,63 --ops 500 --runs 1 -o "$tmp/swb.json" >/dev/null 2>&1
+if [ $? -eq 0 ] && $py -c "
+import json; d = json.load(open('$tmp/swb.json')); k = d['metrics'].index('refill_cost_max')
+p = d['results'][0]['points']
+assert [x['value'] for x in p] == [31, 63], p
+assert p[0]['median'][k] < p[1]['median'][k], (p[0]['median'][k], p[1]['median'][k])"; then ok
+else bad "sweep of a config key without --configs"; fi
 expect_exit 0 "default" -- compare mixed --threads 1 --ops 2000 --runs 1 --configs default policy=owner
 expect_exit 0 "T% of allocations" -- run exit --help
 
