@@ -231,7 +231,7 @@ static void print_json(const struct workload *w, const void *priv,
 	double acq;
 	int i, k;
 
-	printf("{\n  \"workload\": ");
+	printf("{\n  \"schema\": %d,\n  \"workload\": ", WL_JSON_SCHEMA);
 	json_fputs_string(stdout, w->name);
 	if (w->reference && w->reference(priv, ref, sizeof(ref), &acq)) {
 		printf(",\n  \"reference\": {\"name\": ");

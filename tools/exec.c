@@ -265,7 +265,7 @@ int cmd_exec_main(int argc, char **argv)
 		}
 	rmdir(dir);
 	if (!rc && json) {
-		printf("{\"program\": ");
+		printf("{\"schema\": %d, \"program\": ", WL_JSON_SCHEMA);
 		json_fputs_string(stdout, argv[dash + 1]);
 		printf(", \"runs\": %d, \"results\": [", runs);
 		for (c = 0; c < nc; c++) {

@@ -108,7 +108,7 @@ static void sweep_json(FILE *f, const char *wname, const char *param,
 {
 	int i, v, k, p;
 
-	fprintf(f, "{\n  \"workload\": ");
+	fprintf(f, "{\n  \"schema\": %d,\n  \"workload\": ", WL_JSON_SCHEMA);
 	json_fputs_string(f, wname);
 	fprintf(f, ",\n  \"param\": ");
 	json_fputs_string(f, param);

@@ -788,6 +788,26 @@ v = d['results'][0]['median']['alloc_pages']
 assert v == int(v) and v >= 1000000, v" "$tmp/big.json"
 then ok; else bad "compare --json: exact counters"; head -c 600 "$tmp/big.json" >&2; fi
 
+# Every command's JSON validates against docs/json-schema.json.
+js() { $py "$(dirname "$0")/json_schema.py" "$@"; }
+"$bin" run mixed --threads 1 --ops 1000 --json 2>/dev/null | js run - && ok || bad "run --json: schema"
+"$bin" run bulk --threads 1 --ops 200 --json 2>/dev/null | js run - && ok || bad "run bulk --json: schema"
+"$bin" run pipe -w 1 -r 1 -d 0.2 --json 2>/dev/null | js run - && ok || bad "run pipe --json: schema"
+"$bin" replay tests/data/kmem-6.18-gcc.trace.zst --json 2>/dev/null | js run - && ok || bad "replay --json: schema"
+"$bin" compare mixed --threads 1 --ops 1000 --runs 2 --json --configs policy=classic policy=owner 2>/dev/null |
+	js compare - && ok || bad "compare --json: schema"
+"$bin" replay tests/data/kmem-6.18-gcc.trace.zst --runs 1 --json --configs policy=classic policy=owner 2>/dev/null |
+	js compare - && ok || bad "replay --configs --json: schema (with the kernel's reference)"
+"$bin" sweep mixed --threads 1 --ops 300 --runs 2 --param batch=31,63 -o "$tmp/swj.json" 2>/dev/null &&
+	js sweep "$tmp/swj.json" && ok || bad "sweep JSON: schema"
+"$bin" fidelity tests/data/kmem-6.1-tar.trace.zst --json 2>/dev/null | js fidelity - && ok || bad "fidelity --json: schema"
+prog=build/release/tests/preload-prog
+if [ -x "$prog" ]; then
+	"$bin" exec --json --runs 1 -- "$prog" 2>/dev/null | js exec - && ok || bad "exec --json: schema"
+fi
+# ... and the schema can fail: a sweep file without its schema version.
+$py -c "import json; d = json.load(open('$tmp/swj.json')); del d['schema']; json.dump(d, open('$tmp/swj-old.json', 'w'))"
+js sweep "$tmp/swj-old.json" 2>/dev/null && bad "the schema accepted a file without 'schema'" || ok
 # sweep without --configs sweeps the default; 'default' names it in compare.
 expect_exit 0 '"config": "default"' -- sweep mixed --param threads=1,2 --ops 200 --runs 1 -o -
 # ... also over a config key: the swept value goes on top of the default
