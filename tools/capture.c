@@ -192,21 +192,6 @@ static int save_text(struct tracefs_instance *ti, const char *path)
 	return rc;
 }
 
-static int write_temp(char *tmpl, const char *text)
-{
-	int fd = mkstemp(tmpl);
-	size_t len = text ? strlen(text) : 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text ? text : "", len) != (ssize_t)len) {
-		close(fd);
-		return -EIO;
-	}
-	close(fd);
-	return 0;
-}
-
 static void meta_sysctl(struct trace *t, const char *name, const char *path)
 {
 	char *v = trace_read_text(path, NULL);
@@ -234,14 +219,6 @@ static void meta_kernel_hz(struct trace *t)
 		gzclose(gz);
 }
 
-static void meta_section(struct trace *t, const char *name, const char *text)
-{
-	if (text)
-		trace_meta_add(t, "=== %s\n%s%s", name, text,
-			       *text && text[strlen(text) - 1] == '\n' ? ""
-								       : "\n");
-}
-
 int cmd_capture_main(int argc, char **argv)
 {
 	const char *out = "kmem.trace", *zone = NULL, *keep_text = NULL,
@@ -256,8 +233,7 @@ int cmd_capture_main(int argc, char **argv)
 	struct trace_import_stats st = { 0 };
 	struct trace_import_opts io = { 0 };
 	unsigned long long lost = 0, entries = 0;
-	char text_path[] = "/tmp/pcpbuddy-capture-XXXXXX",
-	     zi_path[] = "/tmp/pcpbuddy-zoneinfo-XXXXXX", name[64];
+	char name[64], *trace_file = NULL;
 	struct utsname uts;
 	struct trace t = { 0 };
 	int i, status = 0, rc = 1, cmd = 0;
@@ -416,29 +392,29 @@ int cmd_capture_main(int argc, char **argv)
 			lost, entries, buffer_kb);
 		goto out;
 	}
-	if (!keep_text) {
-		int fd = mkstemp(text_path);
-
-		if (fd >= 0)
-			close(fd);
-	}
-	if (save_text(ti, keep_text ? keep_text : text_path) ||
-	    write_temp(zi_path, before.zoneinfo)) {
-		fprintf(stderr,
-			"pcpbuddy capture: cannot save the trace text\n");
+	if (keep_text && save_text(ti, keep_text)) {
+		fprintf(stderr, "pcpbuddy capture: %s: cannot write\n",
+			keep_text);
 		goto out;
 	}
-	io.zoneinfo = zi_path;
+	/* The import reads the instance's buffer itself (or the kept copy);
+	 * the start state is the snapshot in memory. */
+	trace_file = keep_text ? NULL : tracefs_instance_get_file(ti, "trace");
+	io.zoneinfo_text = before.zoneinfo;
 	io.zone = zone;
 	io.workload_pids = pids;
+	if (!keep_text && !trace_file) {
+		fprintf(stderr, "pcpbuddy capture: no trace file in %s\n",
+			name);
+		goto out;
+	}
 	if (trace_import_ftrace("pcpbuddy capture",
-				keep_text ? keep_text : text_path, &io, &t,
+				keep_text ? keep_text : trace_file, &io, &t,
 				&st))
 		goto out;
-	/* The keys first: trace_meta_get() reads them before any section,
-	 * and the import put its own and zoneinfo.before in already. */
+	/* The capture's keys go before what the import wrote (its zone and
+	 * zoneinfo.before), then the other snapshots. */
 	{
-		char *zone_part = t.meta;
 		struct trace keys = { 0 };
 		int k;
 
@@ -482,15 +458,22 @@ int cmd_capture_main(int argc, char **argv)
 		trace_meta_add(&keys, "lost_events: %llu\n", lost);
 		trace_meta_add(&keys, "events_before_start: %llu\n",
 			       (unsigned long long)st.before_start);
-		trace_meta_add(&keys, "%s", zone_part ? zone_part : "");
-		meta_section(&keys, "zoneinfo.after", after.zoneinfo);
-		meta_section(&keys, "buddyinfo.before", before.buddyinfo);
-		meta_section(&keys, "buddyinfo.after", after.buddyinfo);
-		meta_section(&keys, "pagetypeinfo.before", before.pagetypeinfo);
-		meta_section(&keys, "pagetypeinfo.after", after.pagetypeinfo);
-		free(t.meta);
-		t.meta = keys.meta;
-		t.meta_len = keys.meta_len;
+		if (!keys.meta || trace_meta_insert_keys(&t, keys.meta) ||
+		    trace_meta_add_section(&t, "zoneinfo.after",
+					   after.zoneinfo) ||
+		    trace_meta_add_section(&t, "buddyinfo.before",
+					   before.buddyinfo) ||
+		    trace_meta_add_section(&t, "buddyinfo.after",
+					   after.buddyinfo) ||
+		    trace_meta_add_section(&t, "pagetypeinfo.before",
+					   before.pagetypeinfo) ||
+		    trace_meta_add_section(&t, "pagetypeinfo.after",
+					   after.pagetypeinfo)) {
+			trace_free(&keys);
+			fprintf(stderr, "pcpbuddy capture: out of memory\n");
+			goto out;
+		}
+		trace_free(&keys);
 	}
 	if (cmd)
 		snprintf(t.h.source, sizeof(t.h.source), "capture:%.23s",
@@ -529,9 +512,7 @@ out:
 		}
 		tracefs_instance_free(ti);
 	}
-	if (!keep_text)
-		unlink(text_path);
-	unlink(zi_path);
+	tracefs_put_tracing_file(trace_file);
 	snapshot_free(&before);
 	snapshot_free(&after);
 	trace_free(&t);

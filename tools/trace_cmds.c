@@ -32,9 +32,10 @@ static const char import_usage[] =
 	"an annotation; zone_locked (percpu_refill=1) and pcpu_drain become\n"
 	"markers; failed allocations, frees of pages allocated before the trace,\n"
 	"unknown events and malformed lines are counted (malformed ones listed\n"
-	"with their line numbers) and skipped.  Input with no kmem event, kmem\n"
-	"lines without a [cpu] field, and binary input (perf.data, trace-cmd\n"
-	".dat: the message says how to convert them) are errors.\n"
+	"with their line numbers) and skipped.  A trace-cmd .dat file is read\n"
+	"through libtracecmd, a perf.data file through 'perf script'.  Input\n"
+	"with no kmem event, kmem lines without a [cpu] field, and other binary\n"
+	"input are errors.\n"
 	"  --zoneinfo F  /proc/zoneinfo as tracing began: stored as the trace's\n"
 	"                start state, and only the events on pages of the\n"
 	"                replayed zone are kept (the model has one zone)\n"
@@ -63,15 +64,14 @@ static char *read_small(const char *path)
 }
 
 /*
- * The metadata of a capture made elsewhere: @meta's key lines first (the
- * keys come before any section), then what the import wrote, then each
- * NAME=FILE snapshot.  Return: 0, or 2 after a message.
+ * The metadata of a capture made elsewhere: @meta's key lines before what
+ * the import wrote, then each NAME=FILE snapshot.  Return: 0, or 2 after a
+ * message.
  */
 static int add_meta(struct trace *t, const char *meta, char **snaps, int n)
 {
-	struct trace keys = { 0 };
 	char *text;
-	int i;
+	int i, rc = 0;
 
 	if (meta) {
 		text = read_small(meta);
@@ -84,14 +84,10 @@ static int add_meta(struct trace *t, const char *meta, char **snaps, int n)
 			free(text);
 			return 2;
 		}
-		trace_meta_add(&keys, "%s%s", text,
-			       *text && text[strlen(text) - 1] != '\n' ? "\n"
-								       : "");
+		rc = trace_meta_insert_keys(t, text);
 		free(text);
 	}
-	if (t->meta)
-		trace_meta_add(&keys, "%s", t->meta);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !rc; i++) {
 		char *eq = strchr(snaps[i], '=');
 
 		text = eq ? read_small(eq + 1) : NULL;
@@ -100,19 +96,16 @@ static int add_meta(struct trace *t, const char *meta, char **snaps, int n)
 				"pcpbuddy import: --snapshot %s: needs NAME=FILE with a readable text FILE\n",
 				snaps[i]);
 			free(text);
-			trace_free(&keys);
 			return 2;
 		}
-		trace_meta_add(&keys, "=== %.*s\n%s%s", (int)(eq - snaps[i]),
-			       snaps[i], text,
-			       *text && text[strlen(text) - 1] != '\n' ? "\n"
-								       : "");
+		*eq = '\0';
+		rc = trace_meta_add_section(t, snaps[i], text);
+		*eq = '=';
 		free(text);
 	}
-	free(t->meta);
-	t->meta = keys.meta;
-	t->meta_len = keys.meta_len;
-	return 0;
+	if (rc)
+		fprintf(stderr, "pcpbuddy import: out of memory\n");
+	return rc ? 2 : 0;
 }
 
 int cmd_import_main(int argc, char **argv)
@@ -219,15 +212,10 @@ static void print_meta(const struct trace *t)
 		in_section |= !strncmp(line, "=== ", 4);
 		line = nl ? nl + 1 : NULL;
 	}
-	{
-		size_t vlen;
-		const char *lost = trace_meta_get(t, "lost_events", &vlen);
-
-		if (lost && strtoull(lost, NULL, 10))
-			fprintf(stderr,
-				"pcpbuddy trace: warning: this capture lost %.*s events (ring buffer overrun): its counts are low\n",
-				(int)vlen, lost);
-	}
+	if (trace_meta_ull(t, "lost_events"))
+		fprintf(stderr,
+			"pcpbuddy trace: warning: this capture lost %llu events (ring buffer overrun): its counts are low\n",
+			trace_meta_ull(t, "lost_events"));
 }
 
 static const char trace_usage[] =

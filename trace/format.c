@@ -128,6 +128,44 @@ int trace_meta_add(struct trace *t, const char *fmt, ...)
 	return 0;
 }
 
+int trace_meta_add_section(struct trace *t, const char *name, const char *text)
+{
+	size_t n = text ? strlen(text) : 0;
+
+	if (!text)
+		return 0;
+	return trace_meta_add(t, "=== %s\n%s%s", name, text,
+			      n && text[n - 1] != '\n' ? "\n" : "");
+}
+
+int trace_meta_insert_keys(struct trace *t, const char *keys)
+{
+	size_t n = strlen(keys);
+	bool nl = n && keys[n - 1] != '\n';
+	char *meta = malloc(n + nl + t->meta_len + 1);
+
+	if (!meta)
+		return -ENOMEM;
+	memcpy(meta, keys, n);
+	if (nl)
+		meta[n++] = '\n';
+	if (t->meta_len)
+		memcpy(meta + n, t->meta, t->meta_len);
+	meta[n + t->meta_len] = '\0';
+	free(t->meta);
+	t->meta = meta;
+	t->meta_len += n;
+	return 0;
+}
+
+unsigned long long trace_meta_ull(const struct trace *t, const char *key)
+{
+	size_t len;
+	const char *v = trace_meta_get(t, key, &len);
+
+	return v ? strtoull(v, NULL, 10) : 0;
+}
+
 const char *trace_meta_get(const struct trace *t, const char *key, size_t *len)
 {
 	size_t klen = strlen(key);

@@ -115,10 +115,6 @@ static const char *field(const char *s, const char *name)
 }
 
 /*
- * One line of tracefs, perf script or trace-cmd report text.
- * Return: 0 (event or skipped line), or -EINVAL for a malformed kmem line.
- */
-/*
  * mm_page_alloc_extfrag, per CPU, until that CPU's next event says what it
  * was: since the 2025 claim/steal split a block taken by fallback fires
  * only extfrag (no zone_locked), so it is the refill's marker; before it
@@ -173,17 +169,31 @@ struct import_state {
 	bool marking;		 /* workload pids were given */
 };
 
+static void pm_free(struct pfn_map *m)
+{
+	free(m->key);
+	free(m->val);
+	memset(m, 0, sizeof(*m));
+}
+
+/* At the start-state marker: what came before is forgotten, but the
+ * workload's tasks. */
 static void import_state_reset(struct import_state *is)
 {
-	free(is->live.key);
-	free(is->live.val);
-	free(is->freed.key);
-	free(is->freed.val);
-	memset(&is->live, 0, sizeof(is->live));
-	memset(&is->freed, 0, sizeof(is->freed));
+	pm_free(&is->live);
+	pm_free(&is->freed);
 	is->next_id = 1;
 	for (size_t c = 0; c < is->xp.nr; c++)
 		is->xp.ev[c].op = 0;
+}
+
+static void import_state_free(struct import_state *is)
+{
+	import_state_reset(is);
+	pm_free(&is->workload);
+	free(is->xp.ev);
+	is->xp.ev = NULL;
+	is->xp.nr = 0;
 }
 
 /*
@@ -246,6 +256,11 @@ static int note_fork(struct import_state *is, const char *line)
 	return 0;
 }
 
+/*
+ * One line of tracefs, perf script or trace-cmd report text.
+ * Return: 0 (event or skipped line), -ENODEV for a kmem line without a
+ * CPU field, -EINVAL for a malformed kmem line, or -ENOMEM.
+ */
 static int import_line(char *line, struct trace *t, struct import_state *is,
 		       struct trace_import_stats *st, const struct zoneinfo *zi)
 {
@@ -254,7 +269,7 @@ static int import_line(char *line, struct trace *t, struct import_state *is,
 	struct extfrag_pending *xp = &is->xp;
 	const char *ev, *p, *colon;
 	char *end;
-	bool workload = false;
+	bool workload = false, extfrag;
 	unsigned long cpu, order = 0, mt = 1;
 	unsigned long long pfn;
 	double ts;
@@ -308,25 +323,20 @@ static int import_line(char *line, struct trace *t, struct import_state *is,
 		return -EINVAL;
 	if (zi)
 		st->last_zone = zoneinfo_zone_of_pfn(zi, (unsigned long)pfn);
-	if ((p = field(ev, " order=")))
+	/* extfrag names the allocation's order and type alloc_order= and
+	 * alloc_migratetype= (its order= is the fallback block's). */
+	extfrag = !strncmp(ev, "mm_page_alloc_extfrag:", 22);
+	if ((p = field(ev, extfrag ? "alloc_order=" : " order=")))
 		order = strtoul(p, NULL, 10);
-	if ((p = field(ev, "migratetype=")))
+	if ((p = field(ev, extfrag ? "alloc_migratetype=" : "migratetype=")))
 		mt = strtoul(p, NULL, 10);
 	if (order > 10)
 		return -EINVAL;
-	if (mt > 2)
-		mt = 1; /* highatomic/CMA/isolate: replay as movable */
-	e.info = (uint8_t)(order | mt << 4 | (workload ? TRACE_WORKLOAD : 0));
+	/* highatomic, CMA and isolate replay as movable */
+	e.info = (uint8_t)(order | (mt > 2 ? 1 : mt) << 4 |
+			   (workload ? TRACE_WORKLOAD : 0));
 
-	if (!strncmp(ev, "mm_page_alloc_extfrag:", 22)) {
-		if ((p = field(ev, "alloc_order=")))
-			order = strtoul(p, NULL, 10);
-		if ((p = field(ev, "alloc_migratetype=")))
-			mt = strtoul(p, NULL, 10);
-		if (order > 10)
-			return -EINVAL;
-		e.info = (uint8_t)(order | (mt > 2 ? 1 : mt) << 4 |
-				   (workload ? TRACE_WORKLOAD : 0));
+	if (extfrag) {
 		if (pending_flush(xp, e.cpu, t, st))
 			return -ENOMEM;
 		/* Only the PCP orders and types are refills. */
@@ -579,12 +589,6 @@ static const char *binary_kind(const char *buf, size_t len)
 }
 
 /*
- * A trace-cmd .dat file is read through libtracecmd (dat.c), a perf.data
- * file through 'perf script', into a temporary text file, which @ti then
- * reads instead.
- * Return: 0 (a .dat or not), -EINVAL after a message, or -errno.
- */
-/*
  * A perf.data file: 'perf script' prints its events in the text the
  * importer reads (comm pid [cpu] time: kmem:event: fields) into @f.
  * Return: 0, or -EINVAL with @err set.
@@ -628,6 +632,12 @@ static int perf_to_text(const char *in, FILE *f, char *err, size_t len)
 	return 0;
 }
 
+/*
+ * A trace-cmd .dat file is read through libtracecmd (dat.c), a perf.data
+ * file through 'perf script', into a temporary text file, which @ti then
+ * reads instead.
+ * Return: 0 (a .dat or not), -EINVAL after a message, or -errno.
+ */
 static int open_dat(const char *who, const char *in, struct text_in *ti)
 {
 	char tmpl[] = "/tmp/pcpbuddy-dat-XXXXXX", err[256];
@@ -751,11 +761,14 @@ int trace_import_ftrace(const char *who, const char *in,
 	int rc = 0;
 
 	memset(t, 0, sizeof(*t));
-	if (io && io->zoneinfo) {
-		zi_text = trace_read_text(io->zoneinfo, NULL);
+	if (io && (io->zoneinfo || io->zoneinfo_text)) {
+		const char *zi_name =
+			io->zoneinfo ? io->zoneinfo : "(the start state)";
+
+		zi_text = io->zoneinfo ? trace_read_text(io->zoneinfo, NULL)
+				       : strdup(io->zoneinfo_text);
 		if (!zi_text || zoneinfo_parse(zi_text, &zi)) {
-			fprintf(stderr, "%s: --zoneinfo %s: %s\n", who,
-				io->zoneinfo,
+			fprintf(stderr, "%s: --zoneinfo %s: %s\n", who, zi_name,
 				zi_text ? "no 'Node N, zone NAME' in it (not /proc/zoneinfo)"
 					: strerror(errno));
 			free(zi_text);
@@ -766,8 +779,7 @@ int trace_import_ftrace(const char *who, const char *in,
 		if (!zone) {
 			fprintf(stderr,
 				"%s: --zoneinfo %s: no zone '%s' with memory\n",
-				who, io->zoneinfo,
-				io->zone ? io->zone : "Normal");
+				who, zi_name, io->zone ? io->zone : "Normal");
 			free(zi_text);
 			zoneinfo_free(&zi);
 			return -EINVAL;
@@ -800,8 +812,7 @@ int trace_import_ftrace(const char *who, const char *in,
 		size_t before = t->n;
 
 		st->lines++;
-		if (memchr(line, '\0', len) || (st->lines == 1 && len >= 8 &&
-						!memcmp(line, "PERFILE2", 8))) {
+		if (memchr(line, '\0', len)) {
 			fprintf(stderr, "%s: %s: %s\n", who, in,
 				binary_kind(line, len));
 			rc = -EINVAL;
@@ -849,11 +860,7 @@ int trace_import_ftrace(const char *who, const char *in,
 			rc = note_events(who, in, t, before, st, zone != NULL,
 					 &zone_of, &zone_cap);
 	}
-	free(is.xp.ev);
-	is.xp.ev = NULL; /* import_state_reset() below walks it */
-	is.xp.nr = 0;
-	free(is.workload.key);
-	free(is.workload.val);
+	import_state_free(&is);
 	if (!rc)
 		drop_moved(t, zone_of);
 	if (rc == -ENOMEM)
@@ -897,17 +904,11 @@ int trace_import_ftrace(const char *who, const char *in,
 	free(zone_of);
 	free(zi_text);
 	zoneinfo_free(&zi);
-	import_state_reset(&is);
 	if (rc)
 		trace_free(t);
 	return rc;
 }
 
-/*
- * load_trace - a pcpbuddy trace, or kmem tracepoint text (plain or gzip)
- * imported on the fly, so that replay and fidelity take a capture as it is.
- * Return: 0, or -errno with @err set.
- */
 /*
  * A pcpbuddy trace compressed with gzip or zstd (as tests/data ships
  * them), read whole into memory.  Return: -ENOENT when @path holds
@@ -954,6 +955,8 @@ static int load_compressed_trace(const char *path, struct trace *t, char *err,
 	return rc;
 }
 
+/* See trace.h: a pcpbuddy trace (compressed or not), or kmem text
+ * imported on the fly. */
 int trace_load(const char *who, const char *path,
 	       const struct trace_import_opts *io, struct trace *t, char *err,
 	       size_t len)

@@ -144,6 +144,14 @@ char *trace_meta_section(const struct trace *t, const char *name);
 /* Appends printf text to @t's metadata.  Return: 0 or -ENOMEM. */
 int trace_meta_add(struct trace *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Appends section @name with @text (a newline added where it has none;
+ * nothing when @text is NULL).  Return: 0 or -ENOMEM. */
+int trace_meta_add_section(struct trace *t, const char *name, const char *text);
+/* Puts "key: value" lines @keys before the metadata @t has (keys must come
+ * before any section).  Return: 0 or -ENOMEM. */
+int trace_meta_insert_keys(struct trace *t, const char *keys);
+/* Return: @key's value as a number, or 0 when absent. */
+unsigned long long trace_meta_ull(const struct trace *t, const char *key);
 
 /*
  * The kernel's own PCP flows on one CPU, from a kernel trace's markers:
@@ -187,12 +195,14 @@ int zoneinfo_zone_of_pfn(const struct zoneinfo *zi, unsigned long pfn);
 
 /*
  * How text is imported: @zoneinfo, a /proc/zoneinfo snapshot taken when
- * tracing started (NULL: none), becomes the trace's start state; with it,
+ * tracing started (NULL: none; or its text in @zoneinfo_text), becomes the
+ * trace's start state; with it,
  * only the events on pages of zone @zone (NULL: zoneinfo_zone()'s choice)
  * are kept, since the model replays one zone.
  */
 struct trace_import_opts {
 	const char *zoneinfo;
+	const char *zoneinfo_text; /* the snapshot itself, instead of a file */
 	const char *zone;
 	/* the workload's tasks, space-separated pids: their events, and
 	 * those of the children they fork (sched_process_fork), get

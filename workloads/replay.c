@@ -30,7 +30,7 @@ enum replay_mode { REPLAY_SIM, REPLAY_THREADED, REPLAY_PACED };
  */
 struct replay_start {
 	char zone[16], kernel[64], source[32];
-	unsigned long managed, free, min, low, high;
+	unsigned long managed, free, min;
 	int batch, high_min, high_max, nr_cpus;
 	int fixed_high; /* no high_min/high_max printed: the first CPU's high */
 	long *count, *pcp_high; /* by CPU; -1: not listed */
@@ -101,6 +101,14 @@ struct replay_ticks {
 	} * cpu;
 };
 
+/* Return: whether @t came from a kernel (imported text or a capture), not
+ * from a driver's --record. */
+static bool is_kernel_trace(const struct trace *t)
+{
+	return !strncmp(t->h.source, "ftrace:", 7) ||
+	       !strncmp(t->h.source, "capture:", 8);
+}
+
 /* Return: when CPU @c's tick of the period at cpu[c].start runs. */
 static uint64_t tick_time(struct replay_ticks *tk, int c)
 {
@@ -118,17 +126,16 @@ static void replay_ticks_init(struct replay_ticks *tk,
 			      const struct replay_params *p,
 			      const struct trace *t, int cpus)
 {
-	size_t i, len;
-	const char *hz = trace_meta_get(t, "kernel_hz", &len);
+	unsigned long long hz = trace_meta_ull(t, "kernel_hz");
 	uint8_t *prev = NULL;
+	size_t i;
 	long ms = p->vmstat_ms;
 	int c;
 
 	memset(tk, 0, sizeof(*tk));
 	if (ms < 0) {
 		ms = 0;
-		if (!strncmp(t->h.source, "ftrace:", 7) ||
-		    !strncmp(t->h.source, "capture:", 8))
+		if (is_kernel_trace(t))
 			ms = 1000;
 		for (i = 0; i < t->n && ms; i++)
 			if (t->ev[i].op == TOP_VMSTAT_TICK)
@@ -147,8 +154,7 @@ static void replay_ticks_init(struct replay_ticks *tk,
 	tk->cpus = cpus;
 	tk->period_ns = (uint64_t)ms * 1000000ULL;
 	/* 3 jiffies a CPU; Debian's kernels run HZ=250 */
-	tk->skew_ns =
-		3ULL * 1000000000ULL / (hz ? strtoull(hz, NULL, 10) : 250);
+	tk->skew_ns = 3ULL * 1000000000ULL / (hz ? hz : 250);
 	if (!tk->skew_ns || tk->skew_ns > tk->period_ns)
 		tk->skew_ns = 0;
 	for (i = 0; i < t->n; i++) {
@@ -333,15 +339,8 @@ static int replay_start_of(const struct replay_params *p, const struct trace *t,
 
 	*out = NULL;
 	if (p->zoneinfo[0]) {
-		FILE *f = fopen(p->zoneinfo, "r");
-		size_t n = 0;
-
-		if (f) {
-			text = calloc(1, 1 << 22);
-			n = text ? fread(text, 1, (1 << 22) - 1, f) : 0;
-			fclose(f);
-		}
-		if (!text || !n) {
+		text = trace_read_text(p->zoneinfo, NULL);
+		if (!text || !*text) {
 			snprintf(err, len, "--zoneinfo %s: cannot read it",
 				 p->zoneinfo);
 			free(text);
@@ -385,8 +384,6 @@ static int replay_start_of(const struct replay_params *p, const struct trace *t,
 	st->managed = z->managed;
 	st->free = z->free;
 	st->min = z->min;
-	st->low = z->low;
-	st->high = z->high;
 	st->nr_cpus = z->nr_cpus;
 	for (c = 0; c < z->nr_cpus; c++) {
 		const struct zi_cpu *zc = &z->cpu[c];
@@ -693,8 +690,7 @@ static int replay_run(struct pcpb *inst, const struct wl_opts *o, void *priv,
 				   sizeof(start_line));
 	} else {
 		pcpb_drain_all(inst);
-		if (!strncmp(t.h.source, "ftrace:", 7) ||
-		    !strncmp(t.h.source, "capture:", 8))
+		if (is_kernel_trace(&t))
 			snprintf(
 				start_line, sizeof(start_line),
 				"no start state (%s): every PCP empty at high_min, the zone and profile from --config",
@@ -805,15 +801,10 @@ static int replay_check(void *priv, char *err, size_t len)
 		snprintf(err, len, "out of memory");
 		return -EINVAL;
 	}
-	{
-		size_t vlen;
-		const char *lost = trace_meta_get(t, "lost_events", &vlen);
-
-		if (lost && strtoull(lost, NULL, 10))
-			fprintf(stderr,
-				"replay: warning: %s lost %.*s events when it was captured: the kernel's counts are low\n",
-				p->path, (int)vlen, lost);
-	}
+	if (trace_meta_ull(t, "lost_events"))
+		fprintf(stderr,
+			"replay: warning: %s lost %llu events when it was captured: the kernel's counts are low\n",
+			p->path, trace_meta_ull(t, "lost_events"));
 	if (replay_start_of(p, t, &p->start, err, len)) {
 		trace_free(t);
 		free(t);
@@ -959,8 +950,9 @@ static const char replay_usage[] =
 	"              time, at whole seconds as the kernel's vmstat_update()\n"
 	"              (default 1000 for kernel traces, 0 off)\n"
 	"From a start state the replay sizes the zone (memory, free pages,\n"
-	"min watermark) and each CPU's pageset (count pages on its movable\n"
-	"order-0 list, high, batch, high_min, high_max) as the kernel's, and\n"
+	"min watermark) and each CPU's pageset (count pages, spread over its\n"
+	"lists as the trace implies, high, batch, high_min, high_max) as the\n"
+	"kernel's, and\n"
 	"follows the kernel profile of the traced kernel (docs/fidelity.md);\n"
 	"--config keys win over it.\n"
 	"With --configs it is a compare of those configurations.\n"
