@@ -130,6 +130,8 @@ tar xf "$tmp/out.img" -C "$tmp/res"
 for n in pipe exit munmap madvise tar; do
 	r=$tmp/res/$n
 	echo "kernel_hz: $hz" >>"$r.meta"
+	# the blank lines the guest's pre-allocated file kept after the text
+	awk NF "$r.zoneinfo.before" >"$r.zi" && mv "$r.zi" "$r.zoneinfo.before"
 	"$bin" import ftrace "$r.txt" --zoneinfo "$r.zoneinfo.before" \
 		--meta "$r.meta" --snapshot "zoneinfo.after=$r.zoneinfo.after" \
 		--snapshot "buddyinfo.before=$r.buddyinfo.before" \

@@ -437,6 +437,19 @@ p-1 [001] ..... 10.000007: mm_page_free_batched: page=0x0 pfn=0x110002 order=0
 KT
 if [ "$("$bin" trace dump "$tmp/batched.txt" 2>/dev/null | cut -f4,5 | tr '\t\n' ': ')" = "op:id alloc:1 alloc:2 free:1 drain_marker:0 free:2 " ]; then ok
 else bad "a batched free replays at its commit"; "$bin" trace dump "$tmp/batched.txt" >&2; fi
+# A capture made elsewhere (scripts/capture/qemu.sh): --meta keys and
+# --snapshot sections join the import's own; a recorded loss warns.
+printf 'kernel_release: 6.1.0-test\nlost_events: 3\n' >"$tmp/m.meta"
+printf 'Node 0, zone   Normal      1      2\n' >"$tmp/b.after"
+"$bin" import ftrace tests/data/kmem-samples.txt --zoneinfo "$tmp/zoneinfo" --meta "$tmp/m.meta" \
+	--snapshot buddyinfo.after="$tmp/b.after" -o "$tmp/m.trace" >/dev/null 2>&1
+"$bin" trace info "$tmp/m.trace" >"$tmp/mi.txt" 2>"$tmp/mi.err"
+if grep -q "^  kernel_release: 6.1.0-test$" "$tmp/mi.txt" && grep -q "^  zone: Normal$" "$tmp/mi.txt" &&
+   "$bin" trace snapshot "$tmp/m.trace" buddyinfo.after | cmp -s - "$tmp/b.after" &&
+   grep -q "lost 3 events" "$tmp/mi.err"; then ok
+else bad "import --meta --snapshot"; cat "$tmp/mi.txt" "$tmp/mi.err" >&2; fi
+printf 'kernel_release: x\n=== zoneinfo.before\nNode 0\n' >"$tmp/zoneinfo.sec"
+expect_exit 2 "'key: value' lines only" -- import ftrace tests/data/kmem-samples.txt --meta "$tmp/zoneinfo.sec" -o "$tmp/x.trace"
 # The workload's share: its task, and the task it forks, are marked.
 cat >"$tmp/share.txt" <<'KT'
 sh-100 [000] ..... 1.000001: mm_page_alloc: page=0x0 pfn=0x110001 order=0 migratetype=1 gfp_flags=GFP_KERNEL
