@@ -45,6 +45,15 @@ struct pcpb {
 	pcpb_event_fn event_fn;	       /* set while single-threaded */
 	void *event_ctx;
 
+	/* The text report's lock table (pcpb_report_set_lock_table()): all
+	 * zero is every column in auto units, sites in their order. */
+	struct {
+		uint8_t unit;	 /* LOCK_UNIT_* in report.c */
+		uint8_t sort;	 /* a column + 1; 0: site order */
+		uint8_t nr_cols; /* 0: every column */
+		uint8_t cols[32];
+	} lock_table;
+
 	pthread_mutex_t drain_mutex;
 	pthread_mutex_t vmstat_mutex;
 	pthread_cond_t vmstat_cond;

@@ -59,6 +59,7 @@ static void summarize(struct pcpb_hist_summary *out, const struct hist *h)
 {
 	out->count = h->count;
 	out->total_ns = h->total;
+	out->min = h->min;
 	out->p50 = hist_quantile(h, 0.50);
 	out->p99 = hist_quantile(h, 0.99);
 	out->p999 = hist_quantile(h, 0.999);
@@ -82,8 +83,8 @@ static void fold_lock(struct pcpb_lock_class_stats *cls, struct hist *scratch,
 			struct lock_site_stats *ls = &locks[i]->sites[s];
 
 			out->acquisitions += ls->nr_acquire;
-			out->contended += ls->nr_contended +
-					  READ_ONCE(ls->nr_trylock_fail);
+			out->contended += ls->nr_contended;
+			out->trylock_failed += READ_ONCE(ls->nr_trylock_fail);
 			if (ls->hold) {
 				hist_merge(hold, ls->hold);
 				hist_merge(wait, ls->wait);
@@ -95,6 +96,7 @@ static void fold_lock(struct pcpb_lock_class_stats *cls, struct hist *scratch,
 			continue;
 		cls->all.acquisitions += out->acquisitions;
 		cls->all.contended += out->contended;
+		cls->all.trylock_failed += out->trylock_failed;
 		hist_merge(all_hold, hold);
 		hist_merge(all_wait, wait);
 	}
@@ -440,6 +442,7 @@ static void em_hist(struct emit *e, const char *key,
 	em_begin(e, key);
 	em_u64(e, "count", h->count);
 	em_u64(e, "total", h->total_ns);
+	em_u64(e, "min", h->min);
 	em_u64(e, "p50", h->p50);
 	em_u64(e, "p99", h->p99);
 	em_u64(e, "p999", h->p999);
@@ -447,31 +450,44 @@ static void em_hist(struct emit *e, const char *key,
 	em_end(e);
 }
 
-static void em_site(struct emit *e, const char *key,
-		    const struct pcpb_lock_site_stats *s)
+static bool site_used(const struct pcpb_lock_site_stats *s)
 {
-	em_begin(e, key);
-	em_u64(e, "acquisitions", s->acquisitions);
-	em_u64(e, "contended", s->contended);
-	em_hist(e, "hold_ns", &s->hold_ns);
-	em_hist(e, "wait_ns", &s->wait_ns);
-	em_end(e);
+	return s->acquisitions || s->contended || s->trylock_failed;
 }
 
+static void em_site_fields(struct emit *e, const struct pcpb_lock_site_stats *s)
+{
+	em_u64(e, "acquisitions", s->acquisitions);
+	em_u64(e, "contended", s->contended);
+	em_u64(e, "trylock_failed", s->trylock_failed);
+	em_hist(e, "hold_ns", &s->hold_ns);
+	em_hist(e, "wait_ns", &s->wait_ns);
+}
+
+/* Sites are acquisitions; sections are phases inside them, apart. */
 static void em_lock_class(struct emit *e, const char *key,
 			  const struct pcpb_lock_class_stats *c)
 {
 	int s;
 
 	em_begin(e, key);
-	em_u64(e, "acquisitions", c->all.acquisitions);
-	em_u64(e, "contended", c->all.contended);
-	em_hist(e, "hold_ns", &c->all.hold_ns);
-	em_hist(e, "wait_ns", &c->all.wait_ns);
+	em_site_fields(e, &c->all);
 	em_begin(e, "sites");
 	for (s = 0; s < PCPB_NR_LOCK_SITES; s++)
-		if (c->sites[s].acquisitions || c->sites[s].contended)
-			em_site(e, site_names[s], &c->sites[s]);
+		if (!site_is_section(s) && site_used(&c->sites[s])) {
+			em_begin(e, site_names[s]);
+			em_site_fields(e, &c->sites[s]);
+			em_end(e);
+		}
+	em_end(e);
+	em_begin(e, "phases");
+	for (s = 0; s < PCPB_NR_LOCK_SITES; s++)
+		if (site_is_section(s) && c->sites[s].acquisitions) {
+			em_begin(e, site_names[s]);
+			em_u64(e, "count", c->sites[s].acquisitions);
+			em_hist(e, "time_ns", &c->sites[s].hold_ns);
+			em_end(e);
+		}
 	em_end(e);
 	em_end(e);
 }
@@ -589,40 +605,322 @@ static void emit_report(struct emit *e, struct pcpb *inst,
 	em_end(e);
 }
 
-/* A row of the lock table; a section's name is in parentheses: its count
- * is of phases inside holds already counted, not of acquisitions. */
-static void text_lock_row(FILE *f, const char *cls, const char *site,
-			  bool section, const struct pcpb_lock_site_stats *s)
-{
-	char name[24];
+/*
+ * The lock table's columns, as lock_stat and perf lock name them: X(name,
+ * is_time, value).  A phase (a section inside a hold) has only the count
+ * and hold columns, printed as phases and time_*.
+ */
+#define LOCK_COLUMNS(X)                             \
+	X(acquisitions, false, s->acquisitions)     \
+	X(contended, false, s->contended)           \
+	X(trylock_failed, false, s->trylock_failed) \
+	X(hold_min, true, s->hold_ns.min)           \
+	X(hold_avg, true, hist_avg(&s->hold_ns))    \
+	X(hold_p50, true, s->hold_ns.p50)           \
+	X(hold_p99, true, s->hold_ns.p99)           \
+	X(hold_max, true, s->hold_ns.max)           \
+	X(hold_total, true, s->hold_ns.total_ns)    \
+	X(wait_min, true, s->wait_ns.min)           \
+	X(wait_avg, true, hist_avg(&s->wait_ns))    \
+	X(wait_p99, true, s->wait_ns.p99)           \
+	X(wait_max, true, s->wait_ns.max)           \
+	X(wait_total, true, s->wait_ns.total_ns)
+#define LOCK_COL_ENUM(name, is_time, value) LOCK_COL_##name,
+enum { LOCK_COLUMNS(LOCK_COL_ENUM) LOCK_NR_COLS };
+#define LOCK_COL_NAME(name, is_time, value) #name,
+static const char *const lock_col_names[] = { LOCK_COLUMNS(LOCK_COL_NAME)
+						      NULL };
+#define LOCK_COL_TIME(name, is_time, value) is_time,
+static const bool lock_col_is_time[] = { LOCK_COLUMNS(LOCK_COL_TIME) };
 
-	snprintf(name, sizeof(name), section ? "(%s)" : "%s", site);
-	fprintf(f,
-		"  %-5s %-13s %12llu %10llu %9llu %9llu %9llu %10llu %13llu %9llu %10llu %13llu\n",
-		cls, name, (unsigned long long)s->acquisitions,
-		(unsigned long long)s->contended,
-		(unsigned long long)(s->hold_ns.count ? s->hold_ns.total_ns /
-								s->hold_ns.count
-						      : 0),
-		(unsigned long long)s->hold_ns.p50,
-		(unsigned long long)s->hold_ns.p99,
-		(unsigned long long)s->hold_ns.max,
-		(unsigned long long)s->hold_ns.total_ns,
-		(unsigned long long)s->wait_ns.p99,
-		(unsigned long long)s->wait_ns.max,
-		(unsigned long long)s->wait_ns.total_ns);
+enum { LOCK_UNIT_AUTO, LOCK_UNIT_NS, LOCK_UNIT_US, LOCK_UNIT_MS };
+static const char *const lock_unit_names[] = { "auto", "ns", "us", "ms" };
+static const double lock_unit_ns[] = { 1, 1, 1e3, 1e6 };
+
+static uint64_t hist_avg(const struct pcpb_hist_summary *h)
+{
+	return h->count ? h->total_ns / h->count : 0;
 }
 
-static void text_lock_class(FILE *f, const char *cls,
-			    const struct pcpb_lock_class_stats *c)
+static uint64_t lock_col_value(int col, const struct pcpb_lock_site_stats *s)
 {
-	int s;
+	switch (col) {
+#define LOCK_COL_CASE(name, is_time, value) \
+	case LOCK_COL_##name:               \
+		return value;
+		LOCK_COLUMNS(LOCK_COL_CASE)
+	}
+	return 0;
+}
 
-	text_lock_row(f, cls, "all", false, &c->all);
+const char *const *pcpb_lock_table_columns(void)
+{
+	return lock_col_names;
+}
+
+static int lock_col_find(const char *name, size_t len)
+{
+	int c;
+
+	if (len == 8 && !strncmp(name, "acquired", len)) /* perf lock's name */
+		return LOCK_COL_acquisitions;
+	for (c = 0; c < LOCK_NR_COLS; c++)
+		if (strlen(lock_col_names[c]) == len &&
+		    !strncmp(lock_col_names[c], name, len))
+			return c;
+	return -1;
+}
+
+int pcpb_report_set_lock_table(struct pcpb *inst, const char *unit,
+			       const char *sort, const char *fields, char *err,
+			       size_t len)
+{
+	typeof(inst->lock_table) t = { 0 };
+	const char *p;
+	int c;
+
+	if (unit) {
+		for (c = 0; c < 4 && strcmp(unit, lock_unit_names[c]); c++)
+			;
+		if (c == 4) {
+			snprintf(err, len,
+				 "unit '%s': not one of auto, ns, us, ms",
+				 unit);
+			return -EINVAL;
+		}
+		t.unit = (uint8_t)c;
+	}
+	if (sort) {
+		c = lock_col_find(sort, strlen(sort));
+		if (c < 0) {
+			snprintf(err, len, "sort key '%s': not a column", sort);
+			return -EINVAL;
+		}
+		t.sort = (uint8_t)(c + 1);
+	}
+	for (p = fields; p && *p;) {
+		size_t n = strcspn(p, ",");
+
+		c = lock_col_find(p, n);
+		if (c < 0 || t.nr_cols == LOCK_NR_COLS) {
+			snprintf(err, len, "field '%.*s': %s", (int)n, p,
+				 c < 0 ? "not a column" : "too many fields");
+			return -EINVAL;
+		}
+		t.cols[t.nr_cols++] = (uint8_t)c;
+		p += n + (p[n] == ',');
+	}
+	if (fields && !t.nr_cols) {
+		snprintf(err, len, "no fields given");
+		return -EINVAL;
+	}
+	if (inst)
+		inst->lock_table = t;
+	return 0;
+}
+
+/* perf lock's auto units: the value with a unit that keeps it short. */
+static void format_time(char *buf, size_t len, uint64_t ns, int unit)
+{
+	static const char *const names[] = { "ns", "us", "ms", "s" };
+	double v = (double)ns;
+	int u = 0;
+
+	if (unit == LOCK_UNIT_NS) {
+		snprintf(buf, len, "%llu", (unsigned long long)ns);
+		return;
+	}
+	if (unit != LOCK_UNIT_AUTO) {
+		snprintf(buf, len, "%.2f", v / lock_unit_ns[unit]);
+		return;
+	}
+	while (u < 3 && v >= 1000) {
+		v /= 1000;
+		u++;
+	}
+	if (!u)
+		snprintf(buf, len, "%llu ns", (unsigned long long)ns);
+	else
+		snprintf(buf, len, "%.2f %s", v, names[u]);
+}
+
+struct lock_table {
+	FILE *f;
+	int unit, nr_cols;
+	uint8_t cols[LOCK_NR_COLS];
+	int width[LOCK_NR_COLS];
+};
+
+static void lock_table_init(struct lock_table *t, FILE *f, struct pcpb *inst)
+{
+	int i;
+
+	t->f = f;
+	t->unit = inst->lock_table.unit;
+	t->nr_cols = inst->lock_table.nr_cols ? inst->lock_table.nr_cols
+					      : LOCK_NR_COLS;
+	for (i = 0; i < t->nr_cols; i++) {
+		int c = inst->lock_table.nr_cols ? inst->lock_table.cols[i] : i;
+		int w = (int)strlen(lock_col_names[c]) +
+			(lock_col_is_time[c] && t->unit ? 3 : 0);
+
+		t->cols[i] = (uint8_t)c;
+		/* "1234.56 ms" is 10 characters */
+		t->width[i] = lock_col_is_time[c] && w < 10 ? 10 : w;
+	}
+}
+
+/* @phase: a section's header, count and time_* in place of the hold. */
+static void lock_table_header(const struct lock_table *t, const char *site,
+			      bool phase)
+{
+	int i;
+
+	fprintf(t->f, "  class %-13s", site);
+	for (i = 0; i < t->nr_cols; i++) {
+		int c = t->cols[i];
+		char h[32];
+
+		if (phase && c == LOCK_COL_acquisitions)
+			snprintf(h, sizeof(h), "phases");
+		else if (phase && !strncmp(lock_col_names[c], "hold_", 5))
+			snprintf(h, sizeof(h), "time_%s%s%s",
+				 lock_col_names[c] + 5, t->unit ? "_" : "",
+				 t->unit ? lock_unit_names[t->unit] : "");
+		else if (phase)
+			continue;
+		else
+			snprintf(h, sizeof(h), "%s%s%s", lock_col_names[c],
+				 lock_col_is_time[c] && t->unit ? "_" : "",
+				 lock_col_is_time[c] && t->unit
+					 ? lock_unit_names[t->unit]
+					 : "");
+		fprintf(t->f, " %*s", t->width[i], h);
+	}
+	fputc('\n', t->f);
+}
+
+/* @only_hold: a phase or the modelled hold: counts and hold times only. */
+static void lock_table_row(const struct lock_table *t, const char *cls,
+			   const char *site, bool only_hold, bool phase,
+			   const struct pcpb_lock_site_stats *s)
+{
+	char line[512];
+	size_t used;
+	int i;
+
+	used = (size_t)snprintf(line, sizeof(line), "  %-5s %-13s", cls, site);
+	for (i = 0; i < t->nr_cols && used < sizeof(line); i++) {
+		int c = t->cols[i];
+		bool hold = c == LOCK_COL_acquisitions ||
+			    !strncmp(lock_col_names[c], "hold_", 5);
+		char v[32] = "";
+
+		if (phase && !hold)
+			continue;
+		if (only_hold && !hold)
+			;
+		else if (lock_col_is_time[c])
+			format_time(v, sizeof(v), lock_col_value(c, s),
+				    t->unit);
+		else
+			snprintf(v, sizeof(v), "%llu",
+				 (unsigned long long)lock_col_value(c, s));
+		used += (size_t)snprintf(line + used, sizeof(line) - used,
+					 " %*s", t->width[i], v);
+	}
+	used = strlen(line); /* no trailing blanks where columns are empty */
+	while (used && line[used - 1] == ' ')
+		line[--used] = '\0';
+	fprintf(t->f, "%s\n", line);
+}
+
+/* A class's sites (or its phases), in site order or by the sort key. */
+static int lock_table_order(struct pcpb *inst,
+			    const struct pcpb_lock_class_stats *c, bool phases,
+			    int order[PCPB_NR_LOCK_SITES])
+{
+	int s, i, n = 0, key = inst->lock_table.sort - 1;
+
 	for (s = 0; s < PCPB_NR_LOCK_SITES; s++)
-		if (c->sites[s].acquisitions || c->sites[s].contended)
-			text_lock_row(f, cls, site_names[s], site_is_section(s),
-				      &c->sites[s]);
+		if (site_is_section(s) == phases &&
+		    (phases ? c->sites[s].acquisitions != 0
+			    : site_used(&c->sites[s])))
+			order[n++] = s;
+	if (key < 0)
+		return n;
+	for (i = 1; i < n; i++) { /* a stable insertion sort, largest first */
+		int cur = order[i], j = i;
+
+		while (j > 0 && lock_col_value(key, &c->sites[order[j - 1]]) <
+					lock_col_value(key, &c->sites[cur])) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = cur;
+	}
+	return n;
+}
+
+static void text_locks(FILE *f, struct pcpb *inst, const struct pcpb_stats *st)
+{
+	const struct pcpb_lock_class_stats *cls[] = { &st->zone_lock,
+						      &st->pcp_lock };
+	static const char *const cls_names[] = { "zone", "pcp" };
+	struct pcpb_lock_site_stats model = {
+		.acquisitions = st->zone_hold_model.count,
+		.hold_ns = st->zone_hold_model,
+	};
+	int order[PCPB_NR_LOCK_SITES], k, i, n;
+	struct lock_table t;
+	bool any_phase = false;
+
+	lock_table_init(&t, f, inst);
+	fprintf(f,
+		"locks (%s; hold and wait totals and averages over timed holds; contended: blocking waits only)\n",
+		t.unit ? (t.unit == 1	? "times in ns"
+			  : t.unit == 2 ? "times in us"
+					: "times in ms")
+		       : "each time with its unit");
+	lock_table_header(&t, "site", false);
+	for (k = 0; k < 2; k++) {
+		lock_table_row(&t, cls_names[k], "all", false, false,
+			       &cls[k]->all);
+		n = lock_table_order(inst, cls[k], false, order);
+		for (i = 0; i < n; i++)
+			lock_table_row(&t, cls_names[k], site_names[order[i]],
+				       false, false, &cls[k]->sites[order[i]]);
+	}
+	lock_table_row(&t, "zone", "[modelled]", true, false, &model);
+	fprintf(f,
+		"  ([modelled]: each zone->lock hold's work x hold_cost=%g:%g:%g:%g ns, not time)\n",
+		inst->cfg.hold_cost[0], inst->cfg.hold_cost[1],
+		inst->cfg.hold_cost[2], inst->cfg.hold_cost[3]);
+	if (inst->cfg.lockstat && inst->cfg.lockstat_pcp_sample > 1)
+		fprintf(f,
+			"  (pcp alloc and free holds sampled: %llu of %llu timed, lockstat_pcp_sample=%u)\n",
+			(unsigned long long)(st->pcp_lock.sites[PCPB_SITE_alloc]
+						     .hold_ns.count +
+					     st->pcp_lock.sites[PCPB_SITE_free]
+						     .hold_ns.count),
+			(unsigned long long)(st->pcp_lock.sites[PCPB_SITE_alloc]
+						     .acquisitions +
+					     st->pcp_lock.sites[PCPB_SITE_free]
+						     .acquisitions),
+			inst->cfg.lockstat_pcp_sample);
+	for (k = 0; k < 2; k++) {
+		n = lock_table_order(inst, cls[k], true, order);
+		for (i = 0; i < n; i++) {
+			if (!any_phase) {
+				fprintf(f,
+					"phases inside the holds above (not acquisitions)\n");
+				lock_table_header(&t, "phase", true);
+				any_phase = true;
+			}
+			lock_table_row(&t, cls_names[k], site_names[order[i]],
+				       true, true, &cls[k]->sites[order[i]]);
+		}
+	}
 }
 
 static void text_report(FILE *f, struct pcpb *inst, const struct pcpb_stats *st,
@@ -660,44 +958,8 @@ static void text_report(FILE *f, struct pcpb *inst, const struct pcpb_stats *st,
 			(unsigned long long)st->owned_pageblocks,
 			(unsigned long long)st->owned_blocks_listed);
 	}
-	fprintf(f,
-		"\nlocks (ns; hold totals of timed holds; (site): a phase inside a hold, counted as phases)\n"
-		"  class site          acquisitions  contended  hold_avg  hold_p50  hold_p99   hold_max    hold_total  wait_p99   wait_max    wait_total\n");
-	text_lock_class(f, "zone", &st->zone_lock);
-	text_lock_class(f, "pcp", &st->pcp_lock);
-	{
-		char costs[64];
-
-		snprintf(costs, sizeof(costs), "%g:%g:%g:%g",
-			 inst->cfg.hold_cost[0], inst->cfg.hold_cost[1],
-			 inst->cfg.hold_cost[2], inst->cfg.hold_cost[3]);
-		fprintf(f,
-			"  zone  [modelled]    %12llu %10s %9llu %9llu %9llu %10llu %13llu  (hold_cost=%s: work x ns, not time)\n",
-			(unsigned long long)st->zone_hold_model.count, "",
-			(unsigned long long)(st->zone_hold_model.count
-						     ? st->zone_hold_model
-								       .total_ns /
-							       st->zone_hold_model
-								       .count
-						     : 0),
-			(unsigned long long)st->zone_hold_model.p50,
-			(unsigned long long)st->zone_hold_model.p99,
-			(unsigned long long)st->zone_hold_model.max,
-			(unsigned long long)st->zone_hold_model.total_ns,
-			costs);
-	}
-	if (inst->cfg.lockstat && inst->cfg.lockstat_pcp_sample > 1)
-		fprintf(f,
-			"  (pcp alloc and free holds sampled: %llu of %llu timed, lockstat_pcp_sample=%u)\n",
-			(unsigned long long)(st->pcp_lock.sites[PCPB_SITE_alloc]
-						     .hold_ns.count +
-					     st->pcp_lock.sites[PCPB_SITE_free]
-						     .hold_ns.count),
-			(unsigned long long)(st->pcp_lock.sites[PCPB_SITE_alloc]
-						     .acquisitions +
-					     st->pcp_lock.sites[PCPB_SITE_free]
-						     .acquisitions),
-			inst->cfg.lockstat_pcp_sample);
+	fputc('\n', f);
+	text_locks(f, inst, st);
 	fprintf(f, "buddyinfo (free blocks, order 0..10):");
 	for (k = 0; k < PCPB_NR_PAGE_ORDERS; k++)
 		fprintf(f, " %llu",

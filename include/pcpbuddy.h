@@ -531,12 +531,14 @@ enum { PCPB_OWNER_COUNTERS(PCPB_ENUM_OWNER) PCPB_NR_OWNER };
 
 struct pcpb_hist_summary {
 	uint64_t count, total_ns;
-	uint64_t p50, p99, p999, max; /* ns; bucket upper bounds, max exact */
+	/* ns; p50..p999 are bucket upper bounds, min and max are exact */
+	uint64_t min, p50, p99, p999, max;
 };
 
 struct pcpb_lock_site_stats {
 	uint64_t acquisitions;
-	uint64_t contended; /* waited for the lock, or a trylock failed */
+	uint64_t contended;	 /* blocking acquisitions that waited */
+	uint64_t trylock_failed; /* trylocks that found the lock taken */
 	struct pcpb_hist_summary hold_ns;
 	struct pcpb_hist_summary wait_ns; /* contended acquisitions only */
 };
@@ -614,6 +616,22 @@ PCPB_API int pcpb_report_stats(struct pcpb *inst, const struct pcpb_stats *st,
  * on a write error.
  */
 PCPB_API int pcpb_show(struct pcpb *inst, FILE *out, const char *view);
+/*
+ * pcpb_report_set_lock_table - how the text report's lock table looks,
+ * in perf lock's terms: @unit "auto" (each time carries its own unit, as
+ * perf lock prints them), "ns", "us" or "ms" (named in every header);
+ * @sort a column (pcpb_lock_table_columns()) to order each class's sites
+ * by, largest first, or NULL for site order; @fields the columns to print,
+ * comma-separated, or NULL for all.  JSON and CSV are not affected.
+ * A NULL @inst checks the arguments only.
+ * Return: 0, or -EINVAL with the reason in @err and nothing changed.
+ */
+PCPB_API int pcpb_report_set_lock_table(struct pcpb *inst, const char *unit,
+					const char *sort, const char *fields,
+					char *err, size_t len);
+/* The lock table's column names, NULL-terminated. */
+PCPB_API const char *const *pcpb_lock_table_columns(void);
+
 /* The view names pcpb_show() takes, NULL-terminated. */
 PCPB_API const char *const *pcpb_show_views(void);
 

@@ -24,9 +24,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "../util/jsonstr.h"
 #include "../util/number.h"
-#include "json.h"
 #include "../trace/trace.h"
 #include "commands.h"
 
@@ -41,19 +42,26 @@ enum exec_metric {
 	EM_hold_p99,
 	EM_hold_max,
 	EM_pcp_contended,
+	EM_pcp_trylock_failed,
 	EM_remote,
 	NR_EXEC_METRICS
 };
 
 static const char *const metric_names[NR_EXEC_METRICS] = {
-	"seconds",	 "pages",
-	"zone_acq",	 "zone_acq_per_1k_pages",
-	"zone_hold_p99", "zone_hold_max",
-	"pcp_contended", "cross_thread_frees",
+	"seconds",
+	"pages",
+	"zone_acq",
+	"zone_acq_per_1k_pages",
+	"zone_hold_p99",
+	"zone_hold_max",
+	"pcp_contended",
+	"pcp_trylock_failed",
+	"cross_thread_frees",
 };
 static const char *const metric_labels[NR_EXEC_METRICS] = {
-	"seconds",  "pages",	"zone acq",	 "acq/1k pages",
-	"hold p99", "hold max", "pcp contended", "remote frees",
+	"seconds",	"pages",    "zone acq",	     "acq/1k pages",
+	"hold p99",	"hold max", "pcp contended", "pcp trylock fail",
+	"remote frees",
 };
 
 static const char exec_usage[] =
@@ -65,7 +73,7 @@ static const char exec_usage[] =
 	"per configuration and run, interleaved, and prints medians per\n"
 	"configuration: wall seconds, pages faulted (or mapped, eager), zone->lock\n"
 	"acquisitions and per 1,000 pages, zone hold p99 and max (ns), pcp->lock\n"
-	"contended acquisitions, and the fraction of pages freed by another\n"
+	"acquisitions that waited and trylocks that failed, and the fraction of pages freed by another\n"
 	"thread than the one that faulted them.\n"
 	"  --configs A B ...  PCPBUDDY_CONFIG for each (default: the default)\n"
 	"  --runs R           runs per configuration (default 1)\n"
@@ -94,16 +102,19 @@ static int preload_path(char *out, size_t len)
 	return access(out, R_OK) ? -errno : 0;
 }
 
-static double num(const struct json *j, const char *a, const char *b,
-		  const char *c)
+/* The number at a dotted @path ("locks.zone.acquisitions"), 0 if none. */
+static double num(const json_t *j, const char *path)
 {
-	const struct json *v = json_get(j, a);
+	char key[64];
 
-	if (v && b)
-		v = json_get(v, b);
-	if (v && c)
-		v = json_get(v, c);
-	return v && v->type == JSON_NUMBER ? v->number : 0;
+	while (j && *path) {
+		size_t n = strcspn(path, ".");
+
+		snprintf(key, sizeof(key), "%.*s", (int)n, path);
+		j = json_object_get(j, key);
+		path += n + (path[n] == '.');
+	}
+	return json_is_number(j) ? json_number_value(j) : 0;
 }
 
 /* One run: fork, exec PROGRAM with the environment, wait, read back. */
@@ -112,8 +123,8 @@ static int run_one(const char *lib, const char *config, char **prog,
 		   const char *report, double *m, char **json_out)
 {
 	double start = wl_now(), pages;
-	char err[128], *text;
-	struct json *j;
+	char *text;
+	json_t *j;
 	int status;
 	pid_t pid = fork();
 
@@ -148,7 +159,7 @@ static int run_one(const char *lib, const char *config, char **prog,
 	}
 	text = trace_read_text(report, NULL);
 	unlink(report);
-	j = text ? json_parse(text, err, sizeof(err)) : NULL;
+	j = text ? json_loads(text, 0, NULL) : NULL;
 	if (!j) {
 		fprintf(stderr,
 			"pcpbuddy exec: no report from %s (it made no mmap the shim saw?)\n",
@@ -156,16 +167,16 @@ static int run_one(const char *lib, const char *config, char **prog,
 		free(text);
 		return -ENOENT;
 	}
-	pages = num(j, "preload", "faults", "pages") +
-		num(j, "preload", "eager_pages", NULL);
+	pages = num(j, "preload.faults.pages") + num(j, "preload.eager_pages");
 	m[EM_pages] = pages;
-	m[EM_zone_acq] = num(j, "locks", "zone", "acquisitions");
+	m[EM_zone_acq] = num(j, "locks.zone.acquisitions");
 	m[EM_acq_per_1k] = pages ? 1000.0 * m[EM_zone_acq] / pages : 0;
-	m[EM_hold_p99] = num(json_get(j, "locks"), "zone", "hold_ns", "p99");
-	m[EM_hold_max] = num(json_get(j, "locks"), "zone", "hold_ns", "max");
-	m[EM_pcp_contended] = num(j, "locks", "pcp", "contended");
-	m[EM_remote] = num(j, "preload", "cross_thread_free_fraction", NULL);
-	json_free(j);
+	m[EM_hold_p99] = num(j, "locks.zone.hold_ns.p99");
+	m[EM_hold_max] = num(j, "locks.zone.hold_ns.max");
+	m[EM_pcp_contended] = num(j, "locks.pcp.contended");
+	m[EM_pcp_trylock_failed] = num(j, "locks.pcp.trylock_failed");
+	m[EM_remote] = num(j, "preload.cross_thread_free_fraction");
+	json_decref(j);
 	*json_out = text;
 	return 0;
 }

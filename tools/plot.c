@@ -6,6 +6,9 @@
  * An axis goes logarithmic when its values span 8x (x) or 100x (y).  Swept
  * sizes ("512M") sit at their byte values and names ("cached") at 0, 1, 2,
  * each under its own tick label; the y axis names the metric's unit.
+ * A sweep's CSV (sweep --csv) is read into the tree its JSON gives, with
+ * the median and min..max of each metric (the CSV has no per-metric
+ * spread, so its bars are ranges).
  *
  * No string from the input or the command line reaches gnuplot as it is:
  * labels and titles are reduced to a safe set of characters (no quote,
@@ -26,21 +29,23 @@
 #include <sys/stat.h>
 
 #include <gsl/gsl_cdf.h>
+#include <jansson.h>
 
+#include "../util/number.h"
 #include "../util/outfile.h"
 #include "../trace/trace.h"
 #include "commands.h"
-#include "json.h"
 
 static const char plot_usage[] =
-	"usage: pcpbuddy plot SWEEP.json -o OUT.{png,svg,pdf} [--metric NAME]\n"
+	"usage: pcpbuddy plot SWEEP.{json,csv} -o OUT.{png,svg,pdf} [--metric NAME]\n"
 	"                     [--title T] [--bars ci|range]\n"
 	"\n"
 	"Draws a 'pcpbuddy sweep' table with gnuplot: one line per\n"
 	"configuration, the metric (default throughput) against the swept\n"
 	"parameter.  --bars ci (the default): the mean and its 95% confidence\n"
 	"interval where the sweep had --runs 2 or more; --bars range (or one\n"
-	"run): the median and min..max over the runs.  The format\n"
+	"run): the median and min..max over the runs; a sweep's --csv output\n"
+	"gives min..max bars (it has no per-metric spread).  The format\n"
 	"follows the extension (pngcairo, svg, pdfcairo); -o - writes PNG to\n"
 	"standard output.  Sizes (memory=512M,1G) are placed by bytes, names\n"
 	"(fallback=cached,legacy) one per tick, each labelled as swept.\n"
@@ -84,22 +89,23 @@ static const char *terminal_for(const char *out)
 	return NULL;
 }
 
-static int metric_index(const struct json *metrics, const char *name)
+static int metric_index(const json_t *metrics, const char *name)
 {
-	int i;
+	const json_t *v;
+	size_t i;
 
-	for (i = 0; metrics && i < metrics->n; i++)
-		if (metrics->kids[i].type == JSON_STRING &&
-		    !strcmp(metrics->kids[i].string, name))
-			return i;
+	json_array_foreach(metrics, i, v) if (json_is_string(v) &&
+					      !strcmp(json_string_value(v),
+						      name)) return (int)i;
 	return -1;
 }
 
-static double num(const struct json *arr, int i)
+/* Element @i of an array of numbers, NAN where there is none. */
+static double num(const json_t *arr, size_t i)
 {
-	return arr && arr->type == JSON_ARRAY && i < arr->n
-		       ? arr->kids[i].number
-		       : NAN;
+	const json_t *v = json_array_get(arr, i);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
 /*
@@ -147,34 +153,36 @@ static bool size_of(const char *s, double *bytes)
 	return true;
 }
 
-static enum x_axis axis_of(const struct json *pts)
+static enum x_axis axis_of(const json_t *pts)
 {
 	enum x_axis kind = X_NUMBER;
+	const json_t *pt;
 	double b;
-	int j;
+	size_t j;
 
-	for (j = 0; pts && j < pts->n; j++) {
-		const struct json *v = json_get(&pts->kids[j], "value");
+	json_array_foreach(pts, j, pt)
+	{
+		const json_t *v = json_object_get(pt, "value");
 
-		if (!v || v->type == JSON_NUMBER)
+		if (!v || json_is_number(v))
 			continue;
-		if (v->type != JSON_STRING || !size_of(v->string, &b))
+		if (!json_is_string(v) || !size_of(json_string_value(v), &b))
 			return X_CATEGORY;
 		kind = X_SIZE;
 	}
 	return kind;
 }
 
-static double x_of(const struct json *pts, int j, enum x_axis kind)
+static double x_of(const json_t *pts, size_t j, enum x_axis kind)
 {
-	const struct json *v = json_get(&pts->kids[j], "value");
+	const json_t *v = json_object_get(json_array_get(pts, j), "value");
 	double b;
 
 	if (kind == X_CATEGORY)
-		return j;
-	if (v && v->type == JSON_STRING && size_of(v->string, &b))
+		return (double)j;
+	if (json_is_string(v) && size_of(json_string_value(v), &b))
 		return b;
-	return v && v->type == JSON_NUMBER ? v->number : NAN;
+	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
 /*
@@ -183,11 +191,11 @@ static double x_of(const struct json *pts, int j, enum x_axis kind)
  * the sweep had two runs or more; else (one run, or --bars range) the
  * median and min..max over the runs.
  */
-static void point_of(const struct json *pt, int m, int runs, bool ci, double *y,
+static void point_of(const json_t *pt, int m, int runs, bool ci, double *y,
 		     double *lo, double *hi)
 {
-	double mean = num(json_get(pt, "mean"), m),
-	       sd = num(json_get(pt, "stddev"), m);
+	double mean = num(json_object_get(pt, "mean"), (size_t)m),
+	       sd = num(json_object_get(pt, "stddev"), (size_t)m);
 
 	if (ci && runs > 1 && isfinite(mean) && isfinite(sd)) {
 		double half = gsl_cdf_tdist_Pinv(0.975, runs - 1) * sd /
@@ -198,39 +206,173 @@ static void point_of(const struct json *pt, int m, int runs, bool ci, double *y,
 		*hi = mean + half;
 		return;
 	}
-	*y = num(json_get(pt, "median"), m);
-	*lo = num(json_get(pt, "min"), m);
-	*hi = num(json_get(pt, "max"), m);
+	*y = num(json_object_get(pt, "median"), (size_t)m);
+	*lo = num(json_object_get(pt, "min"), (size_t)m);
+	*hi = num(json_object_get(pt, "max"), (size_t)m);
+}
+
+/* One CSV field at *@p (quoted or not) into a new string; *@p moves past
+ * it and its comma.  Return: NULL without memory. */
+static char *csv_field(const char **p)
+{
+	const char *s = *p;
+	size_t n;
+	char *f;
+
+	if (*s == '"') {
+		const char *end = strchr(s + 1, '"');
+
+		n = end ? (size_t)(end - s - 1) : strlen(s + 1);
+		f = strndup(s + 1, n);
+		s = end ? end + 1 : s + 1 + n;
+	} else {
+		n = strcspn(s, ",\n");
+		f = strndup(s, n);
+		s += n;
+	}
+	if (*s == ',')
+		s++;
+	*p = s;
+	return f;
+}
+
+/* A number, or a size or name kept as a string (as sweep's JSON has it). */
+static json_t *csv_value(const char *f)
+{
+	double v;
+
+	if (!*f)
+		return json_null();
+	if (!parse_number(f, -1e300, 1e300, false, &v))
+		return json_real(v);
+	return json_string(f);
+}
+
+/*
+ * sweep --csv's table as the tree sweep's JSON gives: header
+ * "config,PARAM,<10 statistics of throughput>,M,M_min,M_max,..." and one
+ * row per configuration and value, configurations in order.
+ * Return: the tree, or NULL with the reason in @err.
+ */
+static json_t *csv_to_sweep(const char *text, char *err, size_t len)
+{
+	json_t *root = json_object(), *metrics = json_array(),
+	       *results = json_array(), *cur = NULL;
+	const char *p = text;
+	char *f;
+	int col, nr_cols = 0, nr_rows = 0;
+
+	/* the header: config, the parameter, 8 statistics, then triples */
+	for (col = 0; *p && *p != '\n'; col++) {
+		f = csv_field(&p);
+		if (!f)
+			goto fail;
+		if (col == 0 && strcmp(f, "config"))
+			snprintf(err, len,
+				 "not a sweep CSV (no 'config' column)");
+		else if (col == 1)
+			json_object_set_new(root, "param", json_string(f));
+		else if (col >= 10 && (col - 10) % 3 == 0)
+			json_array_append_new(metrics, json_string(f));
+		free(f);
+		if (col == 0 && err[0])
+			goto fail;
+	}
+	nr_cols = col;
+	if (nr_cols < 13 || (nr_cols - 10) % 3) {
+		snprintf(err, len, "not a sweep CSV (%d columns)", nr_cols);
+		goto fail;
+	}
+	while (*p == '\n')
+		p++;
+	while (*p) {
+		json_t *pt = json_object(), *arr[3];
+		int k;
+
+		for (k = 0; k < 3; k++)
+			arr[k] = json_array();
+		for (col = 0; *p && *p != '\n'; col++) {
+			f = csv_field(&p);
+			if (!f) {
+				for (k = 0; k < 3; k++)
+					json_decref(arr[k]);
+				json_decref(pt);
+				goto fail;
+			}
+			if (col == 0 &&
+			    (!cur || strcmp(json_string_value(json_object_get(
+						    cur, "config")),
+					    f))) {
+				cur = json_pack("{s:s, s:[]}", "config", f,
+						"points");
+				json_array_append_new(results, cur);
+			} else if (col == 1) {
+				json_object_set_new(pt, "value", csv_value(f));
+			} else if (col >= 10) {
+				json_array_append_new(arr[(col - 10) % 3],
+						      csv_value(f));
+			}
+			free(f);
+		}
+		json_object_set_new(pt, "median", arr[0]);
+		json_object_set_new(pt, "min", arr[1]);
+		json_object_set_new(pt, "max", arr[2]);
+		nr_rows++;
+		if (col != nr_cols) {
+			json_decref(pt);
+			snprintf(err, len, "row %d has %d fields, not %d",
+				 nr_rows, col, nr_cols);
+			goto fail;
+		}
+		json_array_append_new(json_object_get(cur, "points"), pt);
+		while (*p == '\n')
+			p++;
+	}
+	json_object_set_new(root, "metrics", metrics);
+	json_object_set_new(root, "results", results);
+	json_object_set_new(root, "runs", json_integer(1));
+	return root;
+fail:
+	if (!err[0])
+		snprintf(err, len, "out of memory");
+	json_decref(metrics);
+	json_decref(results);
+	json_decref(root);
+	return NULL;
 }
 
 int cmd_plot_main(int argc, char **argv)
 {
 	const char *in = NULL, *out = NULL, *metric = "throughput",
 		   *title = NULL;
-	const struct json *results, *metrics, *param;
+	const json_t *results, *metrics, *param;
 	double xmin = INFINITY, xmax = 0, ymin = INFINITY, ymax = 0;
 	bool ci = true;
 	int runs = 1;
 	enum x_axis axis;
-	struct json *root;
-	char err[128], *text, label[256], label2[256];
+	json_t *root;
+	json_error_t jerr;
+	char err[256] = "", *text, label[256], label2[256];
 	const char *term;
 	struct outfile of;
 	struct stat sb;
-	int i, j, m, rc;
+	size_t i, j;
+	int m, rc;
 	FILE *gp;
 
-	for (i = 1; i < argc; i++) {
+	for (i = 1; i < (size_t)argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			fputs(plot_usage, stdout);
 			return 0;
-		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+		} else if (!strcmp(argv[i], "-o") && i + 1 < (size_t)argc) {
 			out = argv[++i];
-		} else if (!strcmp(argv[i], "--metric") && i + 1 < argc) {
+		} else if (!strcmp(argv[i], "--metric") &&
+			   i + 1 < (size_t)argc) {
 			metric = argv[++i];
-		} else if (!strcmp(argv[i], "--title") && i + 1 < argc) {
+		} else if (!strcmp(argv[i], "--title") &&
+			   i + 1 < (size_t)argc) {
 			title = argv[++i];
-		} else if (!strcmp(argv[i], "--bars") && i + 1 < argc) {
+		} else if (!strcmp(argv[i], "--bars") && i + 1 < (size_t)argc) {
 			i++;
 			if (strcmp(argv[i], "ci") && strcmp(argv[i], "range")) {
 				fprintf(stderr,
@@ -247,8 +389,9 @@ int cmd_plot_main(int argc, char **argv)
 		}
 	}
 	if (!in || !out)
-		return wl_usage_error("pcpbuddy plot",
-				      "needs SWEEP.json and -o OUT.png");
+		return wl_usage_error(
+			"pcpbuddy plot",
+			"needs SWEEP.json (or .csv) and -o OUT.png");
 	term = terminal_for(out);
 	if (!term)
 		return wl_usage_error(
@@ -267,36 +410,43 @@ int cmd_plot_main(int argc, char **argv)
 		fprintf(stderr, "pcpbuddy plot: %s: %s\n", in, strerror(errno));
 		return 2;
 	}
-	root = json_parse(text, err, sizeof(err));
+	if (text[strspn(text, " \t\r\n")] == '{') {
+		root = json_loads(text, 0, &jerr);
+		if (!root)
+			snprintf(err, sizeof(err), "line %d: %s", jerr.line,
+				 jerr.text);
+	} else {
+		root = csv_to_sweep(text, err, sizeof(err));
+	}
 	free(text);
 	if (!root) {
 		fprintf(stderr, "pcpbuddy plot: %s: %s\n", in, err);
 		return 2;
 	}
-	results = json_get(root, "results");
-	if (json_get(root, "runs") && json_get(root, "runs")->number >= 1 &&
-	    json_get(root, "runs")->number <= 1000)
-		runs = (int)json_get(root, "runs")->number;
-	metrics = json_get(root, "metrics");
-	param = json_get(root, "param");
+	results = json_object_get(root, "results");
+	if (json_integer_value(json_object_get(root, "runs")) >= 1 &&
+	    json_integer_value(json_object_get(root, "runs")) <= 1000)
+		runs = (int)json_integer_value(json_object_get(root, "runs"));
+	metrics = json_object_get(root, "metrics");
+	param = json_object_get(root, "param");
 	m = metric_index(metrics, metric);
-	if (!results || results->type != JSON_ARRAY || !param ||
-	    param->type != JSON_STRING || m < 0) {
+	if (!json_is_array(results) || !json_is_string(param) || m < 0) {
 		fprintf(stderr,
 			"pcpbuddy plot: %s is not a sweep table with metric '%s'\n",
 			in, metric);
-		json_free(root);
-		free(root);
+		json_decref(root);
 		return 2;
 	}
-	axis = axis_of(results->n ? json_get(&results->kids[0], "points")
-				  : NULL);
-	for (i = 0; i < results->n; i++) {
-		const struct json *pts = json_get(&results->kids[i], "points");
+	axis = axis_of(json_object_get(json_array_get(results, 0), "points"));
+	for (i = 0; i < json_array_size(results); i++) {
+		const json_t *pts =
+			json_object_get(json_array_get(results, i), "points");
 
-		for (j = 0; pts && j < pts->n; j++) {
+		for (j = 0; j < json_array_size(pts); j++) {
 			double x = x_of(pts, j, axis),
-			       y = num(json_get(&pts->kids[j], "median"), m);
+			       y = num(json_object_get(json_array_get(pts, j),
+						       "median"),
+				       (size_t)m);
 
 			xmin = fmin(xmin, x);
 			xmax = fmax(xmax, x);
@@ -308,19 +458,17 @@ int cmd_plot_main(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "pcpbuddy plot: -o %s: %s\n", out,
 			strerror(-rc));
-		json_free(root);
-		free(root);
+		json_decref(root);
 		return 1;
 	}
 	gp = popen("gnuplot", "w");
 	if (!gp) {
 		fprintf(stderr, "pcpbuddy plot: cannot run gnuplot\n");
 		outfile_abort(&of);
-		json_free(root);
-		free(root);
+		json_decref(root);
 		return 1;
 	}
-	safe_label(label, sizeof(label), param->string);
+	safe_label(label, sizeof(label), json_string_value(param));
 	safe_label(label2, sizeof(label2), metric);
 	fprintf(gp, "set terminal %s\n", term);
 	if (of.tmp)
@@ -331,12 +479,10 @@ int cmd_plot_main(int argc, char **argv)
 		"set grid\nset key top left\n"
 		"set xlabel '%s'\nset ylabel '%s (%s)'\n",
 		label, label2, metric_unit(metric));
-	safe_label(label, sizeof(label),
-		   title ? title
-			 : (json_get(root, "workload") &&
-					    json_get(root, "workload")->string
-				    ? json_get(root, "workload")->string
-				    : ""));
+	safe_label(
+		label, sizeof(label),
+		title ? title
+		      : json_string_value(json_object_get(root, "workload")));
 	fprintf(gp, "set title '%s'\n", label);
 	if (axis != X_CATEGORY && xmin > 0 && xmax / xmin >= 8)
 		fprintf(gp, "set logscale x 2\n");
@@ -344,17 +490,15 @@ int cmd_plot_main(int argc, char **argv)
 		fprintf(gp, "set xrange [-0.5:%g]\n", xmax + 0.5);
 	{
 		/* Ticks at the swept values, not at fractions of them. */
-		const struct json *pts =
-			results->n ? json_get(&results->kids[0], "points")
-				   : NULL;
+		const json_t *pts =
+			json_object_get(json_array_get(results, 0), "points");
 
 		fprintf(gp, "set xtics (");
-		for (j = 0; pts && j < pts->n; j++) {
-			const struct json *v = json_get(&pts->kids[j], "value");
+		for (j = 0; j < json_array_size(pts); j++) {
+			const json_t *v = json_object_get(
+				json_array_get(pts, j), "value");
 
-			safe_label(label, sizeof(label),
-				   v && v->type == JSON_STRING ? v->string
-							       : "");
+			safe_label(label, sizeof(label), json_string_value(v));
 			if (axis == X_NUMBER)
 				fprintf(gp, "%s%g", j ? ", " : "",
 					x_of(pts, j, axis));
@@ -367,22 +511,22 @@ int cmd_plot_main(int argc, char **argv)
 	if (ymin > 0 && ymax / ymin >= 100)
 		fprintf(gp, "set logscale y 10\n");
 	fprintf(gp, "plot ");
-	for (i = 0; i < results->n; i++) {
-		const struct json *c = json_get(&results->kids[i], "config");
+	for (i = 0; i < json_array_size(results); i++) {
+		const char *c = json_string_value(
+			json_object_get(json_array_get(results, i), "config"));
 
-		safe_label(label, sizeof(label),
-			   c && c->string ? c->string : "?");
+		safe_label(label, sizeof(label), c ? c : "?");
 		fprintf(gp,
 			"%s'-' using 1:2:3:4 with yerrorlines lw 2 title '%s'",
 			i ? ", " : "", label);
 	}
 	fprintf(gp, "\n");
-	for (i = 0; i < results->n; i++) {
-		const struct json *pts = json_get(&results->kids[i], "points");
+	for (i = 0; i < json_array_size(results); i++) {
+		const json_t *pts =
+			json_object_get(json_array_get(results, i), "points");
 
-		for (j = 0; pts && j < pts->n; j++) {
-			const struct json *pt = &pts->kids[j];
-
+		for (j = 0; j < json_array_size(pts); j++) {
+			const json_t *pt = json_array_get(pts, j);
 			double y, lo, hi;
 
 			point_of(pt, m, runs, ci, &y, &lo, &hi);
@@ -392,8 +536,7 @@ int cmd_plot_main(int argc, char **argv)
 		fprintf(gp, "e\n");
 	}
 	rc = pclose(gp);
-	json_free(root);
-	free(root);
+	json_decref(root);
 	if (rc) {
 		outfile_abort(&of);
 		fprintf(stderr, "pcpbuddy plot: gnuplot failed (status %d)\n",

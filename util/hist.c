@@ -36,6 +36,8 @@ uint64_t hist_bucket_upper(unsigned int idx)
 
 void hist_record(struct hist *h, uint64_t v)
 {
+	if (!h->count || v < h->min)
+		h->min = v;
 	h->buckets[hist_bucket(v)]++;
 	h->count++;
 	h->total += v;
@@ -47,6 +49,10 @@ void hist_merge(struct hist *dst, const struct hist *src)
 {
 	unsigned int i;
 
+	if (!src->count)
+		return;
+	if (!dst->count || src->min < dst->min)
+		dst->min = src->min;
 	for (i = 0; i < HIST_NR_BUCKETS; i++)
 		dst->buckets[i] += src->buckets[i];
 	dst->count += src->count;

@@ -5,7 +5,8 @@
  * reported percentile is within 12.5% of the true value.
  *
  * Invariants:
- *   I1 count == sum(buckets); max is the exact largest recorded value.
+ *   I1 count == sum(buckets); min and max are the exact smallest and
+ *      largest recorded values (both 0 while count == 0).
  *
  * Locking: none; the owner serialises (a lock records under itself).
  */
@@ -20,7 +21,7 @@
 #define HIST_NR_BUCKETS ((HIST_MAX_EXP - HIST_SUB_BITS + 2) * HIST_SUB)
 
 struct hist {
-	uint64_t count, total, max;
+	uint64_t count, total, min, max;
 	uint64_t buckets[HIST_NR_BUCKETS];
 };
 

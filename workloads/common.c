@@ -225,6 +225,7 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 	o->fmt = PCPB_FMT_TEXT;
 	o->record = NULL;
 	o->show = NULL;
+	o->lock_unit = o->lock_sort = o->lock_fields = NULL;
 	o->config_text[0] = '\0';
 	pcpb_config_init(&o->cfg);
 
@@ -240,7 +241,14 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 			      "                      (docs/trace-format.md) for 'pcpbuddy replay'\n"
 			      "  --show V,...        after the text report, the state at the end of\n"
 			      "                      the measured phase as /proc shows it: buddyinfo,\n"
-			      "                      pagetypeinfo, zoneinfo, extfrag, unusable\n",
+			      "                      pagetypeinfo, zoneinfo, extfrag, unusable\n"
+			      "  --unit U            the lock table's times: auto (default: each\n"
+			      "                      with its unit, as perf lock prints), ns, us, ms\n"
+			      "  -k, --sort KEY      order each class's sites by a column, largest\n"
+			      "                      first (acquisitions, contended, hold_max, ...)\n"
+			      "  -F, --fields F,...  the lock table's columns: acquisitions,\n"
+			      "                      contended, trylock_failed, hold_min|avg|p50|p99|\n"
+			      "                      max|total, wait_min|avg|p99|max|total\n",
 			      stdout);
 			return 1;
 		} else if (!strcmp(a, "--json")) {
@@ -261,6 +269,22 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 					prog, "--show: %s",
 					i + 1 < argc ? err : "needs a view");
 			o->show = argv[++i];
+		} else if (!strcmp(a, "--unit") || !strcmp(a, "--sort") ||
+			   !strcmp(a, "-k") || !strcmp(a, "--fields") ||
+			   !strcmp(a, "-F")) {
+			const char **dst = a[2] == 'u' ? &o->lock_unit
+					   : a[1] == 'k' || a[2] == 's'
+						   ? &o->lock_sort
+						   : &o->lock_fields;
+
+			if (i + 1 >= argc)
+				return wl_usage_error(prog, "%s needs a value",
+						      a);
+			*dst = argv[++i];
+			if (pcpb_report_set_lock_table(
+				    NULL, o->lock_unit, o->lock_sort,
+				    o->lock_fields, err, sizeof(err)))
+				return wl_usage_error(prog, "%s: %s", a, err);
 		} else if (!strcmp(a, "--hog")) {
 			if (i + 1 >= argc ||
 			    parse_double(argv[i + 1], 0, 0.9, &v))

@@ -35,6 +35,8 @@ struct wl_opts {
 	enum pcpb_format fmt;
 	const char *record; /* --record FILE: write a trace of the run */
 	const char *show;   /* --show V,...: pcpb_show() views, text only */
+	/* --unit, --sort/-k, --fields/-F: the text report's lock table */
+	const char *lock_unit, *lock_sort, *lock_fields;
 	/* the --config strings as given, joined by ',' (wl_config_given()) */
 	char config_text[1024];
 };
@@ -103,7 +105,7 @@ struct wl_result {
 };
 
 /* run --json's "schema": raised when a field changes meaning or goes. */
-#define WL_JSON_SCHEMA 1
+#define WL_JSON_SCHEMA 2
 
 /*
  * struct wl_option - one of a driver's own options, in the driver's params

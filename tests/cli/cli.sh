@@ -727,6 +727,51 @@ else bad "show zoneinfo pagesets"; cat "$tmp/zi.txt" "$tmp/err" >&2; fi
 expect_exit 2 "unknown view 'slabinfo'" -- show slabinfo
 expect_exit 2 "which view" -- show
 expect_exit 2 "is for the text report" -- run purge --seconds 0.1 --show buddyinfo --json
+# The lock table in perf lock's terms: units, sort key, fields; the same
+# deterministic run's counts in the text and in the JSON.
+"$bin" run sim --model fragment --ops 300 --config cpus=8 --unit us -k acquisitions \
+	-F acquisitions,contended,trylock_failed,hold_max >"$tmp/lt.txt" 2>"$tmp/err" &&
+"$bin" run sim --model fragment --ops 300 --config cpus=8 --json >"$tmp/lt.json" 2>>"$tmp/err"
+rc=$?
+if [ $rc -eq 0 ] && $py - "$tmp/lt.txt" "$tmp/lt.json" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read().split("\n")
+d = json.load(open(sys.argv[2]))
+i = next(k for k, l in enumerate(text) if l.startswith("locks ("))
+assert "times in us" in text[i], text[i]
+assert text[i + 1].split() == ["class", "site", "acquisitions", "contended",
+                               "trylock_failed", "hold_max_us"], text[i + 1]
+rows = {}
+k = i + 2
+while text[k].startswith("  zone ") or text[k].startswith("  pcp "):
+    f = text[k].split()
+    rows.setdefault(f[0], []).append(f)
+    k += 1
+for cls in ("zone", "pcp"):
+    j = d["locks"][cls]
+    assert rows[cls][0][1] == "all" and int(rows[cls][0][2]) == j["acquisitions"], rows[cls][0]
+    sites = [r for r in rows[cls][1:] if not r[1].startswith("[")]
+    acq = [int(r[2]) for r in sites]
+    assert acq == sorted(acq, reverse=True), acq          # -k acquisitions
+    for r in sites:
+        s = j["sites"][r[1]]
+        assert (int(r[2]), int(r[3]), int(r[4])) == (s["acquisitions"], s["contended"], s["trylock_failed"]), r
+    assert sum(s["acquisitions"] for s in j["sites"].values()) == j["acquisitions"]
+# the modelled hold is the same in both runs: the unit's conversion
+m = next(r for r in rows["zone"] if r[1] == "[modelled]")
+assert float(m[3]) == round(d["locks"]["zone_hold_model_ns"]["max"] / 1e3, 2), m
+# fragment claims: a phase, in its own table, not among the sites
+ph = d["locks"]["zone"]["phases"]
+assert ph["claim"]["count"] > 0 and "claim" not in d["locks"]["zone"]["sites"], ph
+p = text.index("phases inside the holds above (not acquisitions)")
+assert text[p + 1].split() == ["class", "phase", "phases", "time_max_us"], text[p + 1]
+assert ["zone", "claim", str(ph["claim"]["count"])] in [l.split()[:3] for l in text[p + 2:p + 4]], text[p:p + 4]
+PY
+then ok; else bad "run --unit/-k/-F lock table (rc $rc)"; cat "$tmp/lt.txt" "$tmp/err" >&2; fi
+expect_exit 2 "field 'hold': not a column" -- run sim --ops 10 -F acquisitions,hold
+expect_exit 2 "unit 'sec': not one of auto, ns, us, ms" -- run sim --ops 10 --unit sec
+expect_exit 2 "sort key 'x': not a column" -- run sim --ops 10 --sort x
+expect_exit 0 "  -F, --fields F,..." -- run exit --help
 "$bin" run fragment --seconds 0.5 --show buddyinfo,pagetypeinfo,extfrag,unusable >"$tmp/fr.txt" 2>"$tmp/err"
 rc=$?
 if [ $rc -eq 0 ] && $py - "$tmp/fr.txt" <<'PY'
@@ -773,6 +818,19 @@ if grep -q '>cached<' "$tmp/cat.svg" && grep -q '>legacy<' "$tmp/cat.svg" && ! g
 	grep -q '>zone_hold_p99 (ns)<' "$tmp/cat.svg"; then ok
 else bad "plot of a categorical sweep"; cat "$tmp/out" >&2; fi
 
+# plot reads sweep --csv: the same deterministic sweep drawn from its JSON
+# (min..max bars) and from its CSV gives the same picture.
+for f in json csv; do
+	"$bin" sweep sim --param cpus=2,4,8 --ops 200 --runs 1 --configs policy=classic policy=owner \
+		$([ $f = csv ] && echo --csv) -o "$tmp/det.$f" >/dev/null 2>&1
+	"$bin" plot "$tmp/det.$f" -o "$tmp/det-$f.svg" --metric zone_acq_per_1k_pages --bars range --title det >"$tmp/out" 2>&1
+done
+if [ -s "$tmp/det-csv.svg" ] && cmp -s "$tmp/det-json.svg" "$tmp/det-csv.svg" &&
+	grep -q '>policy=owner<' "$tmp/det-csv.svg"; then ok
+else bad "plot of a sweep's CSV differs from its JSON"; cat "$tmp/out" >&2; fi
+printf 'config,x\n"a",1\n' >"$tmp/short.csv"
+expect_exit 2 "not a sweep CSV (2 columns)" -- plot "$tmp/short.csv" -o "$tmp/x.svg"
+
 # run --json: the run's own fields before the report's, exact integers
 # (no exponent form), the driver's rows (bulk: 5 callers x 2 contracts).
 "$bin" run bulk --ops 300 --json >"$tmp/bulk.json" 2>"$tmp/err"
@@ -780,7 +838,7 @@ rc=$?
 if [ $rc -eq 0 ] && ! grep -Eq '[0-9]e[+-]?[0-9]' "$tmp/bulk.json" && $py - "$tmp/bulk.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-assert d["schema"] == 1 and d["workload"] == "bulk", d.get("schema")
+assert d["schema"] == 2 and d["workload"] == "bulk", d.get("schema")
 assert d["args"] == ["--ops", "300", "--json"], d["args"]
 assert d["options"]["ops"] == 300 and d["options"]["seed"] == "1"
 rows = d["result"]["rows"]
@@ -846,12 +904,15 @@ if grep -q '^\[A\] policy=classic,fallback=legacy,pcp_refill=batch,drain=single$
 	grep -q '^\[B\] policy=classic,fallback=legacy,pcp_refill=batch,drain=chunked$' "$tmp/long.txt"; then ok
 else bad "compare: a legend for long config names"; cat "$tmp/long.txt" >&2; fi
 
-# The text lock table: averages and totals beside the percentiles, units in
-# the title, and sections (claim, steal) shown as phases in parentheses.
-"$bin" run fragment --seconds 0.3 >"$tmp/locks.txt" 2>&1
-if grep -q '^locks (ns' "$tmp/locks.txt" && grep -q 'hold_avg.*hold_total.*wait_total' "$tmp/locks.txt" &&
-	grep -q '^  zone  (steal) ' "$tmp/locks.txt" && ! grep -q '^  zone  steal ' "$tmp/locks.txt" &&
-	awk '$1 == "zone" && $2 == "all" { found = 1; if ($5 != int($9 / $3)) exit 1 } END { exit !found }' "$tmp/locks.txt"
+# The text lock table: min and averages and totals beside the percentiles
+# (in ns: avg = total / acquisitions, every zone hold timed; min <= p50 <=
+# p99 <= max), and the sections (claim, steal) only in the phases table.
+"$bin" run sim --model fragment --ops 300 --config cpus=8 --unit ns >"$tmp/locks.txt" 2>&1
+if grep -q '^locks (times in ns' "$tmp/locks.txt" && grep -q 'hold_min.*hold_avg.*hold_total.*wait_total' "$tmp/locks.txt" &&
+	grep -q '^  zone  steal  *[1-9]' "$tmp/locks.txt" &&
+	[ "$(grep -c '^  zone  steal ' "$tmp/locks.txt")" = 1 ] &&
+	sed -n '/^phases inside/,$p' "$tmp/locks.txt" | grep -q '^  zone  steal ' &&
+	awk '$1 == "zone" && $2 == "all" { found = 1; if ($7 != int($11 / $3) || $6 > $8 || $8 > $9 || $9 > $10) exit 1 } END { exit !found }' "$tmp/locks.txt"
 then ok; else bad "text lock table columns"; sed -n '/^locks/,/^buddy/p' "$tmp/locks.txt" >&2; fi
 
 # plot --bars: the 95% interval of the mean differs from min..max over 3

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "../../util/hist.h"
 #include "../../workloads/workloads.h"
 #include "helpers.h"
 
@@ -247,6 +248,123 @@ static void expect_csv(const char *csv, const char *key, uint64_t v)
 
 	snprintf(line, sizeof(line), "\n%s,%llu\n", key, (unsigned long long)v);
 	cr_assert(strstr(csv, line) != NULL, "CSV lacks %s", line + 1);
+}
+
+/* A histogram's min is exact and survives merges, empty ones included. */
+Test(hist, min_is_exact_across_merges)
+{
+	struct hist a = { 0 }, b = { 0 }, empty = { 0 };
+
+	hist_record(&a, 700);
+	hist_record(&a, 90);
+	hist_record(&b, 3000);
+	cr_assert_eq(a.min, 90);
+	hist_merge(&b, &empty);
+	cr_assert_eq(b.min, 3000, "an empty histogram has no minimum");
+	hist_merge(&empty, &b);
+	cr_assert_eq(empty.min, 3000);
+	hist_merge(&b, &a);
+	cr_assert_eq(b.min, 90);
+	cr_assert_eq(b.max, 3000);
+	cr_assert_eq(b.count, 3);
+}
+
+static char *lock_table_of(const char *unit, const char *sort,
+			   const char *fields)
+{
+	char err[128], *text, *start, *end;
+
+	cr_assert_eq(pcpb_report_set_lock_table(inst, unit, sort, fields, err,
+						sizeof(err)),
+		     0, "%s", err);
+	text = report_of(PCPB_FMT_TEXT);
+	start = strstr(text, "\nlocks (");
+	cr_assert_not_null(start);
+	end = strstr(start, "\nbuddyinfo");
+	cr_assert_not_null(end);
+	*end = '\0';
+	memmove(text, start + 1, strlen(start));
+	return text;
+}
+
+/* The header line of the table (the line after the title). */
+static const char *header_of(const char *table)
+{
+	static char line[512];
+	const char *h = strchr(table, '\n') + 1;
+
+	snprintf(line, sizeof(line), "%.*s", (int)strcspn(h, "\n"), h);
+	return line;
+}
+
+Test(api, lock_table_takes_units_sort_keys_and_fields)
+{
+	char err[128], *t, row[64];
+	const char *first, *second;
+	struct pcpb_stats st;
+	long pfn;
+	int i;
+
+	inst = make_inst(NULL);
+	/* refills on CPU 0, then one order-3 block: an rmqueue_buddy hold */
+	for (i = 0; i < 200; i++)
+		cr_assert_geq(
+			pcpb_alloc_pages_cpu(inst, 0, 0, PCPB_MT_MOVABLE, 0),
+			0);
+	pfn = pcpb_alloc_pages_cpu(inst, 1, 4, PCPB_MT_MOVABLE, 0);
+	cr_assert_geq(pfn, 0);
+	pcpb_stats_read(inst, &st);
+	cr_assert_leq(st.zone_lock.all.hold_ns.min,
+		      st.zone_lock.all.hold_ns.p50);
+
+	t = lock_table_of(NULL, NULL, NULL);
+	cr_assert(strstr(t, "each time with its unit") != NULL, "%s", t);
+	cr_assert(strstr(header_of(t), " trylock_failed ") != NULL);
+	cr_assert(strstr(header_of(t), " hold_min ") != NULL);
+	cr_assert(strstr(header_of(t), " wait_total") != NULL);
+	cr_assert(strstr(t, " ns ") != NULL || strstr(t, " us ") != NULL);
+	free(t);
+
+	t = lock_table_of("us", NULL, "acquired,hold_max,wait_avg");
+	cr_assert_str_eq(
+		header_of(t),
+		"  class site          acquisitions hold_max_us wait_avg_us");
+	cr_assert(strstr(t, "times in us") != NULL);
+	snprintf(row, sizeof(row), "  zone  all %*llu", 22,
+		 (unsigned long long)st.zone_lock.all.acquisitions);
+	cr_assert(strstr(t, row) != NULL, "no '%s' in\n%s", row, t);
+	free(t);
+
+	/* refill holds outnumber the one alloc hold: sorted, refill first */
+	cr_assert_gt(st.zone_lock.sites[PCPB_SITE_refill].acquisitions,
+		     st.zone_lock.sites[PCPB_SITE_alloc].acquisitions);
+	t = lock_table_of(NULL, "acquisitions", "acquisitions");
+	first = strstr(t, "  zone  refill");
+	second = strstr(t, "  zone  alloc");
+	cr_assert(first && second && first < second, "%s", t);
+	free(t);
+	t = lock_table_of(NULL, NULL, "acquisitions");
+	first = strstr(t, "  zone  refill");
+	second = strstr(t, "  zone  alloc");
+	cr_assert(first && second && second < first, "site order: %s", t);
+	free(t);
+
+	cr_assert_eq(pcpb_report_set_lock_table(inst, "s", NULL, NULL, err,
+						sizeof(err)),
+		     -EINVAL);
+	cr_assert(strstr(err, "unit 's'") != NULL, "%s", err);
+	cr_assert_eq(pcpb_report_set_lock_table(NULL, NULL, "hold", NULL, err,
+						sizeof(err)),
+		     -EINVAL);
+	cr_assert_eq(pcpb_report_set_lock_table(inst, NULL, NULL, "hold_max,,x",
+						err, sizeof(err)),
+		     -EINVAL);
+	cr_assert(strstr(err, "field ''") != NULL, "%s", err);
+	/* the failed calls changed nothing: still one column */
+	cr_assert_eq(inst->lock_table.nr_cols, 1);
+	cr_assert_eq(inst->lock_table.unit, 0);
+	pcpb_free_pages_cpu(inst, 1, (unsigned long)pfn, 4);
+	assert_check(inst);
 }
 
 Test(api, report_fields_are_correct_in_every_format)

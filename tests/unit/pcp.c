@@ -131,8 +131,12 @@ Test(pcp, failed_trylock_goes_to_the_zone)
 	cr_assert_eq(pcpb_free_pages_cpu(inst, 0, (unsigned long)kept, 0), 0);
 	spin_unlock_quiet(&pcp_of(0)->lock);
 	st = stats_of(inst);
-	cr_assert_eq(st.pcp_lock.sites[PCPB_SITE_alloc].contended, 1);
-	cr_assert_eq(st.pcp_lock.sites[PCPB_SITE_free].contended, 1);
+	/* failed trylocks, not waits: lock_stat keeps the two apart */
+	cr_assert_eq(st.pcp_lock.sites[PCPB_SITE_alloc].trylock_failed, 1);
+	cr_assert_eq(st.pcp_lock.sites[PCPB_SITE_free].trylock_failed, 1);
+	cr_assert_eq(st.pcp_lock.all.trylock_failed, 2);
+	cr_assert_eq(st.pcp_lock.all.contended, 0);
+	cr_assert_eq(st.pcp_lock.sites[PCPB_SITE_alloc].wait_ns.count, 0);
 	cr_assert_eq(st.zone_lock.sites[PCPB_SITE_alloc].acquisitions, 1,
 		     "rmqueue_buddy");
 	cr_assert_eq(st.zone_lock.sites[PCPB_SITE_free_one].acquisitions, 1);
