@@ -15,7 +15,7 @@ set -eu
 PKGS="build-essential pkg-config liburcu-dev libnuma-dev libcriterion-dev
 libbenchmark-dev gnuplot-nox clang-format python3 libjemalloc2 libgsl-dev libjansson-dev
 zlib1g-dev libzstd-dev libtracefs-dev libtraceevent-dev libtracecmd-dev
-trace-cmd linux-perf zstd python3-jsonschema"
+trace-cmd linux-perf zstd python3-jsonschema parallel"
 # What the library and the CLI need to build, and the package of each header.
 HEADERS="urcu/lfstack.h:liburcu-dev numa.h:libnuma-dev gsl/gsl_cdf.h:libgsl-dev jansson.h:libjansson-dev
 zlib.h:zlib1g-dev zstd.h:libzstd-dev tracefs/tracefs.h:libtracefs-dev traceevent/event-parse.h:libtraceevent-dev

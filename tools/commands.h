@@ -17,6 +17,8 @@
 int cmd_compare_main(int argc, char **argv);
 /* 'pcpbuddy sweep WORKLOAD --param NAME=V,... --configs ...'. */
 int cmd_sweep_main(int argc, char **argv);
+/* 'pcpbuddy collect DIR': the points of sweep --emit-jobs' jobs merged. */
+int cmd_collect_main(int argc, char **argv);
 /* 'pcpbuddy plot SWEEP.json -o OUT.png'. */
 int cmd_plot_main(int argc, char **argv);
 /* 'pcpbuddy exec [--configs ...] -- PROGRAM': a real program under the shim. */

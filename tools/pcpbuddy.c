@@ -29,6 +29,9 @@ static const char usage[] =
 	"                           run it on each configuration, one table\n"
 	"  sweep WORKLOAD --param NAME=V1,V2,... --configs A B ... [-o FILE]\n"
 	"                           compare at each value, one JSON/CSV table\n"
+	"                           (--emit-jobs FILE: one command per point)\n"
+	"  collect DIR [-o FILE]    the points of an emitted sweep's jobs, merged\n"
+	"                           into the table sweep writes\n"
 	"  plot SWEEP.json -o OUT.png [--metric NAME]\n"
 	"                           draw a sweep with gnuplot\n"
 	"  capture [-o TRACE] -- COMMAND [ARGS...]\n"
@@ -419,6 +422,7 @@ static const struct command {
 	{ "show", cmd_show },
 	{ "compare", cmd_compare_main },
 	{ "sweep", cmd_sweep_main },
+	{ "collect", cmd_collect_main },
 	{ "plot", cmd_plot_main },
 	{ "exec", cmd_exec_main },
 	{ "capture", cmd_capture_main },

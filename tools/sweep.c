@@ -5,14 +5,26 @@
  * or threads/seconds/ops), every configuration and value interleaved run by
  * run, into one JSON or CSV table that 'pcpbuddy plot' draws.
  *
+ * Or spread over machines: --emit-jobs writes one shell command per
+ * (configuration, value, run), each the same sweep with --job C,V,R, which
+ * runs that one point and writes its metrics as one JSON file; 'pcpbuddy
+ * collect DIR' reads them back into the table sweep writes, through the
+ * same summary code, so plot and the statistics cannot tell the two apart.
+ *
  * Invariants: those of runs.h.  Locking: one instance at a time.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "../util/number.h"
 #include "../util/jsonstr.h"
@@ -34,7 +46,23 @@ static const char sweep_usage[] =
 	"                       it, one: 'default' (the --config given, or none)\n"
 	"  --runs R             runs per point, 1..25 (default 1)\n"
 	"  -o FILE              write there instead of stdout\n"
+	"  --emit-jobs FILE     run nothing: write one shell command per\n"
+	"                       configuration, value and run to FILE, for GNU\n"
+	"                       parallel or a Slurm array; each writes its point\n"
+	"                       as JSON into --jobs-dir DIR (default 'out'), and\n"
+	"                       'pcpbuddy collect DIR' makes the table\n"
+	"  --job C,V,R          (what an emitted job runs) only configuration C,\n"
+	"                       value V, run R (from 0), its metrics as JSON to -o\n"
 	"Exit: 0 ok, 1 a run failed its invariant check, 2 bad arguments.\n";
+
+static const char collect_usage[] =
+	"usage: pcpbuddy collect DIR [-o FILE] [--csv]\n"
+	"\n"
+	"Reads the points the jobs of 'pcpbuddy sweep ... --emit-jobs' wrote into\n"
+	"DIR (*.json) and writes the table that sweep itself writes (JSON, or\n"
+	"CSV with --csv) to FILE or stdout.  Every job of the sweep must be\n"
+	"there, once, from the same sweep; a missing one is named.\n"
+	"Exit: 0 ok, 1 jobs missing, 2 bad arguments or input.\n";
 
 #define MAX_VALUES 16
 
@@ -196,6 +224,155 @@ static void sweep_csv(FILE *f, const char *param, char **values, int nv,
 		}
 }
 
+/* Each value's configurations summarized, then against its first. */
+static void summarize_points(struct config_runs (*pts)[MAX_VALUES], int n,
+			     int nv, int runs)
+{
+	static struct config_runs col[MAX_CONFIGS];
+	int i, v;
+
+	for (v = 0; v < nv; v++) {
+		for (i = 0; i < n; i++) {
+			summarize_runs(&pts[i][v], runs);
+			col[i] = pts[i][v];
+		}
+		compare_to_base(col, n);
+		for (i = 0; i < n; i++)
+			memcpy(pts[i][v].vs_base, col[i].vs_base,
+			       sizeof(col[i].vs_base));
+	}
+}
+
+/* @s for a POSIX shell: as it is when plain, else in single quotes. */
+static void shell_quote(FILE *f, const char *s)
+{
+	if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv"
+			    "wxyz0123456789_-+=,./:%@") == strlen(s)) {
+		fputs(s, f);
+		return;
+	}
+	fputc('\'', f);
+	for (; *s; s++)
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*s, f);
+	fputc('\'', f);
+}
+
+/*
+ * --emit-jobs: one line per (run, value, configuration), in the order sweep
+ * runs them, each this sweep (@args, @nargs: without the emit options, -o
+ * and --csv) with --job C,V,R and -o DIR/WORKLOAD-cC-vV-rR.json.
+ * Return: the number of jobs, or -errno.
+ */
+static int emit_jobs(const char *file, const char *dir, const char *wname,
+		     char **args, int nargs, int n, int nv, int runs)
+{
+	char exe[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	struct outfile of;
+	int r, v, i, k, err, jobs = 0;
+
+	if (len <= 0)
+		return -errno;
+	exe[len] = '\0';
+	if (mkdir(dir, 0777) && errno != EEXIST)
+		return -errno;
+	err = outfile_open(&of, file);
+	if (err)
+		return err;
+	for (r = 0; r < runs; r++)
+		for (v = 0; v < nv; v++)
+			for (i = 0; i < n; i++, jobs++) {
+				char out[PATH_MAX];
+
+				shell_quote(of.f, exe);
+				fputs(" sweep", of.f);
+				for (k = 0; k < nargs; k++) {
+					fputc(' ', of.f);
+					shell_quote(of.f, args[k]);
+				}
+				fprintf(of.f, " --job %d,%d,%d -o ", i, v, r);
+				snprintf(out, sizeof(out),
+					 "%s/%s-c%d-v%d-r%d.json", dir, wname,
+					 i, v, r);
+				shell_quote(of.f, out);
+				fputc('\n', of.f);
+			}
+	err = outfile_commit(&of);
+	return err ? err : jobs;
+}
+
+/* What identifies a sweep: a job's point belongs to it when these match. */
+static json_t *sweep_identity(const char *wname, const char *param,
+			      char **values, int nv,
+			      const struct config_runs *cs, int n, int runs,
+			      char **args, int nargs)
+{
+	json_t *id = json_pack("{s:s, s:s, s:[], s:[], s:i, s:[], s:[]}",
+			       "workload", wname, "param", param, "values",
+			       "configs", "runs", runs, "args", "metrics");
+	int k;
+
+	if (!id)
+		return NULL;
+	for (k = 0; k < nv; k++)
+		json_array_append_new(json_object_get(id, "values"),
+				      json_string(values[k]));
+	for (k = 0; k < n; k++)
+		json_array_append_new(json_object_get(id, "configs"),
+				      json_string(cs[k].kv));
+	for (k = 0; k < nargs; k++)
+		json_array_append_new(json_object_get(id, "args"),
+				      json_string(args[k]));
+	for (k = 0; k < NR_METRICS; k++)
+		json_array_append_new(json_object_get(id, "metrics"),
+				      json_string(metric_names[k]));
+	return id;
+}
+
+/* --job: one point's metrics, with the sweep it belongs to. */
+static int write_job(const char *out, json_t *id, int c, int v, int r,
+		     const double *m)
+{
+	json_t *root, *vals = json_array();
+	struct utsname u;
+	struct outfile of;
+	int k, err;
+
+	for (k = 0; k < NR_METRICS; k++)
+		json_array_append_new(vals, isfinite(m[k]) ? json_real(m[k])
+							   : json_null());
+	if (uname(&u))
+		snprintf(u.nodename, sizeof(u.nodename), "?");
+	root = json_pack("{s:i, s:O, s:i, s:i, s:i, s:s, s:o}", "schema",
+			 WL_JSON_SCHEMA, "sweep", id, "config", c, "value", v,
+			 "run", r, "host", u.nodename, "m", vals);
+	if (!root)
+		return -ENOMEM;
+	err = outfile_open(&of, out);
+	if (!err) {
+		json_dumpf(root, of.f, JSON_INDENT(1));
+		fputc('\n', of.f);
+		err = outfile_commit(&of);
+	}
+	json_decref(root);
+	return err;
+}
+
+/* The table: JSON, or CSV. */
+static void sweep_write(FILE *f, bool csv, const char *wname, const char *param,
+			char **values, int nv,
+			struct config_runs (*pts)[MAX_VALUES],
+			struct config_runs *cs, int n, int runs)
+{
+	if (csv)
+		sweep_csv(f, param, values, nv, pts, cs, n);
+	else
+		sweep_json(f, wname, param, values, nv, pts, cs, n, runs);
+}
+
 int cmd_sweep_main(int argc, char **argv)
 {
 	static struct config_runs cs[MAX_CONFIGS];
@@ -203,36 +380,74 @@ int cmd_sweep_main(int argc, char **argv)
 	static char param_buf[512];
 	const struct workload *w;
 	char **rest = calloc((size_t)argc + 1, sizeof(char *));
+	/* the arguments an emitted job repeats: all but -o, --csv, emit's */
+	char **jobargs = calloc((size_t)argc + 1, sizeof(char *));
 	char *values[MAX_VALUES], *param = NULL, *save = NULL, *tok, err[256];
-	const char *out = NULL;
+	const char *out = NULL, *emit = NULL, *jobs_dir = "out";
 	struct wl_opts base;
 	void *priv = NULL;
-	int i, n = 0, nv = 0, nrest = 0, runs = 1, r, v, rc = 0;
+	int i, n = 0, nv = 0, nrest = 0, njobargs = 0, runs = 1, r, v, rc = 0;
+	int job[3] = { -1, -1, -1 };
 	bool csv = false;
 	struct outfile of;
 	FILE *f;
 
-	if (!rest)
+	if (!rest || !jobargs) {
+		free(rest);
+		free(jobargs);
 		return 1;
+	}
 	memset(cs, 0, sizeof(cs));
 	memset(pts, 0, sizeof(pts));
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(sweep_usage, argc < 2 ? stderr : stdout);
 		free(rest);
+		free(jobargs);
 		return argc < 2 ? 2 : 0;
 	}
 	w = wl_find(argv[1]);
 	if (!w) {
 		free(rest);
+		free(jobargs);
 		return wl_usage_error("pcpbuddy sweep", "unknown workload '%s'",
 				      argv[1]);
 	}
 	rest[nrest++] = argv[0];
+	jobargs[njobargs++] = argv[1];
 	for (i = 2; i < argc; i++) {
+		int first = i;
+
+		if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+			out = argv[++i];
+			continue;
+		} else if (!strcmp(argv[i], "--csv")) {
+			csv = true;
+			continue;
+		} else if (!strcmp(argv[i], "--emit-jobs") && i + 1 < argc) {
+			emit = argv[++i];
+			continue;
+		} else if (!strcmp(argv[i], "--jobs-dir") && i + 1 < argc) {
+			jobs_dir = argv[++i];
+			continue;
+		} else if (!strcmp(argv[i], "--job") && i + 1 < argc) {
+			char end;
+
+			if (sscanf(argv[++i], "%d,%d,%d%c", &job[0], &job[1],
+				   &job[2], &end) != 3 ||
+			    job[0] < 0 || job[1] < 0 || job[2] < 0) {
+				free(rest);
+				free(jobargs);
+				return wl_usage_error(
+					"pcpbuddy sweep",
+					"--job: '%s' is not C,V,R", argv[i]);
+			}
+			continue;
+		}
 		if (!strcmp(argv[i], "--configs")) {
 			if (take_configs(argc, argv, &i, cs, &n,
 					 "pcpbuddy sweep")) {
 				free(rest);
+				free(jobargs);
 				return 2;
 			}
 		} else if (!strcmp(argv[i], "--param") && i + 1 < argc) {
@@ -240,6 +455,7 @@ int cmd_sweep_main(int argc, char **argv)
 
 			if (param) {
 				free(rest);
+				free(jobargs);
 				return wl_usage_error(
 					"pcpbuddy sweep",
 					"--param: one parameter per sweep ('%s' after '%s')",
@@ -250,6 +466,7 @@ int cmd_sweep_main(int argc, char **argv)
 			eq = strchr(param_buf, '=');
 			if (!eq || eq == param_buf || !eq[1]) {
 				free(rest);
+				free(jobargs);
 				return wl_usage_error(
 					"pcpbuddy sweep",
 					"--param: '%s' is not NAME=V1,V2,...",
@@ -261,6 +478,7 @@ int cmd_sweep_main(int argc, char **argv)
 			     tok = strtok_r(NULL, ",", &save)) {
 				if (nv == MAX_VALUES) {
 					free(rest);
+					free(jobargs);
 					return wl_usage_error(
 						"pcpbuddy sweep",
 						"--param: at most %d values",
@@ -269,6 +487,7 @@ int cmd_sweep_main(int argc, char **argv)
 				for (v = 0; v < nv; v++)
 					if (!strcmp(values[v], tok)) {
 						free(rest);
+						free(jobargs);
 						return wl_usage_error(
 							"pcpbuddy sweep",
 							"--param: '%s' twice",
@@ -281,27 +500,42 @@ int cmd_sweep_main(int argc, char **argv)
 
 			if (parse_number(argv[++i], 1, MAX_RUNS, true, &x)) {
 				free(rest);
+				free(jobargs);
 				return wl_usage_error(
 					"pcpbuddy sweep",
 					"--runs: '%s' is not in 1..%d", argv[i],
 					MAX_RUNS);
 			}
 			runs = (int)x;
-		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
-			out = argv[++i];
-		} else if (!strcmp(argv[i], "--csv")) {
-			csv = true;
 		} else if (!strcmp(argv[i], "--help") ||
 			   !strcmp(argv[i], "-h")) {
 			fputs(sweep_usage, stdout);
 			free(rest);
+			free(jobargs);
 			return 0;
 		} else {
 			rest[nrest++] = argv[i];
 		}
+		while (first <= i)
+			jobargs[njobargs++] = argv[first++];
+	}
+	if (emit && (job[0] >= 0 || out || csv)) {
+		free(rest);
+		free(jobargs);
+		return wl_usage_error(
+			"pcpbuddy sweep",
+			"--emit-jobs runs nothing: no --job, -o or --csv with it");
+	}
+	if (job[0] >= 0 && (!out || csv)) {
+		free(rest);
+		free(jobargs);
+		return wl_usage_error(
+			"pcpbuddy sweep",
+			"--job writes its point as JSON to -o FILE");
 	}
 	if (!param || !nv) {
 		free(rest);
+		free(jobargs);
 		return wl_usage_error("pcpbuddy sweep",
 				      "needs --param NAME=V1,...");
 	}
@@ -310,6 +544,7 @@ int cmd_sweep_main(int argc, char **argv)
 	if (!prepare_runs("pcpbuddy sweep", w, nrest, rest, &base, &priv, cs, n,
 			  &rc)) {
 		free(rest);
+		free(jobargs);
 		return rc;
 	}
 	for (v = 0; v < nv; v++) {
@@ -331,22 +566,13 @@ int cmd_sweep_main(int argc, char **argv)
 		free(probe_priv);
 		if (bad) {
 			free(rest);
+			free(jobargs);
 			wl_free_priv(w, priv);
 			return wl_usage_error("pcpbuddy sweep",
 					      "--param %s: bad value '%s'",
 					      param, values[v]);
 		}
 	}
-	/* The table goes to a temporary file renamed into place when it is
-	 * whole: a failed or interrupted sweep leaves the old one. */
-	if ((i = outfile_open(&of, out ? out : "-"))) {
-		fprintf(stderr, "pcpbuddy sweep: -o %s: %s\n", out,
-			strerror(-i));
-		free(rest);
-		wl_free_priv(w, priv);
-		return 2;
-	}
-	f = of.f;
 	for (v = 0; v < nv; v++)
 		for (i = 0; i < n; i++) {
 			static char kvbuf[MAX_CONFIGS][MAX_VALUES][2048];
@@ -364,6 +590,60 @@ int cmd_sweep_main(int argc, char **argv)
 					 dflt ? "" : ",", param, values[v]);
 			pts[i][v].kv = kvbuf[i][v];
 		}
+	if (emit) {
+		rc = emit_jobs(emit, jobs_dir, w->name, jobargs, njobargs, n,
+			       nv, runs);
+		if (rc < 0) {
+			fprintf(stderr, "pcpbuddy sweep: --emit-jobs %s: %s\n",
+				emit, strerror(-rc));
+			rc = 2;
+		} else {
+			fprintf(stderr,
+				"pcpbuddy sweep: %d jobs in %s, each writing %s/%s-cC-vV-rR.json;\n"
+				"  run them (parallel -j2 < %s), then: pcpbuddy collect %s -o sweep.json\n",
+				rc, emit, jobs_dir, w->name, emit, jobs_dir);
+			rc = 0;
+		}
+		goto out;
+	}
+	if (job[0] >= 0) {
+		struct wl_opts o = base;
+		json_t *id;
+
+		if (job[0] >= n || job[1] >= nv || job[2] >= runs) {
+			rc = wl_usage_error(
+				"pcpbuddy sweep",
+				"--job %d,%d,%d: this sweep has %d configurations, %d values, %d runs",
+				job[0], job[1], job[2], n, nv, runs);
+			goto out;
+		}
+		if (is_driver_param(param))
+			apply_driver_param(w, &o, priv, param, values[job[1]]);
+		rc = run_one(w, &o, priv, &pts[job[0]][job[1]], job[2], false);
+		if (rc)
+			goto out;
+		id = sweep_identity(w->name, param, values, nv, cs, n, runs,
+				    jobargs, njobargs);
+		rc = id ? write_job(out, id, job[0], job[1], job[2],
+				    pts[job[0]][job[1]].m[job[2]])
+			: -ENOMEM;
+		json_decref(id);
+		if (rc) {
+			fprintf(stderr, "pcpbuddy sweep: -o %s: %s\n", out,
+				strerror(-rc));
+			rc = 1;
+		}
+		goto out;
+	}
+	/* The table goes to a temporary file renamed into place when it is
+	 * whole: a failed or interrupted sweep leaves the old one. */
+	if ((i = outfile_open(&of, out ? out : "-"))) {
+		fprintf(stderr, "pcpbuddy sweep: -o %s: %s\n", out,
+			strerror(-i));
+		rc = 2;
+		goto out;
+	}
+	f = of.f;
 	/* Interleaved, as compare: every configuration at every value once,
 	 * A B C A B C ..., so a drift of the machine reaches them all. */
 	for (r = 0; r < runs && !rc; r++)
@@ -382,28 +662,13 @@ int cmd_sweep_main(int argc, char **argv)
 				rc = run_one(w, &o, priv, &pts[i][v], r, false);
 			}
 		}
-	for (v = 0; v < nv && !rc; v++) {
-		static struct config_runs col[MAX_CONFIGS];
-
-		/* Each value's configurations against its first. */
-		for (i = 0; i < n; i++) {
-			summarize_runs(&pts[i][v], runs);
-			col[i] = pts[i][v];
-		}
-		compare_to_base(col, n);
-		for (i = 0; i < n; i++)
-			memcpy(pts[i][v].vs_base, col[i].vs_base,
-			       sizeof(col[i].vs_base));
-	}
+	if (!rc)
+		summarize_points(pts, n, nv, runs);
 	if (isatty(STDERR_FILENO))
 		fputs("\r\033[K", stderr);
-	if (!rc) {
-		if (csv)
-			sweep_csv(f, param, values, nv, pts, cs, n);
-		else
-			sweep_json(f, w->name, param, values, nv, pts, cs, n,
-				   runs);
-	}
+	if (!rc)
+		sweep_write(f, csv, w->name, param, values, nv, pts, cs, n,
+			    runs);
 	if (rc) {
 		outfile_abort(&of);
 	} else if ((i = outfile_commit(&of))) {
@@ -411,7 +676,191 @@ int cmd_sweep_main(int argc, char **argv)
 			out ? out : "stdout", strerror(-i));
 		rc = 1;
 	}
+out:
 	wl_free_priv(w, priv);
 	free(rest);
+	free(jobargs);
+	return rc;
+}
+
+/* A string array of @id as a C array (pointers into @id); NULL if not. */
+static int id_strings(const json_t *id, const char *key, const char **out,
+		      int max)
+{
+	const json_t *a = json_object_get(id, key), *x;
+	size_t k;
+
+	if (!json_is_array(a) || json_array_size(a) > (size_t)max ||
+	    !json_array_size(a))
+		return -1;
+	json_array_foreach(a, k, x)
+	{
+		if (!json_is_string(x))
+			return -1;
+		out[k] = json_string_value(x);
+	}
+	return (int)json_array_size(a);
+}
+
+int cmd_collect_main(int argc, char **argv)
+{
+	static struct config_runs cs[MAX_CONFIGS];
+	static struct config_runs pts[MAX_CONFIGS][MAX_VALUES];
+	static bool seen[MAX_CONFIGS][MAX_VALUES][MAX_RUNS];
+	const char *dir = NULL, *out = NULL, *configs[MAX_CONFIGS],
+		   *values[MAX_VALUES];
+	json_t *id = NULL, *expect_metrics;
+	int i, n = 0, nv = 0, runs = 0, files = 0, missing = 0, rc = 2;
+	bool csv = false;
+	struct dirent *de;
+	struct outfile of;
+	DIR *d;
+
+	memset(cs, 0, sizeof(cs));
+	memset(pts, 0, sizeof(pts));
+	memset(seen, 0, sizeof(seen));
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			fputs(collect_usage, stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+			out = argv[++i];
+		} else if (!strcmp(argv[i], "--csv")) {
+			csv = true;
+		} else if (argv[i][0] != '-' && !dir) {
+			dir = argv[i];
+		} else {
+			return wl_usage_error("pcpbuddy collect",
+					      "unknown argument '%s'", argv[i]);
+		}
+	}
+	if (!dir)
+		return wl_usage_error("pcpbuddy collect", "needs DIR");
+	d = opendir(dir);
+	if (!d) {
+		fprintf(stderr, "pcpbuddy collect: %s: %s\n", dir,
+			strerror(errno));
+		return 2;
+	}
+	expect_metrics = json_array();
+	for (i = 0; i < NR_METRICS; i++)
+		json_array_append_new(expect_metrics,
+				      json_string(metric_names[i]));
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		char path[PATH_MAX];
+		json_error_t jerr;
+		json_t *job, *jid, *m;
+		int c, v, r, k;
+
+		if (len < 6 || strcmp(de->d_name + len - 5, ".json"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		job = json_load_file(path, 0, &jerr);
+		jid = json_object_get(job, "sweep");
+		m = json_object_get(job, "m");
+		c = (int)json_integer_value(json_object_get(job, "config"));
+		v = (int)json_integer_value(json_object_get(job, "value"));
+		r = (int)json_integer_value(json_object_get(job, "run"));
+		if (!job || !json_is_object(jid) ||
+		    json_array_size(m) != NR_METRICS) {
+			fprintf(stderr,
+				"pcpbuddy collect: %s: not a sweep job's point%s%s\n",
+				path, job ? "" : ": ", job ? "" : jerr.text);
+			json_decref(job);
+			goto fail;
+		}
+		if (!id) {
+			id = json_incref(jid);
+			n = id_strings(id, "configs", configs, MAX_CONFIGS);
+			nv = id_strings(id, "values", values, MAX_VALUES);
+			runs = (int)json_integer_value(
+				json_object_get(id, "runs"));
+			if (!json_equal(json_object_get(id, "metrics"),
+					expect_metrics) ||
+			    n < 1 || nv < 1 || runs < 1 || runs > MAX_RUNS ||
+			    !json_is_string(json_object_get(id, "param"))) {
+				fprintf(stderr,
+					"pcpbuddy collect: %s: from another version of pcpbuddy (its metrics differ) or damaged\n",
+					path);
+				json_decref(job);
+				goto fail;
+			}
+		} else if (!json_equal(id, jid)) {
+			fprintf(stderr,
+				"pcpbuddy collect: %s: from another sweep than the files before it (workload, parameter, configurations, runs or options differ)\n",
+				path);
+			json_decref(job);
+			goto fail;
+		}
+		if (c < 0 || c >= n || v < 0 || v >= nv || r < 0 || r >= runs ||
+		    seen[c][v][r]) {
+			fprintf(stderr,
+				"pcpbuddy collect: %s: point %d,%d,%d %s\n",
+				path, c, v, r,
+				c < 0 || c >= n || v < 0 || v >= nv || r < 0 ||
+						r >= runs
+					? "is outside the sweep"
+					: "twice");
+			json_decref(job);
+			goto fail;
+		}
+		seen[c][v][r] = true;
+		for (k = 0; k < NR_METRICS; k++) {
+			const json_t *x = json_array_get(m, (size_t)k);
+
+			pts[c][v].m[r][k] =
+				json_is_number(x) ? json_number_value(x) : NAN;
+		}
+		files++;
+		json_decref(job);
+	}
+	if (!id) {
+		fprintf(stderr,
+			"pcpbuddy collect: %s: no sweep points (*.json)\n",
+			dir);
+		goto fail;
+	}
+	for (int c = 0; c < n; c++)
+		for (int v = 0; v < nv; v++)
+			for (int r = 0; r < runs; r++)
+				if (!seen[c][v][r] && missing++ < 10)
+					fprintf(stderr,
+						"pcpbuddy collect: missing: configuration %d (%s), value %s, run %d\n",
+						c, configs[c], values[v], r);
+	if (missing) {
+		fprintf(stderr,
+			"pcpbuddy collect: %d of %d points missing; rerun their jobs (--job C,V,R)\n",
+			missing, n * nv * runs);
+		rc = 1;
+		goto fail;
+	}
+	for (i = 0; i < n; i++)
+		cs[i].kv = configs[i];
+	summarize_points(pts, n, nv, runs);
+	rc = outfile_open(&of, out ? out : "-");
+	if (rc) {
+		fprintf(stderr, "pcpbuddy collect: -o %s: %s\n", out,
+			strerror(-rc));
+		rc = 2;
+		goto fail;
+	}
+	sweep_write(of.f, csv,
+		    json_string_value(json_object_get(id, "workload")),
+		    json_string_value(json_object_get(id, "param")),
+		    (char **)values, nv, pts, cs, n, runs);
+	rc = outfile_commit(&of);
+	if (rc) {
+		fprintf(stderr, "pcpbuddy collect: %s: %s\n",
+			out ? out : "stdout", strerror(-rc));
+		rc = 1;
+	} else {
+		fprintf(stderr, "pcpbuddy collect: %d points from %s\n", files,
+			dir);
+	}
+fail:
+	closedir(d);
+	json_decref(id);
+	json_decref(expect_metrics);
 	return rc;
 }

@@ -872,6 +872,53 @@ js() { $py "$(dirname "$0")/json_schema.py" "$@"; }
 "$bin" sweep mixed --threads 1 --ops 300 --runs 2 --param batch=31,63 -o "$tmp/swj.json" 2>/dev/null &&
 	js sweep "$tmp/swj.json" && ok || bad "sweep JSON: schema"
 "$bin" fidelity tests/data/kmem-6.1-tar.trace.zst --json 2>/dev/null | js fidelity - && ok || bad "fidelity --json: schema"
+# sweep --emit-jobs, GNU parallel -j2, collect: the same table as the
+# sweep run in one process (every counter; times differ), and plot reads it.
+# The job file is run from another directory: its paths are its own.
+abin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+mkdir -p "$tmp/jobs" && (
+	cd "$tmp/jobs" &&
+	"$abin" sweep sim --param cpus=2,4,8 --ops 300 --runs 2 --configs policy=classic policy=owner \
+		--emit-jobs jobs.txt 2>"$tmp/err" &&
+	cd / && cd "$tmp/jobs" && parallel --will-cite -j2 <jobs.txt 2>>"$tmp/err" &&
+	"$abin" collect out -o "$tmp/col.json" 2>>"$tmp/err" &&
+	"$abin" collect out --csv -o "$tmp/col.csv" 2>>"$tmp/err")
+rc=$?
+"$bin" sweep sim --param cpus=2,4,8 --ops 300 --runs 2 --configs policy=classic policy=owner -o "$tmp/one.json" 2>>"$tmp/err"
+if [ $rc -eq 0 ] && [ "$(wc -l <"$tmp/jobs/jobs.txt")" = 12 ] &&
+	"$bin" plot "$tmp/col.json" -o "$tmp/col.svg" --metric claims 2>>"$tmp/err" &&
+	js sweep "$tmp/col.json" 2>>"$tmp/err" &&
+	$py - "$tmp/col.json" "$tmp/one.json" "$tmp/col.csv" <<'PY'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+assert a["metrics"] == b["metrics"] and a["param"] == b["param"] and a["runs"] == b["runs"] == 2
+timed = {"throughput", "zone_hold_p50", "zone_hold_p99", "zone_hold_max", "zone_wait_p99", "refill_hold_max"}
+n = 0
+for ra, rb in zip(a["results"], b["results"], strict=True):
+    assert ra["config"] == rb["config"]
+    for pa, pb in zip(ra["points"], rb["points"], strict=True):
+        assert pa["value"] == pb["value"]
+        for k, m in enumerate(a["metrics"]):
+            if m not in timed:
+                for part in ("median", "min", "max"):
+                    assert pa[part][k] == pb[part][k], (m, part, pa[part][k], pb[part][k])
+                    n += 1
+assert n > 100, n
+csv = open(sys.argv[3]).read().splitlines()
+assert csv[0].startswith("config,cpus,") and len(csv) == 1 + 2 * 3, csv[:2]
+PY
+then ok; else bad "sweep --emit-jobs | parallel | collect (rc $rc)"; cat "$tmp/err" >&2; fi
+# collect names what is missing or foreign, and writes nothing then
+rm "$tmp/jobs/out/sim-c1-v2-r1.json"
+expect_exit 1 "missing: configuration 1 (policy=owner), value 8, run 1" -- collect "$tmp/jobs/out" -o "$tmp/jobs/x.json"
+[ ! -e "$tmp/jobs/x.json" ] && ok || bad "collect wrote a table with a point missing"
+(cd "$tmp/jobs" && "$abin" sweep sim --param cpus=2,4,8 --ops 301 --runs 2 --configs policy=classic policy=owner \
+	--job 1,2,1 -o out/sim-c1-v2-r1.json 2>/dev/null)
+expect_exit 2 "from another sweep" -- collect "$tmp/jobs/out"
+expect_exit 2 "no --job, -o or --csv with it" -- sweep sim --param cpus=2 --emit-jobs "$tmp/j" -o x
+expect_exit 2 "this sweep has 1 configurations, 1 values, 1 runs" -- sweep sim --param cpus=2 --job 0,1,0 -o "$tmp/j.json"
+expect_exit 2 "needs DIR" -- collect
+expect_exit 0 "usage: pcpbuddy collect" -- collect --help
 # (exec preloads the shim built beside "$bin": an ASan shim cannot go into
 # the uninstrumented test program, so make check's ASan pass skips it.)
 prog=build/release/tests/preload-prog
