@@ -14,11 +14,13 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -256,22 +258,22 @@ static int format_policy(const struct pcpb_config *cfg, char *buf, size_t len)
 	return snprintf(buf, len, "%s", config_policy_name(cfg->policy));
 }
 
-/* A power of two, 1 .. 32768. */
-/* "F:S:L:M", ns per free-list op, scan step, fallback search, page moved. */
-static int parse_hold_cost(struct pcpb_config *cfg, const char *v)
+/* "F:S:L:M[:H]": ns per free-list op, scan step, fallback search, page
+ * moved, and per hold (0 when left out). */
+static int parse_hold_cost_numbers(double c[5], const char *v)
 {
-	double c[4];
 	char buf[128], *save = NULL, *tok;
 	int n = 0;
 
 	if (strlen(v) >= sizeof(buf))
 		return -EINVAL;
 	strcpy(buf, v);
+	c[4] = 0;
 	for (tok = strtok_r(buf, ":", &save); tok;
 	     tok = strtok_r(NULL, ":", &save)) {
 		char *end;
 
-		if (n == 4)
+		if (n == 5)
 			return -EINVAL;
 		errno = 0;
 		c[n] = strtod(tok, &end);
@@ -279,20 +281,68 @@ static int parse_hold_cost(struct pcpb_config *cfg, const char *v)
 			return -EINVAL;
 		n++;
 	}
-	if (n != 4)
-		return -EINVAL;
-	memcpy(cfg->hold_cost, c, sizeof(c));
-	return 0;
+	return n == 4 || n == 5 ? 0 : -EINVAL;
 }
 
-static int format_hold_cost(const struct pcpb_config *cfg, char *buf,
+/*
+ * hold_cost=F:S:L:M[:H], or hold_cost=@FILE: the "hold_cost=" line of a
+ * file 'pcpbuddy calibrate' wrote (a regular file, read up to 4 KiB;
+ * '#' lines are comments), whose name the report then carries.
+ */
+static int parse_hold_cost(struct pcpb_config *cfg, const char *v)
+{
+	char text[4096], *line, *save = NULL;
+	struct stat sb;
+	double c[5];
+	ssize_t len;
+	int fd;
+
+	if (v[0] != '@') {
+		if (parse_hold_cost_numbers(c, v))
+			return -EINVAL;
+		memcpy(cfg->hold_cost, c, sizeof(c));
+		cfg->hold_cost_file[0] = '\0';
+		return 0;
+	}
+	if (!v[1] || strlen(v + 1) >= sizeof(cfg->hold_cost_file))
+		return -EINVAL;
+	/* a regular file only: a FIFO or a terminal would block the parse */
+	fd = open(v + 1, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -EINVAL;
+	len = fstat(fd, &sb) || !S_ISREG(sb.st_mode)
+		      ? -1
+		      : read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (len < 0)
+		return -EINVAL;
+	text[len] = '\0';
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "hold_cost=", 10))
+			continue;
+		if (parse_hold_cost_numbers(c, line + 10))
+			return -EINVAL;
+		memcpy(cfg->hold_cost, c, sizeof(c));
+		snprintf(cfg->hold_cost_file, sizeof(cfg->hold_cost_file), "%s",
+			 v + 1);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int config_format_hold_cost(const struct pcpb_config *cfg, char *buf,
 			    size_t len)
 {
-	return snprintf(buf, len, "%g:%g:%g:%g", cfg->hold_cost[0],
-			cfg->hold_cost[1], cfg->hold_cost[2],
-			cfg->hold_cost[3]);
+	const double *c = cfg->hold_cost;
+
+	if (c[4])
+		return snprintf(buf, len, "%g:%g:%g:%g:%g", c[0], c[1], c[2],
+				c[3], c[4]);
+	return snprintf(buf, len, "%g:%g:%g:%g", c[0], c[1], c[2], c[3]);
 }
 
+/* A power of two, 1 .. 32768. */
 static int parse_sample(struct pcpb_config *cfg, const char *v)
 {
 	long long n;
@@ -352,8 +402,8 @@ static const struct config_key config_keys[] = {
 	K("wmark_min", KEY_INT, wmark_min, .lo = 0, .hi = 1LL << 40, .def = "0",
 	  .help = "each zone's min watermark in pages (a kernel's zoneinfo); 0 = from min_free_kbytes"),
 	K("hold_cost", KEY_CUSTOM, hold_cost, .parse = parse_hold_cost,
-	  .format = format_hold_cost, .def = "10:2:20:1",
-	  .help = "modelled zone->lock hold: ns per free-list op, pfn-scan step, fallback search, page moved"),
+	  .format = config_format_hold_cost, .def = "5.7:2.4:7.4:3.9:28",
+	  .help = "modelled zone->lock hold: ns per free-list op, pfn-scan step, fallback search, page moved[, hold]; @FILE: pcpbuddy calibrate's"),
 	K("free_check", KEY_BOOL, free_check, .def = "off",
 	  .help = "detect two threads freeing one page at once (always on in debug builds)"),
 	K("pcp", KEY_BOOL, pcp_enabled, .def = "on",
@@ -373,6 +423,8 @@ static const struct config_key config_keys[] = {
 	K("lockstat_pcp_sample", KEY_CUSTOM, lockstat_pcp_sample, .parse = parse_sample,
 	  .format = format_sample, .def = "8",
 	  .help = "time one pcp->lock alloc/free hold in about N (a power of 2)"),
+	K("lockstat_preempt", KEY_BOOL, lockstat_preempt, .def = "on",
+	  .help = "count holds and waits the host disturbed (the thread lost its CPU) apart"),
 	K("vmstat_ms", KEY_INT, vmstat_ms, .lo = 0, .hi = 60000, .def = "1000",
 	  .help = "PCP high decay period in ms; 0 = no timer"),
 	K("remote_free", KEY_ENUM, remote_free, .names = remote_free_names, .def = "lock",

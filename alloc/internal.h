@@ -90,6 +90,9 @@ void inst_unlock_all(struct pcpb *inst);
 
 int config_validate(const struct pcpb_config *cfg, char *err, size_t len);
 const char *config_policy_name(enum pcpb_policy p);
+/* hold_cost as the config prints it: F:S:L:M, or F:S:L:M:H. */
+int config_format_hold_cost(const struct pcpb_config *cfg, char *buf,
+			    size_t len);
 const char *config_fallback_name(enum pcpb_fallback f);
 const char *config_cpu_mode_name(enum pcpb_cpu_mode m);
 

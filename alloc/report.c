@@ -43,7 +43,8 @@ const char *pcpb_lock_site_name(int site)
 static const char model_simplifications[] =
 	"one zone per node; no lowmem_reserve, highatomic, "
 	"watermark boost or reclaim; PCPF_FREE_HIGH_BATCH off; lock holders "
-	"preemptible (no preempt_disable()), zone->lock a sleeping mutex";
+	"preemptible (no preempt_disable(): holds they lost the CPU in are "
+	"counted as disturbed), zone->lock a sleeping mutex";
 
 /* Sections are phases inside another hold, not acquisitions. */
 #define PCPB_IS_SECTION(name, kind) [PCPB_SITE_##name] = SITE_KIND_##kind,
@@ -54,6 +55,10 @@ static bool site_is_section(int s)
 {
 	return site_kind[s] == SITE_KIND_section;
 }
+
+/* fold_lock()'s scratch: hold and wait per site, of all sites, and of
+ * the disturbed ones. */
+#define LOCK_SCRATCH (2 * (PCPB_NR_LOCK_SITES + 2))
 
 static void summarize(struct pcpb_hist_summary *out, const struct hist *h)
 {
@@ -66,15 +71,23 @@ static void summarize(struct pcpb_hist_summary *out, const struct hist *h)
 	out->max = h->max;
 }
 
-/* scratch: 2 * (NR_SITES + 1) histograms. */
+/* scratch: LOCK_SCRATCH histograms, zeroed. */
 static void fold_lock(struct pcpb_lock_class_stats *cls, struct hist *scratch,
 		      struct pcpb_lock **locks, size_t nr)
 {
 	struct hist *all_hold = &scratch[2 * PCPB_NR_LOCK_SITES];
 	struct hist *all_wait = all_hold + 1;
+	struct hist *dist_hold = all_hold + 2, *dist_wait = all_hold + 3;
 	size_t i;
 	int s;
 
+	for (i = 0; i < nr; i++)
+		if (locks[i]->hold_disturbed) {
+			hist_merge(dist_hold, locks[i]->hold_disturbed);
+			hist_merge(dist_wait, locks[i]->wait_disturbed);
+		}
+	summarize(&cls->hold_disturbed_ns, dist_hold);
+	summarize(&cls->wait_disturbed_ns, dist_wait);
 	for (s = 0; s < PCPB_NR_LOCK_SITES; s++) {
 		struct pcpb_lock_site_stats *out = &cls->sites[s];
 		struct hist *hold = &scratch[2 * s], *wait = hold + 1;
@@ -85,6 +98,8 @@ static void fold_lock(struct pcpb_lock_class_stats *cls, struct hist *scratch,
 			out->acquisitions += ls->nr_acquire;
 			out->contended += ls->nr_contended;
 			out->trylock_failed += READ_ONCE(ls->nr_trylock_fail);
+			out->hold_disturbed += ls->nr_hold_disturbed;
+			out->wait_disturbed += ls->nr_wait_disturbed;
 			if (ls->hold) {
 				hist_merge(hold, ls->hold);
 				hist_merge(wait, ls->wait);
@@ -97,6 +112,8 @@ static void fold_lock(struct pcpb_lock_class_stats *cls, struct hist *scratch,
 		cls->all.acquisitions += out->acquisitions;
 		cls->all.contended += out->contended;
 		cls->all.trylock_failed += out->trylock_failed;
+		cls->all.hold_disturbed += out->hold_disturbed;
+		cls->all.wait_disturbed += out->wait_disturbed;
 		hist_merge(all_hold, hold);
 		hist_merge(all_wait, wait);
 	}
@@ -205,7 +222,7 @@ static void stats_fold_locked(struct pcpb *inst, struct pcpb_stats *st,
 		st->free_cma_pages += (uint64_t)READ_ONCE(zone->nr_free_cma);
 		locks[n] = &zone->lock;
 	}
-	memset(scratch, 0, 2 * (PCPB_NR_LOCK_SITES + 1) * sizeof(*scratch));
+	memset(scratch, 0, LOCK_SCRATCH * sizeof(*scratch));
 	fold_lock(&st->zone_lock, scratch, locks, (size_t)inst->nr_nodes);
 	/* The modelled holds of every zone, in one histogram. */
 	memset(scratch, 0, sizeof(*scratch));
@@ -220,7 +237,7 @@ static void stats_fold_locked(struct pcpb *inst, struct pcpb_stats *st,
 		fold_counters(st, &pcp->stats);
 		locks[i] = &pcp->lock;
 	}
-	memset(scratch, 0, 2 * (PCPB_NR_LOCK_SITES + 1) * sizeof(*scratch));
+	memset(scratch, 0, LOCK_SCRATCH * sizeof(*scratch));
 	fold_lock(&st->pcp_lock, scratch, locks, nr_pcps);
 	fold_fragmentation(inst, st);
 }
@@ -231,8 +248,7 @@ static int snapshot(struct pcpb *inst, struct pcpb_stats *st,
 {
 	size_t nr_locks = max((size_t)inst->nr_cpus * (size_t)inst->nr_nodes,
 			      (size_t)inst->nr_nodes);
-	struct hist *scratch =
-		malloc(2 * (PCPB_NR_LOCK_SITES + 1) * sizeof(struct hist));
+	struct hist *scratch = malloc(LOCK_SCRATCH * sizeof(struct hist));
 	struct pcpb_lock **locks = malloc(nr_locks * sizeof(*locks));
 
 	if (!scratch || !locks) {
@@ -460,6 +476,8 @@ static void em_site_fields(struct emit *e, const struct pcpb_lock_site_stats *s)
 	em_u64(e, "acquisitions", s->acquisitions);
 	em_u64(e, "contended", s->contended);
 	em_u64(e, "trylock_failed", s->trylock_failed);
+	em_u64(e, "hold_disturbed", s->hold_disturbed);
+	em_u64(e, "wait_disturbed", s->wait_disturbed);
 	em_hist(e, "hold_ns", &s->hold_ns);
 	em_hist(e, "wait_ns", &s->wait_ns);
 }
@@ -472,6 +490,8 @@ static void em_lock_class(struct emit *e, const char *key,
 
 	em_begin(e, key);
 	em_site_fields(e, &c->all);
+	em_hist(e, "hold_disturbed_ns", &c->hold_disturbed_ns);
+	em_hist(e, "wait_disturbed_ns", &c->wait_disturbed_ns);
 	em_begin(e, "sites");
 	for (s = 0; s < PCPB_NR_LOCK_SITES; s++)
 		if (!site_is_section(s) && site_used(&c->sites[s])) {
@@ -511,12 +531,34 @@ static void em_type_matrix(struct emit *e, const char *key,
 	em_end(e);
 }
 
+/* "rseq", "off (lockstat_preempt=off)" or "off: why": how holds are told
+ * clean or disturbed. */
+static const char *preempt_watch_line(const struct pcpb *inst, char *buf,
+				      size_t len)
+{
+	const char *why;
+
+	if (!inst->cfg.lockstat || !inst->cfg.lockstat_preempt)
+		snprintf(buf, len, "off (%s=off)",
+			 inst->cfg.lockstat ? "lockstat_preempt" : "lockstat");
+	else if (preempt_watch_usable(&why))
+		snprintf(buf, len, "rseq");
+	else
+		snprintf(buf, len, "off: %s", why);
+	return buf;
+}
+
+bool pcpb_preempt_watch(const char **why)
+{
+	return preempt_watch_usable(why);
+}
+
 static void emit_report(struct emit *e, struct pcpb *inst,
 			const struct pcpb_stats *st,
 			const struct pcpb_check_result *res)
 {
 	struct zone *z0 = inst->zones[0];
-	char cfg[1024], profile[512];
+	char cfg[1024], profile[512], costs[96], watch[160];
 	int k;
 
 	pcpb_config_format(&inst->cfg, cfg, sizeof(cfg));
@@ -535,6 +577,11 @@ static void emit_report(struct emit *e, struct pcpb *inst,
 	em_u64(e, "wmark_min", wmark_pages(z0, WMARK_MIN));
 	em_u64(e, "wmark_low", wmark_pages(z0, WMARK_LOW));
 	em_u64(e, "wmark_high", wmark_pages(z0, WMARK_HIGH));
+	config_format_hold_cost(&inst->cfg, costs, sizeof(costs));
+	em_str(e, "hold_cost", costs);
+	em_str(e, "hold_cost_file", inst->cfg.hold_cost_file);
+	em_str(e, "preempt_watch",
+	       preempt_watch_line(inst, watch, sizeof(watch)));
 	em_str(e, "model", model_simplifications);
 	em_end(e);
 
@@ -614,6 +661,8 @@ static void emit_report(struct emit *e, struct pcpb *inst,
 	X(acquisitions, false, s->acquisitions)     \
 	X(contended, false, s->contended)           \
 	X(trylock_failed, false, s->trylock_failed) \
+	X(disturbed, false, s->hold_disturbed)      \
+	X(wait_disturbed, false, s->wait_disturbed) \
 	X(hold_min, true, s->hold_ns.min)           \
 	X(hold_avg, true, hist_avg(&s->hold_ns))    \
 	X(hold_p50, true, s->hold_ns.p50)           \
@@ -872,12 +921,13 @@ static void text_locks(FILE *f, struct pcpb *inst, const struct pcpb_stats *st)
 		.hold_ns = st->zone_hold_model,
 	};
 	int order[PCPB_NR_LOCK_SITES], k, i, n;
+	char costs[96], watch[160], v[4][32];
 	struct lock_table t;
 	bool any_phase = false;
 
 	lock_table_init(&t, f, inst);
 	fprintf(f,
-		"locks (%s; hold and wait totals and averages over timed holds; contended: blocking waits only)\n",
+		"locks (%s; hold_* and wait_* over the clean timed holds and waits; contended: blocking waits only)\n",
 		t.unit ? (t.unit == 1	? "times in ns"
 			  : t.unit == 2 ? "times in us"
 					: "times in ms")
@@ -892,10 +942,28 @@ static void text_locks(FILE *f, struct pcpb *inst, const struct pcpb_stats *st)
 				       false, false, &cls[k]->sites[order[i]]);
 	}
 	lock_table_row(&t, "zone", "[modelled]", true, false, &model);
+	preempt_watch_line(inst, watch, sizeof(watch));
+	format_time(v[0], sizeof(v[0]), st->zone_lock.hold_disturbed_ns.p99,
+		    t.unit);
+	format_time(v[1], sizeof(v[1]), st->zone_lock.hold_disturbed_ns.max,
+		    t.unit);
+	format_time(v[2], sizeof(v[2]),
+		    max(st->zone_lock.all.hold_ns.max,
+			st->zone_lock.hold_disturbed_ns.max),
+		    t.unit);
+	format_time(v[3], sizeof(v[3]), st->zone_lock.wait_disturbed_ns.max,
+		    t.unit);
 	fprintf(f,
-		"  ([modelled]: each zone->lock hold's work x hold_cost=%g:%g:%g:%g ns, not time)\n",
-		inst->cfg.hold_cost[0], inst->cfg.hold_cost[1],
-		inst->cfg.hold_cost[2], inst->cfg.hold_cost[3]);
+		"  (disturbed: the holder or waiter lost its CPU, %s; zone holds %llu, p99 %s, max %s (raw hold max %s); zone waits %llu, max %s)\n",
+		watch, (unsigned long long)st->zone_lock.all.hold_disturbed,
+		v[0], v[1], v[2],
+		(unsigned long long)st->zone_lock.all.wait_disturbed, v[3]);
+	config_format_hold_cost(&inst->cfg, costs, sizeof(costs));
+	fprintf(f,
+		"  ([modelled]: each zone->lock hold's work x hold_cost=%s ns%s%s%s, not time)\n",
+		costs, inst->cfg.hold_cost_file[0] ? " (calibrated: " : "",
+		inst->cfg.hold_cost_file,
+		inst->cfg.hold_cost_file[0] ? ")" : "");
 	if (inst->cfg.lockstat && inst->cfg.lockstat_pcp_sample > 1)
 		fprintf(f,
 			"  (pcp alloc and free holds sampled: %llu of %llu timed, lockstat_pcp_sample=%u)\n",

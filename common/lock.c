@@ -40,15 +40,22 @@ void lock_wake(struct pcpb_lock *l)
 
 void lock_acquire_slow(struct pcpb_lock *l, unsigned int site)
 {
-	uint64_t t0 = l->lockstat ? clock_cycles() : 0;
+	uint64_t t0 = l->lockstat ? clock_cycles() : 0, disturbed0 = 0;
+	bool watch = l->watch && site < PCPB_NR_LOCK_SITES, slept = false;
 	int i, c;
 
+	if (watch) {
+		disturbed0 =
+			__atomic_load_n(&l->nr_disturbed, __ATOMIC_RELAXED);
+		preempt_watch_begin();
+	}
 	for (i = 0; i < LOCK_SPINS; i++) {
 		cpu_relax();
 		if (READ_ONCE(l->state) == 0 && lock_try_raw(l))
 			goto acquired;
 	}
 	/* Mark "waiters" before sleeping so the holder's unlock wakes us. */
+	slept = true;
 	c = __atomic_exchange_n(&l->state, 2, __ATOMIC_ACQUIRE);
 	while (c != 0) {
 		/* A spinlock's unlock can miss the mark (lock.h): bounded. */
@@ -60,9 +67,17 @@ acquired:
 	if (site >= PCPB_NR_LOCK_SITES)
 		return;
 	l->sites[site].nr_contended++;
-	if (l->lockstat)
-		hist_record(l->sites[site].wait,
-			    cycles_to_ns(clock_cycles() - t0));
+	if (!l->lockstat)
+		return;
+	t0 = cycles_to_ns(clock_cycles() - t0);
+	if (watch && ((preempt_watch_end() && !slept) ||
+		      __atomic_load_n(&l->nr_disturbed, __ATOMIC_RELAXED) !=
+			      disturbed0)) {
+		l->sites[site].nr_wait_disturbed++;
+		hist_record(l->wait_disturbed, t0);
+	} else {
+		hist_record(l->sites[site].wait, t0);
+	}
 }
 
 int lock_init(struct pcpb_lock *l, unsigned int sample)
@@ -79,6 +94,11 @@ int lock_init(struct pcpb_lock *l, unsigned int sample)
 	l->sample_left = 1;
 	l->sample_rng = 2463534242U; /* any non-zero seed; runs repeat */
 	clock_init();
+	l->watch = preempt_watch_usable(NULL);
+	l->hold_disturbed = calloc(2, sizeof(struct hist));
+	if (!l->hold_disturbed)
+		return -ENOMEM;
+	l->wait_disturbed = l->hold_disturbed + 1;
 	for (s = 0; s < PCPB_NR_LOCK_SITES; s++) {
 		l->sites[s].hold = calloc(2, sizeof(struct hist));
 		if (!l->sites[s].hold) {
@@ -98,6 +118,13 @@ void lock_destroy(struct pcpb_lock *l)
 		free(l->sites[s].hold);
 		l->sites[s].hold = l->sites[s].wait = NULL;
 	}
+	free(l->hold_disturbed);
+	l->hold_disturbed = l->wait_disturbed = NULL;
+}
+
+void lock_clear_watch(struct pcpb_lock *l)
+{
+	l->watch = false;
 }
 
 int lock_rseq_supported(void)
@@ -190,9 +217,16 @@ void lock_shared_unlock(struct pcpb_lock *l)
 void lock_hold_end(struct pcpb_lock *l)
 {
 	struct lock_site_stats *s = &l->sites[l->holder_site];
-	uint64_t now = clock_cycles();
+	uint64_t ns = cycles_to_ns(clock_cycles() - l->hold_start);
 
-	hist_record(s->hold, cycles_to_ns(now - l->hold_start));
+	if (l->watch && preempt_watch_end()) {
+		s->nr_hold_disturbed++;
+		hist_record(l->hold_disturbed, ns);
+		__atomic_store_n(&l->nr_disturbed, l->nr_disturbed + 1,
+				 __ATOMIC_RELAXED);
+	} else {
+		hist_record(s->hold, ns);
+	}
 	l->hold_start = 0;
 	if (!l->sample_left) {
 		/* Not the clock's bits: loop timing correlates them. */
@@ -227,8 +261,11 @@ void lock_stats_reset(struct pcpb_lock *l)
 		struct lock_site_stats *st = &l->sites[s];
 
 		st->nr_acquire = st->nr_contended = 0;
+		st->nr_hold_disturbed = st->nr_wait_disturbed = 0;
 		WRITE_ONCE(st->nr_trylock_fail, 0);
 		if (st->hold)
 			memset(st->hold, 0, 2 * sizeof(struct hist));
 	}
+	if (l->hold_disturbed)
+		memset(l->hold_disturbed, 0, 2 * sizeof(struct hist));
 }

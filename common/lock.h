@@ -40,6 +40,13 @@
  *      holder; hold_start is non-zero exactly while a timed hold runs.
  *   I3 sites[s] counters change only under the lock itself, except
  *      nr_trylock_fail, which a failed trylock bumps atomically.
+ *   I5 (watch) a timed hold is watched from its start to its end, a
+ *      blocking wait from its start to the acquisition; one of them is
+ *      disturbed when preempt_watch_end() says the thread lost its CPU
+ *      (for a wait: while it spun, not while it slept on the futex, which
+ *      is the mutex's own) or, for a wait, when a hold it waited behind
+ *      was disturbed.  Disturbed ones are counted per site and go to the
+ *      lock's own histograms; the sites' histograms keep the clean ones.
  *   I4 (rseq) an rseq section commits only while shared == 0; shared is
  *      2 x (threads in the protocol) | LOCK_FENCED, and no thread of the
  *      protocol touches state before LOCK_FENCED is set.
@@ -56,12 +63,16 @@
 #include "clock.h"
 #include "compat.h"
 #include "../util/hist.h"
+#include "preempt.h"
 #include "rseq.h"
 
 struct lock_site_stats {
 	uint64_t nr_acquire;
 	uint64_t nr_contended;	  /* blocking acquisitions that had to wait */
 	uint64_t nr_trylock_fail; /* atomic */
+	/* watched holds and waits the host disturbed (preempt.h); the
+	 * histograms then have the clean ones only */
+	uint64_t nr_hold_disturbed, nr_wait_disturbed;
 	struct hist *hold, *wait; /* NULL unless lockstat */
 };
 
@@ -69,6 +80,7 @@ struct pcpb_lock {
 	int state; /* futex word */
 	bool spin; /* the kernel's spinlock fast path: plain-store unlock */
 	bool lockstat;
+	bool watch; /* timed holds and waits are classified (preempt.h) */
 	uint8_t holder_site;
 	/*
 	 * Hold sampling, of the alloc and free fast-path sites only (every
@@ -89,6 +101,11 @@ struct pcpb_lock {
 		rseq_resume; /* protocol holds on rseq_cpu since a remote one */
 	/* Debug builds: the holding thread, for lockdep_assert_held(). */
 	const void *holder;
+	/* Holds whose holder lost its CPU; atomic: waiters read it to learn
+	 * whether a hold they waited behind was disturbed. */
+	uint64_t nr_disturbed;
+	/* The disturbed holds and waits of every site (NULL unless lockstat) */
+	struct hist *hold_disturbed, *wait_disturbed;
 	struct lock_site_stats sites[PCPB_NR_LOCK_SITES];
 };
 
@@ -113,6 +130,8 @@ void lock_stats_reset(struct pcpb_lock *l);
 int lock_rseq_supported(void);
 void lock_set_rseq_cpu(struct pcpb_lock *l, int cpu);
 void lock_set_spin(struct pcpb_lock *l);
+/* Before the lock's first use: no classification of holds and waits. */
+void lock_clear_watch(struct pcpb_lock *l);
 /* The shared protocol (I4), out of line: it is the slow path. */
 bool lock_shared_trylock(struct pcpb_lock *l);
 void lock_shared_lock(struct pcpb_lock *l, unsigned int site);
@@ -154,8 +173,11 @@ static inline void lock_acquired(struct pcpb_lock *l, enum pcpb_lock_site site)
 	lock_note_holder(l, true);
 	l->holder_site = (uint8_t)site;
 	l->sites[site].nr_acquire++;
-	if (l->lockstat && (site > PCPB_SITE_free || --l->sample_left == 0))
+	if (l->lockstat && (site > PCPB_SITE_free || --l->sample_left == 0)) {
 		l->hold_start = clock_cycles();
+		if (l->watch)
+			preempt_watch_begin();
+	}
 }
 
 /* spin_lock(): blocks; the wait is recorded when there was one. */

@@ -213,6 +213,9 @@ struct pcpb_config {
 	 * power of 2) at the alloc and free sites, every other hold; the
 	 * acquisition counts are always exact */
 	unsigned int lockstat_pcp_sample;
+	/* lockstat_preempt: on; timed holds and waits the host disturbed (the
+	 * thread lost its CPU) are counted apart, where rseq can tell */
+	bool lockstat_preempt;
 	int vmstat_ms; /* vmstat_ms: 1000; PCP high decay period, 0 = off */
 	bool memcg;    /* memcg: off; memcg kmem accounting is enabled */
 	/* policy=owner knobs */
@@ -246,8 +249,10 @@ struct pcpb_config {
 	 * /proc/zoneinfo shows it, instead of the min_free_kbytes formulas */
 	long wmark_min;
 	/* hold_cost: ns per free-list operation, pfn-scan step, fallback
-	 * search and page moved, for the modelled zone->lock hold */
-	double hold_cost[4];
+	 * search, page moved, and per hold, for the modelled zone->lock hold;
+	 * hold_cost_file: the 'pcpbuddy calibrate' file they came from, or "" */
+	double hold_cost[5];
+	char hold_cost_file[256];
 	/* Bit k: config key k of the profile's rules was set explicitly to
 	 * another value than the profile's; a later kernel= keeps it. */
 	uint32_t profile_overrides;
@@ -539,14 +544,19 @@ struct pcpb_lock_site_stats {
 	uint64_t acquisitions;
 	uint64_t contended;	 /* blocking acquisitions that waited */
 	uint64_t trylock_failed; /* trylocks that found the lock taken */
-	struct pcpb_hist_summary hold_ns;
-	struct pcpb_hist_summary wait_ns; /* contended acquisitions only */
+	/* timed holds and waits during which the thread lost its CPU (or,
+	 * for a wait, the holder did); not in the histograms below */
+	uint64_t hold_disturbed, wait_disturbed;
+	struct pcpb_hist_summary hold_ns; /* clean timed holds */
+	struct pcpb_hist_summary wait_ns; /* clean waits (contended only) */
 };
 
 struct pcpb_lock_class_stats {
 	/* Acquisitions sum over the real sites; claim/steal are sections. */
 	struct pcpb_lock_site_stats all;
 	struct pcpb_lock_site_stats sites[PCPB_NR_LOCK_SITES];
+	/* the disturbed holds and waits of every site */
+	struct pcpb_hist_summary hold_disturbed_ns, wait_disturbed_ns;
 };
 
 struct pcpb_stats {
@@ -626,6 +636,13 @@ PCPB_API int pcpb_show(struct pcpb *inst, FILE *out, const char *view);
  * A NULL @inst checks the arguments only.
  * Return: 0, or -EINVAL with the reason in @err and nothing changed.
  */
+/*
+ * pcpb_preempt_watch - whether timed holds and waits are told clean or
+ * disturbed in this process (lockstat_preempt=on also needs this).
+ * Return: true, or false with the reason in *@why.
+ */
+PCPB_API bool pcpb_preempt_watch(const char **why);
+
 PCPB_API int pcpb_report_set_lock_table(struct pcpb *inst, const char *unit,
 					const char *sort, const char *fields,
 					char *err, size_t len);

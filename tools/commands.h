@@ -17,6 +17,8 @@
 int cmd_compare_main(int argc, char **argv);
 /* 'pcpbuddy sweep WORKLOAD --param NAME=V,... --configs ...'. */
 int cmd_sweep_main(int argc, char **argv);
+/* 'pcpbuddy calibrate': the modelled hold's costs on this machine. */
+int cmd_calibrate_main(int argc, char **argv);
 /* 'pcpbuddy collect DIR': the points of sweep --emit-jobs' jobs merged. */
 int cmd_collect_main(int argc, char **argv);
 /* 'pcpbuddy plot SWEEP.json -o OUT.png'. */

@@ -32,6 +32,8 @@ static const char usage[] =
 	"                           (--emit-jobs FILE: one command per point)\n"
 	"  collect DIR [-o FILE]    the points of an emitted sweep's jobs, merged\n"
 	"                           into the table sweep writes\n"
+	"  calibrate [-o FILE]      the modelled zone->lock hold's costs, measured\n"
+	"                           here (--config hold_cost=@FILE)\n"
 	"  plot SWEEP.json -o OUT.png [--metric NAME]\n"
 	"                           draw a sweep with gnuplot\n"
 	"  capture [-o TRACE] -- COMMAND [ARGS...]\n"
@@ -423,6 +425,7 @@ static const struct command {
 	{ "compare", cmd_compare_main },
 	{ "sweep", cmd_sweep_main },
 	{ "collect", cmd_collect_main },
+	{ "calibrate", cmd_calibrate_main },
 	{ "plot", cmd_plot_main },
 	{ "exec", cmd_exec_main },
 	{ "capture", cmd_capture_main },

@@ -48,6 +48,10 @@ void metrics_of(struct pcpb *inst, const struct wl_result *res, double *m)
 	m[M_zone_hold_p99] = (double)st.zone_lock.all.hold_ns.p99;
 	m[M_zone_hold_max] = (double)st.zone_lock.all.hold_ns.max;
 	m[M_zone_wait_p99] = (double)st.zone_lock.all.wait_ns.p99;
+	m[M_zone_hold_max_raw] =
+		(double)MAX(st.zone_lock.all.hold_ns.max,
+			    st.zone_lock.hold_disturbed_ns.max);
+	m[M_zone_holds_disturbed] = (double)st.zone_lock.all.hold_disturbed;
 	m[M_zone_hold_model_p99] = (double)st.zone_hold_model.p99;
 	m[M_zone_hold_model_max] = (double)st.zone_hold_model.max;
 	m[M_pcp_hit_rate] = st.ops[PCPB_OP_alloc]
@@ -88,7 +92,8 @@ bool metric_is_timed(int k)
 {
 	return k == M_throughput || k == M_zone_hold_p50 ||
 	       k == M_zone_hold_p99 || k == M_zone_hold_max ||
-	       k == M_zone_wait_p99 || k == M_refill_hold_max;
+	       k == M_zone_wait_p99 || k == M_zone_hold_max_raw ||
+	       k == M_refill_hold_max;
 }
 
 void compare_to_base(struct config_runs *cs, int n)

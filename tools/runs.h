@@ -24,10 +24,12 @@
 	X(zone_moved_per_1k_pages, "moved/1k pages", 0)		\
 	X(pfn_scan_per_1k_pages, "scan/1k pages", 1)		\
 	X(freelist_ops_per_1k_pages, "list ops/1k pages", 0)	\
-	X(zone_hold_p50, "hold p50", 0)				\
-	X(zone_hold_p99, "hold p99", 0)				\
-	X(zone_hold_max, "hold max", 0)				\
-	X(zone_wait_p99, "wait p99", 0)				\
+	X(zone_hold_p50, "clean hold p50", 0)			\
+	X(zone_hold_p99, "clean hold p99", 0)			\
+	X(zone_hold_max, "clean hold max", 0)			\
+	X(zone_wait_p99, "clean wait p99", 0)			\
+	X(zone_hold_max_raw, "raw hold max", 0)			\
+	X(zone_holds_disturbed, "disturbed holds", 0)		\
 	X(zone_hold_model_p99, "model p99", 0)			\
 	X(zone_hold_model_max, "model max", 0)			\
 	X(pcp_hit_rate, "pcp hit", 3)				\

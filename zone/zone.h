@@ -179,6 +179,8 @@ enum hold_cost_kind {
 	HOLD_SCAN_STEP,
 	HOLD_FALLBACK_SEARCH,
 	HOLD_PAGE_MOVED,
+	NR_HOLD_WORK,
+	HOLD_PER_HOLD = NR_HOLD_WORK, /* a cost of its own: taking, leaving */
 	NR_HOLD_COSTS
 };
 
@@ -215,7 +217,7 @@ struct zone {
 	 * each kind of work, the work counted when the hold began, and the
 	 * holds' histogram; the last two under zone->lock. */
 	double hold_cost[NR_HOLD_COSTS];
-	uint64_t hold_work0[NR_HOLD_COSTS];
+	uint64_t hold_work0[NR_HOLD_WORK];
 	struct hist *hold_model;
 	/* A ZONE_NORMAL with a DMA32 zone below it: allocations from it
 	 * start with ALLOC_NOFRAGMENT (zone=normal on node 0). */
@@ -431,7 +433,7 @@ unsigned long rmqueue_buddy(struct zone *zone, unsigned int order, int mt,
 
 /* The work counters a modelled hold is made of, as of now. */
 static inline void zone_hold_work(const struct zone *zone,
-				  uint64_t w[NR_HOLD_COSTS])
+				  uint64_t w[NR_HOLD_WORK])
 {
 	w[HOLD_FREELIST_OP] = zone->stats.work[PCPB_WORK_freelist_ops];
 	w[HOLD_SCAN_STEP] = zone->stats.work[PCPB_WORK_pfn_scan_steps];
@@ -442,8 +444,9 @@ static inline void zone_hold_work(const struct zone *zone,
 
 /*
  * zone_lock - spin_lock(&zone->lock) that also starts the hold's model:
- * the cost of a hold is the work counted in it times hold_cost, so two
- * runs doing the same work have the same modelled holds.
+ * the cost of a hold is the work counted in it times hold_cost, plus the
+ * per-hold cost, so two runs doing the same work have the same modelled
+ * holds.
  * Context: any thread not holding zone->lock.
  */
 static inline void zone_lock(struct zone *zone, enum pcpb_lock_site site)
@@ -455,12 +458,12 @@ static inline void zone_lock(struct zone *zone, enum pcpb_lock_site site)
 /* zone_unlock - record the modelled hold, then release.  Context: holder. */
 static inline void zone_unlock(struct zone *zone)
 {
-	uint64_t w[NR_HOLD_COSTS];
-	double ns = 0;
+	uint64_t w[NR_HOLD_WORK];
+	double ns = zone->hold_cost[HOLD_PER_HOLD];
 	int k;
 
 	zone_hold_work(zone, w);
-	for (k = 0; k < NR_HOLD_COSTS; k++)
+	for (k = 0; k < NR_HOLD_WORK; k++)
 		ns += zone->hold_cost[k] * (double)(w[k] - zone->hold_work0[k]);
 	hist_record(zone->hold_model, (uint64_t)(ns + 0.5));
 	spin_unlock(&zone->lock);

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-only OR MIT
 # Validate a pcpbuddy JSON output against docs/json-schema.json.
-#   json_schema.py DEF FILE|-     DEF: run, compare, sweep, exec, fidelity
+#   json_schema.py DEF FILE|-     DEF: run, compare, sweep, sweep_job, exec,
+#                                 fidelity, calibrate
 # Exit 0 when it validates; else 1, printing the first error and its path.
 import json
 import os

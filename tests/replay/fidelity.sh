@@ -36,7 +36,7 @@ for f in "$data"/kmem-*.trace.zst; do
 	if "$bin" fidelity "$f" --json | /usr/bin/python3 -c "
 import json, sys
 r = json.load(sys.stdin)
-assert r['schema'] == 1 and r['pass'] is $jpass, r.get('worst')
+assert r['schema'] == 2 and r['pass'] is $jpass, r.get('worst')
 cells = r['cells']
 assert len(cells) % 4 == 0 and cells[0]['cpu'] == 'all', cells[0]
 for c in cells:

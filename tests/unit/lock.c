@@ -204,3 +204,115 @@ Test(lockdep, warn_on_once_warns_once_and_returns, .init = cr_redirect_stderr)
 	cr_assert(strstr(strstr(buf, "WARNING") + 1, "WARNING") == NULL,
 		  "warned twice: '%s'", buf);
 }
+
+/*
+ * The preemption watch (common/preempt.h): a sleep inside a watched
+ * interval is a switch the kernel reports through rseq; watches nest, an
+ * inner one reports only its own interval, the outer one every switch.
+ */
+static void sleep_a_bit(void)
+{
+	struct timespec ts = { .tv_nsec = 200000 };
+
+	nanosleep(&ts, NULL);
+}
+
+Test(preempt, watch_sees_a_switch_in_its_own_interval_and_nests)
+{
+	const char *why;
+
+	if (!pcpb_preempt_watch(&why))
+		cr_skip_test("no preemption watch here: %s", why);
+	preempt_watch_begin();
+	cr_assert(!preempt_watch_end(), "no switch: a few instructions");
+	preempt_watch_begin();
+	sleep_a_bit();
+	cr_assert(preempt_watch_end(), "a sleep is a switch");
+
+	preempt_watch_begin(); /* outer */
+	preempt_watch_begin();
+	sleep_a_bit();
+	cr_assert(preempt_watch_end(), "inner: its own sleep");
+	cr_assert(preempt_watch_end(), "outer: the inner one's sleep");
+
+	preempt_watch_begin(); /* outer */
+	sleep_a_bit();
+	preempt_watch_begin();
+	cr_assert(!preempt_watch_end(), "inner: the switch came before it");
+	cr_assert(preempt_watch_end(), "outer: its own sleep");
+	cr_assert_eq(rseq_area()->cpu_id_start, rseq_area()->cpu_id,
+		     "the field is the kernel's again");
+}
+
+static void *hold_zone_lock_asleep(void *arg)
+{
+	struct zone *z = arg;
+
+	spin_lock(&z->lock, PCPB_SITE_drain);
+	__atomic_store_n(&lock_race.done, 1, __ATOMIC_RELEASE);
+	sleep_a_bit();
+	spin_unlock(&z->lock);
+	return NULL;
+}
+
+/* A hold the holder slept in, and a wait behind it, are disturbed; the
+ * clean histograms keep the others. */
+Test(preempt, disturbed_holds_and_waits_are_counted_apart, .fini = teardown)
+{
+	struct pcpb_stats st;
+	const char *why;
+	struct zone *z;
+	pthread_t t;
+	int i;
+
+	if (!pcpb_preempt_watch(&why))
+		cr_skip_test("no preemption watch here: %s", why);
+	inst = make_inst(NULL);
+	z = zone0(inst);
+	pcpb_stats_reset(inst);
+	for (i = 0; i < 10; i++) {
+		spin_lock(&z->lock, PCPB_SITE_refill);
+		spin_unlock(&z->lock);
+	}
+	lock_race.done = 0;
+	cr_assert_eq(pthread_create(&t, NULL, hold_zone_lock_asleep, z), 0);
+	while (!__atomic_load_n(&lock_race.done, __ATOMIC_ACQUIRE))
+		sched_yield();
+	spin_lock(&z->lock, PCPB_SITE_alloc); /* waits behind the sleeper */
+	spin_unlock(&z->lock);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	st = stats_of(inst);
+	cr_assert_eq(st.zone_lock.sites[PCPB_SITE_drain].hold_disturbed, 1);
+	cr_assert_eq(st.zone_lock.sites[PCPB_SITE_drain].hold_ns.count, 0);
+	cr_assert_eq(st.zone_lock.sites[PCPB_SITE_alloc].contended, 1);
+	cr_assert_eq(st.zone_lock.sites[PCPB_SITE_alloc].wait_disturbed, 1,
+		     "it waited behind a disturbed hold");
+	cr_assert_eq(st.zone_lock.sites[PCPB_SITE_alloc].wait_ns.count, 0);
+	cr_assert_leq(st.zone_lock.sites[PCPB_SITE_refill].hold_disturbed, 1,
+		      "ten short holds: at most a stray switch");
+	cr_assert_eq(
+		st.zone_lock.sites[PCPB_SITE_refill].hold_ns.count +
+			st.zone_lock.sites[PCPB_SITE_refill].hold_disturbed,
+		10);
+	cr_assert_geq(st.zone_lock.hold_disturbed_ns.max, 200000,
+		      "the disturbed hold's histogram has the sleep");
+	cr_assert_lt(st.zone_lock.all.hold_ns.max, 200000,
+		     "the clean one does not");
+}
+
+/* lockstat_preempt=off: every timed hold is clean, as before. */
+Test(preempt, lockstat_preempt_off_classifies_nothing, .fini = teardown)
+{
+	struct pcpb_stats st;
+	struct zone *z;
+
+	inst = make_inst("lockstat_preempt=off");
+	z = zone0(inst);
+	pcpb_stats_reset(inst);
+	spin_lock(&z->lock, PCPB_SITE_drain);
+	sleep_a_bit();
+	spin_unlock(&z->lock);
+	st = stats_of(inst);
+	cr_assert_eq(st.zone_lock.sites[PCPB_SITE_drain].hold_disturbed, 0);
+	cr_assert_eq(st.zone_lock.sites[PCPB_SITE_drain].hold_ns.count, 1);
+}
