@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/close_range.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,12 +44,15 @@
 
 #define SHIM_API __attribute__((visibility("default")))
 
-struct shim shim;
+struct shim shim = { .uffd = -1 };
 
 static __thread int in_shim __attribute__((tls_model("initial-exec")));
 static __thread int in_dlsym __attribute__((tls_model("initial-exec")));
 
 static void *(*p_mmap)(void *, size_t, int, int, int, off_t);
+static int (*p_close)(int);
+static int (*p_dup2)(int, int);
+static int (*p_dup3)(int, int, int);
 static int (*p_munmap)(void *, size_t);
 static void *(*p_mremap)(void *, size_t, size_t, int, ...);
 static int (*p_madvise)(void *, size_t, int);
@@ -330,6 +334,98 @@ SHIM_API int mprotect(void *addr, size_t len, int prot)
 	in_shim = 0;
 	errno = saved;
 	return rc;
+}
+
+/* ---- the userfaultfd is not the program's to close ------------------------ */
+
+/*
+ * The program never opened the shim's descriptor, so to it the number is
+ * not open: close() says EBADF, closefrom() and close_range() close
+ * everything else, and a dup2()/dup3() onto it moves the shim's elsewhere
+ * first.  (A raw system call gets past these; space.c then stops.)
+ */
+SHIM_API int close(int fd)
+{
+	__typeof__(p_close) f;
+
+	if (space_is_uffd(fd)) {
+		errno = EBADF;
+		return -1;
+	}
+	f = REAL(close);
+	return f ? f(fd) : (int)syscall(SYS_close, fd);
+}
+
+/* close_range() around the shim's descriptor, in up to two calls. */
+static int close_range_around(unsigned int first, unsigned int last, int flags)
+{
+	int u = __atomic_load_n(&shim.uffd, __ATOMIC_ACQUIRE), rc = 0;
+
+	if (u < 0 || (unsigned int)u < first || (unsigned int)u > last)
+		return (int)syscall(SYS_close_range, first, last, flags);
+	if ((unsigned int)u > first)
+		rc = (int)syscall(SYS_close_range, first, (unsigned int)u - 1,
+				  flags);
+	if (!rc && (unsigned int)u < last)
+		rc = (int)syscall(SYS_close_range, (unsigned int)u + 1, last,
+				  flags & ~CLOSE_RANGE_UNSHARE);
+	return rc;
+}
+
+SHIM_API int close_range(unsigned int first, unsigned int last, int flags)
+{
+	return close_range_around(first, last, flags);
+}
+
+SHIM_API void closefrom(int lowfd)
+{
+	int saved = errno;
+
+	if (lowfd < 0)
+		lowfd = 0;
+	if (close_range_around((unsigned int)lowfd, ~0U, 0) &&
+	    errno == ENOSYS) {
+		/* Before Linux 5.9: one by one, to the soft limit. */
+		long max = sysconf(_SC_OPEN_MAX);
+		int fd;
+
+		for (fd = lowfd; fd < max; fd++)
+			if (!space_is_uffd(fd))
+				syscall(SYS_close, fd);
+	}
+	errno = saved;
+}
+
+/* dup2()/dup3() onto the shim's descriptor: move it first.  Return: 0,
+ * or -1 with errno set (the program's call fails then). */
+static int dup_target_free(int oldfd, int newfd)
+{
+	int rc = 0;
+
+	if (space_is_uffd(newfd) && oldfd != newfd)
+		rc = space_uffd_move_away(newfd);
+	if (rc)
+		errno = -rc;
+	return rc ? -1 : 0;
+}
+
+SHIM_API int dup2(int oldfd, int newfd)
+{
+	__typeof__(p_dup2) f = REAL(dup2);
+
+	if (dup_target_free(oldfd, newfd))
+		return -1;
+	return f ? f(oldfd, newfd) : (int)syscall(SYS_dup2, oldfd, newfd);
+}
+
+SHIM_API int dup3(int oldfd, int newfd, int flags)
+{
+	__typeof__(p_dup3) f = REAL(dup3);
+
+	if (dup_target_free(oldfd, newfd))
+		return -1;
+	return f ? f(oldfd, newfd, flags)
+		 : (int)syscall(SYS_dup3, oldfd, newfd, flags);
 }
 
 /* ---- configuration and lifecycle ----------------------------------------- */

@@ -151,10 +151,11 @@ static void json_preload(FILE *f)
 	for (i = 0; i < NR_PASS; i++)
 		passed += st->passed[i];
 	fprintf(f,
-		"  \"preload\": {\n    \"mode\": \"%s\", \"why_eager\": \"%s\", \"thp\": %s, \"cpu_mode\": \"%s\", \"cpus\": %d,\n",
+		"  \"preload\": {\n    \"mode\": \"%s\", \"why_eager\": \"%s\", \"thp\": %s, \"cpu_mode\": \"%s\", \"cpus\": %d, \"uffd_lost\": %s,\n",
 		shim.mode == SHIM_FAULT ? "fault" : "eager", shim.why_eager,
 		shim.thp ? "true" : "false",
-		shim.sched_cpus ? "sched" : "thread", shim.nr_cpus);
+		shim.sched_cpus ? "sched" : "thread", shim.nr_cpus,
+		shim.uffd_lost ? "true" : "false");
 	fprintf(f,
 		"    \"calls\": {\"mmap\": %llu, \"munmap\": %llu, \"mremap\": %llu, \"madvise\": %llu, \"mprotect\": %llu},\n",
 		(unsigned long long)st->calls_mmap,
@@ -206,6 +207,9 @@ static void text_preload(FILE *f)
 		shim.why_eager[0] ? " (" : "", shim.why_eager,
 		shim.why_eager[0] ? ")" : "",
 		shim.sched_cpus ? "sched" : "thread", shim.nr_cpus);
+	if (shim.uffd_lost)
+		fprintf(f,
+			"  the program closed the shim's userfaultfd past its hooks (a raw system call): faults unserved from then on\n");
 	fprintf(f,
 		"  mappings: served %llu (%llu bytes, %llu opened reservations); passed through:",
 		(unsigned long long)st->served,

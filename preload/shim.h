@@ -97,7 +97,13 @@ struct shim {
 	enum shim_mode mode;
 	bool thp, sched_cpus, ready, disabled, uffd_ok;
 	bool final; /* under space_lock: faults get no more frames */
-	int nr_cpus, uffd;
+	/* the userfaultfd, above the descriptors programs use; -1 when none.
+	 * Atomic: the fd hooks read it without space_lock. */
+	int uffd;
+	int nr_cpus;
+	/* the program closed the userfaultfd past the hooks (a raw system
+	 * call): the handler stopped, new mappings pass through */
+	bool uffd_lost;
 	unsigned int vmstat_ms;
 	uint64_t next_tick_ns;
 	char report_path[512], trace_path[512], why_eager[128];
@@ -145,6 +151,12 @@ bool space_lock_if_served(void *addr, size_t len);
 void space_lock(void);
 void space_unlock(void);
 void space_after_fork_child(void);
+/* The fd hooks: true when @fd is the shim's userfaultfd, which the
+ * program never opened and must not close. */
+bool space_is_uffd(int fd);
+/* dup2/dup3 onto the shim's descriptor: move it elsewhere first.
+ * Return: 0, or -errno (then the program's call must fail). */
+int space_uffd_move_away(int fd);
 
 /* report.c */
 void shim_report(void);

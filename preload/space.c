@@ -20,6 +20,15 @@
  * thread's CPU; munmap and madvise free them; reuse after a purge is not
  * seen.
  *
+ * The userfaultfd is the program's descriptor too: it sits high (from the
+ * soft RLIMIT_NOFILE down, where closefrom(3) or `exec 3<` does not look
+ * for its own), the hooks refuse to close it and move it before a dup2()
+ * lands on it, and the handler reads it only while it is still the same
+ * file (device and inode: each userfaultfd has its own anon inode).  Closed
+ * past the hooks, by a raw system call, the handler stops cleanly: the
+ * program's files are never read, new mappings pass through, and the
+ * report says so.
+ *
  * Invariants: S1 and S2 of shim.h; ranges are page-aligned, sorted and
  * disjoint; frames[] has one entry per page of its range.
  * Locking: space_mutex (space_lock()) over all of it; the thread table's
@@ -37,6 +46,8 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -642,6 +653,74 @@ done:
 	space_unlock();
 }
 
+static dev_t uffd_dev;
+static ino_t uffd_ino;
+
+/* @fd is still the userfaultfd uffd_open() made. */
+static bool uffd_is_ours(int fd)
+{
+	struct stat sb;
+
+	return fd >= 0 && !fstat(fd, &sb) && sb.st_dev == uffd_dev &&
+	       sb.st_ino == uffd_ino;
+}
+
+/* A free descriptor number programs do not reach for: from the soft
+ * NOFILE limit down.  Return: the new number (@fd closed), or @fd. */
+static int uffd_move_high(int fd)
+{
+	struct rlimit rl;
+	int min = 1024, hi;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY)
+		min = rl.rlim_cur > 128 ? (int)rl.rlim_cur - 64 : 64;
+	hi = fcntl(fd, F_DUPFD_CLOEXEC, min);
+	if (hi < 0)
+		hi = fcntl(fd, F_DUPFD_CLOEXEC, 64);
+	if (hi < 0)
+		return fd;
+	close(fd);
+	return hi;
+}
+
+bool space_is_uffd(int fd)
+{
+	return fd >= 0 && fd == __atomic_load_n(&shim.uffd, __ATOMIC_ACQUIRE);
+}
+
+int space_uffd_move_away(int fd)
+{
+	int moved;
+
+	space_lock();
+	if (fd != shim.uffd) { /* moved meanwhile */
+		space_unlock();
+		return 0;
+	}
+	moved = fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
+	if (moved < 0)
+		moved = fcntl(fd, F_DUPFD_CLOEXEC, 64);
+	if (moved < 0) {
+		space_unlock();
+		return -errno;
+	}
+	/* The handler may be blocked in read(fd): the file stays, and it
+	 * reads the new number from here on.  dup2() closes the old one. */
+	__atomic_store_n(&shim.uffd, moved, __ATOMIC_RELEASE);
+	space_unlock();
+	return 0;
+}
+
+/* The program closed our descriptor past the hooks: stop serving faults
+ * (the kernel unregistered our ranges with the file) and passing. */
+static void uffd_lost(void)
+{
+	space_lock();
+	__atomic_store_n(&shim.uffd, -1, __ATOMIC_RELEASE);
+	shim.uffd_lost = true;
+	space_unlock();
+}
+
 static void *uffd_handler(void *arg)
 {
 	struct uffd_msg msg[16];
@@ -653,13 +732,23 @@ static void *uffd_handler(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	prctl(PR_SET_NAME, "pcpbuddy-uffd");
 	for (;;) {
-		ssize_t n = read(shim.uffd, msg, sizeof(msg)), k;
+		int fd = __atomic_load_n(&shim.uffd, __ATOMIC_ACQUIRE);
+		ssize_t n, k;
 
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
+		/* Never read a number that is not ours any more: it may be
+		 * the program's file now. */
+		if (!uffd_is_ours(fd)) {
+			uffd_lost();
 			return NULL;
 		}
+		n = read(fd, msg, sizeof(msg));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		/* A message read from a file that was closed while we
+		 * waited: releasing it woke the faulting threads already. */
+		if (n <= 0 || !uffd_is_ours(__atomic_load_n(&shim.uffd,
+							    __ATOMIC_ACQUIRE)))
+			continue;
 		for (k = 0; k < n / (ssize_t)sizeof(msg[0]); k++)
 			if (msg[k].event == UFFD_EVENT_PAGEFAULT)
 				handle_fault(
@@ -687,7 +776,19 @@ static int uffd_open(void)
 		close(fd);
 		return err;
 	}
-	shim.uffd = fd;
+	fd = uffd_move_high(fd);
+	{
+		struct stat sb;
+
+		if (fstat(fd, &sb)) {
+			err = -errno;
+			close(fd);
+			return err;
+		}
+		uffd_dev = sb.st_dev;
+		uffd_ino = sb.st_ino;
+	}
+	__atomic_store_n(&shim.uffd, fd, __ATOMIC_RELEASE);
 	zero_src = raw_alloc(SHIM_THP_BYTES);
 	if (!zero_src || pthread_create(&tid, NULL, uffd_handler, NULL)) {
 		close(fd);
@@ -726,6 +827,6 @@ void space_after_fork_child(void)
 	 * does not exist here; nothing in the child takes it again. */
 	if (shim.uffd >= 0)
 		close(shim.uffd);
-	shim.uffd = -1;
+	__atomic_store_n(&shim.uffd, -1, __ATOMIC_RELEASE);
 	my_slot = 0;
 }
