@@ -166,7 +166,11 @@ static void maybe_tick(void)
 		    &shim.next_tick_ns, &due, now + shim.vmstat_ms * 1000000ULL,
 		    false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		return;
+	/* Instance locks only under space_lock (space.c): a tick whose
+	 * stack faults must not hold a lock the fault handler needs. */
+	space_lock();
 	pcpb_vmstat_tick(shim.inst);
+	space_unlock();
 }
 
 static void count_pass(enum shim_pass why)

@@ -95,6 +95,7 @@ static int fault_fields(struct field *out)
 		{ "pages", st->fault_pages },
 		{ "no_memory", st->fault_no_memory },
 		{ "unserved", st->faults_unserved },
+		{ "lock_holder", st->faults_holder },
 		{ "retried", st->fault_retries },
 	};
 

@@ -81,6 +81,9 @@ struct shim_stats {
 	uint64_t passed[NR_PASS];
 	uint64_t faults, thp_faults, fault_pages, fault_no_memory;
 	uint64_t faults_unserved; /* resolved without a frame (raced) */
+	/* resolved without a frame or a lock: the faulting thread held
+	 * space_lock (a hook running on a stack the program mapped) */
+	uint64_t faults_holder;
 	uint64_t fault_retries; /* not resolved (EAGAIN...): it faults again */
 	uint64_t eager_pages;
 	uint64_t free_calls[NR_FREE_CALLS], free_pages[NR_FREE_CALLS];

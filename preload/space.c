@@ -29,6 +29,16 @@
  * program's files are never read, new mappings pass through, and the
  * report says so.
  *
+ * The holder of space_lock may itself fault on a served page: a hook's
+ * stack frames, when the program runs on a stack it mapped (makecontext,
+ * pthread_attr_setstack).  So the handler never blocks on the lock: it
+ * queues what it read, serves each fault whose thread holds the lock at
+ * once with a zero page and no frame (touching no shim state: that thread
+ * is stopped in the fault, and nobody else can hold the lock), and the
+ * others when a trylock succeeds, polling the descriptor meanwhile.
+ * Everything that takes an instance lock does so under space_lock, so no
+ * stopped thread holds one the handler would need.
+ *
  * Invariants: S1 and S2 of shim.h; ranges are page-aligned, sorted and
  * disjoint; frames[] has one entry per page of its range.
  * Locking: space_mutex (space_lock()) over all of it; the thread table's
@@ -52,6 +62,8 @@
 #include <unistd.h>
 
 #include "shim.h"
+
+#define MIN_INT(a, b) ((a) < (b) ? (a) : (b))
 
 /* A frame entry: 0 none, else pfn + 1, the faulting thread's slot, THP. */
 #define FRAME_PFN_MASK ((1ULL << 40) - 1)
@@ -78,6 +90,10 @@ static size_t frames_bytes(size_t npages)
 	return (npages * sizeof(uint64_t) + SHIM_PAGE - 1) & ~(SHIM_PAGE - 1);
 }
 
+/* The thread holding space_mutex (atomic; 0: none, or the handler). */
+static pid_t space_holder;
+static __thread pid_t my_tid __attribute__((tls_model("initial-exec")));
+
 void space_lock(void)
 {
 	sigset_t all;
@@ -85,10 +101,14 @@ void space_lock(void)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &saved_mask);
 	pthread_mutex_lock(&space_mutex);
+	if (!my_tid)
+		my_tid = (pid_t)syscall(SYS_gettid);
+	__atomic_store_n(&space_holder, my_tid, __ATOMIC_RELEASE);
 }
 
 void space_unlock(void)
 {
+	__atomic_store_n(&space_holder, 0, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&space_mutex);
 	pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
 }
@@ -593,6 +613,7 @@ static void uffd_wake(uintptr_t page)
 	ioctl(shim.uffd, UFFDIO_WAKE, &r);
 }
 
+/* Context: the handler, holding space_mutex. */
 static void handle_fault(uintptr_t addr, pid_t ptid)
 {
 	uintptr_t page = addr & ~(SHIM_PAGE - 1);
@@ -602,7 +623,6 @@ static void handle_fault(uintptr_t addr, pid_t ptid)
 	int slot, cpu;
 	bool thp;
 
-	space_lock();
 	r = find(page);
 	if (r && r->reserved)
 		r = NULL; /* cannot happen: reservations are not registered */
@@ -614,7 +634,6 @@ static void handle_fault(uintptr_t addr, pid_t ptid)
 		if (!uffd_copy(page, SHIM_PAGE) && errno != EEXIST)
 			uffd_wake(page);
 		shim_add(&shim.st.faults_unserved, !r);
-		space_unlock();
 		return;
 	}
 	i = (page - r->start) / SHIM_PAGE;
@@ -644,13 +663,55 @@ static void handle_fault(uintptr_t addr, pid_t ptid)
 		if (errno != EEXIST)
 			uffd_wake(page);
 		shim_add(&shim.st.fault_retries, 1);
-		space_unlock();
 		return;
 	}
 done:
 	shim_add(&shim.st.faults, 1);
 	shim_add(&shim.st.fault_pages, n);
-	space_unlock();
+}
+
+/* Each thread waits in one fault at a time: room for all of them. */
+#define FAULT_QUEUE SHIM_MAX_THREADS
+
+struct fault_queue {
+	struct {
+		uintptr_t addr;
+		pid_t tid;
+	} q[FAULT_QUEUE];
+	int n;
+};
+
+/*
+ * Serve what can be served now: the lock holder's faults at once, without
+ * a frame; the others under the lock when it is free.  Return: true when
+ * the queue is empty.
+ */
+static bool serve_queue(struct fault_queue *fq)
+{
+	pid_t holder = __atomic_load_n(&space_holder, __ATOMIC_ACQUIRE);
+	bool locked = false;
+	int k, kept = 0;
+
+	for (k = 0; k < fq->n; k++) {
+		uintptr_t page = fq->q[k].addr & ~(SHIM_PAGE - 1);
+
+		if (holder && fq->q[k].tid == holder) {
+			if (!uffd_copy(page, SHIM_PAGE) && errno != EEXIST)
+				uffd_wake(page);
+			shim_add(&shim.st.faults_holder, 1);
+			continue;
+		}
+		if (!locked && !pthread_mutex_trylock(&space_mutex))
+			locked = true;
+		if (locked)
+			handle_fault(fq->q[k].addr, fq->q[k].tid);
+		else
+			fq->q[kept++] = fq->q[k];
+	}
+	if (locked)
+		pthread_mutex_unlock(&space_mutex);
+	fq->n = kept;
+	return !kept;
 }
 
 static dev_t uffd_dev;
@@ -723,6 +784,7 @@ static void uffd_lost(void)
 
 static void *uffd_handler(void *arg)
 {
+	static struct fault_queue fq;
 	struct uffd_msg msg[16];
 	sigset_t all;
 
@@ -733,6 +795,7 @@ static void *uffd_handler(void *arg)
 	prctl(PR_SET_NAME, "pcpbuddy-uffd");
 	for (;;) {
 		int fd = __atomic_load_n(&shim.uffd, __ATOMIC_ACQUIRE);
+		struct pollfd p;
 		ssize_t n, k;
 
 		/* Never read a number that is not ours any more: it may be
@@ -741,19 +804,35 @@ static void *uffd_handler(void *arg)
 			uffd_lost();
 			return NULL;
 		}
-		n = read(fd, msg, sizeof(msg));
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
+		/* Non-blocking descriptor: poll, for 100 ms when nothing
+		 * waits for the lock, else for one, then look at the lock and
+		 * the number again.  (A blocking read after a poll can sleep
+		 * with faults queued: a fault whose thread took a signal
+		 * leaves the file readable in poll's eyes and empty in
+		 * read's.  And a dup2() that moved our descriptor after we
+		 * loaded its number has us polling the program's file.) */
+		p.fd = fd;
+		p.events = POLLIN;
+		n = 0;
+		if (fq.n < FAULT_QUEUE && poll(&p, 1, fq.n ? 1 : 100) > 0 &&
+		    uffd_is_ours(fd)) /* poll may have slept through a close */
+			n = read(fd, msg,
+				 sizeof(msg[0]) *
+					 (size_t)MIN_INT(16,
+							 FAULT_QUEUE - fq.n));
 		/* A message read from a file that was closed while we
 		 * waited: releasing it woke the faulting threads already. */
-		if (n <= 0 || !uffd_is_ours(__atomic_load_n(&shim.uffd,
-							    __ATOMIC_ACQUIRE)))
-			continue;
+		if (n < 0 || !uffd_is_ours(__atomic_load_n(&shim.uffd,
+							   __ATOMIC_ACQUIRE)))
+			n = 0;
 		for (k = 0; k < n / (ssize_t)sizeof(msg[0]); k++)
-			if (msg[k].event == UFFD_EVENT_PAGEFAULT)
-				handle_fault(
-					msg[k].arg.pagefault.address,
-					(pid_t)msg[k].arg.pagefault.feat.ptid);
+			if (msg[k].event == UFFD_EVENT_PAGEFAULT) {
+				fq.q[fq.n].addr = msg[k].arg.pagefault.address;
+				fq.q[fq.n].tid =
+					(pid_t)msg[k].arg.pagefault.feat.ptid;
+				fq.n++;
+			}
+		serve_queue(&fq);
 	}
 }
 
@@ -768,7 +847,7 @@ static int uffd_open(void)
 
 	/* Not UFFD_USER_MODE_ONLY: a read(2) into an untouched buffer
 	 * faults in the kernel, and must be served, not fail with EFAULT. */
-	fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC);
+	fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (ioctl(fd, UFFDIO_API, &api)) {
@@ -828,5 +907,7 @@ void space_after_fork_child(void)
 	if (shim.uffd >= 0)
 		close(shim.uffd);
 	__atomic_store_n(&shim.uffd, -1, __ATOMIC_RELEASE);
+	__atomic_store_n(&space_holder, 0, __ATOMIC_RELEASE);
 	my_slot = 0;
+	my_tid = 0;
 }

@@ -218,5 +218,20 @@ for i in 1 2 3 4 5; do
 done
 if [ $n_ok = 5 ]; then ok; else bad "bash exec 3< under the shim: $n_ok of 5 runs read every line"; fi
 
+# Code on stacks the program mapped (makecontext, pthread_attr_setstack)
+# calls mmap, madvise and munmap: its hook's own frames fault on served
+# pages while it holds the shim's lock; the handler serves those without
+# the lock (it hung before).  SIGKILL: a hung shim blocks SIGTERM.
+for m in context thread; do
+	timeout -s KILL 60 env LD_PRELOAD="$lib" PCPBUDDY_REPORT="$tmp/st.json" \
+		"$b/tests/preload-stacks" $m >"$tmp/st.out" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ] && [ "$(cat "$tmp/st.out")" = ok ] && $py -c "
+import json, sys
+p = json.load(open(sys.argv[1]))['preload']
+assert p['mappings']['served'] >= 202 and p['faults']['pages'] >= 400, p
+assert p['faults']['lock_holder'] > 0, p['faults']" "$tmp/st.json"; then ok; else bad "stack-switching program ($m): rc $rc"; cat "$tmp/st.out" >&2; fi
+done
+
 echo "preload: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
