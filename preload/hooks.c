@@ -28,13 +28,15 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <linux/close_range.h>
+#include <linux/userfaultfd.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <linux/close_range.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,6 +55,7 @@ static void *(*p_mmap)(void *, size_t, int, int, int, off_t);
 static int (*p_close)(int);
 static int (*p_dup2)(int, int);
 static int (*p_dup3)(int, int, int);
+static int (*p_ioctl)(int, unsigned long, ...);
 static int (*p_munmap)(void *, size_t);
 static void *(*p_mremap)(void *, size_t, size_t, int, ...);
 static int (*p_madvise)(void *, size_t, int);
@@ -430,6 +433,41 @@ SHIM_API int dup3(int oldfd, int newfd, int flags)
 		return -1;
 	return f ? f(oldfd, newfd, flags)
 		 : (int)syscall(SYS_dup3, oldfd, newfd, flags);
+}
+
+/* ---- a program with a userfaultfd of its own ------------------------------- */
+
+/*
+ * A range can be registered with one userfaultfd only: when the program
+ * registers one the shim serves (with its own userfaultfd: CRIU, QEMU,
+ * garbage collectors), the shim steps aside for that range first, and the
+ * report counts it (frees.yield).
+ */
+SHIM_API int ioctl(int fd, unsigned long request, ...)
+{
+	__typeof__(p_ioctl) f;
+	va_list ap;
+	void *arg;
+
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (request == UFFDIO_REGISTER && arg && !in_shim && shim_active() &&
+	    !space_is_uffd(fd)) {
+		const struct uffdio_register *reg = arg;
+
+		if (space_lock_if_served((void *)(uintptr_t)reg->range.start,
+					 (size_t)reg->range.len)) {
+			in_shim = 1;
+			space_yielded((void *)(uintptr_t)reg->range.start,
+				      (size_t)reg->range.len);
+			space_unlock();
+			in_shim = 0;
+		}
+	}
+	f = REAL(ioctl);
+	return f ? f(fd, request, arg)
+		 : (int)syscall(SYS_ioctl, fd, request, arg);
 }
 
 /* ---- configuration and lifecycle ----------------------------------------- */

@@ -22,7 +22,7 @@ static const char *const pass_names[NR_PASS] = {
 	"no_memory", "not_ready", "nested", "uffd_register",
 };
 static const char *const free_names[NR_FREE_CALLS] = {
-	"munmap", "dontneed", "free", "remove", "mremap", "fixed",
+	"munmap", "dontneed", "free", "remove", "mremap", "fixed", "yield",
 };
 
 #define TOP_THREADS 8

@@ -65,6 +65,7 @@ enum shim_free_call {
 	FREE_REMOVE,
 	FREE_MREMAP,
 	FREE_FIXED,
+	FREE_YIELD, /* the program registered it with its own userfaultfd */
 	NR_FREE_CALLS
 };
 
@@ -144,6 +145,10 @@ void space_opened(void *addr, size_t len);
 void space_unmapped(void *addr, size_t len, enum shim_free_call why);
 /* Frees the frames of [addr, addr+len); the range stays served. */
 void space_purged(void *addr, size_t len, enum shim_free_call why);
+/* The program registers [addr, addr+len) with a userfaultfd of its own:
+ * the shim unregisters it, frees its frames and forgets it, so the
+ * program's registration succeeds.  Context: space_lock held. */
+void space_yielded(void *addr, size_t len);
 /* Moves the frames of a range mremap moved or resized. */
 void space_remapped(void *old, size_t old_len, void *new_addr, size_t new_len);
 /* Takes space_lock and keeps it if [addr, addr+len) overlaps a range of

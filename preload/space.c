@@ -551,6 +551,26 @@ void space_purged(void *addr, size_t len, enum shim_free_call why)
 			    ranges[i].end < end ? ranges[i].end : end, why);
 }
 
+void space_yielded(void *addr, size_t len)
+{
+	uintptr_t start = (uintptr_t)addr & ~(SHIM_PAGE - 1);
+	uintptr_t end =
+		((uintptr_t)addr + len + SHIM_PAGE - 1) & ~(SHIM_PAGE - 1);
+	size_t i = find_from(start);
+
+	for (; i < nr_ranges && ranges[i].start < end; i++) {
+		struct uffdio_range r;
+
+		if (ranges[i].reserved || shim.mode != SHIM_FAULT)
+			continue;
+		r.start = ranges[i].start > start ? ranges[i].start : start;
+		r.len = (ranges[i].end < end ? ranges[i].end : end) - r.start;
+		ioctl(shim.uffd, UFFDIO_UNREGISTER, &r);
+	}
+	shim_add(&shim.st.free_calls[FREE_YIELD], 1);
+	cut(start, end, FREE_YIELD, NULL);
+}
+
 void space_remapped(void *old, size_t old_len, void *new_addr, size_t new_len)
 {
 	uintptr_t o = (uintptr_t)old, n = (uintptr_t)new_addr;

@@ -233,5 +233,19 @@ assert p['mappings']['served'] >= 202 and p['faults']['pages'] >= 400, p
 assert p['faults']['lock_holder'] > 0, p['faults']" "$tmp/st.json"; then ok; else bad "stack-switching program ($m): rc $rc"; cat "$tmp/st.out" >&2; fi
 done
 
+# A program with its own userfaultfd registers a range the shim serves:
+# the shim steps aside for it (frees.yield) and the program's pages are its
+# own (UFFDIO_REGISTER failed with EBUSY before).
+timeout -s KILL 60 env LD_PRELOAD="$lib" PCPBUDDY_REPORT="$tmp/own.json" \
+	"$b/tests/preload-ownuffd" >"$tmp/own.out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && [ "$(cat "$tmp/own.out")" = ok ] && $py -c "
+import json, sys
+r = json.load(open(sys.argv[1])); p = r['preload']
+assert p['frees']['yield'] == {'calls': 1, 'pages': 4}, p['frees']
+assert p['faults']['pages'] == 4, p['faults']
+assert r['check']['ok'] and r['check']['pages_allocated'] == 0, r['check']" "$tmp/own.json"; then ok
+else bad "a program with its own userfaultfd (rc $rc)"; cat "$tmp/own.out" >&2; fi
+
 echo "preload: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
