@@ -146,13 +146,23 @@ static void json_preload(FILE *f)
 {
 	const struct shim_stats *st = &shim.st;
 	uint64_t freed = freed_pages(), passed = 0;
+	FILE *cf = fopen("/proc/self/comm", "re");
 	struct field fields[8];
+	char comm[32] = "";
 	int i, nf;
 
+	if (cf) {
+		if (fgets(comm, sizeof(comm), cf))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(cf);
+	}
 	for (i = 0; i < NR_PASS; i++)
 		passed += st->passed[i];
+	fprintf(f, "  \"preload\": {\n    \"pid\": %d, \"process\": ",
+		(int)getpid());
+	json_fputs_string(f, comm);
 	fprintf(f,
-		"  \"preload\": {\n    \"mode\": \"%s\", \"why_eager\": \"%s\", \"thp\": %s, \"cpu_mode\": \"%s\", \"cpus\": %d, \"uffd_lost\": %s,\n",
+		",\n    \"mode\": \"%s\", \"why_eager\": \"%s\", \"thp\": %s, \"cpu_mode\": \"%s\", \"cpus\": %d, \"uffd_lost\": %s,\n",
 		shim.mode == SHIM_FAULT ? "fault" : "eager", shim.why_eager,
 		shim.thp ? "true" : "false",
 		shim.sched_cpus ? "sched" : "thread", shim.nr_cpus,
@@ -333,7 +343,7 @@ static void report_path(char *out, size_t len)
 
 void shim_report(void)
 {
-	char path[600];
+	char path[600], tmp[640];
 	size_t len, blen = 0;
 	char *buf = NULL, *end;
 	FILE *out, *mem;
@@ -351,7 +361,9 @@ void shim_report(void)
 	csv = len > 4 && !strcmp(path + len - 4, ".csv");
 	if (!len)
 		return;
-	out = fopen(path, "w");
+	/* Whole or not at all: a reader (pcpbuddy exec) never sees half. */
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+	out = fopen(tmp, "w");
 	if (!out) {
 		perror("libpcpbuddy-preload: PCPBUDDY_REPORT");
 		return;
@@ -362,7 +374,8 @@ void shim_report(void)
 			csv_preload(out);
 		else
 			text_preload(out);
-		fclose(out);
+		if (!fclose(out))
+			rename(tmp, path);
 		return;
 	}
 	/* The instance's report, its closing brace replaced by ours. */
@@ -383,5 +396,6 @@ void shim_report(void)
 	json_preload(out);
 	fprintf(out, "}\n");
 	free(buf);
-	fclose(out);
+	if (!fclose(out))
+		rename(tmp, path);
 }

@@ -159,8 +159,28 @@ assert [x['config'] for x in r['results']] == ['policy=classic', 'policy=owner']
 for x in r['results']:
     assert len(x['runs']) == 2
     for run in x['runs']:
-        assert run['pages'] > 1000 and run['report']['check']['ok'], run['pages']
-        assert ',' + x['config'] + ',' in run['report']['config']"; then ok; else bad "pcpbuddy exec --json"; cat "$tmp/exec.err" >&2; fi
+        assert run['failed'] is None and len(run['processes']) == 1, run['failed']
+        rep = run['processes'][0]['report']
+        assert run['pages'] > 1000 and rep['check']['ok'], run['pages']
+        assert run['processes'][0]['process'] == 'preload-prog', run['processes'][0]['process']
+        assert ',' + x['config'] + ',' in rep['config']"; then ok; else bad "pcpbuddy exec --json"; cat "$tmp/exec.err" >&2; fi
+# Every process of a run reports (%p), and exec sums them: a shell that
+# runs the program twice at once shows two processes in every run.
+"$pcpbuddy" exec --runs 3 --json -- sh -c "'$b/tests/preload-prog' --threads 2 --rounds 6 & '$b/tests/preload-prog' --threads 2 --rounds 6; wait" >"$tmp/two.json" 2>"$tmp/two.err"
+if [ $? -eq 0 ] && $py -c "
+import json
+r = json.load(open('$tmp/two.json'))
+for run in r['results'][0]['runs']:
+    ps = run['processes']
+    assert run['failed'] is None and len(ps) == 2, [p['process'] for p in ps]
+    assert len({p['pid'] for p in ps}) == 2
+    assert run['pages'] == sum(p['pages'] for p in ps) > 1000, run['pages']"; then ok; else bad "pcpbuddy exec: two processes in every run"; cat "$tmp/two.err" >&2; fi
+# A run that fails is named, and the runs that succeeded still make the
+# table; the exit status says a run failed.
+rm -f "$tmp/count"
+"$pcpbuddy" exec --runs 3 -- sh -c "n=\$(cat '$tmp/count' 2>/dev/null || echo 0); echo \$((n + 1)) >'$tmp/count'; '$b/tests/preload-prog' --threads 2 --rounds 4 >/dev/null; [ \$n != 1 ]" >"$tmp/fail.txt" 2>"$tmp/fail.err"
+if [ $? -eq 1 ] && grep -q "run 2: exit status 1" "$tmp/fail.err" && grep -q "^(default) *1 " "$tmp/fail.txt" &&
+	grep -q "^1 of 3 runs failed" "$tmp/fail.txt"; then ok; else bad "pcpbuddy exec: a failed run among good ones"; cat "$tmp/fail.txt" "$tmp/fail.err" >&2; fi
 "$pcpbuddy" exec --configs policy=classic policy=owner -- "$b/tests/preload-prog" --threads 2 --rounds 5 >"$tmp/exec.txt" 2>/dev/null
 if [ $? -eq 0 ] && grep -q '^policy=classic ' "$tmp/exec.txt" && grep -q '^policy=owner ' "$tmp/exec.txt"; then ok; else bad "pcpbuddy exec table"; fi
 "$pcpbuddy" exec -- false 2>/dev/null
