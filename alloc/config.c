@@ -702,6 +702,8 @@ int pcpb_config_set(struct pcpb_config *cfg, const char *key, const char *value)
 	return 0;
 }
 
+static void key_values(const struct config_key *k, char *buf, size_t len);
+
 int pcpb_config_parse(struct pcpb_config *cfg, const char *kvlist, char *err,
 		      size_t errlen)
 {
@@ -753,10 +755,14 @@ int pcpb_config_parse(struct pcpb_config *cfg, const char *kvlist, char *err,
 			return -EINVAL;
 		}
 		if (rc) {
+			char takes[256];
+
+			key_values(find_key(tok), takes, sizeof(takes));
 			if (err)
-				snprintf(err, errlen,
-					 "config: bad value '%s' for key '%s'",
-					 eq + 1, tok);
+				snprintf(
+					err, errlen,
+					"config: bad value '%s' for key '%s' (takes %s)",
+					eq + 1, tok, takes);
 			return -EINVAL;
 		}
 	}
@@ -914,7 +920,8 @@ static void key_values(const struct config_key *k, char *buf, size_t len)
 		snprintf(buf, len, "on|off");
 		return;
 	case KEY_SIZE:
-		snprintf(buf, len, "bytes[KMGT]");
+		snprintf(buf, len, "bytes[KMGT] in %lldK..%lluT", k->lo >> 10,
+			 MAX_MEMORY_BYTES >> 40);
 		return;
 	case KEY_ENUM:
 		buf[0] = '\0';

@@ -31,6 +31,7 @@
 #include <linux/close_range.h>
 #include <linux/userfaultfd.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -520,9 +521,12 @@ static int shim_configure(struct pcpb_config *cfg)
 	}
 	shim.thp = thp && !strcmp(thp, "1");
 	snprintf(memkv, sizeof(memkv), "memory=%s", mem ? mem : "4G");
+	snprintf(err, sizeof(err), "too long");
 	if (strlen(mem ? mem : "") > 32 ||
 	    pcpb_config_parse(cfg, memkv, err, sizeof(err))) {
-		shim_refuse("PCPBUDDY_MEM='%s' is not a size", mem);
+		/* the parser's words, with the range it takes */
+		shim_refuse("PCPBUDDY_MEM='%s': %s", mem,
+			    strncmp(err, "config: ", 8) ? err : err + 8);
 		return -EINVAL;
 	}
 	if (kv && pcpb_config_parse(cfg, kv, err, sizeof(err))) {
@@ -543,6 +547,11 @@ static int shim_configure(struct pcpb_config *cfg)
 	cfg->vmstat_ms = 0;
 	return 0;
 }
+
+/* The process whose report this is: a fork or vfork child is not it. */
+static pid_t shim_pid;
+
+static void catch_terminating_signals(void);
 
 __attribute__((constructor)) static void shim_init(void)
 {
@@ -574,20 +583,27 @@ __attribute__((constructor)) static void shim_init(void)
 				shim.trace_path, strerror(errno));
 	}
 	pthread_atfork(NULL, NULL, after_fork_child);
+	shim_pid = getpid();
+	catch_terminating_signals();
 	shim.next_tick_ns = now_ns() + shim.vmstat_ms * 1000000ULL;
 	__atomic_store_n(&shim.ready, true, __ATOMIC_RELEASE);
 out:
 	in_shim = 0;
 }
 
-__attribute__((destructor)) static void shim_fini(void)
+/*
+ * The report and the trace, once: at exit (the destructor), at _exit()
+ * and _Exit() (hooked: they skip destructors), and on a SIGINT, SIGTERM or
+ * SIGHUP the program left at its default (which would kill it silently).
+ */
+static void shim_finish(void)
 {
-	if (!__atomic_load_n(&shim.ready, __ATOMIC_ACQUIRE) || shim.disabled)
+	if (shim.disabled || getpid() != shim_pid ||
+	    !__atomic_exchange_n(&shim.ready, false, __ATOMIC_ACQ_REL))
 		return;
 	in_shim = 1;
 	/* From here every call passes through; the handler keeps serving
 	 * faults (other threads may still run) but the report is final. */
-	__atomic_store_n(&shim.ready, false, __ATOMIC_RELEASE);
 	space_lock();
 	shim.final = true;
 	space_unlock();
@@ -602,4 +618,54 @@ __attribute__((destructor)) static void shim_fini(void)
 				shim.trace_path, strerror(-rc));
 	}
 	in_shim = 0;
+}
+
+__attribute__((destructor)) static void shim_fini(void)
+{
+	shim_finish();
+}
+
+SHIM_API void _exit(int status)
+{
+	if (!in_shim)
+		shim_finish();
+	for (;;)
+		syscall(SYS_exit_group, status);
+}
+
+SHIM_API void _Exit(int status)
+{
+	_exit(status);
+}
+
+/*
+ * A terminating signal the program does not handle: write the report,
+ * then die of the signal as the program would have.  Not async-signal-
+ * safe (the report allocates): if the signal interrupted the program's
+ * malloc, the report can deadlock, so an alarm ends the process in 2 s
+ * either way.  (space_lock blocks signals, so the shim's own lock is
+ * never held under this handler.)
+ */
+static void on_terminating_signal(int sig)
+{
+	alarm(2);
+	shim_finish();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void catch_terminating_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction old;
+
+		/* The program's own handler (or SIG_IGN) stays: it exits
+		 * through exit() or _exit(), which report. */
+		if (!sigaction(sigs[i], NULL, &old) &&
+		    old.sa_handler == SIG_DFL)
+			signal(sigs[i], on_terminating_signal);
+	}
 }

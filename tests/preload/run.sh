@@ -201,6 +201,11 @@ for kv in PCPBUDDY_MODE=bogus PCPBUDDY_MEM=lots PCPBUDDY_CONFIG=policy=nope PCPB
 	   grep -q "running the program untouched" "$tmp/bad.err"; then ok; else bad "bad value $kv"; cat "$tmp/bad.err" >&2; fi
 done
 
+# A size below the minimum names the range it takes.
+under PCPBUDDY_MEM=1M "$b/tests/preload-prog" --threads 1 --rounds 2 >/dev/null 2>"$tmp/bad.err"
+if grep -q "PCPBUDDY_MEM='1M': bad value '1M' for key 'memory' (takes bytes\[KMGT\] in 4096K..4T)" "$tmp/bad.err"; then ok
+else bad "PCPBUDDY_MEM=1M's message"; cat "$tmp/bad.err" >&2; fi
+
 # Out of modelled memory: the program still runs right; the shim counts it.
 for mode in fault eager; do
 	under PCPBUDDY_MODE=$mode PCPBUDDY_MEM=4M PCPBUDDY_REPORT="$tmp/oom.json" \
@@ -266,6 +271,44 @@ assert p['frees']['yield'] == {'calls': 1, 'pages': 4}, p['frees']
 assert p['faults']['pages'] == 4, p['faults']
 assert r['check']['ok'] and r['check']['pages_allocated'] == 0, r['check']" "$tmp/own.json"; then ok
 else bad "a program with its own userfaultfd (rc $rc)"; cat "$tmp/own.out" >&2; fi
+
+# The report is written when the program ends by a signal it leaves at its
+# default (SIGTERM, SIGINT, SIGHUP), and at _exit(): before, nothing was.
+# (A background job of sh starts with SIGINT ignored: python puts every
+# signal back to its default before the exec.)
+for sig in 15 2 1; do
+	rm -f "$tmp/sig.json"
+	PCPBUDDY_REPORT="$tmp/sig.json" $py -c "
+import os, signal, sys
+for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(s, signal.SIG_DFL)
+os.environ['LD_PRELOAD'] = sys.argv[1]
+os.execv(sys.argv[2], sys.argv[2:])" "$lib" "$b/tests/preload-prog" --threads 2 --rounds 1000000 >/dev/null 2>&1 &
+	pid=$!
+	sleep 0.5
+	kill -$sig $pid
+	( sleep 30; kill -9 $pid 2>/dev/null ) &
+	dog=$!
+	wait $pid
+	rc=$?
+	kill $dog 2>/dev/null
+	if [ $rc -eq $((128 + sig)) ] && $py -c "
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r['preload']['faults']['pages'] > 0 and r['check']['ok'], r['preload']['faults']" "$tmp/sig.json"; then ok
+	else bad "report on signal $sig (rc $rc)"; ls -la "$tmp" >&2; fi
+done
+rm -f "$tmp/x.json"
+timeout -s KILL 60 env LD_PRELOAD="$lib" PCPBUDDY_REPORT="$tmp/x.json" $py -c "
+import mmap, os
+m = mmap.mmap(-1, 1 << 20)
+m[0:1] = b'x'; m[4096:4097] = b'y'
+os._exit(3)"
+rc=$?
+if [ $rc -eq 3 ] && $py -c "
+import json, sys
+p = json.load(open(sys.argv[1]))['preload']
+assert p['faults']['pages'] >= 2, p['faults']" "$tmp/x.json"; then ok; else bad "report at _exit() (rc $rc)"; fi
 
 echo "preload: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
