@@ -188,8 +188,10 @@ static void json_preload(FILE *f)
 	for (i = 0; i < nf; i++)
 		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", fields[i].name,
 			(unsigned long long)fields[i].value);
-	fprintf(f, "},\n    \"eager_pages\": %llu,\n    \"frees\": {",
-		(unsigned long long)st->eager_pages);
+	fprintf(f,
+		"},\n    \"eager_pages\": %llu, \"eager_rolled_back_pages\": %llu,\n    \"frees\": {",
+		(unsigned long long)st->eager_pages,
+		(unsigned long long)st->eager_rolled_back);
 	for (i = 0; i < NR_FREE_CALLS; i++)
 		fprintf(f, "%s\"%s\": {\"calls\": %llu, \"pages\": %llu}",
 			i ? ", " : "", free_names[i],
@@ -234,8 +236,12 @@ static void text_preload(FILE *f)
 	for (i = 0; i < nf; i++)
 		fprintf(f, " %s %llu", fields[i].name,
 			(unsigned long long)fields[i].value);
-	fprintf(f, "; eager pages %llu\n  frees (calls/pages):",
-		(unsigned long long)st->eager_pages);
+	fprintf(f, "; eager pages %llu", (unsigned long long)st->eager_pages);
+	if (st->eager_rolled_back)
+		fprintf(f,
+			" (and %llu allocated for mappings that did not fit, given back at once)",
+			(unsigned long long)st->eager_rolled_back);
+	fprintf(f, "\n  frees (calls/pages):");
 	for (i = 0; i < NR_FREE_CALLS; i++)
 		fprintf(f, " %s %llu/%llu", free_names[i],
 			(unsigned long long)st->free_calls[i],
@@ -293,8 +299,10 @@ static void csv_preload(FILE *f)
 	for (i = 0; i < n; i++)
 		fprintf(f, "preload.faults.%s,%llu\n", fields[i].name,
 			(unsigned long long)fields[i].value);
-	fprintf(f, "preload.eager_pages,%llu\n",
-		(unsigned long long)st->eager_pages);
+	fprintf(f,
+		"preload.eager_pages,%llu\npreload.eager_rolled_back_pages,%llu\n",
+		(unsigned long long)st->eager_pages,
+		(unsigned long long)st->eager_rolled_back);
 	for (i = 0; i < NR_FREE_CALLS; i++)
 		fprintf(f,
 			"preload.frees.%s.calls,%llu\npreload.frees.%s.pages,%llu\n",

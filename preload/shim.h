@@ -87,6 +87,9 @@ struct shim_stats {
 	uint64_t faults_holder;
 	uint64_t fault_retries; /* not resolved (EAGAIN...): it faults again */
 	uint64_t eager_pages;
+	/* eager: allocated for a mapping that did not fit, then given back
+	 * (the allocator's ops count them; the program never had them) */
+	uint64_t eager_rolled_back;
 	uint64_t free_calls[NR_FREE_CALLS], free_pages[NR_FREE_CALLS];
 	uint64_t
 		frees_remote; /* pages freed by a thread that did not fault them */

@@ -429,6 +429,7 @@ static int eager_fill(struct range *r)
 			n = give_frame(r, i, slot, cpu, false);
 		if (!n) {
 			undo_frames(r, 0, i, cpu, slot);
+			shim_add(&shim.st.eager_rolled_back, i);
 			return -ENOMEM;
 		}
 		i += n;
