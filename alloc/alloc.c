@@ -364,6 +364,12 @@ const struct pcpb_config *pcpb_get_config(const struct pcpb *inst)
 	return &inst->cfg;
 }
 
+const void *pcpb_memmap(const struct pcpb *inst, size_t *len)
+{
+	*len = inst->memmap_bytes;
+	return inst->memmap;
+}
+
 unsigned long pcpb_nr_pages(const struct pcpb *inst)
 {
 	return inst->nr_pages;

@@ -384,6 +384,9 @@ PCPB_API void pcpb_set_event_hook(struct pcpb *inst, pcpb_event_fn fn,
 				  void *ctx);
 
 PCPB_API unsigned long pcpb_nr_pages(const struct pcpb *inst);
+/* The struct page array's own mapping (a user of the library, such as the
+ * preload shim, tells its memory from the program's). */
+PCPB_API const void *pcpb_memmap(const struct pcpb *inst, size_t *len);
 /* Return: the address of @pfn's bytes, or NULL when not backed/foreign. */
 PCPB_API void *pcpb_pfn_to_addr(struct pcpb *inst, unsigned long pfn);
 /* Return: the pfn of @addr, or -EINVAL when not backed/foreign. */

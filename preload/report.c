@@ -142,12 +142,117 @@ static int threads_seen(void)
 	return n;
 }
 
+/*
+ * What share of the process's anonymous memory the shim serves at the
+ * report (at exit: memory the program unmapped before is not in it), and
+ * what the rest is: /proc/self/smaps, each mapping's Anonymous (private)
+ * or Rss (shared anonymous) kilobytes, served in the proportion of its
+ * bytes in served ranges, the rest by kind; the model's own struct page
+ * array is left out.
+ */
+struct coverage {
+	uint64_t anon_kb, served_kb;
+	uint64_t heap_kb;   /* [heap]: brk, glibc malloc's main arena */
+	uint64_t stack_kb;  /* [stack] and thread stacks (MAP_STACK) */
+	uint64_t thp_kb;    /* unserved, in huge pages */
+	uint64_t shared_kb; /* MAP_SHARED anonymous: not the buddy's pages */
+	uint64_t other_kb;  /* passed through for another reason */
+};
+
+static void read_coverage(struct coverage *c)
+{
+	struct vma {
+		uintptr_t lo, hi;
+		uint64_t anon_kb, rss_kb, thp_kb;
+		char kind; /* h heap, s stack, m shared, o other */
+	} *v = NULL;
+	size_t n = 0, cap = 0, i;
+	size_t mm_len;
+	uintptr_t mm = (uintptr_t)pcpb_memmap(shim.inst, &mm_len);
+	char line[512];
+	FILE *f = fopen("/proc/self/smaps", "re");
+
+	memset(c, 0, sizeof(*c));
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		char perms[8] = "", name[256] = "";
+		unsigned long long kb;
+
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %255[^\n]", &lo, &hi,
+			   perms, name) >= 3) {
+			if (n == cap) {
+				struct vma *nv =
+					realloc(v, (cap = cap ? 2 * cap : 256) *
+							   sizeof(*v));
+
+				if (!nv)
+					break;
+				v = nv;
+			}
+			memset(&v[n], 0, sizeof(v[n]));
+			v[n].lo = lo;
+			v[n].hi = hi;
+			v[n].kind =
+				lo < mm + mm_len && hi > mm ? 'x'
+				: !strcmp(name, "[heap]")   ? 'h'
+				: strstr(name, "[stack")    ? 's'
+				: perms[3] == 's' &&
+						(!name[0] ||
+						 !strncmp(name, "/dev/zero",
+							  9) ||
+						 !strncmp(name, "[anon_shmem",
+							  11) ||
+						 !strncmp(name, "/SYSV", 5))
+					? 'm'
+					: 'o';
+			n++;
+		} else if (n && sscanf(line, "Anonymous: %llu kB", &kb) == 1) {
+			v[n - 1].anon_kb = kb;
+		} else if (n && sscanf(line, "Rss: %llu kB", &kb) == 1) {
+			v[n - 1].rss_kb = kb;
+		} else if (n &&
+			   sscanf(line, "AnonHugePages: %llu kB", &kb) == 1) {
+			v[n - 1].thp_kb = kb;
+		}
+	}
+	if (f)
+		fclose(f);
+	/* The table, under its lock; no other library is called here. */
+	space_lock();
+	for (i = 0; i < n; i++) {
+		uint64_t kb = v[i].kind == 'm' ? v[i].rss_kb : v[i].anon_kb;
+		uint64_t served =
+			v[i].kind == 'm' ? 0
+					 : space_served_bytes(v[i].lo, v[i].hi);
+		uint64_t skb = kb * served / (v[i].hi - v[i].lo);
+		uint64_t rest = kb - skb;
+
+		if (v[i].kind == 'x') /* the shim's own: the model's memmap */
+			continue;
+		c->anon_kb += kb;
+		c->served_kb += skb;
+		if (v[i].kind == 'h')
+			c->heap_kb += rest;
+		else if (v[i].kind == 's')
+			c->stack_kb += rest;
+		else if (v[i].kind == 'm')
+			c->shared_kb += rest;
+		else if (!served && v[i].thp_kb)
+			c->thp_kb += rest;
+		else
+			c->other_kb += rest;
+	}
+	space_unlock();
+	free(v);
+}
+
 static void json_preload(FILE *f)
 {
 	const struct shim_stats *st = &shim.st;
 	uint64_t freed = freed_pages(), passed = 0;
 	FILE *cf = fopen("/proc/self/comm", "re");
 	struct field fields[8];
+	struct coverage cov;
 	char comm[32] = "";
 	int i, nf;
 
@@ -167,6 +272,17 @@ static void json_preload(FILE *f)
 		shim.thp ? "true" : "false",
 		shim.sched_cpus ? "sched" : "thread", shim.nr_cpus,
 		shim.uffd_lost ? "true" : "false");
+	read_coverage(&cov);
+	fprintf(f,
+		"    \"coverage\": {\"anon_kb\": %llu, \"served_kb\": %llu, \"served_share\": %.4f, \"unserved_kb\": {\"brk_heap\": %llu, \"stacks\": %llu, \"thp\": %llu, \"shared\": %llu, \"other\": %llu}},\n",
+		(unsigned long long)cov.anon_kb,
+		(unsigned long long)cov.served_kb,
+		cov.anon_kb ? (double)cov.served_kb / (double)cov.anon_kb : 0.0,
+		(unsigned long long)cov.heap_kb,
+		(unsigned long long)cov.stack_kb,
+		(unsigned long long)cov.thp_kb,
+		(unsigned long long)cov.shared_kb,
+		(unsigned long long)cov.other_kb);
 	fprintf(f,
 		"    \"calls\": {\"mmap\": %llu, \"munmap\": %llu, \"mremap\": %llu, \"madvise\": %llu, \"mprotect\": %llu},\n",
 		(unsigned long long)st->calls_mmap,
@@ -214,6 +330,7 @@ static void text_preload(FILE *f)
 	uint64_t freed = freed_pages();
 	int top[TOP_THREADS], n, i, by, nf;
 	struct field fields[8];
+	struct coverage cov;
 
 	fprintf(f, "preload: mode %s%s%s%s, cpu_mode %s, %d CPUs\n",
 		shim.mode == SHIM_FAULT ? "fault" : "eager",
@@ -223,6 +340,19 @@ static void text_preload(FILE *f)
 	if (shim.uffd_lost)
 		fprintf(f,
 			"  the program closed the shim's userfaultfd past its hooks (a raw system call): faults unserved from then on\n");
+	read_coverage(&cov);
+	fprintf(f,
+		"  coverage: %.1f%% of the process's anonymous memory served (%llu of %llu KiB); not served: brk heap %llu (glibc malloc: preload jemalloc to serve it), stacks %llu, huge pages %llu (PCPBUDDY_THP=1), shared %llu, other %llu KiB\n",
+		cov.anon_kb
+			? 100.0 * (double)cov.served_kb / (double)cov.anon_kb
+			: 0.0,
+		(unsigned long long)cov.served_kb,
+		(unsigned long long)cov.anon_kb,
+		(unsigned long long)cov.heap_kb,
+		(unsigned long long)cov.stack_kb,
+		(unsigned long long)cov.thp_kb,
+		(unsigned long long)cov.shared_kb,
+		(unsigned long long)cov.other_kb);
 	fprintf(f,
 		"  mappings: served %llu (%llu bytes, %llu opened reservations); passed through:",
 		(unsigned long long)st->served,

@@ -169,6 +169,9 @@ bool space_is_uffd(int fd);
  * Return: 0, or -errno (then the program's call must fail). */
 int space_uffd_move_away(int fd);
 
+/* Bytes of [lo, hi) in served ranges.  Context: space_lock held. */
+uint64_t space_served_bytes(uintptr_t lo, uintptr_t hi);
+
 /* report.c */
 void shim_report(void);
 

@@ -552,6 +552,18 @@ void space_purged(void *addr, size_t len, enum shim_free_call why)
 			    ranges[i].end < end ? ranges[i].end : end, why);
 }
 
+uint64_t space_served_bytes(uintptr_t lo, uintptr_t hi)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = find_from(lo); i < nr_ranges && ranges[i].start < hi; i++)
+		if (!ranges[i].reserved)
+			n += (ranges[i].end < hi ? ranges[i].end : hi) -
+			     (ranges[i].start > lo ? ranges[i].start : lo);
+	return n;
+}
+
 void space_yielded(void *addr, size_t len)
 {
 	uintptr_t start = (uintptr_t)addr & ~(SHIM_PAGE - 1);

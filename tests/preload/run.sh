@@ -129,6 +129,10 @@ purged = p['frees']['free']['pages'] + p['frees']['dontneed']['pages']
 assert purged > 1000 and p['frees_remote_pages'] > purged // 2, p['frees']
 assert any(t['name'] == 'jemalloc_bg_thd' and t['frees_remote'] > 0
            for t in p['top_threads_by_frees']), p['top_threads_by_frees']
+# coverage at exit: jemalloc's live extents are served; the parts add up
+c = p['coverage']
+assert c['served_kb'] > 0 and c['unserved_kb']['brk_heap'] == 0, c
+assert abs(c['anon_kb'] - c['served_kb'] - sum(c['unserved_kb'].values())) <= 8, c
 assert ',policy=$policy,' in r['config'] and r['check']['ok']"; then ok; else bad "jemalloc purge on $policy"; fi
 done
 
