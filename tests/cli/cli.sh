@@ -757,7 +757,11 @@ expect_exit 2 "bad value '@$tmp' for key 'hold_cost'" -- run sim --ops 10 --conf
 # Clean holds without the host: with another process spinning on both
 # CPUs, the clean zone->lock hold p99 stays within 2x of an unloaded run's
 # (medians of 3 runs each), disturbed holds appear, and the raw max is
-# printed beside it.
+# printed beside it.  Timing: the release build only (make check's ASan
+# pass runs the same script on a binary 3x slower with other cache needs).
+case "$bin" in
+*/asan/*) ;;
+*)
 for load in idle busy; do
 	hogs=""
 	if [ $load = busy ]; then
@@ -781,6 +785,8 @@ assert clean["busy"] <= 2 * clean["idle"], clean
 assert dist["busy"] > 0, dist
 PY
 then ok; else bad "clean holds under a competing load"; fi
+;;
+esac
 expect_exit 2 "not in 1..25" -- calibrate --runs 0
 expect_exit 0 "usage: pcpbuddy calibrate" -- calibrate --help
 # --until-ci adds rounds until the intervals are tight or time runs out.
