@@ -124,12 +124,16 @@ $(BUILD)/libpcpbuddy-preload.so: $(PRELOAD_OBJ) $(BUILD)/libpcpbuddy-trace.a \
 JEMALLOC_SO := /usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 PRELOAD_TESTS := $(BUILD)/tests/preload-prog $(BUILD)/tests/preload-jemalloc \
 	$(BUILD)/tests/preload-urcu-bp $(BUILD)/tests/preload-fdsafe \
-	$(BUILD)/tests/preload-stacks $(BUILD)/tests/preload-ownuffd
+	$(BUILD)/tests/preload-stacks $(BUILD)/tests/preload-ownuffd \
+	$(BUILD)/tests/preload-threads
 preload-tests: $(BUILD)/libpcpbuddy-preload.so $(PRELOAD_TESTS)
 $(BUILD)/tests/preload-prog: tests/preload/prog.c | $(HEADERS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -O2 -g -pthread $(WARN) -o $@ $<
 $(BUILD)/tests/preload-fdsafe: tests/preload/fdsafe.c | $(HEADERS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -O2 -g -pthread $(WARN) -o $@ $<
+$(BUILD)/tests/preload-threads: tests/preload/threads.c | $(HEADERS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -O2 -g -pthread $(WARN) -o $@ $<
 $(BUILD)/tests/preload-ownuffd: tests/preload/ownuffd.c | $(HEADERS_STAMP)

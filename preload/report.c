@@ -138,8 +138,8 @@ static int threads_seen(void)
 	int s, n = 0;
 
 	for (s = 1; s < SHIM_MAX_THREADS; s++)
-		n += shim.threads[s].tid != 0;
-	return n;
+		n += shim.threads[s].tid > 0;
+	return n + (int)shim.st.slots_recycled;
 }
 
 /*
@@ -314,10 +314,14 @@ static void json_preload(FILE *f)
 			(unsigned long long)st->free_calls[i],
 			(unsigned long long)st->free_pages[i]);
 	fprintf(f,
-		"},\n    \"frees_remote_pages\": %llu, \"cross_thread_free_fraction\": %.4f,\n    \"mremap_moved_pages\": %llu, \"threads_seen\": %d,\n",
+		"},\n    \"frees_remote_pages\": %llu, \"cross_thread_free_fraction\": %.4f,\n    \"mremap_moved_pages\": %llu, \"threads_seen\": %d,\n    \"exited_threads\": {\"slots_recycled\": %llu, \"allocs\": %llu, \"frees\": %llu, \"frees_remote\": %llu},\n",
 		(unsigned long long)st->frees_remote,
 		freed ? (double)st->frees_remote / (double)freed : 0.0,
-		(unsigned long long)st->mremap_moved_pages, threads_seen());
+		(unsigned long long)st->mremap_moved_pages, threads_seen(),
+		(unsigned long long)st->slots_recycled,
+		(unsigned long long)st->exited_allocs,
+		(unsigned long long)st->exited_frees,
+		(unsigned long long)st->exited_frees_remote);
 	json_threads(f, "top_threads_by_allocs", false);
 	fprintf(f, ",\n");
 	json_threads(f, "top_threads_by_frees", true);

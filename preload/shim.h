@@ -69,8 +69,10 @@ enum shim_free_call {
 	NR_FREE_CALLS
 };
 
+#define SLOT_EXITED ((pid_t)-1) /* a tombstone: reusable, probes go on */
+
 struct shim_thread {
-	pid_t tid; /* 0: free slot */
+	pid_t tid; /* 0: free slot; SLOT_EXITED: its thread exited */
 	int vcpu;  /* cpu_mode=thread: first-seen order modulo the CPUs */
 	char name[16];
 	uint64_t allocs, frees, frees_remote; /* pages */
@@ -87,6 +89,10 @@ struct shim_stats {
 	uint64_t faults_holder;
 	uint64_t fault_retries; /* not resolved (EAGAIN...): it faults again */
 	uint64_t eager_pages;
+	/* slots whose threads exited, taken back when the table was full,
+	 * and what those threads did */
+	uint64_t slots_recycled, exited_allocs, exited_frees,
+		exited_frees_remote;
 	/* eager: allocated for a mapping that did not fit, then given back
 	 * (the allocator's ops count them; the program never had them) */
 	uint64_t eager_rolled_back;

@@ -115,32 +115,92 @@ void space_unlock(void)
 
 /* ---- threads --------------------------------------------------------------- */
 
+/*
+ * Take back the slots of threads that exited (tgkill(0) says ESRCH), what
+ * they did kept in the totals.  Called when the table is full: a program
+ * that made more threads than SHIM_MAX_THREADS over its life keeps exact
+ * per-thread figures as long as no more than that live at once.  (A frame
+ * still names the slot of the thread that faulted it; a slot taken back
+ * counts a later free of it against its new thread.)
+ */
+static void recycle_exited_slots(void)
+{
+	pid_t pid = getpid();
+	int s;
+
+	for (s = 1; s < SHIM_MAX_THREADS - 1; s++) {
+		struct shim_thread *t = &shim.threads[s];
+		pid_t cur = __atomic_load_n(&t->tid, __ATOMIC_ACQUIRE);
+
+		if (cur <= 0 || syscall(SYS_tgkill, pid, cur, 0) == 0 ||
+		    errno != ESRCH)
+			continue;
+		if (!__atomic_compare_exchange_n(&t->tid, &cur, SLOT_EXITED,
+						 false, __ATOMIC_ACQ_REL,
+						 __ATOMIC_ACQUIRE))
+			continue;
+		shim_add(&shim.st.exited_allocs,
+			 __atomic_exchange_n(&t->allocs, 0, __ATOMIC_RELAXED));
+		shim_add(&shim.st.exited_frees,
+			 __atomic_exchange_n(&t->frees, 0, __ATOMIC_RELAXED));
+		shim_add(&shim.st.exited_frees_remote,
+			 __atomic_exchange_n(&t->frees_remote, 0,
+					     __ATOMIC_RELAXED));
+		t->name[0] = '\0';
+		shim_add(&shim.st.slots_recycled, 1);
+	}
+}
+
+/*
+ * Open addressing from the tid's hash: a probe passes tombstones
+ * (SLOT_EXITED) and stops at an empty slot; a new thread takes the first
+ * tombstone on its way, else that empty slot.  Claims are a CAS, so two
+ * claimers of one tid agree on one slot.
+ */
 int shim_thread_slot(pid_t tid)
 {
 	unsigned int h =
 		((unsigned int)tid * 2654435761U) % (SHIM_MAX_THREADS - 2);
-	unsigned int i;
+	int attempt;
 
-	for (i = 0; i < SHIM_MAX_THREADS - 2; i++) {
-		unsigned int s = 1 + (h + i) % (SHIM_MAX_THREADS - 2);
-		struct shim_thread *t = &shim.threads[s];
-		pid_t cur = __atomic_load_n(&t->tid, __ATOMIC_ACQUIRE);
+	for (attempt = 0; attempt < 4; attempt++) {
+		int free_slot = -1;
+		unsigned int i;
 
-		if (cur == tid)
-			return (int)s;
-		if (!cur) {
+		for (i = 0; i < SHIM_MAX_THREADS - 2; i++) {
+			unsigned int s = 1 + (h + i) % (SHIM_MAX_THREADS - 2);
+			pid_t cur = __atomic_load_n(&shim.threads[s].tid,
+						    __ATOMIC_ACQUIRE);
+
+			if (cur == tid)
+				return (int)s;
+			if (cur == SLOT_EXITED && free_slot < 0)
+				free_slot = (int)s;
+			if (!cur) {
+				if (free_slot < 0)
+					free_slot = (int)s;
+				break;
+			}
+		}
+		if (free_slot >= 0) {
+			struct shim_thread *t = &shim.threads[free_slot];
+			pid_t cur = __atomic_load_n(&t->tid, __ATOMIC_ACQUIRE);
 			/* The vcpu first, so that a reader of tid sees it. */
 			int vcpu = __atomic_fetch_add(&next_vcpu, 1,
 						      __ATOMIC_RELAXED);
 
+			if (cur != 0 && cur != SLOT_EXITED)
+				continue; /* taken meanwhile: look again */
 			t->vcpu = vcpu % shim.nr_cpus;
 			if (__atomic_compare_exchange_n(&t->tid, &cur, tid,
 							false, __ATOMIC_ACQ_REL,
 							__ATOMIC_ACQUIRE))
-				return (int)s;
+				return free_slot;
 			if (cur == tid)
-				return (int)s;
+				return free_slot;
+			continue;
 		}
+		recycle_exited_slots(); /* full: take back the exited */
 	}
 	return SHIM_MAX_THREADS - 1; /* the overflow slot */
 }

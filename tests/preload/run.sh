@@ -319,5 +319,20 @@ import json, sys
 p = json.load(open(sys.argv[1]))['preload']
 assert p['faults']['pages'] >= 2, p['faults']" "$tmp/x.json"; then ok; else bad "report at _exit() (rc $rc)"; fi
 
+# More threads over the program's life than the shim has slots: the slots
+# of exited threads are taken back, so every thread's figures stay its own
+# (6,000 threads one at a time, one page each; before, the last 1,906 went
+# to one overflow slot that the report showed as a thread).
+timeout -s KILL 120 env LD_PRELOAD="$lib" PCPBUDDY_REPORT="$tmp/th.json" \
+	"$b/tests/preload-threads" 6000 >"$tmp/th.out" 2>&1
+rc=$?
+if [ $rc -eq 0 ] && $py -c "
+import json, sys
+p = json.load(open(sys.argv[1]))['preload']
+assert p['faults']['pages'] == 6000, p['faults']
+assert p['threads_seen'] >= 6000 and p['exited_threads']['slots_recycled'] > 0, (p['threads_seen'], p['exited_threads'])
+assert all(t['tid'] > 0 and t['allocs'] == 1 for t in p['top_threads_by_allocs']), p['top_threads_by_allocs']" "$tmp/th.json"; then ok
+else bad "thread slots taken back (rc $rc)"; cat "$tmp/th.out" >&2; fi
+
 echo "preload: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
