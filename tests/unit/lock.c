@@ -248,9 +248,16 @@ static void *hold_zone_lock_asleep(void *arg)
 {
 	struct zone *z = arg;
 
+	int i;
+
 	spin_lock(&z->lock, PCPB_SITE_drain);
 	__atomic_store_n(&lock_race.done, 1, __ATOMIC_RELEASE);
-	sleep_a_bit();
+	/* Asleep until the other thread waits (it marks the word), so that
+	 * it cannot find the lock free however late it runs (up to 2 s). */
+	for (i = 0; i < 10000 &&
+		    __atomic_load_n(&z->lock.state, __ATOMIC_ACQUIRE) != 2;
+	     i++)
+		sleep_a_bit();
 	spin_unlock(&z->lock);
 	return NULL;
 }
