@@ -13,9 +13,9 @@
  * counters repeat exactly; its measured hold time varies, so each runs R
  * times interleaved and the smallest total is kept: the host's noise
  * (preemption, other tenants' cache traffic) only ever adds time, and the
- * minimum repeats within about 10% from one calibration to the next where
- * the median moved costs by 2x.  The costs are the least-squares fit of total hold ns against the
- * work counts, each benchmark weighted by the inverse of its total (so a
+ * minimum moved the costs less than the median did (docs/design.md has
+ * the spread).  The costs are the least-squares fit of total hold ns
+ * against the work counts, each benchmark weighted by the inverse of its total (so a
  * small benchmark counts as much as a large one), by GSL's multifit;
  * a cost that fits negative is dropped (0) and the rest refitted.
  *
@@ -92,63 +92,45 @@ struct bench_result {
 	double best_ns, model_ns;
 };
 
-/* One run of @b; its work and hold total into @out (run @r). */
-static int run_bench(const struct bench *b, struct bench_result *out, int r)
-{
-	const struct workload *w = wl_find("sim");
-	char args[256], *argv[32], *save = NULL, *tok;
-	struct pcpb_check_result check;
-	struct wl_result res;
+/* A benchmark's sim options, parsed once: what run_one() takes. */
+struct bench_run {
 	struct wl_opts o;
-	struct pcpb *inst;
-	struct pcpb_stats st;
-	char line[320];
 	void *priv;
-	int argc = 0, rc;
+	struct config_runs c; /* "default": the options as they are */
+};
+
+static int prepare_bench(const struct bench *b, struct bench_run *br)
+{
+	char args[256], *argv[32], *save = NULL, *tok;
+	int argc = 0, rc = 0;
 
 	snprintf(args, sizeof(args), "calibrate %s", b->args);
 	for (tok = strtok_r(args, " ", &save); tok && argc < 31;
 	     tok = strtok_r(NULL, " ", &save))
 		argv[argc++] = tok;
 	argv[argc] = NULL;
-	priv = calloc(1, w->priv_size ? w->priv_size : 1);
-	if (!priv)
-		return -ENOMEM;
-	rc = wl_prepare(w, argc, argv, &o, priv);
-	if (rc) {
-		wl_free_priv(w, priv);
-		return -EINVAL;
-	}
-	rc = pcpb_create(&o.cfg, &inst);
-	if (rc) {
-		wl_free_priv(w, priv);
-		return rc;
-	}
-	memset(&res, 0, sizeof(res));
-	rc = wl_run_with_pressure(w, inst, &o, priv, &res, line, sizeof(line));
-	wl_free_priv(w, priv);
-	if (!rc) {
-		if (res.stats)
-			st = *res.stats;
-		else
-			pcpb_stats_read(inst, &st);
-		if (pcpb_check(inst, &check))
-			rc = -EUCLEAN;
-	}
-	if (!rc) {
-		out->work[K_FREELIST] = (double)st.work[PCPB_WORK_freelist_ops];
-		out->work[K_SCAN] = (double)st.work[PCPB_WORK_pfn_scan_steps];
-		out->work[K_FALLBACK] =
-			(double)st.work[PCPB_WORK_fallback_searches];
-		out->work[K_MOVED] =
-			(double)(st.work[PCPB_WORK_pages_moved_zone] +
-				 st.work[PCPB_WORK_pages_moved_block]);
-		out->work[K_HOLDS] = (double)st.zone_lock.all.acquisitions;
-		out->ns[r] = (double)st.zone_lock.all.hold_ns.total_ns;
-	}
-	wl_result_free(&res);
-	pcpb_destroy(inst);
-	return rc;
+	br->c.kv = "default";
+	return prepare_runs("pcpbuddy calibrate", wl_find("sim"), argc, argv,
+			    &br->o, &br->priv, &br->c, 1, &rc)
+		       ? 0
+		       : -EINVAL;
+}
+
+/* Run @r of @b: its work and hold total into @out. */
+static int run_bench(struct bench_run *b, struct bench_result *out, int r)
+{
+	struct pcpb_stats st;
+
+	if (run_one(wl_find("sim"), &b->o, b->priv, &b->c, r, false, &st))
+		return -EUCLEAN;
+	out->work[K_FREELIST] = (double)st.work[PCPB_WORK_freelist_ops];
+	out->work[K_SCAN] = (double)st.work[PCPB_WORK_pfn_scan_steps];
+	out->work[K_FALLBACK] = (double)st.work[PCPB_WORK_fallback_searches];
+	out->work[K_MOVED] = (double)(st.work[PCPB_WORK_pages_moved_zone] +
+				      st.work[PCPB_WORK_pages_moved_block]);
+	out->work[K_HOLDS] = (double)st.zone_lock.all.acquisitions;
+	out->ns[r] = (double)st.zone_lock.all.hold_ns.total_ns;
+	return 0;
 }
 
 /*
@@ -277,6 +259,7 @@ static int write_costs(const char *path, const double cost[NR_KINDS],
 int cmd_calibrate_main(int argc, char **argv)
 {
 	static struct bench_result br[NR_BENCHES];
+	static struct bench_run prep[NR_BENCHES];
 	const char *out = "hold_cost.txt";
 	double cost[NR_KINDS], rms, x;
 	bool json = false;
@@ -303,19 +286,28 @@ int cmd_calibrate_main(int argc, char **argv)
 		}
 	}
 	memset(br, 0, sizeof(br));
+	for (j = 0; j < NR_BENCHES; j++)
+		if (prepare_bench(&benches[j], &prep[j])) {
+			while (j--)
+				wl_free_priv(wl_find("sim"), prep[j].priv);
+			return 1;
+		}
 	/* interleaved, as compare: a drift of the machine reaches them all */
-	for (r = 0; r < runs; r++)
-		for (j = 0; j < NR_BENCHES; j++) {
+	rc = 0;
+	for (r = 0; r < runs && !rc; r++)
+		for (j = 0; j < NR_BENCHES && !rc; j++) {
 			wl_progress("calibrate", r * NR_BENCHES + j,
 				    runs * NR_BENCHES, 0);
-			rc = run_bench(&benches[j], &br[j], r);
-			if (rc) {
+			rc = run_bench(&prep[j], &br[j], r);
+			if (rc)
 				fprintf(stderr, "pcpbuddy calibrate: %s: %s\n",
 					benches[j].name, strerror(-rc));
-				return 1;
-			}
 		}
 	wl_progress_done(runs * NR_BENCHES);
+	for (j = 0; j < NR_BENCHES; j++)
+		wl_free_priv(wl_find("sim"), prep[j].priv);
+	if (rc)
+		return 1;
 	for (j = 0; j < NR_BENCHES; j++) {
 		double sorted[MAX_RUNS];
 

@@ -446,7 +446,7 @@ int cmd_compare_main(int argc, char **argv)
 					"\r[compare %s] run %d/%d  %-40.40s",
 					w->name, r + 1, runs, cs[i].kv);
 			rc = run_one(w, &o, priv, &cs[i], r,
-				     r == runs - 1 || until_ci);
+				     r == runs - 1 || until_ci, NULL);
 		}
 	}
 	if (until_ci && r > 0 && !rc)

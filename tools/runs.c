@@ -245,7 +245,7 @@ int validate_configs(const struct workload *w, const struct pcpb_config *base,
 
 int run_one(const struct workload *w, const struct wl_opts *base,
 	    const void *priv_proto, struct config_runs *c, int r,
-	    bool keep_report)
+	    bool keep_report, struct pcpb_stats *stats)
 {
 	struct wl_opts o = *base;
 	struct pcpb_check_result check;
@@ -283,6 +283,12 @@ int run_one(const struct workload *w, const struct wl_opts *base,
 	if (!rc && keep_report) {
 		free(c->report);
 		c->report = report_json(inst, res.stats);
+	}
+	if (!rc && stats) {
+		if (res.stats)
+			*stats = *res.stats;
+		else
+			pcpb_stats_read(inst, stats);
 	}
 	wl_result_free(&res);
 	pcpb_destroy(inst);

@@ -83,9 +83,11 @@ int take_configs(int argc, char **argv, int *i, struct config_runs *cs, int *n,
 int validate_configs(const struct workload *w, const struct pcpb_config *base,
 		     const void *priv, const struct config_runs *cs, int n,
 		     char *err, size_t len);
+/* One run of @c on a fresh instance into c->m[r]; @stats, when not NULL,
+ * gets the measured phase's counters.  Return: 0, or 1 (said on stderr). */
 int run_one(const struct workload *w, const struct wl_opts *base,
 	    const void *priv_proto, struct config_runs *c, int r,
-	    bool keep_report);
+	    bool keep_report, struct pcpb_stats *stats);
 bool prepare_runs(const char *cmd, const struct workload *w, int argc,
 		  char **argv, struct wl_opts *o, void **priv,
 		  const struct config_runs *cs, int n, int *exit_code);

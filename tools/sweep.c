@@ -619,7 +619,8 @@ int cmd_sweep_main(int argc, char **argv)
 		}
 		if (is_driver_param(param))
 			apply_driver_param(w, &o, priv, param, values[job[1]]);
-		rc = run_one(w, &o, priv, &pts[job[0]][job[1]], job[2], false);
+		rc = run_one(w, &o, priv, &pts[job[0]][job[1]], job[2], false,
+			     NULL);
 		if (rc)
 			goto out;
 		id = sweep_identity(w->name, param, values, nv, cs, n, runs,
@@ -659,7 +660,8 @@ int cmd_sweep_main(int argc, char **argv)
 						"\r[sweep %s] run %d/%d %s=%s %-30.30s",
 						w->name, r + 1, runs, param,
 						values[v], cs[i].kv);
-				rc = run_one(w, &o, priv, &pts[i][v], r, false);
+				rc = run_one(w, &o, priv, &pts[i][v], r, false,
+					     NULL);
 			}
 		}
 	if (!rc)
