@@ -119,27 +119,16 @@ $(BUILD)/libpcpbuddy-preload.so: $(PRELOAD_OBJ) $(BUILD)/libpcpbuddy-trace.a \
 	$(CC) -shared $(LDFLAGS) -Wl,--exclude-libs,ALL -Wl,-z,defs -o $@ $^ \
 		$(LDLIBS) -ldl
 
-# The programs tests/preload/run.sh runs under the shim: plain C, linked
-# with Debian's libjemalloc2, and with liburcu-bp.
+# The programs tests/preload/run.sh runs under the shim: plain C (one file
+# each, built alike), one linked with Debian's libjemalloc2, one with
+# liburcu-bp.
 JEMALLOC_SO := /usr/lib/x86_64-linux-gnu/libjemalloc.so.2
-PRELOAD_TESTS := $(BUILD)/tests/preload-prog $(BUILD)/tests/preload-jemalloc \
-	$(BUILD)/tests/preload-urcu-bp $(BUILD)/tests/preload-fdsafe \
-	$(BUILD)/tests/preload-stacks $(BUILD)/tests/preload-ownuffd \
-	$(BUILD)/tests/preload-threads
+PRELOAD_PLAIN := prog fdsafe stacks ownuffd threads
+PRELOAD_TESTS := $(PRELOAD_PLAIN:%=$(BUILD)/tests/preload-%) \
+	$(BUILD)/tests/preload-jemalloc $(BUILD)/tests/preload-urcu-bp
 preload-tests: $(BUILD)/libpcpbuddy-preload.so $(PRELOAD_TESTS)
-$(BUILD)/tests/preload-prog: tests/preload/prog.c | $(HEADERS_STAMP)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -O2 -g -pthread $(WARN) -o $@ $<
-$(BUILD)/tests/preload-fdsafe: tests/preload/fdsafe.c | $(HEADERS_STAMP)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -O2 -g -pthread $(WARN) -o $@ $<
-$(BUILD)/tests/preload-threads: tests/preload/threads.c | $(HEADERS_STAMP)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -O2 -g -pthread $(WARN) -o $@ $<
-$(BUILD)/tests/preload-ownuffd: tests/preload/ownuffd.c | $(HEADERS_STAMP)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -O2 -g -pthread $(WARN) -o $@ $<
-$(BUILD)/tests/preload-stacks: tests/preload/stacks.c | $(HEADERS_STAMP)
+$(PRELOAD_PLAIN:%=$(BUILD)/tests/preload-%): $(BUILD)/tests/preload-%: \
+		tests/preload/%.c | $(HEADERS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -O2 -g -pthread $(WARN) -o $@ $<
 $(BUILD)/tests/preload-jemalloc: tests/preload/jemalloc.c | $(HEADERS_STAMP)
