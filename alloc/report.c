@@ -819,7 +819,14 @@ static void lock_table_init(struct lock_table *t, FILE *f, struct pcpb *inst)
 	}
 }
 
-/* @phase: a section's header, count and time_* in place of the hold. */
+/* A phase (a section) has the count and the hold columns only. */
+static bool lock_col_in_phase(int c)
+{
+	return c == LOCK_COL_acquisitions ||
+	       !strncmp(lock_col_names[c], "hold_", 5);
+}
+
+/* @phase: a section's header, phases and time_* for the count and hold. */
 static void lock_table_header(const struct lock_table *t, const char *site,
 			      bool phase)
 {
@@ -827,23 +834,21 @@ static void lock_table_header(const struct lock_table *t, const char *site,
 
 	fprintf(t->f, "  class %-13s", site);
 	for (i = 0; i < t->nr_cols; i++) {
-		int c = t->cols[i];
+		int c = t->cols[i], n;
 		char h[32];
 
-		if (phase && c == LOCK_COL_acquisitions)
-			snprintf(h, sizeof(h), "phases");
-		else if (phase && !strncmp(lock_col_names[c], "hold_", 5))
-			snprintf(h, sizeof(h), "time_%s%s%s",
-				 lock_col_names[c] + 5, t->unit ? "_" : "",
-				 t->unit ? lock_unit_names[t->unit] : "");
-		else if (phase)
+		if (phase && !lock_col_in_phase(c))
 			continue;
+		if (!phase)
+			n = snprintf(h, sizeof(h), "%s", lock_col_names[c]);
+		else if (c == LOCK_COL_acquisitions)
+			n = snprintf(h, sizeof(h), "phases");
 		else
-			snprintf(h, sizeof(h), "%s%s%s", lock_col_names[c],
-				 lock_col_is_time[c] && t->unit ? "_" : "",
-				 lock_col_is_time[c] && t->unit
-					 ? lock_unit_names[t->unit]
-					 : "");
+			n = snprintf(h, sizeof(h), "time_%s",
+				     lock_col_names[c] + 5);
+		if (lock_col_is_time[c] && t->unit)
+			snprintf(h + n, sizeof(h) - (size_t)n, "_%s",
+				 lock_unit_names[t->unit]);
 		fprintf(t->f, " %*s", t->width[i], h);
 	}
 	fputc('\n', t->f);
@@ -861,8 +866,7 @@ static void lock_table_row(const struct lock_table *t, const char *cls,
 	used = (size_t)snprintf(line, sizeof(line), "  %-5s %-13s", cls, site);
 	for (i = 0; i < t->nr_cols && used < sizeof(line); i++) {
 		int c = t->cols[i];
-		bool hold = c == LOCK_COL_acquisitions ||
-			    !strncmp(lock_col_names[c], "hold_", 5);
+		bool hold = lock_col_in_phase(c);
 		char v[32] = "";
 
 		if (phase && !hold)
@@ -927,11 +931,9 @@ static void text_locks(FILE *f, struct pcpb *inst, const struct pcpb_stats *st)
 
 	lock_table_init(&t, f, inst);
 	fprintf(f,
-		"locks (%s; hold_* and wait_* over the clean timed holds and waits; contended: blocking waits only)\n",
-		t.unit ? (t.unit == 1	? "times in ns"
-			  : t.unit == 2 ? "times in us"
-					: "times in ms")
-		       : "each time with its unit");
+		"locks (%s%s; hold_* and wait_* over the clean timed holds and waits; contended: blocking waits only)\n",
+		t.unit ? "times in " : "each time with its unit",
+		t.unit ? lock_unit_names[t.unit] : "");
 	lock_table_header(&t, "site", false);
 	for (k = 0; k < 2; k++) {
 		lock_table_row(&t, cls_names[k], "all", false, false,

@@ -183,10 +183,9 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 		json_decref(args);
 		return 1;
 	}
-	/* checked when parsed; cannot fail here */
+	/* checked when parsed (wl_parse_common()): cannot fail here */
 	pcpb_report_set_lock_table(inst, o.lock_unit, o.lock_sort,
-				   o.lock_fields, pressure_line,
-				   sizeof(pressure_line));
+				   o.lock_fields, NULL, 0);
 	if (o.record) {
 		rec = trace_record_start(inst, o.record, w->name);
 		if (!rec) {
