@@ -378,7 +378,7 @@ int cmd_sweep_main(int argc, char **argv)
 	static struct config_runs cs[MAX_CONFIGS];
 	static struct config_runs pts[MAX_CONFIGS][MAX_VALUES];
 	static char param_buf[512];
-	const struct workload *w;
+	const struct workload *w = NULL;
 	char **rest = calloc((size_t)argc + 1, sizeof(char *));
 	/* the arguments an emitted job repeats: all but -o, --csv, emit's */
 	char **jobargs = calloc((size_t)argc + 1, sizeof(char *));
@@ -393,24 +393,21 @@ int cmd_sweep_main(int argc, char **argv)
 	FILE *f;
 
 	if (!rest || !jobargs) {
-		free(rest);
-		free(jobargs);
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	memset(cs, 0, sizeof(cs));
 	memset(pts, 0, sizeof(pts));
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(sweep_usage, argc < 2 ? stderr : stdout);
-		free(rest);
-		free(jobargs);
-		return argc < 2 ? 2 : 0;
+		rc = argc < 2 ? 2 : 0;
+		goto out;
 	}
 	w = wl_find(argv[1]);
 	if (!w) {
-		free(rest);
-		free(jobargs);
-		return wl_usage_error("pcpbuddy sweep", "unknown workload '%s'",
-				      argv[1]);
+		rc = wl_usage_error("pcpbuddy sweep", "unknown workload '%s'",
+				    argv[1]);
+		goto out;
 	}
 	rest[nrest++] = argv[0];
 	jobargs[njobargs++] = argv[1];
@@ -435,63 +432,57 @@ int cmd_sweep_main(int argc, char **argv)
 			if (sscanf(argv[++i], "%d,%d,%d%c", &job[0], &job[1],
 				   &job[2], &end) != 3 ||
 			    job[0] < 0 || job[1] < 0 || job[2] < 0) {
-				free(rest);
-				free(jobargs);
-				return wl_usage_error(
-					"pcpbuddy sweep",
-					"--job: '%s' is not C,V,R", argv[i]);
+				rc = wl_usage_error("pcpbuddy sweep",
+						    "--job: '%s' is not C,V,R",
+						    argv[i]);
+				goto out;
 			}
 			continue;
 		}
 		if (!strcmp(argv[i], "--configs")) {
 			if (take_configs(argc, argv, &i, cs, &n,
 					 "pcpbuddy sweep")) {
-				free(rest);
-				free(jobargs);
-				return 2;
+				rc = 2;
+				goto out;
 			}
 		} else if (!strcmp(argv[i], "--param") && i + 1 < argc) {
 			char *eq;
 
 			if (param) {
-				free(rest);
-				free(jobargs);
-				return wl_usage_error(
+				rc = wl_usage_error(
 					"pcpbuddy sweep",
 					"--param: one parameter per sweep ('%s' after '%s')",
 					argv[i + 1], param);
+				goto out;
 			}
 
 			snprintf(param_buf, sizeof(param_buf), "%s", argv[++i]);
 			eq = strchr(param_buf, '=');
 			if (!eq || eq == param_buf || !eq[1]) {
-				free(rest);
-				free(jobargs);
-				return wl_usage_error(
+				rc = wl_usage_error(
 					"pcpbuddy sweep",
 					"--param: '%s' is not NAME=V1,V2,...",
 					argv[i]);
+				goto out;
 			}
 			*eq = '\0';
 			param = param_buf;
 			for (tok = strtok_r(eq + 1, ",", &save); tok;
 			     tok = strtok_r(NULL, ",", &save)) {
 				if (nv == MAX_VALUES) {
-					free(rest);
-					free(jobargs);
-					return wl_usage_error(
+					rc = wl_usage_error(
 						"pcpbuddy sweep",
 						"--param: at most %d values",
 						MAX_VALUES);
+					goto out;
 				}
 				for (v = 0; v < nv; v++)
 					if (!strcmp(values[v], tok)) {
-						free(rest);
-						free(jobargs);
-						return wl_usage_error(
+						rc = wl_usage_error(
 							"pcpbuddy sweep",
 							"--param: '%s' twice",
 							tok);
+						goto out;
 					}
 				values[nv++] = tok;
 			}
@@ -499,20 +490,18 @@ int cmd_sweep_main(int argc, char **argv)
 			double x;
 
 			if (parse_number(argv[++i], 1, MAX_RUNS, true, &x)) {
-				free(rest);
-				free(jobargs);
-				return wl_usage_error(
+				rc = wl_usage_error(
 					"pcpbuddy sweep",
 					"--runs: '%s' is not in 1..%d", argv[i],
 					MAX_RUNS);
+				goto out;
 			}
 			runs = (int)x;
 		} else if (!strcmp(argv[i], "--help") ||
 			   !strcmp(argv[i], "-h")) {
 			fputs(sweep_usage, stdout);
-			free(rest);
-			free(jobargs);
-			return 0;
+			rc = 0;
+			goto out;
 		} else {
 			rest[nrest++] = argv[i];
 		}
@@ -520,33 +509,27 @@ int cmd_sweep_main(int argc, char **argv)
 			jobargs[njobargs++] = argv[first++];
 	}
 	if (emit && (job[0] >= 0 || out || csv)) {
-		free(rest);
-		free(jobargs);
-		return wl_usage_error(
+		rc = wl_usage_error(
 			"pcpbuddy sweep",
 			"--emit-jobs runs nothing: no --job, -o or --csv with it");
+		goto out;
 	}
 	if (job[0] >= 0 && (!out || csv)) {
-		free(rest);
-		free(jobargs);
-		return wl_usage_error(
+		rc = wl_usage_error(
 			"pcpbuddy sweep",
 			"--job writes its point as JSON to -o FILE");
+		goto out;
 	}
 	if (!param || !nv) {
-		free(rest);
-		free(jobargs);
-		return wl_usage_error("pcpbuddy sweep",
-				      "needs --param NAME=V1,...");
+		rc = wl_usage_error("pcpbuddy sweep",
+				    "needs --param NAME=V1,...");
+		goto out;
 	}
 	if (n < 1)
 		cs[n++].kv = "default"; /* no --configs: the default */
 	if (!prepare_runs("pcpbuddy sweep", w, nrest, rest, &base, &priv, cs, n,
-			  &rc)) {
-		free(rest);
-		free(jobargs);
-		return rc;
-	}
+			  &rc))
+		goto out; /* priv freed, the exit code in rc */
 	for (v = 0; v < nv; v++) {
 		struct wl_opts o = base;
 		void *probe_priv = malloc(w->priv_size ? w->priv_size : 1);
@@ -565,12 +548,10 @@ int cmd_sweep_main(int argc, char **argv)
 					  sizeof(err)));
 		free(probe_priv);
 		if (bad) {
-			free(rest);
-			free(jobargs);
-			wl_free_priv(w, priv);
-			return wl_usage_error("pcpbuddy sweep",
-					      "--param %s: bad value '%s'",
-					      param, values[v]);
+			rc = wl_usage_error("pcpbuddy sweep",
+					    "--param %s: bad value '%s'", param,
+					    values[v]);
+			goto out;
 		}
 	}
 	for (v = 0; v < nv; v++)
