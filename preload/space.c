@@ -888,15 +888,10 @@ static void *uffd_handler(void *arg)
 	prctl(PR_SET_NAME, "pcpbuddy-uffd");
 	for (;;) {
 		int fd = __atomic_load_n(&shim.uffd, __ATOMIC_ACQUIRE);
-		struct pollfd p;
-		ssize_t n, k;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int ready = 0;
+		ssize_t n = 0, k;
 
-		/* Never read a number that is not ours any more: it may be
-		 * the program's file now. */
-		if (!uffd_is_ours(fd)) {
-			uffd_lost();
-			return NULL;
-		}
 		/* Non-blocking descriptor: poll, for 100 ms when nothing
 		 * waits for the lock, else for one, then look at the lock and
 		 * the number again.  (A blocking read after a poll can sleep
@@ -904,19 +899,24 @@ static void *uffd_handler(void *arg)
 		 * leaves the file readable in poll's eyes and empty in
 		 * read's.  And a dup2() that moved our descriptor after we
 		 * loaded its number has us polling the program's file.) */
-		p.fd = fd;
-		p.events = POLLIN;
-		n = 0;
-		if (fq.n < FAULT_QUEUE && poll(&p, 1, fq.n ? 1 : 100) > 0 &&
-		    uffd_is_ours(fd)) /* poll may have slept through a close */
+		if (fq.n < FAULT_QUEUE)
+			ready = poll(&p, 1, fq.n ? 1 : 100);
+		if (fd != __atomic_load_n(&shim.uffd, __ATOMIC_ACQUIRE))
+			continue; /* moved by a dup2(): poll the new number */
+		/* Never read a number that is not ours any more (poll may
+		 * have slept through a close): it may be the program's file. */
+		if (!uffd_is_ours(fd)) {
+			uffd_lost();
+			return NULL;
+		}
+		if (ready > 0)
 			n = read(fd, msg,
 				 sizeof(msg[0]) *
 					 (size_t)MIN_INT(16,
 							 FAULT_QUEUE - fq.n));
 		/* A message read from a file that was closed while we
 		 * waited: releasing it woke the faulting threads already. */
-		if (n < 0 || !uffd_is_ours(__atomic_load_n(&shim.uffd,
-							   __ATOMIC_ACQUIRE)))
+		if (n < 0 || (n > 0 && !uffd_is_ours(fd)))
 			n = 0;
 		for (k = 0; k < n / (ssize_t)sizeof(msg[0]); k++)
 			if (msg[k].event == UFFD_EVENT_PAGEFAULT) {
