@@ -227,8 +227,8 @@ static int setup_zones_and_pcps(struct pcpb *inst)
 					       : 0);
 			if (err)
 				return err;
-			if (!inst->cfg.lockstat_preempt)
-				lock_clear_watch(&pcp->lock);
+			if (inst->cfg.lockstat_preempt)
+				lock_set_watch(&pcp->lock);
 			if (inst->cfg.pcp_fastpath == PCPB_FASTPATH_RSEQ)
 				lock_set_rseq_cpu(&pcp->lock, cpu);
 			else if (inst->cfg.pcp_fastpath == PCPB_FASTPATH_SPIN)

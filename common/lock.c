@@ -94,7 +94,6 @@ int lock_init(struct pcpb_lock *l, unsigned int sample)
 	l->sample_left = 1;
 	l->sample_rng = 2463534242U; /* any non-zero seed; runs repeat */
 	clock_init();
-	l->watch = preempt_watch_usable(NULL);
 	l->hold_disturbed = calloc(2, sizeof(struct hist));
 	if (!l->hold_disturbed)
 		return -ENOMEM;
@@ -122,9 +121,10 @@ void lock_destroy(struct pcpb_lock *l)
 	l->hold_disturbed = l->wait_disturbed = NULL;
 }
 
-void lock_clear_watch(struct pcpb_lock *l)
+void lock_set_watch(struct pcpb_lock *l)
 {
-	l->watch = false;
+	/* the check forks once per process: only when asked for */
+	l->watch = l->lockstat && preempt_watch_usable(NULL);
 }
 
 int lock_rseq_supported(void)

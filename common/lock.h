@@ -130,8 +130,9 @@ void lock_stats_reset(struct pcpb_lock *l);
 int lock_rseq_supported(void);
 void lock_set_rseq_cpu(struct pcpb_lock *l, int cpu);
 void lock_set_spin(struct pcpb_lock *l);
-/* Before the lock's first use: no classification of holds and waits. */
-void lock_clear_watch(struct pcpb_lock *l);
+/* Before the lock's first use: classify its timed holds and waits as
+ * clean or disturbed (preempt.h), where this process can tell. */
+void lock_set_watch(struct pcpb_lock *l);
 /* The shared protocol (I4), out of line: it is the slow path. */
 bool lock_shared_trylock(struct pcpb_lock *l);
 void lock_shared_lock(struct pcpb_lock *l, unsigned int site);

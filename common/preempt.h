@@ -15,7 +15,8 @@
  * holds).  Nothing else in the process reads cpu_id_start while a watch
  * runs except through the rseq API's "start" CPU, which the end restores.
  *
- * Whether it works is checked once per process (preempt_watch_usable()):
+ * Whether it works is checked once per process, when a lock first asks
+ * (preempt_watch_usable(), from lock_set_watch()):
  * rseq registered, and a forked child whose marker a sleep must clear
  * (a kernel built with CONFIG_DEBUG_RSEQ from 6.13 on checks that user
  * space left the field alone and kills the process: only the child dies,

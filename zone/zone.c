@@ -60,8 +60,8 @@ int zone_init(struct zone *zone, struct page *memmap,
 	err = lock_init(&zone->lock, p->lockstat ? 1 : 0);
 	if (err)
 		return err;
-	if (!p->cfg->lockstat_preempt)
-		lock_clear_watch(&zone->lock);
+	if (p->cfg->lockstat_preempt)
+		lock_set_watch(&zone->lock);
 	zone->hold_model = calloc(1, sizeof(*zone->hold_model));
 	if (!zone->hold_model) {
 		lock_destroy(&zone->lock);
