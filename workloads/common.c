@@ -272,10 +272,11 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 		} else if (!strcmp(a, "--unit") || !strcmp(a, "--sort") ||
 			   !strcmp(a, "-k") || !strcmp(a, "--fields") ||
 			   !strcmp(a, "-F")) {
-			const char **dst = a[2] == 'u' ? &o->lock_unit
-					   : a[1] == 'k' || a[2] == 's'
-						   ? &o->lock_sort
-						   : &o->lock_fields;
+			const char **dst =
+				!strcmp(a, "--unit") ? &o->lock_unit
+				: !strcmp(a, "-k") || !strcmp(a, "--sort")
+					? &o->lock_sort
+					: &o->lock_fields;
 
 			if (i + 1 >= argc)
 				return wl_usage_error(prog, "%s needs a value",
