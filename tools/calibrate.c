@@ -26,6 +26,7 @@
  * Locking: one instance at a time.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,33 +257,52 @@ static int write_costs(const char *path, const double cost[NR_KINDS],
 	return outfile_commit(&of);
 }
 
+static const struct option calibrate_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "runs", required_argument, NULL, 'r' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cmd_calibrate_main(int argc, char **argv)
 {
+	struct wl_args args;
+	const char *val;
+	int c;
 	static struct bench_result br[NR_BENCHES];
 	static struct bench_run prep[NR_BENCHES];
 	const char *out = "hold_cost.txt";
 	double cost[NR_KINDS], rms, x;
 	bool json = false;
-	int i, j, k, r, runs = 5, rc;
+	int j, k, r, runs = 5, rc;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+	wl_args_init(&args, "pcpbuddy calibrate", argc, argv,
+		     "ho:", calibrate_options);
+	while ((c = wl_args_next(&args, &val)) != -1) {
+		switch (c) {
+		case 'h':
 			fputs(calibrate_usage, stdout);
 			return 0;
-		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
-			out = argv[++i];
-		} else if (!strcmp(argv[i], "--json")) {
+		case 'o':
+			out = val;
+			break;
+		case 'j':
 			json = true;
-		} else if (!strcmp(argv[i], "--runs") && i + 1 < argc) {
-			if (parse_number(argv[++i], 1, MAX_RUNS, true, &x))
+			break;
+		case 'r':
+			if (parse_number(val, 1, MAX_RUNS, true, &x))
 				return wl_usage_error(
 					"pcpbuddy calibrate",
-					"--runs: '%s' is not in 1..%d", argv[i],
+					"--runs: '%s' is not in 1..%d", val,
 					MAX_RUNS);
 			runs = (int)x;
-		} else {
+			break;
+		case 1:
 			return wl_usage_error("pcpbuddy calibrate",
-					      "unknown argument '%s'", argv[i]);
+					      "unknown argument '%s'", val);
+		default:
+			return 2;
 		}
 	}
 	memset(br, 0, sizeof(br));

@@ -22,6 +22,7 @@
  * threaded; the command runs in a child.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -219,8 +220,24 @@ static void meta_kernel_hz(struct trace *t)
 		gzclose(gz);
 }
 
+static const struct option capture_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "zone", required_argument, NULL, 'z' },
+	{ "keep-text", required_argument, NULL, 'k' },
+	{ "buffer-kb", required_argument, NULL, 'b' },
+	{ "allow-loss", no_argument, NULL, 'a' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "cgroup", required_argument, NULL, 'c' },
+	{ "seconds", required_argument, NULL, 's' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cmd_capture_main(int argc, char **argv)
 {
+	struct wl_args args;
+	const char *v;
+	int opt;
 	const char *out = "kmem.trace", *zone = NULL, *keep_text = NULL,
 		   *cgroup = NULL;
 	long watch_pid = 0;
@@ -239,24 +256,25 @@ int cmd_capture_main(int argc, char **argv)
 	int i, status = 0, rc = 1, cmd = 0;
 	pid_t child;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+	wl_args_init(&args, "pcpbuddy capture", argc, argv,
+		     "ho:", capture_options);
+	while ((opt = wl_args_next(&args, &v)) != -1) {
+		char *end;
 
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+		switch (opt) {
+		case 'h':
 			fputs(capture_usage, stdout);
 			return 0;
-		} else if (!strcmp(a, "--")) {
-			cmd = i + 1;
+		case 'o':
+			out = v;
 			break;
-		} else if (v && !strcmp(a, "-o")) {
-			out = v, i++;
-		} else if (v && !strcmp(a, "--zone")) {
-			zone = v, i++;
-		} else if (v && !strcmp(a, "--keep-text")) {
-			keep_text = v, i++;
-		} else if (v && !strcmp(a, "--buffer-kb")) {
-			char *end;
-
+		case 'z':
+			zone = v;
+			break;
+		case 'k':
+			keep_text = v;
+			break;
+		case 'b':
 			buffer_kb = strtoul(v, &end, 10);
 			if (end == v || *end || buffer_kb < 64 ||
 			    buffer_kb > (1UL << 22))
@@ -264,24 +282,22 @@ int cmd_capture_main(int argc, char **argv)
 					"pcpbuddy capture",
 					"--buffer-kb: '%s' is not in 64..4194304",
 					v);
-			i++;
-		} else if (!strcmp(a, "--allow-loss")) {
+			break;
+		case 'a':
 			allow_loss = true;
-		} else if (v && !strcmp(a, "--pid")) {
-			char *end;
-
+			break;
+		case 'p':
 			watch_pid = strtol(v, &end, 10);
 			if (end == v || *end || watch_pid < 1 ||
 			    (kill((pid_t)watch_pid, 0) && errno == ESRCH))
 				return wl_usage_error("pcpbuddy capture",
 						      "--pid: no process '%s'",
 						      v);
-			i++;
-		} else if (v && !strcmp(a, "--cgroup")) {
-			cgroup = v, i++;
-		} else if (v && !strcmp(a, "--seconds")) {
-			char *end;
-
+			break;
+		case 'c':
+			cgroup = v;
+			break;
+		case 's':
 			seconds = strtod(v, &end);
 			if (end == v || *end ||
 			    !(seconds > 0 && seconds <= 86400))
@@ -289,12 +305,20 @@ int cmd_capture_main(int argc, char **argv)
 					"pcpbuddy capture",
 					"--seconds: '%s' is not in (0, 86400]",
 					v);
-			i++;
-		} else {
-			return wl_usage_error("pcpbuddy capture",
-					      "unknown argument '%s'", a);
+			break;
+		case 1:
+			return wl_usage_error(
+				"pcpbuddy capture",
+				"unknown argument '%s' (the command goes after --)",
+				v);
+		default:
+			return 2;
 		}
 	}
+	/* getopt_long() stopped at "--": the command follows it */
+	if (args.optind > 1 && args.optind <= argc &&
+	    !strcmp(argv[args.optind - 1], "--"))
+		cmd = args.optind;
 	if ((cmd && cmd < argc) + !!watch_pid + !!cgroup != 1)
 		return wl_usage_error(
 			"pcpbuddy capture",

@@ -12,6 +12,7 @@
  * Locking: one instance at a time; the driver owns its threads.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,100 +336,108 @@ static double widest_interval(struct config_runs *cs, int n, int runs)
 	return widest;
 }
 
+enum {
+	OPT_RUNS = CMD_OPT_CONFIGS + 1,
+	OPT_UNTIL_CI,
+	OPT_UNTIL_SECONDS,
+	OPT_METRICS,
+};
+
+static const struct option compare_options[] = {
+	{ "configs", required_argument, NULL, CMD_OPT_CONFIGS },
+	{ "runs", required_argument, NULL, OPT_RUNS },
+	{ "until-ci", required_argument, NULL, OPT_UNTIL_CI },
+	{ "until-seconds", required_argument, NULL, OPT_UNTIL_SECONDS },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Return: -1 to go on, else the exit code (after a message). */
+static int compare_option(int c, const char *name, const char *val,
+			  struct config_runs *cs, int *n, int *runs,
+			  double *until_ci, double *until_seconds)
+{
+	const char *cmd = "pcpbuddy compare";
+	double x;
+
+	switch (c) {
+	case CMD_OPT_CONFIGS:
+		if (*n == MAX_CONFIGS)
+			return wl_usage_error(cmd, "--configs: at most %d",
+					      MAX_CONFIGS);
+		cs[(*n)++].kv = val;
+		return -1;
+	case OPT_RUNS:
+		if (parse_number(val, 1, MAX_RUNS, true, &x))
+			return wl_usage_error(cmd,
+					      "--runs: '%s' is not in 1..%d",
+					      val, MAX_RUNS);
+		*runs = (int)x;
+		return -1;
+	case OPT_UNTIL_CI:
+	case OPT_UNTIL_SECONDS: {
+		bool ci = c == OPT_UNTIL_CI;
+
+		if (parse_number(val, ci ? 0.01 : 1, ci ? 100 : 86400, false,
+				 &x))
+			return wl_usage_error(
+				cmd, "%s: '%s' is not in %s", name, val,
+				ci ? "0.01..100 (%)" : "1..86400 (s)");
+		*(ci ? until_ci : until_seconds) = x;
+		return -1;
+	}
+	case OPT_METRICS:
+		if (parse_metrics(val))
+			return wl_usage_error(
+				cmd,
+				"--metrics: '%s' is not a list of metric names",
+				val);
+		return -1;
+	case WL_OPT_COMMON + 'h':
+		fputs(compare_usage, stdout);
+		return 0;
+	}
+	return 2; /* -2: the message is out */
+}
+
 int cmd_compare_main(int argc, char **argv)
 {
 	static struct config_runs cs[MAX_CONFIGS];
 	const struct workload *w;
-	char **rest = calloc((size_t)argc + 1, sizeof(char *));
+	struct cmd_args ca;
+	const char *val;
 	struct wl_opts o;
 	void *priv = NULL;
-	int i, n = 0, nrest = 0, runs = 5, r, rc = 0;
+	int i, n = 0, runs = 5, r, rc = -1, c;
 	double until_ci = 0, until_seconds = 600, start;
 
-	if (!rest)
-		return 1;
 	/* compare may run more than once per process (the showcase). */
 	memset(cs, 0, sizeof(cs));
 	shown = ~0U;
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fputs(compare_usage, argc < 2 ? stderr : stdout);
-		free(rest);
 		return argc < 2 ? 2 : 0;
 	}
 	w = wl_find(argv[1]);
-	if (!w) {
-		free(rest);
+	if (!w)
 		return wl_usage_error("pcpbuddy compare",
 				      "unknown workload '%s'", argv[1]);
-	}
-	rest[nrest++] = argv[0];
-	for (i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--configs")) {
-			if (take_configs(argc, argv, &i, cs, &n,
-					 "pcpbuddy compare")) {
-				free(rest);
-				return 2;
-			}
-		} else if (!strcmp(argv[i], "--runs")) {
-			double x;
-
-			if (i + 1 >= argc ||
-			    parse_number(argv[i + 1], 1, MAX_RUNS, true, &x)) {
-				free(rest);
-				return wl_usage_error(
-					"pcpbuddy compare",
-					"--runs: '%s' is not in 1..%d",
-					i + 1 < argc ? argv[i + 1] : "",
-					MAX_RUNS);
-			}
-			runs = (int)x;
-			i++;
-		} else if (!strcmp(argv[i], "--until-ci") ||
-			   !strcmp(argv[i], "--until-seconds")) {
-			double x;
-			bool ci = !strcmp(argv[i], "--until-ci");
-
-			if (i + 1 >= argc ||
-			    parse_number(argv[i + 1], ci ? 0.01 : 1,
-					 ci ? 100 : 86400, false, &x)) {
-				free(rest);
-				return wl_usage_error(
-					"pcpbuddy compare",
-					"%s: '%s' is not in %s", argv[i],
-					i + 1 < argc ? argv[i + 1] : "",
-					ci ? "0.01..100 (%)" : "1..86400 (s)");
-			}
-			*(ci ? &until_ci : &until_seconds) = x;
-			i++;
-		} else if (!strcmp(argv[i], "--metrics")) {
-			if (i + 1 >= argc || parse_metrics(argv[i + 1])) {
-				free(rest);
-				return wl_usage_error(
-					"pcpbuddy compare",
-					"--metrics: '%s' is not a list of metric names",
-					i + 1 < argc ? argv[i + 1] : "");
-			}
-			i++;
-		} else if (!strcmp(argv[i], "--help") ||
-			   !strcmp(argv[i], "-h")) {
-			fputs(compare_usage, stdout);
-			free(rest);
-			return 0;
-		} else {
-			rest[nrest++] = argv[i];
-		}
-	}
-	if (n < 2) {
-		free(rest);
-		return wl_usage_error(
+	if (cmd_args_begin(&ca, "pcpbuddy compare", w, compare_options, NULL,
+			   argc - 1, argv + 1))
+		return 1;
+	while (rc < 0 && (c = cmd_args_next(&ca, &val)) != -1)
+		rc = compare_option(c, ca.args.name, val, cs, &n, &runs,
+				    &until_ci, &until_seconds);
+	if (rc < 0 && n < 2)
+		rc = wl_usage_error(
 			"pcpbuddy compare",
 			"--configs needs two or more configurations");
-	}
-	if (!prepare_runs("pcpbuddy compare", w, nrest, rest, &o, &priv, cs, n,
-			  &rc)) {
-		free(rest);
+	if (rc >= 0 || !prepare_runs("pcpbuddy compare", w, ca.nrest, ca.rest,
+				     &o, &priv, cs, n, &rc)) {
+		cmd_args_end(&ca);
 		return rc;
 	}
+	rc = 0;
 	start = wl_now();
 	for (r = 0; r < MAX_RUNS && !rc; r++) {
 		/* The runs asked for, then rounds until the intervals are
@@ -475,7 +484,7 @@ int cmd_compare_main(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		free(cs[i].report);
 	wl_free_priv(w, priv);
-	free(rest);
+	cmd_args_end(&ca);
 	return rc;
 }
 

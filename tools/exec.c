@@ -21,6 +21,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -256,66 +257,92 @@ static int run_one(const char *lib, const char *config, char **prog,
 	return 0;
 }
 
+static const struct option exec_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "configs", required_argument, NULL, 'C' },
+	{ "runs", required_argument, NULL, 'r' },
+	{ "mode", required_argument, NULL, 'm' },
+	{ "mem", required_argument, NULL, 'M' },
+	{ "thp", no_argument, NULL, 't' },
+	{ "json", no_argument, NULL, 'j' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cmd_exec_main(int argc, char **argv)
 {
+	struct wl_args args;
+	bool in_configs = false;
+	const char *val;
+	int opt;
 	const char *configs[EXEC_MAX_CONFIGS] = { NULL };
 	const char *mode = NULL, *mem = NULL;
 	static double m[EXEC_MAX_CONFIGS][EXEC_MAX_RUNS][NR_EXEC_METRICS];
 	static json_t *procs[EXEC_MAX_CONFIGS][EXEC_MAX_RUNS];
 	static char why[EXEC_MAX_CONFIGS][EXEC_MAX_RUNS][96];
 	char lib[PATH_MAX], dir[] = "/tmp/pcpbuddy-exec.XXXXXX", path[PATH_MAX];
-	int nc = 0, runs = 1, i, c, r, k, rc = 0, dash = -1, failed = 0;
+	int nc = 0, runs = 1, c, r, k, rc = 0, dash = -1, failed = 0;
 	bool thp = false, json = false;
 
-	for (i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--")) {
-			dash = i;
-			break;
-		}
-	for (i = 1; i < (dash < 0 ? argc : dash); i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+	wl_args_init(&args, "pcpbuddy exec", argc, argv, "h", exec_options);
+	while ((opt = wl_args_next(&args, &val)) != -1) {
+		bool after_configs = in_configs;
+		double x;
 
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+		in_configs = false;
+		switch (opt) {
+		case 'h':
 			fputs(exec_usage, stdout);
 			return 0;
-		} else if (!strcmp(a, "--configs")) {
-			while (i + 1 < (dash < 0 ? argc : dash) &&
-			       argv[i + 1][0] != '-') {
-				if (nc == EXEC_MAX_CONFIGS)
-					return wl_usage_error(
-						"pcpbuddy exec",
-						"at most %d configurations",
-						EXEC_MAX_CONFIGS);
-				configs[nc++] = argv[++i];
-			}
-		} else if (!strcmp(a, "--runs") && v) {
-			double x;
-
-			if (parse_number(v, 1, EXEC_MAX_RUNS, true, &x))
+		case 1:
+			if (!after_configs)
 				return wl_usage_error(
 					"pcpbuddy exec",
-					"--runs: '%s' is not 1..%d", v,
+					"unknown argument '%s' (the program goes after --)",
+					val);
+			/* one more configuration */
+			__attribute__((fallthrough));
+		case 'C':
+			if (nc == EXEC_MAX_CONFIGS)
+				return wl_usage_error(
+					"pcpbuddy exec",
+					"at most %d configurations",
+					EXEC_MAX_CONFIGS);
+			configs[nc++] = val;
+			in_configs = true;
+			break;
+		case 'r':
+			if (parse_number(val, 1, EXEC_MAX_RUNS, true, &x))
+				return wl_usage_error(
+					"pcpbuddy exec",
+					"--runs: '%s' is not 1..%d", val,
 					EXEC_MAX_RUNS);
 			runs = (int)x;
-			i++;
-		} else if (!strcmp(a, "--mode") && v) {
-			if (strcmp(v, "fault") && strcmp(v, "eager"))
+			break;
+		case 'm':
+			if (strcmp(val, "fault") && strcmp(val, "eager"))
 				return wl_usage_error(
 					"pcpbuddy exec",
 					"--mode: '%s' is not fault or eager",
-					v);
-			mode = argv[++i];
-		} else if (!strcmp(a, "--mem") && v) {
-			mem = argv[++i];
-		} else if (!strcmp(a, "--thp")) {
+					val);
+			mode = val;
+			break;
+		case 'M':
+			mem = val;
+			break;
+		case 't':
 			thp = true;
-		} else if (!strcmp(a, "--json")) {
+			break;
+		case 'j':
 			json = true;
-		} else {
-			return wl_usage_error("pcpbuddy exec",
-					      "unknown argument '%s'", a);
+			break;
+		default:
+			return 2;
 		}
 	}
+	/* getopt_long() stopped at "--": the program follows it */
+	if (args.optind > 1 && args.optind <= argc &&
+	    !strcmp(argv[args.optind - 1], "--"))
+		dash = args.optind - 1;
 	if (dash < 0 || dash + 1 >= argc)
 		return wl_usage_error("pcpbuddy exec",
 				      "needs -- PROGRAM [ARGS...]");

@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <stdbool.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,26 +123,34 @@ static int print_effective(const struct pcpb_config *cfg)
 	return ferror(stdout) ? 1 : 0;
 }
 
+static const struct option config_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "config", required_argument, NULL, 'C' },
+	{ NULL, 0, NULL, 0 },
+};
+
 static int cmd_config(int argc, char **argv)
 {
 	struct pcpb_config cfg;
 	char err[256], buf[1024];
-	int i;
+	struct wl_args args;
+	const char *val;
+	int c;
 
 	pcpb_config_init(&cfg);
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+	wl_args_init(&args, "pcpbuddy config", argc, argv, "h", config_options);
+	while ((c = wl_args_next(&args, &val)) != -1) {
+		if (c == 'h') {
 			printf("usage: pcpbuddy config [--config k=v,...]\n"
 			       "Prints the configuration after applying the keys.\n\n");
 			return pcpb_config_help(stdout) ? 1 : 0;
 		}
-		if (strcmp(argv[i], "--config") || i + 1 >= argc) {
-			fprintf(stderr,
-				"pcpbuddy config: unknown argument '%s'\n",
-				argv[i]);
+		if (c == 1)
+			return wl_usage_error("pcpbuddy config",
+					      "unknown argument '%s'", val);
+		if (c != 'C')
 			return 2;
-		}
-		if (pcpb_config_parse(&cfg, argv[++i], err, sizeof(err))) {
+		if (pcpb_config_parse(&cfg, val, err, sizeof(err))) {
 			fprintf(stderr, "pcpbuddy config: --config: %s\n", err);
 			return 2;
 		}
@@ -158,13 +167,15 @@ static int cmd_show(int argc, char **argv)
 {
 	struct pcpb_config cfg;
 	struct pcpb *inst;
-	const char *views = NULL;
+	const char *views = NULL, *val;
+	struct wl_args args;
 	char err[256];
-	int i, rc;
+	int c, rc;
 
 	pcpb_config_init(&cfg);
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+	wl_args_init(&args, "pcpbuddy show", argc, argv, "h", config_options);
+	while ((c = wl_args_next(&args, &val)) != -1) {
+		if (c == 'h') {
 			printf("usage: pcpbuddy show VIEW[,VIEW...] [--config k=v,...]\n\n"
 			       "A new instance of the configuration laid out as the kernel's\n"
 			       "/proc files, one line per node's zone:\n"
@@ -179,20 +190,19 @@ static int cmd_show(int argc, char **argv)
 			       "For the state a workload leaves: pcpbuddy run WORKLOAD --show VIEW\n");
 			return 0;
 		}
-		if (!strcmp(argv[i], "--config") && i + 1 < argc) {
-			if (pcpb_config_parse(&cfg, argv[++i], err,
-					      sizeof(err))) {
+		if (c == 'C') {
+			if (pcpb_config_parse(&cfg, val, err, sizeof(err))) {
 				fprintf(stderr, "pcpbuddy show: --config: %s\n",
 					err);
 				return 2;
 			}
-		} else if (!views && argv[i][0] != '-') {
-			views = argv[i];
+		} else if (c == 1 && !views) {
+			views = val;
 		} else {
-			fprintf(stderr,
-				"pcpbuddy show: unknown argument '%s' (try --help)\n",
-				argv[i]);
-			return 2;
+			return c == 1 ? wl_usage_error("pcpbuddy show",
+						       "unknown argument '%s'",
+						       val)
+				      : 2;
 		}
 	}
 	if (!views || wl_check_views(views, err, sizeof(err))) {
@@ -303,6 +313,30 @@ static int showcase(void)
 }
 
 /*
+ * replay and sim rewrite their arguments into another command's before
+ * getopt_long() sees them, so they read the few options they rewrite in
+ * both of its forms: --NAME VALUE and --NAME=VALUE.
+ */
+static bool is_option(const char *arg, const char *name)
+{
+	size_t len = strlen(name);
+
+	return !strncmp(arg, name, len) && (!arg[len] || arg[len] == '=');
+}
+
+/* The value of --NAME at argv[*i] in either form, stepping *i; or NULL. */
+static const char *option_value(int argc, char **argv, int *i, const char *name)
+{
+	const char *eq = strchr(argv[*i], '=');
+
+	if (!is_option(argv[*i], name))
+		return NULL;
+	if (eq)
+		return eq + 1;
+	return *i + 1 < argc ? argv[++*i] : NULL;
+}
+
+/*
  * 'pcpbuddy replay TRACE [--configs ...] ...' is 'run replay --trace TRACE',
  * or with --configs 'compare replay --trace TRACE ...'.
  */
@@ -321,7 +355,7 @@ static int cmd_replay(int argc, char **argv)
 		return wl_run_main(wl_find("replay"), argc, argv); /* --help */
 	}
 	for (i = 2; i < argc; i++)
-		configs |= !strcmp(argv[i], "--configs");
+		configs |= is_option(argv[i], "--configs");
 	if (configs)
 		args[n++] = cmp;
 	args[n++] = rep;
@@ -330,9 +364,10 @@ static int cmd_replay(int argc, char **argv)
 	for (i = 2; i < argc; i++) {
 		/* Here --threads is the mode, as in --sim|--threads: the
 		 * thread count is the trace's CPU count (or --cpus N). */
-		if (!strcmp(argv[i], "--threads")) {
-			if (i + 1 < argc &&
-			    isdigit((unsigned char)argv[i + 1][0])) {
+		if (is_option(argv[i], "--threads")) {
+			if (strchr(argv[i], '=') ||
+			    (i + 1 < argc &&
+			     isdigit((unsigned char)argv[i + 1][0]))) {
 				fprintf(stderr,
 					"pcpbuddy replay: --threads takes no count: one thread replays each CPU; --cpus N sets how many\n");
 				free(args);
@@ -376,16 +411,24 @@ static int cmd_sim(int argc, char **argv)
 	args[n++] = model;
 	args[n++] = argv[1];
 	for (i = 2; i < argc; i++) {
-		if (!strcmp(argv[i], "--cpus") && i + 1 < argc) {
-			cpus = malloc(strlen(argv[i + 1]) + 6);
+		const char *list = option_value(argc, argv, &i, "--cpus");
+
+		if (list && cpus) {
+			fprintf(stderr,
+				"pcpbuddy sim: --cpus once, as a list: --cpus 1,2,4\n");
+			rc = 2;
+			goto out;
+		}
+		if (list) {
+			cpus = malloc(strlen(list) + 6);
 			if (!cpus)
 				break;
-			sprintf(cpus, "cpus=%s", argv[++i]);
+			sprintf(cpus, "cpus=%s", list);
 			args[n++] = param;
 			args[n++] = cpus;
 			continue;
 		}
-		has_configs |= !strcmp(argv[i], "--configs");
+		has_configs |= is_option(argv[i], "--configs");
 		args[n++] = argv[i];
 	}
 	if (!cpus) {
@@ -399,6 +442,7 @@ static int cmd_sim(int argc, char **argv)
 		}
 		rc = cmd_sweep_main(n, args);
 	}
+out:
 	free(cpus);
 	free(args);
 	return rc;
@@ -448,48 +492,11 @@ static int cmd_version(int argc, char **argv)
 	return 0;
 }
 
-/*
- * --opt=value becomes --opt value, as getopt_long() reads it, for every
- * command; nothing after a bare "--" (exec's program) is touched.
- * Return: the new argv (argc in *@argcp), or NULL without memory.
- */
-static char **split_long_options(int *argcp, char **argv)
-{
-	char **out = calloc((size_t)*argcp * 2 + 1, sizeof(char *));
-	int i, n = 0;
-	bool rest = false;
-
-	if (!out)
-		return NULL;
-	for (i = 0; i < *argcp; i++) {
-		char *eq = argv[i][0] == '-' && argv[i][1] == '-'
-				   ? strchr(argv[i], '=')
-				   : NULL;
-
-		if (!strcmp(argv[i], "--"))
-			rest = true;
-		if (rest || !eq || eq == argv[i] + 2) {
-			out[n++] = argv[i];
-			continue;
-		}
-		*eq = '\0'; /* argv strings are ours to change */
-		out[n++] = argv[i];
-		out[n++] = eq + 1;
-	}
-	out[n] = NULL;
-	*argcp = n;
-	return out;
-}
-
 int main(int argc, char **argv)
 {
-	char **split = split_long_options(&argc, argv);
 	size_t i;
 	int rc = -1;
 
-	if (!split)
-		return 1;
-	argv = split;
 	if (argc < 2)
 		rc = showcase();
 	for (i = 0; rc < 0 && i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -500,10 +507,8 @@ int main(int argc, char **argv)
 	if (rc < 0) {
 		fprintf(stderr, "pcpbuddy: unknown command '%s' (try --help)\n",
 			argv[1]);
-		free(split);
 		return 2;
 	}
-	free(split);
 	/* What went to stdout must have got there (a full disk, EIO). */
 	errno = 0;
 	if ((fflush(stdout) || ferror(stdout)) && !rc) {

@@ -21,6 +21,7 @@
  * Locking: none.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -341,10 +342,21 @@ fail:
 	return NULL;
 }
 
+static const struct option plot_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "metric", required_argument, NULL, 'm' },
+	{ "title", required_argument, NULL, 't' },
+	{ "bars", required_argument, NULL, 'b' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cmd_plot_main(int argc, char **argv)
 {
 	const char *in = NULL, *out = NULL, *metric = "throughput",
-		   *title = NULL;
+		   *title = NULL, *val;
+	struct wl_args args;
+	int opt;
 	const json_t *results, *metrics, *param;
 	double xmin = INFINITY, xmax = 0, ymin = INFINITY, ymax = 0;
 	bool ci = true;
@@ -360,32 +372,37 @@ int cmd_plot_main(int argc, char **argv)
 	int m, rc;
 	FILE *gp;
 
-	for (i = 1; i < (size_t)argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+	wl_args_init(&args, "pcpbuddy plot", argc, argv, "ho:", plot_options);
+	while ((opt = wl_args_next(&args, &val)) != -1) {
+		switch (opt) {
+		case 'h':
 			fputs(plot_usage, stdout);
 			return 0;
-		} else if (!strcmp(argv[i], "-o") && i + 1 < (size_t)argc) {
-			out = argv[++i];
-		} else if (!strcmp(argv[i], "--metric") &&
-			   i + 1 < (size_t)argc) {
-			metric = argv[++i];
-		} else if (!strcmp(argv[i], "--title") &&
-			   i + 1 < (size_t)argc) {
-			title = argv[++i];
-		} else if (!strcmp(argv[i], "--bars") && i + 1 < (size_t)argc) {
-			i++;
-			if (strcmp(argv[i], "ci") && strcmp(argv[i], "range")) {
-				fprintf(stderr,
-					"pcpbuddy plot: --bars: '%s' is not ci or range\n",
-					argv[i]);
-				return 2;
+		case 'o':
+			out = val;
+			break;
+		case 'm':
+			metric = val;
+			break;
+		case 't':
+			title = val;
+			break;
+		case 'b':
+			if (strcmp(val, "ci") && strcmp(val, "range"))
+				return wl_usage_error(
+					"pcpbuddy plot",
+					"--bars: '%s' is not ci or range", val);
+			ci = !strcmp(val, "ci");
+			break;
+		case 1:
+			if (!in) {
+				in = val;
+				break;
 			}
-			ci = !strcmp(argv[i], "ci");
-		} else if (argv[i][0] != '-' && !in) {
-			in = argv[i];
-		} else {
 			return wl_usage_error("pcpbuddy plot",
-					      "unknown argument '%s'", argv[i]);
+					      "unknown argument '%s'", val);
+		default:
+			return 2;
 		}
 	}
 	if (!in || !out)

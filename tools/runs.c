@@ -6,6 +6,7 @@
  * Invariants and locking: runs.h.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,21 +204,62 @@ int apply_kv(const struct workload *w, const char *kv, struct pcpb_config *cfg,
 	return 0;
 }
 
-/*
- * Collect the strings after --configs at argv[*i]; they end at the first
- * argument starting with '-' (config strings never do).
- * Return: 0, or 2 after an error message.
- */
-int take_configs(int argc, char **argv, int *i, struct config_runs *cs, int *n,
-		 const char *cmd)
+int cmd_args_begin(struct cmd_args *ca, const char *prog,
+		   const struct workload *w, const struct option *own,
+		   const char *own_short, int argc, char **argv)
 {
-	while (*i + 1 < argc && argv[*i + 1][0] != '-') {
-		if (*n == MAX_CONFIGS)
-			return wl_usage_error(cmd, "--configs: at most %d",
-					      MAX_CONFIGS);
-		cs[(*n)++].kv = argv[++*i];
+	memset(ca, 0, sizeof(*ca));
+	ca->rest = calloc((size_t)argc * 2 + 2, sizeof(char *));
+	if (!ca->rest || wl_optset_build(&ca->set, w, own, own_short)) {
+		free(ca->rest);
+		ca->rest = NULL;
+		return -1;
 	}
-	return 0;
+	ca->rest[ca->nrest++] = strdup(argv[0]);
+	wl_args_init(&ca->args, prog, argc, argv, ca->set.shortopts,
+		     ca->set.longopts);
+	return ca->rest[0] ? 0 : -1;
+}
+
+int cmd_args_next(struct cmd_args *ca, const char **val)
+{
+	for (;;) {
+		int c = wl_optset_code(&ca->set, wl_args_next(&ca->args, val));
+		bool configs = ca->in_configs;
+
+		ca->in_configs = false;
+		if (c == 1 && configs) {
+			ca->in_configs = true;
+			return CMD_OPT_CONFIGS;
+		}
+		if (c == 1) {
+			wl_usage_error(ca->args.prog, "unknown argument '%s'",
+				       *val);
+			return -2;
+		}
+		ca->in_configs = c == CMD_OPT_CONFIGS;
+		if (c < WL_OPT_COMMON || c == WL_OPT_COMMON + 'h')
+			return c;
+		/* A run option: on to wl_prepare() by its long name. */
+		if (asprintf(&ca->rest[ca->nrest], "--%s",
+			     wl_optset_name(&ca->set, c)) < 0)
+			return -2;
+		ca->nrest++;
+		if (wl_optset_has_arg(&ca->set, c) != no_argument &&
+		    !(ca->rest[ca->nrest++] = strdup(*val)))
+			return -2;
+	}
+}
+
+void cmd_args_end(struct cmd_args *ca)
+{
+	int i;
+
+	for (i = 0; ca->rest && i < ca->nrest; i++)
+		free(ca->rest[i]);
+	free(ca->rest);
+	ca->rest = NULL;
+	wl_optset_free(&ca->set);
 }
 
 /* Return: the index of the first entry that does not apply, or -1. */

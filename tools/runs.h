@@ -78,8 +78,30 @@ void summarize_runs(struct config_runs *c, int runs);
 char *report_json(struct pcpb *inst, const struct pcpb_stats *st);
 int apply_kv(const struct workload *w, const char *kv, struct pcpb_config *cfg,
 	     void *priv, char *err, size_t len);
-int take_configs(int argc, char **argv, int *i, struct config_runs *cs, int *n,
-		 const char *cmd);
+
+/*
+ * A compare-like command's arguments (compare, sweep): getopt_long() over
+ * its own options @own (vals below WL_OPT_COMMON; CMD_OPT_CONFIGS takes
+ * the strings after it too) and the run's, which are passed on by name
+ * into ca->rest for prepare_runs().  argv[0] is the workload's name.
+ * cmd_args_next() returns an own option's val (*@val its value),
+ * CMD_OPT_CONFIGS once per configuration string, WL_OPT_COMMON + 'h' for
+ * --help, -1 at the end, -2 after an error message.
+ */
+#define CMD_OPT_CONFIGS 0x100
+struct cmd_args {
+	struct wl_optset set;
+	struct wl_args args;
+	char **rest; /* strdup()ed, freed by cmd_args_end() */
+	int nrest;
+	bool in_configs;
+};
+/* Return: 0, or -1 without memory. */
+int cmd_args_begin(struct cmd_args *ca, const char *prog,
+		   const struct workload *w, const struct option *own,
+		   const char *own_short, int argc, char **argv);
+int cmd_args_next(struct cmd_args *ca, const char **val);
+void cmd_args_end(struct cmd_args *ca);
 int validate_configs(const struct workload *w, const struct pcpb_config *base,
 		     const void *priv, const struct config_runs *cs, int n,
 		     char *err, size_t len);

@@ -15,6 +15,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -267,7 +268,8 @@ static void shell_quote(FILE *f, const char *s)
  * Return: the number of jobs, or -errno.
  */
 static int emit_jobs(const char *file, const char *dir, const char *wname,
-		     char **args, int nargs, int n, int nv, int runs)
+		     const char *const *args, int nargs, int n, int nv,
+		     int runs)
 {
 	char exe[PATH_MAX];
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -308,7 +310,7 @@ static int emit_jobs(const char *file, const char *dir, const char *wname,
 static json_t *sweep_identity(const char *wname, const char *param,
 			      char **values, int nv,
 			      const struct config_runs *cs, int n, int runs,
-			      char **args, int nargs)
+			      const char *const *args, int nargs)
 {
 	json_t *id = json_pack("{s:s, s:s, s:[], s:[], s:i, s:[], s:[]}",
 			       "workload", wname, "param", param, "values",
@@ -373,26 +375,83 @@ static void sweep_write(FILE *f, bool csv, const char *wname, const char *param,
 		sweep_json(f, wname, param, values, nv, pts, cs, n, runs);
 }
 
+enum {
+	OPT_PARAM = CMD_OPT_CONFIGS + 1,
+	OPT_RUNS,
+	OPT_OUT,
+	OPT_CSV,
+	OPT_EMIT_JOBS,
+	OPT_JOBS_DIR,
+	OPT_JOB,
+};
+
+static const struct option sweep_options[] = {
+	{ "configs", required_argument, NULL, CMD_OPT_CONFIGS },
+	{ "param", required_argument, NULL, OPT_PARAM },
+	{ "runs", required_argument, NULL, OPT_RUNS },
+	{ "output", required_argument, NULL, OPT_OUT },
+	{ "csv", no_argument, NULL, OPT_CSV },
+	{ "emit-jobs", required_argument, NULL, OPT_EMIT_JOBS },
+	{ "jobs-dir", required_argument, NULL, OPT_JOBS_DIR },
+	{ "job", required_argument, NULL, OPT_JOB },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* --param NAME=V1,V2,...: @buf holds it, split.  Return: 0, or 2. */
+static int take_param(const char *val, char *buf, size_t len, char **param,
+		      char **values, int *nv)
+{
+	const char *cmd = "pcpbuddy sweep";
+	char *eq, *tok, *save = NULL;
+	int v;
+
+	if (*param)
+		return wl_usage_error(
+			cmd,
+			"--param: one parameter per sweep ('%s' after '%s')",
+			val, *param);
+	snprintf(buf, len, "%s", val);
+	eq = strchr(buf, '=');
+	if (!eq || eq == buf || !eq[1])
+		return wl_usage_error(
+			cmd, "--param: '%s' is not NAME=V1,V2,...", val);
+	*eq = '\0';
+	*param = buf;
+	for (tok = strtok_r(eq + 1, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (*nv == MAX_VALUES)
+			return wl_usage_error(cmd, "--param: at most %d values",
+					      MAX_VALUES);
+		for (v = 0; v < *nv; v++)
+			if (!strcmp(values[v], tok))
+				return wl_usage_error(
+					cmd, "--param: '%s' twice", tok);
+		values[(*nv)++] = tok;
+	}
+	return 0;
+}
+
 int cmd_sweep_main(int argc, char **argv)
 {
 	static struct config_runs cs[MAX_CONFIGS];
 	static struct config_runs pts[MAX_CONFIGS][MAX_VALUES];
 	static char param_buf[512];
 	const struct workload *w = NULL;
-	char **rest = calloc((size_t)argc + 1, sizeof(char *));
 	/* the arguments an emitted job repeats: all but -o, --csv, emit's */
-	char **jobargs = calloc((size_t)argc + 1, sizeof(char *));
-	char *values[MAX_VALUES], *param = NULL, *save = NULL, *tok, err[256];
-	const char *out = NULL, *emit = NULL, *jobs_dir = "out";
+	const char **jobargs = calloc((size_t)argc * 2 + 8, sizeof(char *));
+	char *values[MAX_VALUES], *param = NULL, err[256];
+	const char *out = NULL, *emit = NULL, *jobs_dir = "out", *val;
+	const char *param_arg = NULL, *runs_arg = NULL;
+	struct cmd_args ca = { 0 };
 	struct wl_opts base;
 	void *priv = NULL;
-	int i, n = 0, nv = 0, nrest = 0, njobargs = 0, runs = 1, r, v, rc = 0;
+	int i, n = 0, nv = 0, njobargs = 0, runs = 1, r, v, rc = 0, c;
 	int job[3] = { -1, -1, -1 };
 	bool csv = false;
 	struct outfile of;
 	FILE *f;
 
-	if (!rest || !jobargs) {
+	if (!jobargs) {
 		rc = 1;
 		goto out;
 	}
@@ -409,104 +468,85 @@ int cmd_sweep_main(int argc, char **argv)
 				    argv[1]);
 		goto out;
 	}
-	rest[nrest++] = argv[0];
-	jobargs[njobargs++] = argv[1];
-	for (i = 2; i < argc; i++) {
-		int first = i;
+	if (cmd_args_begin(&ca, "pcpbuddy sweep", w, sweep_options,
+			   "o:", argc - 1, argv + 1)) {
+		rc = 1;
+		goto out;
+	}
+	while (!rc && (c = cmd_args_next(&ca, &val)) != -1) {
+		double x = 0;
+		char end;
 
-		if (!strcmp(argv[i], "-o") && i + 1 < argc) {
-			out = argv[++i];
-			continue;
-		} else if (!strcmp(argv[i], "--csv")) {
+		switch (c) {
+		case -2:
+			rc = 2;
+			break;
+		case WL_OPT_COMMON + 'h':
+			fputs(sweep_usage, stdout);
+			goto out;
+		case 'o':
+		case OPT_OUT:
+			out = val;
+			break;
+		case OPT_CSV:
 			csv = true;
-			continue;
-		} else if (!strcmp(argv[i], "--emit-jobs") && i + 1 < argc) {
-			emit = argv[++i];
-			continue;
-		} else if (!strcmp(argv[i], "--jobs-dir") && i + 1 < argc) {
-			jobs_dir = argv[++i];
-			continue;
-		} else if (!strcmp(argv[i], "--job") && i + 1 < argc) {
-			char end;
-
-			if (sscanf(argv[++i], "%d,%d,%d%c", &job[0], &job[1],
-				   &job[2], &end) != 3 ||
-			    job[0] < 0 || job[1] < 0 || job[2] < 0) {
+			break;
+		case OPT_EMIT_JOBS:
+			emit = val;
+			break;
+		case OPT_JOBS_DIR:
+			jobs_dir = val;
+			break;
+		case OPT_JOB:
+			if (sscanf(val, "%d,%d,%d%c", &job[0], &job[1], &job[2],
+				   &end) != 3 ||
+			    job[0] < 0 || job[1] < 0 || job[2] < 0)
 				rc = wl_usage_error("pcpbuddy sweep",
 						    "--job: '%s' is not C,V,R",
-						    argv[i]);
-				goto out;
-			}
-			continue;
-		}
-		if (!strcmp(argv[i], "--configs")) {
-			if (take_configs(argc, argv, &i, cs, &n,
-					 "pcpbuddy sweep")) {
-				rc = 2;
-				goto out;
-			}
-		} else if (!strcmp(argv[i], "--param") && i + 1 < argc) {
-			char *eq;
-
-			if (param) {
+						    val);
+			break;
+		case CMD_OPT_CONFIGS:
+			if (n == MAX_CONFIGS)
+				rc = wl_usage_error("pcpbuddy sweep",
+						    "--configs: at most %d",
+						    MAX_CONFIGS);
+			else
+				cs[n++].kv = val;
+			break;
+		case OPT_PARAM:
+			rc = take_param(val, param_buf, sizeof(param_buf),
+					&param, values, &nv);
+			param_arg = val;
+			break;
+		case OPT_RUNS:
+			if (parse_number(val, 1, MAX_RUNS, true, &x))
 				rc = wl_usage_error(
 					"pcpbuddy sweep",
-					"--param: one parameter per sweep ('%s' after '%s')",
-					argv[i + 1], param);
-				goto out;
-			}
-
-			snprintf(param_buf, sizeof(param_buf), "%s", argv[++i]);
-			eq = strchr(param_buf, '=');
-			if (!eq || eq == param_buf || !eq[1]) {
-				rc = wl_usage_error(
-					"pcpbuddy sweep",
-					"--param: '%s' is not NAME=V1,V2,...",
-					argv[i]);
-				goto out;
-			}
-			*eq = '\0';
-			param = param_buf;
-			for (tok = strtok_r(eq + 1, ",", &save); tok;
-			     tok = strtok_r(NULL, ",", &save)) {
-				if (nv == MAX_VALUES) {
-					rc = wl_usage_error(
-						"pcpbuddy sweep",
-						"--param: at most %d values",
-						MAX_VALUES);
-					goto out;
-				}
-				for (v = 0; v < nv; v++)
-					if (!strcmp(values[v], tok)) {
-						rc = wl_usage_error(
-							"pcpbuddy sweep",
-							"--param: '%s' twice",
-							tok);
-						goto out;
-					}
-				values[nv++] = tok;
-			}
-		} else if (!strcmp(argv[i], "--runs") && i + 1 < argc) {
-			double x;
-
-			if (parse_number(argv[++i], 1, MAX_RUNS, true, &x)) {
-				rc = wl_usage_error(
-					"pcpbuddy sweep",
-					"--runs: '%s' is not in 1..%d", argv[i],
+					"--runs: '%s' is not in 1..%d", val,
 					MAX_RUNS);
-				goto out;
-			}
 			runs = (int)x;
-		} else if (!strcmp(argv[i], "--help") ||
-			   !strcmp(argv[i], "-h")) {
-			fputs(sweep_usage, stdout);
-			rc = 0;
-			goto out;
-		} else {
-			rest[nrest++] = argv[i];
+			runs_arg = val;
+			break;
 		}
-		while (first <= i)
-			jobargs[njobargs++] = argv[first++];
+	}
+	if (rc)
+		goto out;
+	/* What a job repeats: the workload, the run's options, the sweep's */
+	jobargs[njobargs++] = argv[1];
+	for (i = 1; i < ca.nrest; i++)
+		jobargs[njobargs++] = ca.rest[i];
+	if (param_arg) {
+		jobargs[njobargs++] = "--param";
+		jobargs[njobargs++] = param_arg;
+	}
+	if (runs_arg) {
+		jobargs[njobargs++] = "--runs";
+		jobargs[njobargs++] = runs_arg;
+	}
+	for (i = 0; i < n; i++) {
+		if (!i)
+			jobargs[njobargs++] = "--configs";
+		jobargs[njobargs++] = cs[i].kv;
 	}
 	if (emit && (job[0] >= 0 || out || csv)) {
 		rc = wl_usage_error(
@@ -527,8 +567,8 @@ int cmd_sweep_main(int argc, char **argv)
 	}
 	if (n < 1)
 		cs[n++].kv = "default"; /* no --configs: the default */
-	if (!prepare_runs("pcpbuddy sweep", w, nrest, rest, &base, &priv, cs, n,
-			  &rc))
+	if (!prepare_runs("pcpbuddy sweep", w, ca.nrest, ca.rest, &base, &priv,
+			  cs, n, &rc))
 		goto out; /* priv freed, the exit code in rc */
 	for (v = 0; v < nv; v++) {
 		struct wl_opts o = base;
@@ -661,8 +701,8 @@ int cmd_sweep_main(int argc, char **argv)
 	}
 out:
 	wl_free_priv(w, priv);
-	free(rest);
-	free(jobargs);
+	cmd_args_end(&ca);
+	free((void *)jobargs);
 	return rc;
 }
 
@@ -685,8 +725,18 @@ static int id_strings(const json_t *id, const char *key, const char **out,
 	return (int)json_array_size(a);
 }
 
+static const struct option collect_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "output", required_argument, NULL, OPT_OUT },
+	{ "csv", no_argument, NULL, OPT_CSV },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cmd_collect_main(int argc, char **argv)
 {
+	struct wl_args args;
+	const char *val;
+	int opt;
 	static struct config_runs cs[MAX_CONFIGS];
 	static struct config_runs pts[MAX_CONFIGS][MAX_VALUES];
 	static bool seen[MAX_CONFIGS][MAX_VALUES][MAX_RUNS];
@@ -702,19 +752,24 @@ int cmd_collect_main(int argc, char **argv)
 	memset(cs, 0, sizeof(cs));
 	memset(pts, 0, sizeof(pts));
 	memset(seen, 0, sizeof(seen));
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+	wl_args_init(&args, "pcpbuddy collect", argc, argv,
+		     "ho:", collect_options);
+	while ((opt = wl_args_next(&args, &val)) != -1) {
+		if (opt == 'h') {
 			fputs(collect_usage, stdout);
 			return 0;
-		} else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
-			out = argv[++i];
-		} else if (!strcmp(argv[i], "--csv")) {
+		} else if (opt == 'o' || opt == OPT_OUT) {
+			out = val;
+		} else if (opt == OPT_CSV) {
 			csv = true;
-		} else if (argv[i][0] != '-' && !dir) {
-			dir = argv[i];
+		} else if (opt == 1 && !dir) {
+			dir = val;
 		} else {
-			return wl_usage_error("pcpbuddy collect",
-					      "unknown argument '%s'", argv[i]);
+			return opt == 1
+				       ? wl_usage_error("pcpbuddy collect",
+							"unknown argument '%s'",
+							val)
+				       : 2;
 		}
 	}
 	if (!dir)

@@ -8,6 +8,7 @@
  * Invariants: none.  Locking: single-threaded.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -108,43 +109,71 @@ static int add_meta(struct trace *t, const char *meta, char **snaps, int n)
 	return rc ? 2 : 0;
 }
 
+static const struct option import_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "zoneinfo", required_argument, NULL, 'z' },
+	{ "zone", required_argument, NULL, 'Z' },
+	{ "meta", required_argument, NULL, 'm' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "snapshot", required_argument, NULL, 's' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cmd_import_main(int argc, char **argv)
 {
+	struct wl_args args;
+	const char *val;
+	int c;
 	struct trace_import_stats st = { 0 };
 	struct trace_import_opts io = { 0 };
 	const char *in = NULL, *out = NULL, *meta = NULL;
 	char **snaps = calloc((size_t)argc + 1, sizeof(*snaps));
 	struct trace t;
-	int i, rc, nsnaps = 0;
+	int rc, nsnaps = 0;
 
-	for (i = 1; i < argc; i++) {
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+	wl_args_init(&args, "pcpbuddy import", argc, argv,
+		     "ho:", import_options);
+	while ((c = wl_args_next(&args, &val)) != -1) {
+		switch (c) {
+		case 'h':
 			fputs(import_usage, stdout);
 			free(snaps);
 			return 0;
-		} else if (!strcmp(argv[i], "-o") && v) {
-			out = argv[++i];
-		} else if (!strcmp(argv[i], "--zoneinfo") && v) {
-			io.zoneinfo = argv[++i];
-		} else if (!strcmp(argv[i], "--zone") && v) {
-			io.zone = argv[++i];
-		} else if (!strcmp(argv[i], "--meta") && v) {
-			meta = argv[++i];
-		} else if (!strcmp(argv[i], "--pid") && v) {
-			io.workload_pids = argv[++i];
-		} else if (!strcmp(argv[i], "--snapshot") && v && snaps) {
-			snaps[nsnaps++] = argv[++i];
-		} else if (!strcmp(argv[i], "ftrace") && !in && i == 1) {
-			continue;
-		} else if ((argv[i][0] != '-' || !strcmp(argv[i], "-")) &&
-			   !in) {
-			in = argv[i];
-		} else {
+		case 'o':
+			out = val;
+			break;
+		case 'z':
+			io.zoneinfo = val;
+			break;
+		case 'Z':
+			io.zone = val;
+			break;
+		case 'm':
+			meta = val;
+			break;
+		case 'p':
+			io.workload_pids = val;
+			break;
+		case 's':
+			if (snaps)
+				snaps[nsnaps++] = (char *)val;
+			break;
+		case 1:
+			/* "ftrace FILE": the format, then the input */
+			if (args.optind == 2 && !strcmp(val, "ftrace"))
+				break;
+			if (!in) {
+				in = val;
+				break;
+			}
+			/* fall through */
+		default:
+			if (c == 1)
+				wl_usage_error("pcpbuddy import",
+					       "unknown argument '%s'", val);
 			free(snaps);
-			return wl_usage_error("pcpbuddy import",
-					      "unknown argument '%s'", argv[i]);
+			return 2;
 		}
 	}
 	if (argc < 2 || strcmp(argv[1], "ftrace") || !in || !out) {
@@ -281,8 +310,16 @@ static int trace_dump_main(int argc, char **argv)
 	return rc;
 }
 
+static const struct option help_only[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cmd_trace_info_main(int argc, char **argv)
 {
+	struct wl_args args;
+	const char *word;
+	int c, words;
 	uint64_t ops[NR_TRACE_OPS] = { 0 }, orders[11] = { 0 }, mts[3] = { 0 },
 		 cross = 0;
 	uint64_t *cpus;
@@ -291,11 +328,18 @@ int cmd_trace_info_main(int argc, char **argv)
 	char err[256];
 	size_t i;
 
-	for (i = 1; i < (size_t)argc; i++)
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+	/* No options but --help: the rest, in order, are the words. */
+	wl_args_init(&args, "pcpbuddy trace", argc, argv, "h", help_only);
+	for (words = 1; (c = wl_args_next(&args, &word)) != -1;) {
+		if (c == 'h') {
 			fputs(trace_usage, stdout);
 			return 0;
 		}
+		if (c != 1)
+			return 2;
+		argv[words++] = (char *)word; /* argv is ours to reorder */
+	}
+	argc = words;
 	if (argc > 1 &&
 	    (!strcmp(argv[1], "dump") || !strcmp(argv[1], "snapshot")))
 		return trace_dump_main(argc, argv);
@@ -523,8 +567,27 @@ static double fid_badness(const struct fid_cell *c)
 	return fabs(c->ratio - 1.0);
 }
 
+static const struct option fidelity_options[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "cold", no_argument, NULL, 'c' },
+	{ "tolerance", required_argument, NULL, 't' },
+	{ "slack", required_argument, NULL, 's' },
+	{ "zoneinfo", required_argument, NULL, 'z' },
+	{ "zone", required_argument, NULL, 'Z' },
+	{ "config", required_argument, NULL, 'C' },
+	{ "batch", required_argument, NULL, 'b' },
+	{ "high-min", required_argument, NULL, 'l' },
+	{ "high-max", required_argument, NULL, 'u' },
+	{ "memory", required_argument, NULL, 'm' },
+	{ NULL, 0, NULL, 0 },
+};
+
 int cmd_fidelity_main(int argc, char **argv)
 {
+	struct wl_args args;
+	const char *v;
+	int opt;
 	const struct workload *replay = wl_find("replay");
 	struct trace_import_opts io = { 0 };
 	struct wl_opts o;
@@ -543,64 +606,75 @@ int cmd_fidelity_main(int argc, char **argv)
 	     a_config[] = "--config", a_zoneinfo[] = "--zoneinfo",
 	     a_zone[] = "--zone", a_cold[] = "--cold";
 	char *rargv[16];
-	int rargc = 0, rc, i, c, f;
+	int rargc = 0, rc, c, f;
 	struct pcpb *inst = NULL;
 	void *priv = NULL;
 	struct trace t = { 0 };
 	json_t *jcells = NULL, *top = NULL;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+	wl_args_init(&args, "pcpbuddy fidelity", argc, argv, "h",
+		     fidelity_options);
+	while ((opt = wl_args_next(&args, &v)) != -1) {
 		const char *key = NULL;
 		size_t used = strlen(cfgbuf);
+		char *end;
 
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+		switch (opt) {
+		case 'h':
 			fputs(fidelity_usage, stdout);
 			return 0;
-		} else if (!strcmp(a, "--json")) {
+		case 'j':
 			json = true;
-		} else if (!strcmp(a, "--cold")) {
+			break;
+		case 'c':
 			cold = true;
-		} else if (v && !strcmp(a, "--tolerance")) {
-			char *end;
-
+			break;
+		case 't':
 			tol = strtod(v, &end) / 100.0;
 			if (end == v || *end || !(tol >= 0 && tol < 100))
 				return wl_usage_error(
 					"pcpbuddy fidelity",
 					"--tolerance: '%s' is not a percentage",
 					v);
-			i++;
-		} else if (v && !strcmp(a, "--slack")) {
-			char *end;
-
+			break;
+		case 's':
 			slack = strtol(v, &end, 10);
 			if (end == v || *end || slack < 0)
 				return wl_usage_error(
 					"pcpbuddy fidelity",
 					"--slack: '%s' is not a count >= 0", v);
-			i++;
-		} else if (v && !strcmp(a, "--zoneinfo")) {
-			io.zoneinfo = v, i++;
-		} else if (v && !strcmp(a, "--zone")) {
-			io.zone = v, i++;
-		} else if (v && !strcmp(a, "--config")) {
+			break;
+		case 'z':
+			io.zoneinfo = v;
+			break;
+		case 'Z':
+			io.zone = v;
+			break;
+		case 'C':
 			snprintf(cfgbuf + used, sizeof(cfgbuf) - used, ",%s",
 				 v);
-			i++;
-		} else if (v && (!strcmp(a, "--batch")	    ? (key = "batch")
-				 : !strcmp(a, "--high-min") ? (key = "high_min")
-				 : !strcmp(a, "--high-max") ? (key = "high_max")
-				 : !strcmp(a, "--memory")   ? (key = "memory")
-							    : NULL)) {
+			break;
+		case 'b':
+		case 'l':
+		case 'u':
+		case 'm':
+			/* shorthands for the replay's config keys */
+			key = opt == 'b'   ? "batch"
+			      : opt == 'l' ? "high_min"
+			      : opt == 'u' ? "high_max"
+					   : "memory";
 			snprintf(cfgbuf + used, sizeof(cfgbuf) - used, ",%s=%s",
 				 key, v);
-			i++;
-		} else if ((a[0] != '-' || !strcmp(a, "-")) && !path) {
-			path = a;
-		} else {
+			break;
+		case 1:
+			if (!path) {
+				path = v;
+				break;
+			}
 			return wl_usage_error("pcpbuddy fidelity",
-					      "unknown argument '%s'", a);
+					      "unknown argument '%s'", v);
+		default:
+			return 2;
 		}
 	}
 	if (!path)

@@ -207,14 +207,8 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 	return parse_number(s, lo, hi, false, out);
 }
 
-int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
-		    int *argi)
+void wl_opts_init(struct wl_opts *o)
 {
-	const char *prog = argv[0], *config = NULL;
-	bool cpus_given;
-	char err[256];
-	int i, out = 1;
-
 	o->threads = 2;
 	o->seconds = 2.0;
 	o->seed = 1;
@@ -227,142 +221,123 @@ int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
 	o->show = NULL;
 	o->lock_unit = o->lock_sort = o->lock_fields = NULL;
 	o->config_text[0] = '\0';
+	o->cpus_given = false;
 	pcpb_config_init(&o->cfg);
+}
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		double v;
+void wl_common_help(FILE *out)
+{
+	fputs("\nEvery driver also takes:\n"
+	      "  --memory-pressure   a hog, a page cache and kswapd (--hog F, default 0.5)\n"
+	      "  --record FILE       write a trace of every allocation and free\n"
+	      "                      (docs/trace-format.md) for 'pcpbuddy replay'\n"
+	      "  --show V,...        after the text report, the state at the end of\n"
+	      "                      the measured phase as /proc shows it: buddyinfo,\n"
+	      "                      pagetypeinfo, zoneinfo, extfrag, unusable\n"
+	      "  --unit U            the lock table's times: auto (default: each\n"
+	      "                      with its unit, as perf lock prints), ns, us, ms\n"
+	      "  -k, --sort KEY      order each class's sites by a column, largest\n"
+	      "                      first (acquisitions, contended, hold_max, ...)\n"
+	      "  -F, --fields F,...  the lock table's columns: acquisitions,\n"
+	      "                      contended, trylock_failed, hold_min|avg|p50|p99|\n"
+	      "                      max|total, wait_min|avg|p99|max|total\n"
+	      "Options take --name=VALUE as well as --name VALUE.\n",
+	      out);
+}
 
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			fputs(usage, stdout);
-			fputs("\nEvery driver also takes:\n"
-			      "  --memory-pressure   a hog, a page cache and kswapd (--hog F, default 0.5)\n"
-			      "  --record FILE       write a trace of every allocation and free\n"
-			      "                      (docs/trace-format.md) for 'pcpbuddy replay'\n"
-			      "  --show V,...        after the text report, the state at the end of\n"
-			      "                      the measured phase as /proc shows it: buddyinfo,\n"
-			      "                      pagetypeinfo, zoneinfo, extfrag, unusable\n"
-			      "  --unit U            the lock table's times: auto (default: each\n"
-			      "                      with its unit, as perf lock prints), ns, us, ms\n"
-			      "  -k, --sort KEY      order each class's sites by a column, largest\n"
-			      "                      first (acquisitions, contended, hold_max, ...)\n"
-			      "  -F, --fields F,...  the lock table's columns: acquisitions,\n"
-			      "                      contended, trylock_failed, hold_min|avg|p50|p99|\n"
-			      "                      max|total, wait_min|avg|p99|max|total\n",
-			      stdout);
-			return 1;
-		} else if (!strcmp(a, "--json")) {
-			o->fmt = PCPB_FMT_JSON;
-		} else if (!strcmp(a, "--csv")) {
-			o->fmt = PCPB_FMT_CSV;
-		} else if (!strcmp(a, "--memory-pressure")) {
-			o->memory_pressure = true;
-		} else if (!strcmp(a, "--record")) {
-			if (i + 1 >= argc || !argv[i + 1][0])
-				return wl_usage_error(prog,
-						      "--record needs a file");
-			o->record = argv[++i];
-		} else if (!strcmp(a, "--show")) {
-			if (i + 1 >= argc ||
-			    wl_check_views(argv[i + 1], err, sizeof(err)))
-				return wl_usage_error(
-					prog, "--show: %s",
-					i + 1 < argc ? err : "needs a view");
-			o->show = argv[++i];
-		} else if (!strcmp(a, "--unit") || !strcmp(a, "--sort") ||
-			   !strcmp(a, "-k") || !strcmp(a, "--fields") ||
-			   !strcmp(a, "-F")) {
-			const char **dst =
-				!strcmp(a, "--unit") ? &o->lock_unit
-				: !strcmp(a, "-k") || !strcmp(a, "--sort")
-					? &o->lock_sort
-					: &o->lock_fields;
+int wl_common_option(int code, const char *name, const char *val,
+		     struct wl_opts *o, const char *prog)
+{
+	char err[256];
+	double v;
 
-			if (i + 1 >= argc)
-				return wl_usage_error(prog, "%s needs a value",
-						      a);
-			*dst = argv[++i];
-			if (pcpb_report_set_lock_table(
-				    NULL, o->lock_unit, o->lock_sort,
-				    o->lock_fields, err, sizeof(err)))
-				return wl_usage_error(prog, "%s: %s", a, err);
-		} else if (!strcmp(a, "--hog")) {
-			if (i + 1 >= argc ||
-			    parse_double(argv[i + 1], 0, 0.9, &v))
-				return wl_usage_error(
-					prog,
-					"--hog: '%s' is not a fraction in 0..0.9",
-					i + 1 < argc ? argv[i + 1] : "");
-			o->hog = v;
-			i++;
-		} else if (!strcmp(a, "--threads") || !strcmp(a, "--seconds") ||
-			   !strcmp(a, "--seed") || !strcmp(a, "--config") ||
-			   !strcmp(a, "--ops")) {
-			if (i + 1 >= argc)
-				return wl_usage_error(prog, "%s needs a value",
-						      a);
-			const char *val = argv[++i];
+	switch (code - WL_OPT_COMMON) {
+	case 'h':
+		return 1;
+	case 'j':
+		o->fmt = PCPB_FMT_JSON;
+		return 0;
+	case 'c':
+		o->fmt = PCPB_FMT_CSV;
+		return 0;
+	case 'm':
+		o->memory_pressure = true;
+		return 0;
+	case 'r':
+		if (!val[0])
+			return wl_usage_error(prog, "--record needs a file");
+		o->record = val;
+		return 0;
+	case 'S':
+		if (wl_check_views(val, err, sizeof(err)))
+			return wl_usage_error(prog, "--show: %s", err);
+		o->show = val;
+		return 0;
+	case 'u':
+	case 'k':
+	case 'F':
+		*(code - WL_OPT_COMMON == 'u'	? &o->lock_unit
+		  : code - WL_OPT_COMMON == 'k' ? &o->lock_sort
+						: &o->lock_fields) = val;
+		if (pcpb_report_set_lock_table(NULL, o->lock_unit, o->lock_sort,
+					       o->lock_fields, err,
+					       sizeof(err)))
+			return wl_usage_error(prog, "%s: %s", name, err);
+		return 0;
+	case 'H':
+		if (parse_double(val, 0, 0.9, &v))
+			return wl_usage_error(
+				prog, "--hog: '%s' is not a fraction in 0..0.9",
+				val);
+		o->hog = v;
+		return 0;
+	case 't':
+		if (parse_number(val, 1, 1024, true, &v))
+			return wl_usage_error(
+				prog,
+				"--threads: '%s' is not a count in 1..1024",
+				val);
+		o->threads = (int)v;
+		return 0;
+	case 's':
+		if (parse_double(val, 0.001, 86400, &v))
+			return wl_usage_error(
+				prog,
+				"--seconds: '%s' is not a duration in 0.001..86400",
+				val);
+		o->seconds = v;
+		return 0;
+	case 'o':
+		if (parse_number(val, 1, 1e12, true, &v))
+			return wl_usage_error(
+				prog, "--ops: '%s' is not a count in 1..1e12",
+				val);
+		o->ops = (uint64_t)v;
+		return 0;
+	case 'x': {
+		char *end;
 
-			if (!strcmp(a, "--threads")) {
-				if (parse_number(val, 1, 1024, true, &v))
-					return wl_usage_error(
-						prog,
-						"--threads: '%s' is not a count in 1..1024",
-						val);
-				o->threads = (int)v;
-			} else if (!strcmp(a, "--seconds")) {
-				if (parse_double(val, 0.001, 86400, &v))
-					return wl_usage_error(
-						prog,
-						"--seconds: '%s' is not a duration in 0.001..86400",
-						val);
-				o->seconds = v;
-			} else if (!strcmp(a, "--ops")) {
-				if (parse_number(val, 1, 1e12, true, &v))
-					return wl_usage_error(
-						prog,
-						"--ops: '%s' is not a count in 1..1e12",
-						val);
-				o->ops = (uint64_t)v;
-			} else if (!strcmp(a, "--seed")) {
-				char *end;
-
-				errno = 0;
-				o->seed = strtoull(val, &end, 0);
-				if (end == val || *end || errno ||
-				    val[strspn(val, " \t")] == '-')
-					return wl_usage_error(
-						prog,
-						"--seed: '%s' is not a number in 0..2^64-1",
-						val);
-			} else {
-				/* Repeated --config options merge, in order;
-				 * within one, a repeated key: the last wins. */
-				if (pcpb_config_parse(&o->cfg, val, err,
-						      sizeof(err)))
-					return wl_usage_error(
-						prog, "--config: %s", err);
-				size_t used = strlen(o->config_text);
-
-				snprintf(o->config_text + used,
-					 sizeof(o->config_text) - used, "%s%s",
-					 used ? "," : "", val);
-				config = val;
-			}
-		} else {
-			argv[out++] = argv[i];
-		}
+		errno = 0;
+		o->seed = strtoull(val, &end, 0);
+		if (end == val || *end || errno ||
+		    val[strspn(val, " \t")] == '-')
+			return wl_usage_error(
+				prog,
+				"--seed: '%s' is not a number in 0..2^64-1",
+				val);
+		return 0;
 	}
-	if (o->show && o->fmt != PCPB_FMT_TEXT)
-		return wl_usage_error(
-			prog,
-			"--show is for the text report, not --json/--csv");
-	/* Each thread is a CPU unless --config says otherwise. */
-	(void)config;
-	cpus_given = wl_config_given(o, "cpus");
-	o->cpus_given = cpus_given;
-	if (!cpus_given)
-		o->cfg.nr_cpus = o->threads;
-	*argi = out;
-	return 0;
+	case 'C': {
+		size_t used = strlen(o->config_text);
+
+		/* Repeated --config options merge, in order; within one, a
+		 * repeated key: the last wins. */
+		if (pcpb_config_parse(&o->cfg, val, err, sizeof(err)))
+			return wl_usage_error(prog, "--config: %s", err);
+		snprintf(o->config_text + used, sizeof(o->config_text) - used,
+			 "%s%s", used ? "," : "", val);
+		return 0;
+	}
+	}
+	return wl_usage_error(prog, "unknown argument '%s'", name);
 }

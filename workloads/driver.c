@@ -99,20 +99,47 @@ void wl_free_priv(const struct workload *w, void *priv)
 int wl_prepare(const struct workload *w, int argc, char **argv,
 	       struct wl_opts *o, void *priv)
 {
-	int argi, rc;
+	struct wl_optset set;
+	struct wl_args args;
+	const char *val;
+	int c, rc = 0;
 	char err[256];
 
-	rc = wl_parse_common(argc, argv, o, w->usage, &argi);
-	if (rc == 1)
-		wl_options_help(w, stdout);
-	if (rc)
-		return rc;
+	wl_opts_init(o);
 	if (w->init)
 		w->init(priv);
-	rc = w->parse ? w->parse(argi, argv, priv)
-		      : wl_parse_options(w, argi, argv, priv);
+	if (wl_optset_build(&set, w, NULL, NULL))
+		return 1;
+	wl_args_init(&args, argv[0], argc, argv, set.shortopts, set.longopts);
+	while (!rc && (c = wl_args_next(&args, &val)) != -1) {
+		c = wl_optset_code(&set, c);
+		if (c == -2)
+			rc = 2;
+		else if (c == 1)
+			rc = wl_usage_error(argv[0], "unknown argument '%s'",
+					    val);
+		else if (c >= WL_OPT_DRIVER)
+			rc = wl_driver_option(w, c - WL_OPT_DRIVER, args.name,
+					      val, priv, argv[0]);
+		else
+			rc = wl_common_option(c, args.name, val, o, argv[0]);
+	}
+	wl_optset_free(&set);
+	if (rc == 1) {
+		fputs(w->usage, stdout);
+		wl_common_help(stdout);
+		wl_options_help(w, stdout);
+	}
 	if (rc)
 		return rc;
+	if (o->show && o->fmt != PCPB_FMT_TEXT)
+		return wl_usage_error(
+			argv[0],
+			"--show is for the text report, not --json/--csv");
+	/* Each thread is a CPU unless --config says otherwise. */
+	o->cpus_given = wl_config_given(o, "cpus");
+	if (!o->cpus_given)
+		o->cfg.nr_cpus = o->threads;
 	if (w->check && w->check(priv, err, sizeof(err)))
 		return wl_usage_error(argv[0], "%s", err);
 	if (!o->cpus_given && w->nr_cpus)
@@ -183,7 +210,7 @@ int wl_run_main(const struct workload *w, int argc, char **argv)
 		json_decref(args);
 		return 1;
 	}
-	/* checked when parsed (wl_parse_common()): cannot fail here */
+	/* checked when parsed (wl_common_option()): cannot fail here */
 	pcpb_report_set_lock_table(inst, o.lock_unit, o.lock_sort,
 				   o.lock_fields, NULL, 0);
 	if (o.record) {

@@ -2,7 +2,8 @@
 /*
  * options.c - a driver's own options, declared as a table (struct
  * wl_option) and handled here the same way for every driver: on the
- * command line (--name VALUE, or -x VALUE; a flag takes no value) and as
+ * command line (--name VALUE, or -x VALUE; a flag takes no value; parsed
+ * with getopt_long() in args.c) and as
  * keys of a --configs or --param string (name=VALUE, flags on/off), so
  * every driver option can be compared and swept.
  *
@@ -143,36 +144,21 @@ void wl_option_range(const struct wl_option *o, char *buf, size_t len)
 	}
 }
 
-int wl_parse_options(const struct workload *w, int argc, char **argv,
-		     void *priv)
+int wl_driver_option(const struct workload *w, int index, const char *name,
+		     const char *val, void *priv, const char *prog)
 {
-	int i;
+	const struct wl_option *o = &w->options[index];
+	char range[160];
 
-	for (i = 1; i < argc; i++) {
-		const struct wl_option *o = NULL;
-		const char *a = argv[i];
-		char range[160];
-
-		if (a[0] == '-')
-			o = find_option(w->options, a);
-		if (!o)
-			return wl_usage_error(argv[0], "unknown argument '%s'",
-					      a);
-		if (o->type == WL_OPT_FLAG || o->type == WL_OPT_CHOICE) {
-			store_int((char *)priv + o->offset, o->size,
-				  o->type == WL_OPT_FLAG ? 1
-							 : (long long)o->lo);
-			continue;
-		}
-		if (i + 1 >= argc)
-			return wl_usage_error(argv[0], "%s needs a value", a);
-		if (set_value(o, priv, argv[i + 1])) {
-			wl_option_range(o, range, sizeof(range));
-			return wl_usage_error(argv[0],
-					      "%s: bad value '%s' (takes %s)",
-					      a, argv[i + 1], range);
-		}
-		i++;
+	if (o->type == WL_OPT_FLAG || o->type == WL_OPT_CHOICE) {
+		store_int((char *)priv + o->offset, o->size,
+			  o->type == WL_OPT_FLAG ? 1 : (long long)o->lo);
+		return 0;
+	}
+	if (set_value(o, priv, val)) {
+		wl_option_range(o, range, sizeof(range));
+		return wl_usage_error(prog, "%s: bad value '%s' (takes %s)",
+				      name, val, range);
 	}
 	return 0;
 }

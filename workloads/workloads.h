@@ -69,12 +69,57 @@ long *wl_build_slab(struct pcpb *inst, double slab_fraction,
 		    unsigned int hole_order, size_t *nr_pinned);
 void wl_progress_done(double total);
 
+/* wl_opts' defaults (no --config: the config's defaults). */
+void wl_opts_init(struct wl_opts *o);
+/* The common options' help, after a driver's usage. */
+void wl_common_help(FILE *out);
+
 /*
- * wl_parse_common - parse the shared options out of argv, leaving the rest.
- * Return: 0, 1 when --help was asked, or 2 after printing an error.
+ * Arguments through getopt_long() (args.c).  wl_args_next() returns an
+ * option's val, 1 for a non-option argument (*@arg), -1 at the end (after
+ * "--", a->optind is the first argument after it), or -2 after a message
+ * naming the argument.  a->name is the option as "--name" or "-x".
  */
-int wl_parse_common(int argc, char **argv, struct wl_opts *o, const char *usage,
-		    int *argi);
+struct option;
+struct workload;
+struct wl_args {
+	const char *prog;
+	int argc, optind;
+	char **argv;
+	const struct option *longopts;
+	char shortopts[64];
+	char name[64];
+};
+void wl_args_init(struct wl_args *a, const char *prog, int argc, char **argv,
+		  const char *shortopts, const struct option *longopts);
+int wl_args_next(struct wl_args *a, const char **arg);
+
+/*
+ * A run's options as one getopt_long() table: a command's own (vals below
+ * WL_OPT_COMMON), the common ones (WL_OPT_COMMON + a letter), the driver's
+ * (WL_OPT_DRIVER + its index in w->options).  wl_optset_code() maps a short
+ * option's character to its code.
+ */
+#define WL_OPT_COMMON 0x1000
+#define WL_OPT_DRIVER 0x2000
+struct wl_optset {
+	struct option *longopts;
+	char shortopts[48];
+	int short_code[128];
+};
+/* Return: 0, or -1 without memory. */
+int wl_optset_build(struct wl_optset *s, const struct workload *w,
+		    const struct option *extra, const char *extra_short);
+void wl_optset_free(struct wl_optset *s);
+int wl_optset_code(const struct wl_optset *s, int c);
+/* The long name of @code (to pass an option on), and whether it takes a
+ * value (getopt.h's no_argument/required_argument). */
+const char *wl_optset_name(const struct wl_optset *s, int code);
+int wl_optset_has_arg(const struct wl_optset *s, int code);
+/* One common option (@code from wl_optset_code()), @name as typed.
+ * Return: 0, 1 for --help, or 2 after an error message. */
+int wl_common_option(int code, const char *name, const char *val,
+		     struct wl_opts *o, const char *prog);
 /* Why pcpb_create() failed with @rc, for a message. */
 const char *wl_create_strerror(int rc);
 int wl_usage_error(const char *prog, const char *fmt, ...)
@@ -150,10 +195,10 @@ struct wl_option {
  */
 int wl_option_set(const struct workload *w, void *priv, const char *key,
 		  const char *value);
-/* The generic parse of argv[1..argc-1] against w->options.
- * Return: 0, or 2 after a message naming the argument. */
-int wl_parse_options(const struct workload *w, int argc, char **argv,
-		     void *priv);
+/* The driver option w->options[@index] from the command line, @name as
+ * typed.  Return: 0, or 2 after a message naming it. */
+int wl_driver_option(const struct workload *w, int index, const char *name,
+		     const char *val, void *priv, const char *prog);
 /* What the option accepts: "1..64", "a|b|c", "on|off". */
 void wl_option_range(const struct wl_option *o, char *buf, size_t len);
 /* The option table as help lines (after the driver's usage). */
@@ -162,11 +207,8 @@ void wl_options_help(const struct workload *w, FILE *out);
 /*
  * struct workload - a driver, as the CLI, compare and sweep see it.
  * @priv_size: bytes of driver options; @init fills their defaults.
- * @options: the driver's options (NULL-terminated), parsed by
- *   wl_parse_options() unless @parse is given (replay's positional TRACE).
- * @parse: optional; the driver's own options (argv[1..argc-1] after the
- *   common ones).  Return: 0, or 2 after printing an error that names the
- *   argument.
+ * @options: the driver's options (NULL-terminated), on the command line
+ *   and as --configs/--param keys.
  * @check: optional; checks across options once they are all set (command
  *   line or --configs).  Return: 0, or -EINVAL with @err filled.
  * @nr_cpus: the CPU count to use unless --config names one.
@@ -177,7 +219,6 @@ struct workload {
 	size_t priv_size;
 	const struct wl_option *options;
 	void (*init)(void *priv);
-	int (*parse)(int argc, char **argv, void *priv);
 	int (*check)(void *priv, char *err, size_t len);
 	int (*nr_cpus)(const struct wl_opts *o, const void *priv);
 	void (*adjust)(struct wl_opts *o, const void *priv); /* after parse */

@@ -803,6 +803,34 @@ expect_exit 2 "--until-ci: 'x'" -- compare mixed --until-ci x --configs policy=c
 expect_exit 0 "^pcpbuddy [0-9]" -- --version
 expect_exit 0 "managed 131072 pages" -- config --config=memory=512M
 expect_exit 0 '"param": "threads"' -- sweep mixed --param=threads=1,2 --ops=200 --configs policy=classic -o -
+# Every parser is getopt_long(): --opt=value, unique abbreviations, and
+# one set of messages for a flag given a value, an ambiguous prefix, a
+# missing value and an unknown short option, in every command.
+expect_exit 2 "mixed: --json takes no value" -- run mixed --json=1
+expect_exit 2 "ambiguous argument '--con' (--configs, --config)" -- compare mixed --con x
+expect_exit 2 "ambiguous argument '--se' (--seconds, --seed)" -- run mixed --se 3
+expect_exit 0 "check: ok" -- run mixed --thr=1 --op=100
+expect_exit 2 "pipe: -w needs a value" -- run pipe -w
+expect_exit 2 "unknown argument '-q'" -- run mixed -q
+expect_exit 2 "capture: --seconds: 'x' is not in" -- capture --seconds=x -- true
+expect_exit 2 "fidelity: --tolerance: 'x' is not a percentage" -- fidelity --tolerance=x
+expect_exit 2 "exec: unknown argument '--frob'" -- exec --frob -- true
+expect_exit 2 "exec: unknown argument 'true' (the program goes after --)" -- exec true
+expect_exit 2 "calibrate: --runs: '0' is not in" -- calibrate --runs=0
+expect_exit 2 "plot: --bars: 'x' is not ci or range" -- plot --bars=x
+expect_exit 2 "collect: unknown argument '--nope'" -- collect --nope
+expect_exit 2 "import: --zone needs a value" -- import ftrace x --zone
+expect_exit 2 "config: unknown argument 'x'" -- config x
+expect_exit 2 "--threads takes no count" -- replay "$tmp/rec3.trace" --threads=2
+expect_exit 0 "policy=chunky" -- sim mixed --cpus=1,2 --ops=100 -o -
+expect_exit 2 "--cpus once" -- sim mixed --cpus 1 --cpus 2
+# --help everywhere: every command and every workload.
+for c in run compare sweep collect calibrate plot exec capture import trace replay fidelity sim config show help; do
+	expect_exit 0 "^usage: pcpbuddy" -- $c --help
+done
+for w in $("$bin" --help | sed -n '/^workloads:/,$p' | awk 'NR > 1 { print $1 }'); do
+	expect_exit 0 "^usage: pcpbuddy .*$w" -- run "$w" --help
+done
 $py -c "import struct,sys; open(sys.argv[1],'wb').write(b'PCPBTRC1'+struct.pack('<IIQ',1,2,1<<40)+b'x'*32)" "$tmp/hdr.trace"
 expect_exit 2 "header claims 1099511627776 events" -- trace info "$tmp/hdr.trace"
 printf '  a-1 [000] ..... 1.000: mm_page_alloc: page=0 pfn=0x100 order=3 migratetype=1 gfp_flags=X\n  a-1 [000] ..... 1.001: mm_page_free: page=0 pfn=0x100 order=0\n' >"$tmp/om.txt"
