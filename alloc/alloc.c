@@ -375,17 +375,19 @@ unsigned long pcpb_nr_pages(const struct pcpb *inst)
 	return inst->nr_pages;
 }
 
+/* rmqueue(): the PCP, else the buddy; then a boost's kswapd wake. */
 static unsigned long rmqueue(struct zone *zone, int cpu, unsigned int order,
 			     int mt, unsigned int alloc_flags)
 {
-	if (likely(pcp_allowed_order(zone, order))) {
-		unsigned long pfn =
-			rmqueue_pcplist(zone, cpu, order, mt, alloc_flags);
+	unsigned long pfn = PFN_NONE;
 
-		if (likely(pfn != PFN_NONE))
-			return pfn;
-	}
-	return rmqueue_buddy(zone, order, mt, alloc_flags);
+	if (likely(pcp_allowed_order(zone, order)))
+		pfn = rmqueue_pcplist(zone, cpu, order, mt, alloc_flags);
+	if (pfn == PFN_NONE)
+		pfn = rmqueue_buddy(zone, order, mt, alloc_flags);
+	if (unlikely(READ_ONCE(zone->flags) & ZONE_BOOSTED_WATERMARK))
+		zone_boost_wake(zone);
+	return pfn;
 }
 
 /*
@@ -702,7 +704,41 @@ int pcpb_node_watermarks(struct pcpb *inst, int node,
 	wm->min = wmark_pages(zone, WMARK_MIN);
 	wm->low = wmark_pages(zone, WMARK_LOW);
 	wm->high = wmark_pages(zone, WMARK_HIGH);
+	wm->boost = READ_ONCE(zone->watermark_boost);
 	return 0;
+}
+
+/* Detached, the model's kswapd takes over: a wake left pending runs now. */
+void pcpb_kswapd_attach(struct pcpb *inst, bool on)
+{
+	int n;
+
+	for (n = 0; inst && n < inst->nr_nodes; n++) {
+		WRITE_ONCE(inst->zones[n]->kswapd_attached, on);
+		if (!on)
+			zone_boost_take_back(inst->zones[n],
+					     pcpb_kswapd_take_wake(inst, n));
+	}
+}
+
+uint64_t pcpb_kswapd_take_wake(struct pcpb *inst, int node)
+{
+	struct zone *zone;
+
+	if (!inst || node < 0 || node >= inst->nr_nodes)
+		return 0;
+	zone = inst->zones[node];
+	if (!(__atomic_fetch_and(&zone->flags, ~(unsigned int)ZONE_KSWAPD_WAKE,
+				 __ATOMIC_ACQUIRE) &
+	      ZONE_KSWAPD_WAKE))
+		return 0;
+	return READ_ONCE(zone->watermark_boost);
+}
+
+void pcpb_kswapd_boost_done(struct pcpb *inst, int node, uint64_t boost)
+{
+	if (inst && node >= 0 && node < inst->nr_nodes)
+		zone_boost_take_back(inst->zones[node], (unsigned long)boost);
 }
 
 int pcpb_node_pageset(struct pcpb *inst, int node, struct pcpb_pageset *ps)

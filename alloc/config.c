@@ -82,7 +82,10 @@ static const char *const grouping_names[] = { "auto", "on", "off", NULL };
  * The kernel profiles: the rules each sets, as a config string of the
  * keys marked "profile" below.  docs/fidelity.md gives each rule's commit.
  * 6.6 is 6.1's PCP rules: the PCP auto-tuning series and the freelist
- * hygiene came later (v6.7, v6.10).
+ * hygiene came later (v6.7, v6.10).  6.12 is 6.12.y as distributions ship
+ * it (Debian's 6.12.118): the claim/steal split and the remembered rmqueue
+ * mode (c2f6ea38fc1b, 90abee6d7895, v6.15) were backported to 6.12.y, so
+ * its fallback is cached; fallback=hygiene is an early 6.12.y.
  */
 static const char *const kernel_profiles[] = {
 	[PCPB_KERNEL_NEXT] =
@@ -98,7 +101,7 @@ static const char *const kernel_profiles[] = {
 		"pcp_high=fixed,free_high=batch,drain=single,"
 		"pcp_mt=cached",
 	[PCPB_KERNEL_6_12] =
-		"fallback=hygiene,pcp_refill=scaled,pcp_free=free_count,"
+		"fallback=cached,pcp_refill=scaled,pcp_free=free_count,"
 		"pcp_high=autotune,free_high=batch,drain=single,"
 		"pcp_mt=pageblock",
 	[PCPB_KERNEL_6_18] =
@@ -399,6 +402,8 @@ static const struct config_key config_keys[] = {
 	  .help = "group pages by mobility; auto: off below 12 MiB (pageblock x MIGRATE_TYPES)"),
 	K("watermark_scale_factor", KEY_INT, watermark_scale_factor, .lo = 1,
 	  .hi = 3000, .def = "10", .help = "vm.watermark_scale_factor: min to low to high, in 1/10000 of the zone"),
+	K("watermark_boost_factor", KEY_INT, watermark_boost_factor, .lo = 0,
+	  .hi = 1 << 30, .def = "15000", .help = "vm.watermark_boost_factor: a fallback's boost cap, in 1/10000 of the high watermark; 0 = off"),
 	K("wmark_min", KEY_INT, wmark_min, .lo = 0, .hi = 1LL << 40, .def = "0",
 	  .help = "each zone's min watermark in pages (a kernel's zoneinfo); 0 = from min_free_kbytes"),
 	K("hold_cost", KEY_CUSTOM, hold_cost, .parse = parse_hold_cost,

@@ -131,15 +131,17 @@ static void show_zoneinfo(struct pcpb *inst, FILE *f)
 
 		snapshot_zone(zone, &s);
 		fprintf(f, "Node %d, zone %8s", n, zone_name(inst));
-		/* boost and promo are not modelled: 0 and high, as a kernel
-		 * without boosting or memory tiering prints them. */
+		/* min, low and high include the boost, as the kernel's;
+		 * promo is not modelled: high, as a kernel without memory
+		 * tiering prints it. */
 		fprintf(f,
-			"\n  pages free     %ld\n        boost    0"
+			"\n  pages free     %ld\n        boost    %lu"
 			"\n        min      %lu\n        low      %lu"
 			"\n        high     %lu\n        promo    %lu"
 			"\n        spanned  %lu\n        present  %lu"
 			"\n        managed  %lu\n        cma      %ld",
-			s.free_pages, wmark_pages(zone, WMARK_MIN),
+			s.free_pages, READ_ONCE(zone->watermark_boost),
+			wmark_pages(zone, WMARK_MIN),
 			wmark_pages(zone, WMARK_LOW),
 			wmark_pages(zone, WMARK_HIGH),
 			wmark_pages(zone, WMARK_HIGH), zone->spanned_pages,

@@ -41,8 +41,9 @@ const char *pcpb_lock_site_name(int site)
 
 /* What the model leaves out of the kernel; docs/design.md has the reasons. */
 static const char model_simplifications[] =
-	"one zone per node; no lowmem_reserve, highatomic, "
-	"watermark boost or reclaim; PCPF_FREE_HIGH_BATCH off; lock holders "
+	"one zone per node; no lowmem_reserve, highatomic or reclaim (a "
+	"boost's kswapd takes it back at once without --memory-pressure); "
+	"PCPF_FREE_HIGH_BATCH off; lock holders "
 	"preemptible (no preempt_disable(): holds they lost the CPU in are "
 	"counted as disturbed), zone->lock a sleeping mutex";
 

@@ -245,6 +245,10 @@ struct pcpb_config {
 	bool free_check;
 	/* watermark_scale_factor: 10 (0.1% of the zone between marks) */
 	int watermark_scale_factor;
+	/* watermark_boost_factor: 15000; a fallback raises the watermarks by
+	 * a pageblock, up to this share (1/10000) of the high watermark,
+	 * until kswapd runs (0: never) */
+	int watermark_boost_factor;
 	/* wmark_min: 0; each zone's min watermark in pages, as a kernel's
 	 * /proc/zoneinfo shows it, instead of the min_free_kbytes formulas */
 	long wmark_min;
@@ -393,8 +397,9 @@ PCPB_API void *pcpb_pfn_to_addr(struct pcpb *inst, unsigned long pfn);
 PCPB_API long pcpb_addr_to_pfn(struct pcpb *inst, const void *addr);
 
 /* A node's free pages and watermarks (cheap, lockless, racy). */
+/* min, low and high include the boost, as the kernel's wmark_pages() */
 struct pcpb_watermarks {
-	uint64_t free, min, low, high;
+	uint64_t free, min, low, high, boost;
 };
 PCPB_API int pcpb_node_watermarks(struct pcpb *inst, int node,
 				  struct pcpb_watermarks *wm);
@@ -406,6 +411,21 @@ struct pcpb_pageset {
 };
 PCPB_API int pcpb_node_pageset(struct pcpb *inst, int node,
 			       struct pcpb_pageset *ps);
+/*
+ * Watermark boost's kswapd.  A fallback that boosts sets
+ * ZONE_BOOSTED_WATERMARK; the next allocation from the zone clears it and
+ * wakes kswapd.  Without an attached kswapd the wake runs the model's own
+ * at once: with no page cache to reclaim, it only takes back the boost it
+ * found, as balance_pgdat() does at its end.  pcpb_kswapd_attach(true)
+ * hands the wakes to the caller's kswapd (--memory-pressure):
+ * pcpb_kswapd_take_wake() returns the boost a pending wake found (0: no
+ * wake) and clears it; after reclaiming, pcpb_kswapd_boost_done() takes
+ * that boost back under zone->lock (site kswapd).
+ */
+PCPB_API void pcpb_kswapd_attach(struct pcpb *inst, bool on);
+PCPB_API uint64_t pcpb_kswapd_take_wake(struct pcpb *inst, int node);
+PCPB_API void pcpb_kswapd_boost_done(struct pcpb *inst, int node,
+				     uint64_t boost);
 /* kswapd's ZONE_RECLAIM_ACTIVE: PCP high shrinks while it is set. */
 PCPB_API void pcpb_set_reclaim_active(struct pcpb *inst, int node, bool on);
 PCPB_API int pcpb_nr_nodes(const struct pcpb *inst);
@@ -462,6 +482,7 @@ PCPB_API void pcpb_vmstat_tick(struct pcpb *inst);
 	X(phase2, lock)				\
 	X(phase3, lock)				\
 	X(remote_free, lock)			\
+	X(kswapd, lock)				\
 	X(drain_merge, section)
 /* clang-format on */
 #define PCPB_ENUM_SITE(name, kind) PCPB_SITE_##name,
@@ -494,6 +515,8 @@ enum pcpb_lock_site { PCPB_LOCK_SITES(PCPB_ENUM_SITE) PCPB_NR_LOCK_SITES };
 	X(pfn_scan_steps, sum)			\
 	X(pages_moved_block, sum)		\
 	X(rmqueue_calls, sum)			\
+	X(boosts, sum)				\
+	X(boost_resets, sum)			\
 	X(refill_cost_max, max)
 /* Per-CPU page list activity, under pcp->lock. */
 #define PCPB_PCP_COUNTERS(X)			\

@@ -5,7 +5,10 @@
  *   a filler keeps reclaimable page cache around, topping it up whenever free
  *     memory is above the high watermark;
  *   kswapd wakes below the low watermark and reclaims the oldest cache to the
- *     high watermark, with ZONE_RECLAIM_ACTIVE set while it works;
+ *     high watermark, with ZONE_RECLAIM_ACTIVE set while it works; it is also
+ *     the instance's kswapd for watermark boost (pcpb_kswapd_attach()): a
+ *     boost's wake makes it reclaim up to the boost even when the zone is
+ *     balanced, then take the boost back, as balance_pgdat() does;
  *   direct reclaim: a driver allocation that fails below min reclaims cache
  *     in the allocating thread, on its CPU, and retries (wl_alloc_pages()).
  *
@@ -111,25 +114,33 @@ static void *kswapd_fn(void *arg)
 {
 	struct wl_pressure *p = arg;
 	int n, nodes = pcpb_nr_nodes(p->inst);
+	uint64_t boost[PCPB_MAX_NODES];
 
 	pcpb_set_thread_cpu(p->kswapd_cpu);
 	while (!__atomic_load_n(&p->stop, __ATOMIC_RELAXED)) {
 		size_t got = 1, total = 0;
+		uint64_t boosted = 0;
 
-		if (above(p, 1)) {
+		for (n = 0; n < nodes; n++)
+			boosted += boost[n] = pcpb_kswapd_take_wake(p->inst, n);
+		if (above(p, 1) && !boosted) {
 			usleep(100);
 			continue;
 		}
 		__atomic_fetch_add(&p->kswapd_wakeups, 1, __ATOMIC_RELAXED);
 		for (n = 0; n < nodes; n++)
 			pcpb_set_reclaim_active(p->inst, n, true);
-		while (got && !above(p, 2) &&
+		/* The boosted high watermark, and for a boost at least the
+		 * boost's worth (nr_boost_reclaim) until reclaim stalls. */
+		while (got && (!above(p, 2) || total < boosted) &&
 		       !__atomic_load_n(&p->stop, __ATOMIC_RELAXED)) {
 			got = reclaim(p, 32);
 			total += got;
 		}
-		for (n = 0; n < nodes; n++)
+		for (n = 0; n < nodes; n++) {
 			pcpb_set_reclaim_active(p->inst, n, false);
+			pcpb_kswapd_boost_done(p->inst, n, boost[n]);
+		}
 		__atomic_fetch_add(&p->kswapd_pages, total, __ATOMIC_RELAXED);
 		/* Nothing left to reclaim: back off, as a hopeless kswapd does. */
 		if (!total)
@@ -169,6 +180,7 @@ struct wl_pressure *wl_pressure_start(struct pcpb *inst, double hog,
 			break;
 		p->hog[p->nr_hog++] = pfn;
 	}
+	pcpb_kswapd_attach(inst, true);
 	pthread_create(&p->filler, NULL, filler_fn, p);
 	pthread_create(&p->kswapd, NULL, kswapd_fn, p);
 	/* Let the cache fill up to the high watermark before the run. */
@@ -211,6 +223,7 @@ void wl_pressure_stop(struct wl_pressure *p, char *line, size_t len)
 	__atomic_store_n(&p->stop, 1, __ATOMIC_RELAXED);
 	pthread_join(p->filler, NULL);
 	pthread_join(p->kswapd, NULL);
+	pcpb_kswapd_attach(p->inst, false);
 	snprintf(
 		line, len,
 		"pressure: hog %zu pages; page cache filled %llu, kswapd %llu wakeups reclaimed %llu, direct reclaim %llu times %llu pages",

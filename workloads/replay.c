@@ -33,6 +33,7 @@ struct replay_start {
 	unsigned long managed, free, min;
 	int batch, high_min, high_max, nr_cpus;
 	int fixed_high; /* no high_min/high_max printed: the first CPU's high */
+	int boost_factor; /* vm.watermark_boost_factor, -1: not captured */
 	long *count, *pcp_high; /* by CPU; -1: not listed */
 	/* zoneinfo.after's high by CPU (-1: not listed or no snapshot): a
 	 * CPU whose high did not move ran no vmstat decay */
@@ -381,6 +382,17 @@ static int replay_start_of(const struct replay_params *p, const struct trace *t,
 	snprintf(st->source, sizeof(st->source), "%s", source);
 	if ((v = trace_meta_get(t, "kernel_release", &vlen)))
 		snprintf(st->kernel, sizeof(st->kernel), "%.*s", (int)vlen, v);
+	st->boost_factor = -1;
+	if ((v = trace_meta_get(t, "vm.watermark_boost_factor", &vlen)) &&
+	    vlen < 16) {
+		char num[16], *end;
+		long f;
+
+		snprintf(num, sizeof(num), "%.*s", (int)vlen, v);
+		f = strtol(num, &end, 10);
+		if (end != num && !*end && f >= 0 && f <= 1L << 30)
+			st->boost_factor = (int)f;
+	}
 	st->managed = z->managed;
 	st->free = z->free;
 	st->min = z->min;
@@ -996,6 +1008,9 @@ static void replay_adjust(struct wl_opts *o, const void *priv)
 		o->cfg.batch = st->batch;
 	if (!wl_config_given(o, "wmark_min"))
 		o->cfg.wmark_min = (int)st->min;
+	if (st->boost_factor >= 0 &&
+	    !wl_config_given(o, "watermark_boost_factor"))
+		o->cfg.watermark_boost_factor = st->boost_factor;
 	if (st->kernel[0] && !wl_config_given(o, "kernel")) {
 		profile = kernel_profile_of(st->kernel);
 		if (!profile || pcpb_config_set(&o->cfg, "kernel", profile))

@@ -31,8 +31,17 @@
  * and alloc); everything else runs under it.  The block scan of a claim
  * reads in-use pages it does not own with READ_ONCE, as the kernel does.
  *
- * Simplifications (docs/design.md): no watermark boost or kswapd wake on
- * fallback, no ALLOC_NOFRAGMENT, no highatomic reserve.
+ * Watermark boost (boost_watermark(), 1c30844d2dfe "mm: reclaim small
+ * amounts of memory when an external fragmentation event occurs", v5.0): a
+ * fallback that breaks into a foreign pageblock below pageblock_order
+ * raises every watermark by a pageblock, up to watermark_boost_factor of
+ * the high one, and flags the zone for a kswapd wake.  Before the
+ * claim/steal split (legacy, hygiene) every such fallback boosts, claim or
+ * steal (steal_suitable_fallback()); from c2f6ea38fc1b on (smallest,
+ * cached) only a claim attempt does (try_to_claim_block()).
+ *
+ * Simplifications (docs/design.md): no highatomic reserve; every
+ * allocation may wake kswapd (ALLOC_KSWAPD).
  */
 #include "zone.h"
 
@@ -141,6 +150,63 @@ static void count_block_pages(struct zone *zone, unsigned long start,
 }
 
 /*
+ * boost_watermark(): not in zones under four pageblocks (a boost there can
+ * exhaust them), nor before the high watermark is set.  Context: zone->lock.
+ */
+static void boost_watermark(struct zone *zone)
+{
+	unsigned long max_boost, boost;
+
+	if (!zone->boost_factor ||
+	    pageblock_nr_pages(zone) * 4 > zone->managed_pages)
+		return;
+	max_boost = (unsigned long)((uint64_t)zone->_watermark[WMARK_HIGH] *
+				    (uint64_t)zone->boost_factor / 10000);
+	if (!max_boost)
+		return;
+	max_boost = max(pageblock_nr_pages(zone), max_boost);
+	boost = min(zone->watermark_boost + pageblock_nr_pages(zone),
+		    max_boost);
+	WRITE_ONCE(zone->watermark_boost, boost);
+	zone_stat_inc(zone, boosts);
+	__atomic_fetch_or(&zone->flags, ZONE_BOOSTED_WATERMARK,
+			  __ATOMIC_RELAXED);
+}
+
+/* balance_pgdat()'s end: take back the boost kswapd found when it began. */
+void zone_boost_take_back(struct zone *zone, unsigned long boost)
+{
+	if (!boost)
+		return;
+	zone_lock(zone, PCPB_SITE_kswapd);
+	WRITE_ONCE(zone->watermark_boost,
+		   zone->watermark_boost - min(zone->watermark_boost, boost));
+	zone_stat_inc(zone, boost_resets);
+	zone_unlock(zone);
+}
+
+/*
+ * rmqueue()'s end: the allocation after a boost clears the flag and wakes
+ * kswapd.  The model's own kswapd has no page cache to reclaim, so it takes
+ * the boost back at once; an attached one (pcpb_kswapd_attach()) is left a
+ * wake to find.  Context: no lock held.
+ */
+void zone_boost_wake(struct zone *zone)
+{
+	unsigned int old = __atomic_fetch_and(
+		&zone->flags, ~(unsigned int)ZONE_BOOSTED_WATERMARK,
+		__ATOMIC_RELAXED);
+
+	if (!(old & ZONE_BOOSTED_WATERMARK))
+		return;
+	if (READ_ONCE(zone->kswapd_attached))
+		__atomic_fetch_or(&zone->flags, ZONE_KSWAPD_WAKE,
+				  __ATOMIC_RELEASE);
+	else
+		zone_boost_take_back(zone, READ_ONCE(zone->watermark_boost));
+}
+
+/*
  * try_to_claim_block(): convert the block holding the free block at @pfn
  * (order @cand, type @block_mt) to @start_mt and allocate from it.
  * Return: the allocated pfn, or PFN_NONE with nothing changed.
@@ -166,6 +232,7 @@ static unsigned long try_to_claim_block(struct zone *zone, unsigned long pfn,
 		return pfn;
 	}
 
+	boost_watermark(zone);
 	start = pageblock_start_pfn(zone, pfn);
 	if (start < zone->zone_start_pfn || start + nr > zone_end_pfn(zone))
 		return PFN_NONE;
@@ -318,7 +385,10 @@ static unsigned long rmqueue_fallback_hygiene(struct zone *zone,
 			return page;
 		}
 	}
-	/* The claim failed: take exactly the request from that buddy. */
+	/* The claim failed: take exactly the request from that buddy.
+	 * steal_suitable_fallback() boosted before it looked at the block. */
+	if (!can_claim && cand < (int)zone->pageblock_order)
+		boost_watermark(zone);
 	page = steal_from(zone, zone->free_area[cand].free_list[mt].first,
 			  (unsigned int)cand, order, start_mt, mt);
 out:
@@ -359,6 +429,7 @@ static bool rmqueue_fallback_legacy(struct zone *zone, unsigned int order,
 		lock_section_end(&zone->lock, PCPB_SITE_claim, t0);
 		return true;
 	}
+	boost_watermark(zone);
 	if (!can_claim) {
 		move_to_free_list(zone, pfn, (unsigned int)cand, mt, start_mt);
 		zone_stat_inc(zone, steals);

@@ -51,6 +51,7 @@ int zone_init(struct zone *zone, struct page *memmap,
 	zone->nofragment =
 		p->cfg->zone_type == PCPB_ZONE_NORMAL && p->node == 0;
 	zone->mobility_disabled = p->mobility_disabled;
+	zone->boost_factor = p->cfg->watermark_boost_factor;
 	memcpy(zone->hold_cost, p->cfg->hold_cost, sizeof(zone->hold_cost));
 	zone->remote_free = p->cfg->remote_free;
 	zone->phase0_bound = p->cfg->phase0_bound;

@@ -141,6 +141,8 @@ enum zone_watermarks { WMARK_MIN, WMARK_LOW, WMARK_HIGH, NR_WMARK };
 enum zone_flags {
 	ZONE_BELOW_HIGH = 1U << 0,     /* free pages dipped below high wmark */
 	ZONE_RECLAIM_ACTIVE = 1U << 1, /* kswapd is reclaiming this zone */
+	ZONE_BOOSTED_WATERMARK = 1U << 2, /* a boost waits for its wake */
+	ZONE_KSWAPD_WAKE = 1U << 3,	  /* woken, for an attached kswapd */
 };
 
 /* How a free is placed (the kernel's fpi_t subset). */
@@ -224,6 +226,10 @@ struct zone {
 	bool nofragment;
 	/* page_group_by_mobility_disabled: every block unmovable. */
 	bool mobility_disabled;
+	/* vm.watermark_boost_factor, and whether a kswapd of the caller's
+	 * takes the boost back (pcpb_kswapd_attach()) */
+	int boost_factor;
+	bool kswapd_attached;
 	/* The PCP policy (pcp/policy.h): set by zone_pageset_params(). */
 	const struct pcp_policy *pcp_policy;
 	bool owns_blocks; /* its pageblocks get owner CPUs (owned.c) */
@@ -243,6 +249,9 @@ struct zone {
 	long nr_free_pages __cacheline_aligned;
 	long nr_free_cma;
 	unsigned int flags;
+	/* Raised by a fallback and taken back by kswapd, both under
+	 * zone->lock; read without it. */
+	unsigned long watermark_boost;
 
 	spinlock_t lock __cacheline_aligned;
 	struct free_area free_area[NR_PAGE_ORDERS];
@@ -337,11 +346,16 @@ static inline unsigned long zone_page_state_free(const struct zone *zone)
 	return v < 0 ? 0 : (unsigned long)v;
 }
 
+/* As the kernel's: every watermark is raised by the boost. */
 static inline unsigned long wmark_pages(const struct zone *zone,
 					enum zone_watermarks w)
 {
-	return zone->_watermark[w];
+	return zone->_watermark[w] + READ_ONCE(zone->watermark_boost);
 }
+
+/* After an allocation from @zone: a boost's kswapd wake (alloc.c). */
+void zone_boost_wake(struct zone *zone);
+void zone_boost_take_back(struct zone *zone, unsigned long boost);
 
 /* The page a caller now holds (the kernel's post_alloc_hook() spot). */
 static inline void prep_new_page(struct page *page, unsigned int order, int mt)

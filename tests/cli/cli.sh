@@ -448,6 +448,13 @@ if grep -q "^  kernel_release: 6.1.0-test$" "$tmp/mi.txt" && grep -q "^  zone: N
    "$bin" trace snapshot "$tmp/m.trace" buddyinfo.after | cmp -s - "$tmp/b.after" &&
    grep -q "lost 3 events" "$tmp/mi.err"; then ok
 else bad "import --meta --snapshot"; cat "$tmp/mi.txt" "$tmp/mi.err" >&2; fi
+# A capture's vm.watermark_boost_factor is the replay's, unless --config
+# says otherwise.
+printf 'vm.watermark_boost_factor: 0\n' >"$tmp/wb.meta"
+"$bin" import ftrace tests/data/kmem-samples.txt --zoneinfo "$tmp/zoneinfo" --meta "$tmp/wb.meta" -o "$tmp/wb.trace" >/dev/null 2>&1
+expect_exit 0 "watermark_boost_factor=0," -- replay "$tmp/wb.trace"
+expect_exit 0 "watermark_boost_factor=7," -- replay "$tmp/wb.trace" --config watermark_boost_factor=7
+expect_exit 0 "watermark_boost_factor=15000," -- replay "$tmp/szi.trace"
 printf 'kernel_release: x\n=== zoneinfo.before\nNode 0\n' >"$tmp/zoneinfo.sec"
 expect_exit 2 "'key: value' lines only" -- import ftrace tests/data/kmem-samples.txt --meta "$tmp/zoneinfo.sec" -o "$tmp/x.trace"
 # The workload's share: its task, and the task it forks, are marked.
@@ -533,7 +540,7 @@ expect_exit 2 "bad value 'x' for key 'batch'" -- config --config batch=x
 expect_exit 0 "fixed_batch" -- config --help
 # A kernel profile prints every rule it chose, and the overrides.
 expect_exit 0 "kernel=6.1: fallback=legacy pcp_refill=batch pcp_free=free_factor pcp_high=fixed free_high=batch drain=single pcp_mt=cached; overrides: none" -- config --config kernel=6.1
-expect_exit 0 "kernel=6.12: fallback=hygiene .* drain=chunked .*overrides: drain" -- config --config drain=chunked,kernel=6.12
+expect_exit 0 "kernel=6.12: fallback=cached .* drain=chunked .*overrides: drain" -- config --config drain=chunked,kernel=6.12
 expect_exit 2 "bad value '5.4' for key 'kernel'" -- config --config kernel=5.4
 # config prints what the instance derives: batch 63 where it says 0.
 expect_exit 0 "effective: node 0: managed 262144 pages, batch 63, high_min 3520, high_max 16384, watermarks min 5632 low 7040 high 8448" -- config --config memory=1G,cpus=2
