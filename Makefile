@@ -117,13 +117,13 @@ PRELOAD_OBJ := $(call obj,$(wildcard preload/*.c))
 $(BUILD)/libpcpbuddy-preload.so: $(PRELOAD_OBJ) $(BUILD)/libpcpbuddy-trace.a \
 		$(BUILD)/libpcpbuddy.a
 	$(CC) -shared $(LDFLAGS) -Wl,--exclude-libs,ALL -Wl,-z,defs -o $@ $^ \
-		$(LDLIBS) -ldl
+		$(LDLIBS) -ljansson -ldl
 
 # The programs tests/preload/run.sh runs under the shim: plain C (one file
 # each, built alike), one linked with Debian's libjemalloc2, one with
 # liburcu-bp.
 JEMALLOC_SO := /usr/lib/x86_64-linux-gnu/libjemalloc.so.2
-PRELOAD_PLAIN := prog fdsafe stacks ownuffd threads
+PRELOAD_PLAIN := prog fdsafe stacks ownuffd threads daemon
 PRELOAD_TESTS := $(PRELOAD_PLAIN:%=$(BUILD)/tests/preload-%) \
 	$(BUILD)/tests/preload-jemalloc $(BUILD)/tests/preload-urcu-bp
 preload-tests: $(BUILD)/libpcpbuddy-preload.so $(PRELOAD_TESTS)

@@ -20,8 +20,11 @@
  * standing in while they are unresolved or while this thread is inside
  * dlsym; a per-thread initial-exec TLS flag passes nested calls and the
  * shim's own through untouched (S3); errno is the real call's; calls made
- * before the constructor pass through; a fork child without exec passes
- * everything through and writes no report (exec starts it clean).
+ * before the constructor pass through.  A fork child carries on with its
+ * copy of the instance, serving eagerly, and writes a report of its own
+ * (%p in PCPBUDDY_REPORT, or the pid added to the name): daemons that fork
+ * and setsid are served; exec starts a process clean.  A vfork child
+ * passes everything through.
  *
  * Invariants: S1-S3 of shim.h.  Locking: see shim.h; the hooks take
  * space_lock around the real call only when the range is served.
@@ -486,12 +489,52 @@ __attribute__((format(printf, 1, 2))) static void shim_refuse(const char *fmt,
 	shim.disabled = true;
 }
 
+/* The process whose report this is: a fork or vfork child is not it. */
+static pid_t shim_pid;
+/* The forking thread took space_lock, so that the child's copy of the
+ * table and of the instance is between operations. */
+static bool fork_locked;
+
+static void before_fork(void)
+{
+	if (__atomic_load_n(&shim.ready, __ATOMIC_ACQUIRE) && !shim.disabled &&
+	    getpid() == shim_pid && !in_shim) {
+		space_lock();
+		fork_locked = true;
+	}
+}
+
+static void after_fork_parent(void)
+{
+	if (fork_locked) {
+		fork_locked = false;
+		space_unlock();
+	}
+}
+
+/*
+ * The child: its served ranges lost their userfaultfd registration (no
+ * EVENT_FORK), so what it faults from now on is the kernel's; what it maps
+ * from now on is served eagerly from its copy of the instance, and its own
+ * report counts only what it did.  The trace stays the parent's.
+ */
 static void after_fork_child(void)
 {
-	/* Its served ranges are ordinary memory now (no EVENT_FORK), and a
-	 * report would repeat the parent's counters: pass everything. */
-	shim.disabled = true;
-	space_after_fork_child();
+	if (!fork_locked) {
+		shim.disabled = true;
+		space_after_fork_child();
+		return;
+	}
+	fork_locked = false;
+	shim.parent = shim_pid;
+	shim_pid = getpid();
+	if (shim.recorder) {
+		pcpb_set_event_hook(shim.inst, NULL, NULL);
+		shim.recorder = NULL; /* the parent's, abandoned here */
+	}
+	space_follow_fork_child();
+	pcpb_stats_reset(shim.inst);
+	space_unlock();
 }
 
 static int shim_configure(struct pcpb_config *cfg)
@@ -548,9 +591,6 @@ static int shim_configure(struct pcpb_config *cfg)
 	return 0;
 }
 
-/* The process whose report this is: a fork or vfork child is not it. */
-static pid_t shim_pid;
-
 static void catch_terminating_signals(void);
 
 __attribute__((constructor)) static void shim_init(void)
@@ -582,7 +622,7 @@ __attribute__((constructor)) static void shim_init(void)
 				"libpcpbuddy-preload: PCPBUDDY_TRACE=%s: %s; not recording\n",
 				shim.trace_path, strerror(errno));
 	}
-	pthread_atfork(NULL, NULL, after_fork_child);
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	shim_pid = getpid();
 	catch_terminating_signals();
 	shim.next_tick_ns = now_ns() + shim.vmstat_ms * 1000000ULL;

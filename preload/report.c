@@ -14,7 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../util/jsonstr.h"
+#include <jansson.h>
+
 #include "shim.h"
 
 static const char *const pass_names[NR_PASS] = {
@@ -103,24 +104,23 @@ static int fault_fields(struct field *out)
 	return (int)(sizeof(f) / sizeof(f[0]));
 }
 
-static void json_threads(FILE *f, const char *key, bool by_frees)
+static json_t *json_threads(bool by_frees)
 {
 	int top[TOP_THREADS], n = top_threads(top, TOP_THREADS, by_frees), k;
+	json_t *arr = json_array();
 
-	fprintf(f, "    \"%s\": [", key);
 	for (k = 0; k < n; k++) {
 		struct shim_thread *t = &shim.threads[top[k]];
 
-		fprintf(f, "%s\n      {\"tid\": %d, \"name\": ", k ? "," : "",
-			(int)t->tid);
-		json_fputs_string(f, t->name);
-		fprintf(f,
-			", \"vcpu\": %d, \"allocs\": %llu, \"frees\": %llu, \"frees_remote\": %llu}",
-			t->vcpu, (unsigned long long)t->allocs,
-			(unsigned long long)t->frees,
-			(unsigned long long)t->frees_remote);
+		json_array_append_new(
+			arr,
+			json_pack("{s:i, s:s, s:i, s:I, s:I, s:I}", "tid",
+				  (int)t->tid, "name", t->name, "vcpu", t->vcpu,
+				  "allocs", (json_int_t)t->allocs, "frees",
+				  (json_int_t)t->frees, "frees_remote",
+				  (json_int_t)t->frees_remote));
 	}
-	fprintf(f, "%s]", n ? "\n    " : "");
+	return arr;
 }
 
 static uint64_t freed_pages(void)
@@ -246,11 +246,14 @@ static void read_coverage(struct coverage *c)
 	free(v);
 }
 
-static void json_preload(FILE *f)
+/* The "preload" object of the JSON report (docs/json-schema.md). */
+static json_t *json_preload(void)
 {
 	const struct shim_stats *st = &shim.st;
 	uint64_t freed = freed_pages(), passed = 0;
 	FILE *cf = fopen("/proc/self/comm", "re");
+	json_t *o, *by_reason = json_object(), *faults = json_object(),
+		   *frees = json_object();
 	struct field fields[8];
 	struct coverage cov;
 	char comm[32] = "";
@@ -261,71 +264,83 @@ static void json_preload(FILE *f)
 			comm[strcspn(comm, "\n")] = '\0';
 		fclose(cf);
 	}
-	for (i = 0; i < NR_PASS; i++)
+	for (i = 0; i < NR_PASS; i++) {
 		passed += st->passed[i];
-	fprintf(f, "  \"preload\": {\n    \"pid\": %d, \"process\": ",
-		(int)getpid());
-	json_fputs_string(f, comm);
-	fprintf(f,
-		",\n    \"mode\": \"%s\", \"why_eager\": \"%s\", \"thp\": %s, \"cpu_mode\": \"%s\", \"cpus\": %d, \"uffd_lost\": %s,\n",
-		shim.mode == SHIM_FAULT ? "fault" : "eager", shim.why_eager,
-		shim.thp ? "true" : "false",
-		shim.sched_cpus ? "sched" : "thread", shim.nr_cpus,
-		shim.uffd_lost ? "true" : "false");
-	read_coverage(&cov);
-	fprintf(f,
-		"    \"coverage\": {\"anon_kb\": %llu, \"served_kb\": %llu, \"served_share\": %.4f, \"unserved_kb\": {\"brk_heap\": %llu, \"stacks\": %llu, \"thp\": %llu, \"shared\": %llu, \"other\": %llu}},\n",
-		(unsigned long long)cov.anon_kb,
-		(unsigned long long)cov.served_kb,
-		cov.anon_kb ? (double)cov.served_kb / (double)cov.anon_kb : 0.0,
-		(unsigned long long)cov.heap_kb,
-		(unsigned long long)cov.stack_kb,
-		(unsigned long long)cov.thp_kb,
-		(unsigned long long)cov.shared_kb,
-		(unsigned long long)cov.other_kb);
-	fprintf(f,
-		"    \"calls\": {\"mmap\": %llu, \"munmap\": %llu, \"mremap\": %llu, \"madvise\": %llu, \"mprotect\": %llu},\n",
-		(unsigned long long)st->calls_mmap,
-		(unsigned long long)st->calls_munmap,
-		(unsigned long long)st->calls_mremap,
-		(unsigned long long)st->calls_madvise,
-		(unsigned long long)st->calls_mprotect);
-	fprintf(f,
-		"    \"mappings\": {\"served\": %llu, \"served_bytes\": %llu, \"reservations_opened\": %llu, \"passed\": %llu, \"passed_by_reason\": {",
-		(unsigned long long)st->served,
-		(unsigned long long)st->served_bytes,
-		(unsigned long long)st->reservations_opened,
-		(unsigned long long)passed);
-	for (i = 0; i < NR_PASS; i++)
-		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", pass_names[i],
-			(unsigned long long)st->passed[i]);
-	fprintf(f, "}},\n    \"faults\": {");
+		json_object_set_new(by_reason, pass_names[i],
+				    json_integer((json_int_t)st->passed[i]));
+	}
 	nf = fault_fields(fields);
 	for (i = 0; i < nf; i++)
-		fprintf(f, "%s\"%s\": %llu", i ? ", " : "", fields[i].name,
-			(unsigned long long)fields[i].value);
-	fprintf(f,
-		"},\n    \"eager_pages\": %llu, \"eager_rolled_back_pages\": %llu,\n    \"frees\": {",
-		(unsigned long long)st->eager_pages,
-		(unsigned long long)st->eager_rolled_back);
+		json_object_set_new(faults, fields[i].name,
+				    json_integer((json_int_t)fields[i].value));
 	for (i = 0; i < NR_FREE_CALLS; i++)
-		fprintf(f, "%s\"%s\": {\"calls\": %llu, \"pages\": %llu}",
-			i ? ", " : "", free_names[i],
-			(unsigned long long)st->free_calls[i],
-			(unsigned long long)st->free_pages[i]);
-	fprintf(f,
-		"},\n    \"frees_remote_pages\": %llu, \"cross_thread_free_fraction\": %.4f,\n    \"mremap_moved_pages\": %llu, \"threads_seen\": %d,\n    \"exited_threads\": {\"slots_recycled\": %llu, \"allocs\": %llu, \"frees\": %llu, \"frees_remote\": %llu},\n",
-		(unsigned long long)st->frees_remote,
-		freed ? (double)st->frees_remote / (double)freed : 0.0,
-		(unsigned long long)st->mremap_moved_pages, threads_seen(),
-		(unsigned long long)st->slots_recycled,
-		(unsigned long long)st->exited_allocs,
-		(unsigned long long)st->exited_frees,
-		(unsigned long long)st->exited_frees_remote);
-	json_threads(f, "top_threads_by_allocs", false);
-	fprintf(f, ",\n");
-	json_threads(f, "top_threads_by_frees", true);
-	fprintf(f, "\n  }\n");
+		json_object_set_new(frees, free_names[i],
+				    json_pack("{s:I, s:I}", "calls",
+					      (json_int_t)st->free_calls[i],
+					      "pages",
+					      (json_int_t)st->free_pages[i]));
+	read_coverage(&cov);
+	o = json_pack("{s:i, s:s, s:s, s:s, s:b, s:s, s:i, s:b, s:i}", "pid",
+		      (int)getpid(), "process", comm, "mode",
+		      shim.mode == SHIM_FAULT ? "fault" : "eager", "why_eager",
+		      shim.why_eager, "thp", shim.thp, "cpu_mode",
+		      shim.sched_cpus ? "sched" : "thread", "cpus",
+		      shim.nr_cpus, "uffd_lost", shim.uffd_lost, "forked_from",
+		      (int)shim.parent);
+	json_object_set_new(
+		o, "coverage",
+		json_pack("{s:I, s:I, s:f, s:{s:I, s:I, s:I, s:I, s:I}}",
+			  "anon_kb", (json_int_t)cov.anon_kb, "served_kb",
+			  (json_int_t)cov.served_kb, "served_share",
+			  cov.anon_kb
+				  ? (double)cov.served_kb / (double)cov.anon_kb
+				  : 0.0,
+			  "unserved_kb", "brk_heap", (json_int_t)cov.heap_kb,
+			  "stacks", (json_int_t)cov.stack_kb, "thp",
+			  (json_int_t)cov.thp_kb, "shared",
+			  (json_int_t)cov.shared_kb, "other",
+			  (json_int_t)cov.other_kb));
+	json_object_set_new(o, "calls",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I}", "mmap",
+				      (json_int_t)st->calls_mmap, "munmap",
+				      (json_int_t)st->calls_munmap, "mremap",
+				      (json_int_t)st->calls_mremap, "madvise",
+				      (json_int_t)st->calls_madvise, "mprotect",
+				      (json_int_t)st->calls_mprotect));
+	json_object_set_new(
+		o, "mappings",
+		json_pack("{s:I, s:I, s:I, s:I, s:o}", "served",
+			  (json_int_t)st->served, "served_bytes",
+			  (json_int_t)st->served_bytes, "reservations_opened",
+			  (json_int_t)st->reservations_opened, "passed",
+			  (json_int_t)passed, "passed_by_reason", by_reason));
+	json_object_set_new(o, "faults", faults);
+	json_object_set_new(o, "eager_pages",
+			    json_integer((json_int_t)st->eager_pages));
+	json_object_set_new(o, "eager_rolled_back_pages",
+			    json_integer((json_int_t)st->eager_rolled_back));
+	json_object_set_new(o, "inherited_pages",
+			    json_integer((json_int_t)shim.inherited_pages));
+	json_object_set_new(o, "frees", frees);
+	json_object_set_new(o, "frees_remote_pages",
+			    json_integer((json_int_t)st->frees_remote));
+	json_object_set_new(
+		o, "cross_thread_free_fraction",
+		json_real(freed ? (double)st->frees_remote / (double)freed
+				: 0.0));
+	json_object_set_new(o, "mremap_moved_pages",
+			    json_integer((json_int_t)st->mremap_moved_pages));
+	json_object_set_new(o, "threads_seen", json_integer(threads_seen()));
+	json_object_set_new(o, "exited_threads",
+			    json_pack("{s:I, s:I, s:I, s:I}", "slots_recycled",
+				      (json_int_t)st->slots_recycled, "allocs",
+				      (json_int_t)st->exited_allocs, "frees",
+				      (json_int_t)st->exited_frees,
+				      "frees_remote",
+				      (json_int_t)st->exited_frees_remote));
+	json_object_set_new(o, "top_threads_by_allocs", json_threads(false));
+	json_object_set_new(o, "top_threads_by_frees", json_threads(true));
+	return o;
 }
 
 static void text_preload(FILE *f)
@@ -465,11 +480,23 @@ static void csv_preload(FILE *f)
 	}
 }
 
-/* PCPBUDDY_REPORT with each %p replaced by the pid: one report per process. */
+/*
+ * PCPBUDDY_REPORT with each %p replaced by the pid: one report per process.
+ * A fork child's path without %p gets ".PID" before its extension, so that
+ * it does not overwrite its parent's.
+ */
 static void report_path(char *out, size_t len)
 {
-	const char *s = shim.report_path;
+	const char *s = shim.report_path, *dot = strrchr(s, '.');
 	size_t n = 0;
+
+	if (shim.parent && !strstr(s, "%p")) {
+		if (!dot || strchr(dot, '/'))
+			dot = s + strlen(s);
+		snprintf(out, len, "%.*s.%d%s", (int)(dot - s), s,
+			 (int)getpid(), dot);
+		return;
+	}
 
 	for (; *s && n + 12 < len; s++) {
 		if (s[0] == '%' && s[1] == 'p') {
@@ -487,9 +514,10 @@ void shim_report(void)
 {
 	char path[600], tmp[640];
 	size_t len, blen = 0;
-	char *buf = NULL, *end;
+	char *buf = NULL;
 	FILE *out, *mem;
-	bool json, csv;
+	bool json, csv, ok;
+	json_t *root;
 
 	/* A process that never called a hook (a wrapper such as timeout(1)
 	 * or a shell, which LD_PRELOAD reaches too) would only overwrite the
@@ -520,24 +548,22 @@ void shim_report(void)
 			rename(tmp, path);
 		return;
 	}
-	/* The instance's report, its closing brace replaced by ours. */
+	/* The instance's report with our object added, through jansson. */
 	mem = open_memstream(&buf, &blen);
 	if (mem) {
 		pcpb_report(shim.inst, mem, PCPB_FMT_JSON);
 		fclose(mem);
 	}
-	end = buf ? strrchr(buf, '}') : NULL;
-	if (end) {
-		*end = '\0';
-		while (end > buf && (end[-1] == '\n' || end[-1] == ' '))
-			*--end = '\0';
-		fprintf(out, "%s,\n", buf);
-	} else {
-		fprintf(out, "{\n");
-	}
-	json_preload(out);
-	fprintf(out, "}\n");
+	root = buf ? json_loads(buf, 0, NULL) : NULL;
 	free(buf);
-	if (!fclose(out))
+	if (!root)
+		root = json_object();
+	json_object_set_new(root, "preload", json_preload());
+	ok = !json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', out);
+	json_decref(root);
+	if (!fclose(out) && ok)
 		rename(tmp, path);
+	else
+		unlink(tmp);
 }

@@ -121,6 +121,11 @@ struct shim {
 	uint64_t next_tick_ns;
 	char report_path[512], trace_path[512], why_eager[128];
 	struct trace_recorder *recorder;
+	/* A fork child that follows its parent: the parent's pid, and the
+	 * served pages it inherited (frames of the instance's copy); 0 in
+	 * a process that was not forked under the shim. */
+	pid_t parent;
+	uint64_t inherited_pages;
 	struct shim_stats st;
 	struct shim_thread *threads; /* SHIM_MAX_THREADS, raw mmap */
 };
@@ -168,6 +173,11 @@ bool space_lock_if_served(void *addr, size_t len);
 void space_lock(void);
 void space_unlock(void);
 void space_after_fork_child(void);
+/* A fork child carries on with its copy of the instance and the table,
+ * served eagerly (it has no fault handler): counters start again, the
+ * inherited frames are counted.  Context: space_lock held (taken before
+ * the fork by the forking thread, whose copy this thread is). */
+void space_follow_fork_child(void);
 /* The fd hooks: true when @fd is the shim's userfaultfd, which the
  * program never opened and must not close. */
 bool space_is_uffd(int fd);

@@ -993,6 +993,34 @@ int space_init(void)
 	return 0;
 }
 
+void space_follow_fork_child(void)
+{
+	uint64_t frames = 0;
+	size_t i, j;
+
+	if (shim.uffd >= 0)
+		close(shim.uffd);
+	__atomic_store_n(&shim.uffd, -1, __ATOMIC_RELEASE);
+	shim.uffd_ok = false;
+	if (shim.mode == SHIM_FAULT) {
+		shim.mode = SHIM_EAGER;
+		snprintf(shim.why_eager, sizeof(shim.why_eager),
+			 "a fork child: served at mmap time, no fault handler");
+	}
+	for (i = 0; i < nr_ranges; i++)
+		for (j = 0; ranges[i].frames &&
+			    j < (ranges[i].end - ranges[i].start) / SHIM_PAGE;
+		     j++)
+			frames += ranges[i].frames[j] != 0;
+	shim.inherited_pages = frames;
+	memset(&shim.st, 0, sizeof(shim.st));
+	memset(shim.threads, 0, SHIM_MAX_THREADS * sizeof(*shim.threads));
+	next_vcpu = 0;
+	my_slot = 0;
+	my_tid = (pid_t)syscall(SYS_gettid);
+	__atomic_store_n(&space_holder, my_tid, __ATOMIC_RELEASE);
+}
+
 void space_after_fork_child(void)
 {
 	/* The child's copy of the lock may be held by a parent thread that

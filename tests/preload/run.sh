@@ -87,8 +87,9 @@ assert r['ops']['alloc'] < r['ops']['alloc_pages'], r['ops']  # order-9 allocati
 assert r['check']['ok'] and r['check']['pages_allocated'] == 0
 EOF
 
-# fork without exec: the child works, passed through, and writes no report;
-# fork then exec: the child starts clean and reports for itself (%p).
+# fork without exec: the child carries on with its copy of the instance,
+# served eagerly, and writes its own report; fork then exec: the child
+# starts clean and reports for itself (%p).
 under PCPBUDDY_REPORT="$tmp/r-%p.json" "$b/tests/preload-prog" \
 	--threads 2 --rounds 20 --fork --exec "$b/tests/preload-prog" >"$tmp/f.out"
 if [ $? -eq 0 ] && $py - "$tmp/f.out" "$tmp" <<'EOF'; then ok; else bad "fork and exec"; ls "$tmp" >&2; fi
@@ -96,10 +97,43 @@ import glob, json, sys
 a = json.loads(open(sys.argv[1]).read().splitlines()[-1])  # the exec'd child's line first
 reports = [json.load(open(f)) for f in glob.glob(sys.argv[2] + '/r-*.json')]
 assert a['child_bad'] == 0 and a['bad_pages'] == 0, a
-assert len(reports) == 2, len(reports)  # the parent and the exec'd child
-served = sorted(r['preload']['mappings']['served'] for r in reports)
+assert len(reports) == 3, len(reports)  # the parent, the fork child, the exec'd child
+forked = [r for r in reports if r['preload']['forked_from']]
+assert len(forked) == 1, [r['preload']['forked_from'] for r in reports]
+f = forked[0]['preload']
+parent = [r for r in reports if r['preload']['pid'] == f['forked_from']]
+assert len(parent) == 1 and f['mode'] == 'eager' and 'fork child' in f['why_eager'], f
+assert f['mappings']['served'] > 0 and f['eager_pages'] > 0, f
+served = sorted(r['preload']['mappings']['served'] for r in reports if not r['preload']['forked_from'])
 assert served[1] == a['mmaps'] + a['reserves_opened'] and 0 < served[0] < served[1], (served, a)
 assert all(r['check']['ok'] for r in reports)
+EOF
+
+# A daemon (fork, the parent exits, setsid, fork again, the first child
+# exits), as redis-server --daemonize yes: the daemon is served and
+# reports, with the pages it inherited; a path without %p gets the pid.
+under PCPBUDDY_REPORT="$tmp/daemon.json" "$b/tests/preload-daemon" "$tmp/d.done" 50
+i=0
+while [ $i -lt 200 ]; do
+	if [ -s "$tmp/d.done" ]; then
+		dpid=$($py -c "import json; print(json.load(open('$tmp/d.done'))['pid'])")
+		[ -s "$tmp/daemon.$dpid.json" ] && break
+	fi
+	sleep 0.05
+	i=$((i + 1))
+done
+if [ $i -lt 200 ] && $py - "$tmp/d.done" "$tmp/daemon.$dpid.json" "$tmp/daemon.json" <<'EOF'; then ok; else bad "a daemon is served and reported"; ls "$tmp" >&2; fi
+import json, sys
+d, r, parent = (json.load(open(f)) for f in sys.argv[1:4])
+p = r['preload']
+assert d['bad'] == 0, d
+assert p['pid'] == d['pid'] and p['forked_from'] > 0, p
+assert parent['preload']['pid'] != p['pid'] and not parent['preload']['forked_from']
+assert p['mappings']['served'] == 50, p['mappings']
+assert p['eager_pages'] == d['pages'], (p['eager_pages'], d)
+assert p['inherited_pages'] >= 32, p['inherited_pages']  # touched before the forks
+assert p['frees']['munmap']['pages'] == d['pages'] + 32, p['frees']
+assert r['check']['ok'], r['check']
 EOF
 
 # Python calls mmap64: its arenas are served, its result is right, in both
